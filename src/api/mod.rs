@@ -1,0 +1,4 @@
+//! Server functions and the types they exchange. Compiled for both targets:
+//! the browser gets a typed client stub, the server the implementation.
+
+pub mod products;

@@ -1,0 +1,141 @@
+//! The data layer: the only place with SQL. One code path for SQLite and
+//! PostgreSQL through sqlx's `Any` driver (`$n` placeholders, money as
+//! BIGINT minor units, dates as ISO text, booleans as 0/1 integers), with one
+//! migration directory per backend under the same version numbers.
+
+pub mod products;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The database handle every repository function takes.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("DATABASE_URL has an unsupported scheme in \"{0}\" (use sqlite://PATH or postgres://…)")]
+    UnknownScheme(String),
+    #[error("cannot create the SQLite database at {path}: {cause}")]
+    SqlitePath { path: String, cause: String },
+    #[error("cannot connect to the database at {target}: {cause}")]
+    Connect { target: String, cause: String },
+    #[error("database migration failed: {0}")]
+    Migrate(String),
+    #[error("database error: {0}")]
+    Query(#[from] sqlx::Error),
+}
+
+impl Db {
+    /// Opens (creating the SQLite file if needed) and checks the connection.
+    pub async fn connect(url: &str) -> Result<Db, DbError> {
+        install_default_drivers();
+        let (backend, url) = normalize(url)?;
+        let target = redact(&url);
+        let max = if backend == Backend::Sqlite { 8 } else { 16 };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL: readers never wait for the writer; NORMAL is
+                        // durable in WAL mode. busy_timeout lets concurrent
+                        // writers queue instead of failing with SQLITE_BUSY.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(|e| match backend {
+                Backend::Sqlite => DbError::SqlitePath {
+                    path: target.clone(),
+                    cause: short(&e),
+                },
+                Backend::Postgres => DbError::Connect {
+                    target: target.clone(),
+                    cause: short(&e),
+                },
+            })?;
+        Ok(Db { pool, backend })
+    }
+
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        let result = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await,
+            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.pool).await,
+        };
+        result.map_err(|e| DbError::Migrate(e.to_string()))
+    }
+}
+
+/// Validates the scheme and, for SQLite, makes sure the directory exists and
+/// the file will be created (`mode=rwc`).
+fn normalize(url: &str) -> Result<(Backend, String), DbError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok((Backend::Postgres, url.to_string()));
+    }
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        return Err(DbError::UnknownScheme(redact(url)));
+    };
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" {
+        return Ok((Backend::Sqlite, url.to_string()));
+    }
+    if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| DbError::SqlitePath {
+            path: path.to_string(),
+            cause: e.to_string(),
+        })?;
+    }
+    let query = if query.contains("mode=") {
+        query.to_string()
+    } else if query.is_empty() {
+        "mode=rwc".to_string()
+    } else {
+        format!("{query}&mode=rwc")
+    };
+    Ok((Backend::Sqlite, format!("sqlite://{path}?{query}")))
+}
+
+/// Hides a password in a URL before it reaches a message or a log line.
+pub fn redact(url: &str) -> String {
+    match url::Url::from_str(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The first line of a driver error, without sqlx's debug wrapping.
+fn short(e: &sqlx::Error) -> String {
+    e.to_string().lines().next().unwrap_or_default().to_string()
+}
+
+/// Current UTC instant as RFC 3339 text (how instants are stored).
+pub fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -1,0 +1,46 @@
+//! The error every server function returns. It crosses the network, so it
+//! only carries user-safe text; causes are logged on the server where the
+//! internal errors are mapped (`server::error`).
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+use crate::billing::BillingError;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// A billing rule refused the request; the message says which.
+    #[error("{0}")]
+    Billing(BillingError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("Not found.")]
+    NotFound,
+    #[error("Please sign in.")]
+    Unauthorized,
+    #[error("Something went wrong on our side. Please try again in a moment.")]
+    Internal,
+    /// Transport problems seen by the browser (server unreachable, bad reply).
+    #[error("We could not reach the server. Check your connection and try again.")]
+    Network(String),
+}
+
+impl From<BillingError> for AppError {
+    fn from(e: BillingError) -> Self {
+        AppError::Billing(e)
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                AppError::Invalid("The form was incomplete or malformed.".into())
+            }
+            other => AppError::Network(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! billing-center: a self-service billing center.
+//!
+//! - `billing`: the billing rules, pure, shared by server and browser
+//! - `api`: server functions and the types they exchange (both targets)
+//! - `ui`: Leptos components and pages (both targets)
+//! - `server`, `db`: server-only (axum, configuration, SQL)
+
+pub mod api;
+pub mod billing;
+pub mod error;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(ui::App);
+}

@@ -1,0 +1,81 @@
+//! Building the app: database, catalog, routes.
+
+use std::sync::Arc;
+
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+
+use super::config::Config;
+use super::state::AppState;
+use crate::billing::catalog::load;
+use crate::db::{Db, products};
+use crate::ui::{App, shell};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("{0}")]
+    Catalog(#[from] crate::billing::catalog::CatalogError),
+    #[error("{0}")]
+    Db(#[from] crate::db::DbError),
+    #[error("invalid Leptos configuration: {0}")]
+    Leptos(String),
+    #[error("cannot listen on {addr}: {cause}")]
+    Bind { addr: String, cause: String },
+}
+
+/// Opens and migrates the database and loads the catalog: what `serve`,
+/// `migrate` and the tests all need.
+pub async fn prepare(config: &Config) -> Result<(Db, Arc<crate::billing::Catalog>), StartupError> {
+    let catalog = Arc::new(load::from_file(&config.catalog_path)?);
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    products::sync_from_catalog(&db, &catalog).await?;
+    Ok((db, catalog))
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    let shell_options = state.leptos_options.clone();
+    Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            move || shell(shell_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+}
+
+pub async fn serve(config: Config) -> Result<(), StartupError> {
+    let conf = get_configuration(None).map_err(|e| StartupError::Leptos(e.to_string()))?;
+    let leptos_options = conf.leptos_options;
+    let addr = leptos_options.site_addr;
+    let (db, catalog) = prepare(&config).await?;
+    let state = AppState {
+        leptos_options,
+        db,
+        catalog,
+    };
+    // leptos_routes_with_context also mounts every server function under
+    // /api/… with the same context.
+    let app = router(state);
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|e| StartupError::Bind {
+            addr: addr.to_string(),
+            cause: e.to_string(),
+        })?;
+    tracing::info!("billing-center listening on http://{addr}");
+    axum::serve(listener, app.into_make_service())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| StartupError::Bind {
+            addr: addr.to_string(),
+            cause: e.to_string(),
+        })
+}

@@ -1,0 +1,25 @@
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::prelude::*;
+
+use crate::billing::Catalog;
+use crate::db::Db;
+use crate::error::AppError;
+
+/// Everything a request handler needs; built once at start and handed to
+/// server functions through Leptos context (no global pools).
+#[derive(Clone, Debug, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub catalog: Arc<Catalog>,
+}
+
+/// The state inside a server function.
+pub fn current() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the Leptos context");
+        AppError::Internal
+    })
+}
