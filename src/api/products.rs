@@ -17,30 +17,43 @@ pub struct ProductSummary {
 
 #[server(endpoint = "list_products")]
 pub async fn list_products() -> Result<Vec<ProductSummary>, AppError> {
-    use crate::billing::{Currency, Money};
-    let state = crate::server::state::current()?;
-    let records = crate::db::products::list(&state.db).await?;
-    Ok(records
-        .into_iter()
-        .map(|r| {
-            let currency = Currency::parse(&r.currency).unwrap_or(state.catalog.currency);
-            ProductSummary {
-                code: r.code,
-                name: r.name,
-                monthly_from: Money::from_minor(r.monthly_from_minor, currency).to_string(),
-                trials_started: r.trials_started,
-            }
-        })
-        .collect())
+    crate::server::error::respond(ssr::list_products().await)
 }
 
 #[server(endpoint = "start_trial")]
 pub async fn start_trial(product: String) -> Result<i64, AppError> {
-    let state = crate::server::state::current()?;
-    if product.len() > 32 {
-        return Err(AppError::NotFound);
+    crate::server::error::respond(ssr::start_trial(product).await)
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::*;
+    use crate::billing::{Currency, Money};
+
+    pub async fn list_products() -> Result<Vec<ProductSummary>, AppError> {
+        let state = crate::server::state::current()?;
+        let records = crate::db::products::list(&state.db).await?;
+        Ok(records
+            .into_iter()
+            .map(|r| {
+                let currency = Currency::parse(&r.currency).unwrap_or(state.catalog.currency);
+                ProductSummary {
+                    code: r.code,
+                    name: r.name,
+                    monthly_from: Money::from_minor(r.monthly_from_minor, currency).to_string(),
+                    trials_started: r.trials_started,
+                }
+            })
+            .collect())
     }
-    crate::db::products::start_trial(&state.db, &product)
-        .await?
-        .ok_or(AppError::NotFound)
+
+    pub async fn start_trial(product: String) -> Result<i64, AppError> {
+        let state = crate::server::state::current()?;
+        if product.len() > 32 {
+            return Err(AppError::NotFound);
+        }
+        crate::db::products::start_trial(&state.db, &product)
+            .await?
+            .ok_or(AppError::NotFound)
+    }
 }

@@ -206,14 +206,22 @@ impl RawCatalog {
             return Err(err("-", "trial_days", "must be between 1 and 365".into()));
         }
         if self.products.is_empty() {
-            return Err(err("-", "products", "at least one product is required".into()));
+            return Err(err(
+                "-",
+                "products",
+                "at least one product is required".into(),
+            ));
         }
         let mut codes = HashSet::new();
         let mut products = Vec::with_capacity(self.products.len());
         for raw in self.products {
             let p = raw.code.clone();
             if !is_code(&raw.code) {
-                return Err(err(&p, "code", "must be lowercase letters, digits or '-'".into()));
+                return Err(err(
+                    &p,
+                    "code",
+                    "must be lowercase letters, digits or '-'".into(),
+                ));
             }
             if !codes.insert(raw.code.clone()) {
                 return Err(err(&p, "code", "duplicate product code".into()));
@@ -222,7 +230,11 @@ impl RawCatalog {
                 return Err(err(&p, "name", "must not be empty".into()));
             }
             if raw.min_seats == 0 || raw.min_seats > raw.max_seats {
-                return Err(err(&p, "min_seats", "must be at least 1 and not above max_seats".into()));
+                return Err(err(
+                    &p,
+                    "min_seats",
+                    "must be at least 1 and not above max_seats".into(),
+                ));
             }
             if raw.levels.is_empty() {
                 return Err(err(&p, "levels", "at least one level is required".into()));
@@ -232,13 +244,20 @@ impl RawCatalog {
             for (i, l) in raw.levels.into_iter().enumerate() {
                 let field = |f: &str| format!("levels[{i}].{f}");
                 if !is_code(&l.code) || !level_codes.insert(l.code.clone()) {
-                    return Err(err(&p, &field("code"), format!("\"{}\" is invalid or duplicate", l.code)));
+                    return Err(err(
+                        &p,
+                        &field("code"),
+                        format!("\"{}\" is invalid or duplicate", l.code),
+                    ));
                 }
-                let price = |name: &str, text: &Option<String>| -> Result<Option<Money>, CatalogError> {
+                let price = |name: &str,
+                             text: &Option<String>|
+                 -> Result<Option<Money>, CatalogError> {
                     match text {
                         None => Ok(None),
                         Some(t) => {
-                            let m = Money::parse(t, currency).map_err(|e| err(&p, &field(name), e.to_string()))?;
+                            let m = Money::parse(t, currency)
+                                .map_err(|e| err(&p, &field(name), e.to_string()))?;
                             if m.amount() <= Decimal::ZERO {
                                 return Err(err(&p, &field(name), "price must be positive".into()));
                             }
@@ -249,7 +268,11 @@ impl RawCatalog {
                 let monthly = price("monthly", &l.monthly)?;
                 let annual = price("annual", &l.annual)?;
                 if l.online && (monthly.is_none() || annual.is_none()) {
-                    return Err(err(&p, &field("monthly"), "a level sold online needs monthly and annual prices".into()));
+                    return Err(err(
+                        &p,
+                        &field("monthly"),
+                        "a level sold online needs monthly and annual prices".into(),
+                    ));
                 }
                 levels.push(Level {
                     code: l.code,
@@ -338,20 +361,40 @@ mod tests {
             .collect();
         assert_eq!(
             prices,
-            [("59.00", "588.00"), ("129.00", "1188.00"), ("249.00", "2388.00"), ("499.00", "4788.00")]
-                .map(|(a, b)| (a.to_string(), b.to_string()))
+            [
+                ("59.00", "588.00"),
+                ("129.00", "1188.00"),
+                ("249.00", "2388.00"),
+                ("499.00", "4788.00")
+            ]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
         );
         assert_eq!((w.min_seats, w.max_seats), (1, 50));
         let m = c.product("meeting").unwrap();
         assert_eq!((m.min_seats, m.max_seats), (1, 250));
-        assert_eq!(m.online_price("business", Frequency::Annual).unwrap().plain(), "192.00");
+        assert_eq!(
+            m.online_price("business", Frequency::Annual)
+                .unwrap()
+                .plain(),
+            "192.00"
+        );
         assert!(matches!(
             m.online_price("enterprise", Frequency::Monthly),
             Err(BillingError::NotSoldOnline { .. })
         ));
         let t = c.product("training").unwrap();
-        assert_eq!(t.online_price("enterprise", Frequency::Annual).unwrap().plain(), "4068.00");
-        assert_eq!(t.online_price("starter", Frequency::Monthly).unwrap().plain(), "129.00");
+        assert_eq!(
+            t.online_price("enterprise", Frequency::Annual)
+                .unwrap()
+                .plain(),
+            "4068.00"
+        );
+        assert_eq!(
+            t.online_price("starter", Frequency::Monthly)
+                .unwrap()
+                .plain(),
+            "129.00"
+        );
     }
 
     #[test]
@@ -365,9 +408,16 @@ mod tests {
 
         let text = DEMO_CATALOG_TOML.replacen("max_seats = 50", "max_seats = 0", 1);
         let e = from_toml(&text, "x.toml").unwrap_err();
-        assert_eq!((e.product.as_str(), e.field.as_str()), ("webinar", "min_seats"));
+        assert_eq!(
+            (e.product.as_str(), e.field.as_str()),
+            ("webinar", "min_seats")
+        );
 
-        let e = from_toml("version = 1\ncurrency = \"XXX\"\ntrial_days = 14\n", "y.toml").unwrap_err();
+        let e = from_toml(
+            "version = 1\ncurrency = \"XXX\"\ntrial_days = 14\n",
+            "y.toml",
+        )
+        .unwrap_err();
         assert_eq!(e.field, "currency");
         assert!(from_toml("not toml at all [", "z.toml").is_err());
     }
@@ -377,10 +427,23 @@ mod tests {
         let c = demo();
         let w = c.product("webinar").unwrap();
         assert_eq!(Seats::parse(w, 50).unwrap().get(), 50);
-        assert!(matches!(Seats::parse(w, 51), Err(BillingError::SeatsOutOfRange { max: 50, got: 51, .. })));
+        assert!(matches!(
+            Seats::parse(w, 51),
+            Err(BillingError::SeatsOutOfRange {
+                max: 50,
+                got: 51,
+                ..
+            })
+        ));
         assert!(Seats::parse(w, 0).is_err());
         assert!(Seats::parse(w, -3).is_err());
-        assert!(matches!(c.product("nope"), Err(BillingError::UnknownProduct { .. })));
-        assert!(matches!(w.level("business"), Err(BillingError::UnknownLevel { .. })));
+        assert!(matches!(
+            c.product("nope"),
+            Err(BillingError::UnknownProduct { .. })
+        ));
+        assert!(matches!(
+            w.level("business"),
+            Err(BillingError::UnknownLevel { .. })
+        ));
     }
 }

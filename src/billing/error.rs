@@ -46,7 +46,9 @@ pub enum BillingError {
         status: SubscriptionStatus,
         event: Event,
     },
-    #[error("Your account is a Corporate account: changes are made with your dedicated representative.")]
+    #[error(
+        "Your account is a Corporate account: changes are made with your dedicated representative."
+    )]
     CorporateAccount,
     #[error("Your cart is empty.")]
     EmptyCart,

@@ -87,8 +87,10 @@ impl Money {
     /// like Java's HALF_UP) to the currency's exponent.
     pub fn round(amount: Decimal, currency: Currency) -> Self {
         Money {
-            amount: amount
-                .round_dp_with_strategy(currency.exponent(), RoundingStrategy::MidpointAwayFromZero),
+            amount: amount.round_dp_with_strategy(
+                currency.exponent(),
+                RoundingStrategy::MidpointAwayFromZero,
+            ),
             currency,
         }
         .rescaled()
@@ -109,12 +111,12 @@ impl Money {
     /// Parses a decimal string (e.g. from the catalog or a form) and refuses
     /// more decimals than the currency has, instead of silently rounding.
     pub fn parse(text: &str, currency: Currency) -> Result<Self, BillingError> {
-        let amount: Decimal =
-            text.trim()
-                .parse()
-                .map_err(|_| BillingError::InvalidAmount {
-                    text: text.to_string(),
-                })?;
+        let amount: Decimal = text
+            .trim()
+            .parse()
+            .map_err(|_| BillingError::InvalidAmount {
+                text: text.to_string(),
+            })?;
         if amount.normalize().scale() > currency.exponent() {
             return Err(BillingError::InvalidAmount {
                 text: text.to_string(),
@@ -163,11 +165,19 @@ impl Money {
     }
 
     pub fn min(self, other: Money) -> Money {
-        if other.amount < self.amount { other } else { self }
+        if other.amount < self.amount {
+            other
+        } else {
+            self
+        }
     }
 
     pub fn max(self, other: Money) -> Money {
-        if other.amount > self.amount { other } else { self }
+        if other.amount > self.amount {
+            other
+        } else {
+            self
+        }
     }
 
     fn same_currency(self, other: Money) -> Result<(), BillingError> {
@@ -243,7 +253,10 @@ mod tests {
 
     #[test]
     fn rounds_half_up_once_to_the_currency_exponent() {
-        assert_eq!(Money::round(d("193.333333"), Currency::Eur).plain(), "193.33");
+        assert_eq!(
+            Money::round(d("193.333333"), Currency::Eur).plain(),
+            "193.33"
+        );
         assert_eq!(Money::round(d("0.005"), Currency::Eur).plain(), "0.01");
         assert_eq!(Money::round(d("-0.005"), Currency::Eur).plain(), "-0.01");
         assert_eq!(Money::round(d("2.0045"), Currency::Bhd).plain(), "2.005");
@@ -282,9 +295,18 @@ mod tests {
 
     #[test]
     fn displays_in_english_format() {
-        assert_eq!(Money::parse("1234.56", Currency::Eur).unwrap().to_string(), "€1,234.56");
-        assert_eq!(Money::parse("-5", Currency::Eur).unwrap().to_string(), "-€5.00");
-        assert_eq!(Money::parse("1000000", Currency::Jpy).unwrap().to_string(), "¥1,000,000");
+        assert_eq!(
+            Money::parse("1234.56", Currency::Eur).unwrap().to_string(),
+            "€1,234.56"
+        );
+        assert_eq!(
+            Money::parse("-5", Currency::Eur).unwrap().to_string(),
+            "-€5.00"
+        );
+        assert_eq!(
+            Money::parse("1000000", Currency::Jpy).unwrap().to_string(),
+            "¥1,000,000"
+        );
     }
 
     #[test]

@@ -142,11 +142,23 @@ mod tests {
     fn anchor_31_clamps_per_month_and_never_drifts() {
         let anchor = date("2023-01-31");
         let starts: Vec<String> = (0..24)
-            .map(|n| BillingPeriod::nth(anchor, Frequency::Monthly, n).unwrap().start.to_string())
+            .map(|n| {
+                BillingPeriod::nth(anchor, Frequency::Monthly, n)
+                    .unwrap()
+                    .start
+                    .to_string()
+            })
             .collect();
         assert_eq!(
             &starts[..6],
-            ["2023-01-31", "2023-02-28", "2023-03-31", "2023-04-30", "2023-05-31", "2023-06-30"]
+            [
+                "2023-01-31",
+                "2023-02-28",
+                "2023-03-31",
+                "2023-04-30",
+                "2023-05-31",
+                "2023-06-30"
+            ]
         );
         // Leap year 2024: February 29; the 31st comes back every long month.
         assert_eq!(starts[13], "2024-02-29");
@@ -171,19 +183,41 @@ mod tests {
     fn annual_from_february_29_renews_february_28_then_29_again() {
         let anchor = date("2024-02-29");
         let ends: Vec<String> = (0..4)
-            .map(|n| BillingPeriod::nth(anchor, Frequency::Annual, n).unwrap().end.to_string())
+            .map(|n| {
+                BillingPeriod::nth(anchor, Frequency::Annual, n)
+                    .unwrap()
+                    .end
+                    .to_string()
+            })
             .collect();
-        assert_eq!(ends, ["2025-02-28", "2026-02-28", "2027-02-28", "2028-02-29"]);
-        assert_eq!(BillingPeriod::nth(anchor, Frequency::Annual, 0).unwrap().days(), 365);
+        assert_eq!(
+            ends,
+            ["2025-02-28", "2026-02-28", "2027-02-28", "2028-02-29"]
+        );
+        assert_eq!(
+            BillingPeriod::nth(anchor, Frequency::Annual, 0)
+                .unwrap()
+                .days(),
+            365
+        );
     }
 
     #[test]
     fn day_fractions_match_kill_bill_vectors() {
-        let p = BillingPeriod { start: date("2023-02-15"), end: date("2023-03-15") };
+        let p = BillingPeriod {
+            start: date("2023-02-15"),
+            end: date("2023-03-15"),
+        };
         assert_eq!((p.remaining_days(date("2023-02-23")), p.days()), (20, 28));
-        let p = BillingPeriod { start: date("2024-02-15"), end: date("2024-03-15") };
+        let p = BillingPeriod {
+            start: date("2024-02-15"),
+            end: date("2024-03-15"),
+        };
         assert_eq!((p.remaining_days(date("2024-02-23")), p.days()), (21, 29));
-        let p = BillingPeriod { start: date("2023-05-15"), end: date("2023-06-15") };
+        let p = BillingPeriod {
+            start: date("2023-05-15"),
+            end: date("2023-06-15"),
+        };
         assert_eq!((p.remaining_days(date("2023-05-23")), p.days()), (23, 31));
     }
 

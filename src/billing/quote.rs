@@ -141,9 +141,15 @@ pub enum LineKind {
     /// A whole new term.
     Term,
     /// The new plan for the rest of the current period.
-    Prorated { remaining_days: i64, period_days: i64 },
+    Prorated {
+        remaining_days: i64,
+        period_days: i64,
+    },
     /// Credit for the unused part of what was paid.
-    UnusedCredit { remaining_days: i64, period_days: i64 },
+    UnusedCredit {
+        remaining_days: i64,
+        period_days: i64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -354,7 +360,14 @@ fn quote_item(
             let sub = find(*subscription_id)?;
             let product = catalog.product(&sub.product)?;
             let status = transition(sub.status, Event::Reactivate)?;
-            new_term(product, plan, Some(sub.id), ItemKind::Reactivate, status, today)
+            new_term(
+                product,
+                plan,
+                Some(sub.id),
+                ItemKind::Reactivate,
+                status,
+                today,
+            )
         }
         CartItem::Change {
             subscription_id,
@@ -469,7 +482,11 @@ fn change(
         event: Event::Change,
     })?;
     let currency = new_unit.currency();
-    let base = |kind, lines: Vec<QuoteLine>, effective, billed: Option<BillingPeriod>| -> Result<QuoteItem, BillingError> {
+    let base = |kind,
+                lines: Vec<QuoteLine>,
+                effective,
+                billed: Option<BillingPeriod>|
+     -> Result<QuoteItem, BillingError> {
         let amount = lines
             .iter()
             .try_fold(Money::zero(currency), |acc, l| acc.checked_add(l.amount))?;
@@ -492,7 +509,8 @@ fn change(
         })
     };
 
-    let unchanged = plan.level == sub.level && seats.get() == sub.seats && plan.frequency == sub.frequency;
+    let unchanged =
+        plan.level == sub.level && seats.get() == sub.seats && plan.frequency == sub.frequency;
     if unchanged {
         let mut q = base(ItemKind::Unchanged, vec![], Effective::Now, None)?;
         q.next_renewal = current_renewal(product, sub)?;
@@ -505,14 +523,22 @@ fn change(
             / Decimal::from(days);
         // Never credit more than was paid for this period, less credit
         // already granted against it.
-        let cap = paid.total_paid.checked_sub(paid.credited).ok()?.amount().max(Decimal::ZERO);
+        let cap = paid
+            .total_paid
+            .checked_sub(paid.credited)
+            .ok()?
+            .amount()
+            .max(Decimal::ZERO);
         let credit = Money::round(raw.min(cap), currency);
         Some(QuoteLine {
             kind: LineKind::UnusedCredit {
                 remaining_days: remaining,
                 period_days: days,
             },
-            level_name: product.level(&sub.level).map(|l| l.name.clone()).unwrap_or_default(),
+            level_name: product
+                .level(&sub.level)
+                .map(|l| l.name.clone())
+                .unwrap_or_default(),
             seats: paid.seats,
             frequency: sub.frequency,
             unit_price: paid.unit_price,
@@ -541,7 +567,12 @@ fn change(
         if remaining > 0 {
             lines.extend(credit_line(remaining, period.days()));
         }
-        let mut q = base(ItemKind::SwitchToAnnual, lines, Effective::Now, Some(new_period))?;
+        let mut q = base(
+            ItemKind::SwitchToAnnual,
+            lines,
+            Effective::Now,
+            Some(new_period),
+        )?;
         q.next_renewal = Some(Renewal {
             date: new_period.end,
             net: term,
@@ -551,13 +582,19 @@ fn change(
 
     let old_value = annualized(old_unit, sub.seats, sub.frequency);
     let new_value = annualized(new_unit, seats.get(), plan.frequency);
-    let shorter_interval = sub.frequency == Frequency::Annual && plan.frequency == Frequency::Monthly;
+    let shorter_interval =
+        sub.frequency == Frequency::Annual && plan.frequency == Frequency::Monthly;
     let renewal_net = Money::round(new_unit.amount() * Decimal::from(seats.get()), currency);
 
     if shorter_interval || new_value <= old_value {
         // Downgrades, seat decreases and shorter intervals wait for the end
         // of the term (Stripe portal, Kill Bill END_OF_TERM).
-        let mut q = base(ItemKind::Downgrade, vec![], Effective::From(period.end), None)?;
+        let mut q = base(
+            ItemKind::Downgrade,
+            vec![],
+            Effective::From(period.end),
+            None,
+        )?;
         q.next_renewal = Some(Renewal {
             date: period.end,
             net: renewal_net,
@@ -653,10 +690,16 @@ fn current_renewal(
 }
 
 /// The net amount of one renewal of a subscription at its current plan.
-pub fn renewal_amount(catalog: &Catalog, sub: &SubscriptionSnapshot) -> Result<Money, BillingError> {
+pub fn renewal_amount(
+    catalog: &Catalog,
+    sub: &SubscriptionSnapshot,
+) -> Result<Money, BillingError> {
     let product = catalog.product(&sub.product)?;
     let unit = product
         .online_price(&sub.level, sub.frequency)
         .or_else(|e| sub.paid.as_ref().map(|p| p.unit_price).ok_or(e))?;
-    Ok(Money::round(unit.amount() * Decimal::from(sub.seats), unit.currency()))
+    Ok(Money::round(
+        unit.amount() * Decimal::from(sub.seats),
+        unit.currency(),
+    ))
 }

@@ -193,7 +193,10 @@ mod tests {
         assert_eq!(a(S::Trial), [Action::SubscribeNow]);
         assert_eq!(a(S::TrialExpired), [Action::SubscribeNow]);
         assert_eq!(a(S::Active), [Action::Modify, Action::Cancel]);
-        assert_eq!(a(S::PendingCancellation), [Action::RemovePendingCancellation]);
+        assert_eq!(
+            a(S::PendingCancellation),
+            [Action::RemovePendingCancellation]
+        );
         assert_eq!(a(S::Expired), [Action::Reactivate]);
         assert_eq!(a(S::PastDue), [Action::UpdatePaymentMethod]);
     }
@@ -226,13 +229,22 @@ mod tests {
     fn invalid_transitions_are_typed_errors() {
         assert_eq!(
             transition(S::Expired, Event::RemoveCancellation),
-            Err(BillingError::InvalidTransition { status: S::Expired, event: Event::RemoveCancellation })
+            Err(BillingError::InvalidTransition {
+                status: S::Expired,
+                event: Event::RemoveCancellation
+            })
         );
         assert!(transition(S::Trial, Event::Reactivate).is_err());
         assert!(transition(S::Active, Event::Subscribe).is_err());
-        assert_eq!(transition(S::PendingCancellation, Event::TermEnds), Ok(S::Expired));
+        assert_eq!(
+            transition(S::PendingCancellation, Event::TermEnds),
+            Ok(S::Expired)
+        );
         assert_eq!(transition(S::Trial, Event::TrialEnds), Ok(S::TrialExpired));
-        assert_eq!(transition(S::PastDue, Event::DunningExhausted), Ok(S::Expired));
+        assert_eq!(
+            transition(S::PastDue, Event::DunningExhausted),
+            Ok(S::Expired)
+        );
     }
 
     #[test]

@@ -104,7 +104,11 @@ impl VatNumber {
             "ES" => rest.len() == 9 && rest.bytes().all(|b| b.is_ascii_alphanumeric()),
             _ => false,
         };
-        if ok { Ok(VatNumber(compact)) } else { Err(bad()) }
+        if ok {
+            Ok(VatNumber(compact))
+        } else {
+            Err(bad())
+        }
     }
 
     pub fn country_prefix(&self) -> &str {
@@ -136,9 +140,9 @@ impl TaxTreatment {
     /// Legal mention printed on invoices, when one is required.
     pub fn legal_mention(&self) -> Option<&'static str> {
         match self {
-            TaxTreatment::ReverseCharge => {
-                Some("Reverse charge: VAT to be accounted for by the customer (Art. 196 Directive 2006/112/EC)")
-            }
+            TaxTreatment::ReverseCharge => Some(
+                "Reverse charge: VAT to be accounted for by the customer (Art. 196 Directive 2006/112/EC)",
+            ),
             TaxTreatment::Standard { .. } => None,
         }
     }
@@ -163,7 +167,11 @@ mod tests {
 
     #[test]
     fn rates_by_country() {
-        let rate = |c: &str| tax_treatment(&Country::parse(c).unwrap(), None).rate().to_string();
+        let rate = |c: &str| {
+            tax_treatment(&Country::parse(c).unwrap(), None)
+                .rate()
+                .to_string()
+        };
         assert_eq!(rate("FR"), "0.20");
         assert_eq!(rate("de"), "0.19");
         assert_eq!(rate("BE"), "0.21");
@@ -172,7 +180,10 @@ mod tests {
         assert_eq!(rate("NL"), "0.21");
         assert_eq!(rate("GB"), "0.20");
         assert_eq!(rate("US"), "0.00");
-        assert!(matches!(Country::parse("ZZ"), Err(BillingError::UnsupportedCountry { .. })));
+        assert!(matches!(
+            Country::parse("ZZ"),
+            Err(BillingError::UnsupportedCountry { .. })
+        ));
     }
 
     #[test]
@@ -181,8 +192,16 @@ mod tests {
         let fr = Country::parse("FR").unwrap();
         let gb = Country::parse("GB").unwrap();
         let de_vat = VatNumber::parse("DE123456789").unwrap();
-        assert_eq!(tax_treatment(&de, Some(&de_vat)), TaxTreatment::ReverseCharge);
-        assert!(TaxTreatment::ReverseCharge.legal_mention().unwrap().contains("Reverse charge"));
+        assert_eq!(
+            tax_treatment(&de, Some(&de_vat)),
+            TaxTreatment::ReverseCharge
+        );
+        assert!(
+            TaxTreatment::ReverseCharge
+                .legal_mention()
+                .unwrap()
+                .contains("Reverse charge")
+        );
         // No number: a consumer, taxed at the local rate.
         assert_eq!(tax_treatment(&de, None).rate().to_string(), "0.19");
         // The seller's own country never reverse-charges.

@@ -10,7 +10,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -27,7 +27,9 @@ pub struct Db {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("DATABASE_URL has an unsupported scheme in \"{0}\" (use sqlite://PATH or postgres://…)")]
+    #[error(
+        "DATABASE_URL has an unsupported scheme in \"{0}\" (use sqlite://PATH or postgres://…)"
+    )]
     UnknownScheme(String),
     #[error("cannot create the SQLite database at {path}: {cause}")]
     SqlitePath { path: String, cause: String },
@@ -46,6 +48,27 @@ impl Db {
         let (backend, url) = normalize(url)?;
         let target = redact(&url);
         let max = if backend == Backend::Sqlite { 8 } else { 16 };
+        // One direct connection first: the pool would only report "timed out",
+        // the driver says why (refused, unknown host, bad password…).
+        let probe =
+            tokio::time::timeout(Duration::from_secs(10), AnyConnection::connect(&url)).await;
+        let fail = |cause: String| match backend {
+            Backend::Sqlite => DbError::SqlitePath {
+                path: target.clone(),
+                cause,
+            },
+            Backend::Postgres => DbError::Connect {
+                target: target.clone(),
+                cause,
+            },
+        };
+        match probe {
+            Err(_) => return Err(fail("no answer within 10 s".into())),
+            Ok(Err(e)) => return Err(fail(short(&e))),
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+            }
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(10))
@@ -65,16 +88,7 @@ impl Db {
             })
             .connect(&url)
             .await
-            .map_err(|e| match backend {
-                Backend::Sqlite => DbError::SqlitePath {
-                    path: target.clone(),
-                    cause: short(&e),
-                },
-                Backend::Postgres => DbError::Connect {
-                    target: target.clone(),
-                    cause: short(&e),
-                },
-            })?;
+            .map_err(|e| fail(short(&e)))?;
         Ok(Db { pool, backend })
     }
 
@@ -103,7 +117,10 @@ fn normalize(url: &str) -> Result<(Backend, String), DbError> {
     if path.is_empty() || path == ":memory:" {
         return Ok((Backend::Sqlite, url.to_string()));
     }
-    if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(dir).map_err(|e| DbError::SqlitePath {
             path: path.to_string(),
             cause: e.to_string(),

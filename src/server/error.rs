@@ -1,5 +1,8 @@
 //! The one place where internal errors become user-safe ones: the cause goes
-//! to the log, the user gets a clear sentence.
+//! to the log, the user gets a clear sentence and a fitting HTTP status.
+
+use axum::http::StatusCode;
+use leptos::prelude::use_context;
 
 use crate::db::DbError;
 use crate::error::AppError;
@@ -9,4 +12,41 @@ impl From<DbError> for AppError {
         tracing::error!(error = %e, "database error");
         AppError::Internal
     }
+}
+
+pub fn status_of(e: &AppError) -> StatusCode {
+    match e {
+        AppError::Billing(_) | AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+        AppError::Internal | AppError::Network(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Wraps a server function's result: sets the HTTP status from the error
+/// kind, so that a refused request is a 4xx, not a 500.
+pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(e) = &result {
+        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+            resp.set_status(status_of(e));
+        }
+    }
+    result
+}
+
+/// Server-function framework errors (a missing or malformed argument) are
+/// answered 500 by `server_fn` before our code runs. This maps them, by the
+/// `AppError` in the body, to the status our own errors get.
+pub async fn fix_server_fn_status(
+    response: axum::response::Response,
+) -> axum::response::Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = status_of(&err);
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }

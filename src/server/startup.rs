@@ -46,6 +46,9 @@ pub fn router(state: AppState) -> Router {
             move || shell(shell_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::map_response(
+            super::error::fix_server_fn_status,
+        ))
         .with_state(state)
 }
 

@@ -1,0 +1,106 @@
+//! `TestApp::spawn`: the app on a fresh database and a random port.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use billing_center::db::{Backend, Db};
+use billing_center::server::config::Config;
+use billing_center::server::startup;
+use billing_center::server::state::AppState;
+use leptos::prelude::LeptosOptions;
+use sqlx::Executor;
+
+pub struct TestApp {
+    pub base: String,
+    #[allow(dead_code)] // used by the order and billing-run tests
+    pub db: Db,
+    pub client: reqwest::Client,
+    // Kept alive for the test's duration (the SQLite file lives in it).
+    _dir: tempfile::TempDir,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// The backends to run each test on.
+pub fn backends() -> Vec<Backend> {
+    let mut b = vec![Backend::Sqlite];
+    if std::env::var("TEST_POSTGRES_URL").is_ok() {
+        b.push(Backend::Postgres);
+    } else if std::env::var("BC_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+        panic!("BC_REQUIRE_POSTGRES=1 but TEST_POSTGRES_URL is not set");
+    }
+    b
+}
+
+/// A fresh, empty database URL for `backend`.
+pub async fn fresh_database_url(backend: Backend, dir: &std::path::Path) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}/test.db", dir.display()),
+        Backend::Postgres => {
+            let admin = std::env::var("TEST_POSTGRES_URL").expect("TEST_POSTGRES_URL");
+            let name = format!(
+                "bc_test_{}_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::SeqCst),
+                chrono::Utc::now().timestamp_micros()
+            );
+            let admin_db = Db::connect(&admin).await.expect("connect to the test PostgreSQL");
+            admin_db
+                .pool
+                .execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .expect("create test database");
+            admin_db.pool.close().await;
+            let (base, _) = admin.rsplit_once('/').expect("TEST_POSTGRES_URL has a database");
+            format!("{base}/{name}")
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = Config {
+            database_url: fresh_database_url(backend, dir.path()).await,
+            catalog_path: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("catalog.toml"),
+        };
+        let (db, catalog) = startup::prepare(&config).await.expect("prepare app");
+        assert_eq!(db.backend, backend);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        let leptos_options = LeptosOptions::builder()
+            .output_name("billing-center")
+            .site_addr(addr)
+            .build();
+        let state = AppState {
+            leptos_options,
+            db: db.clone(),
+            catalog,
+        };
+        let app = startup::router(state);
+        tokio::spawn(async move {
+            axum::serve(listener, app.into_make_service()).await.unwrap();
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            db,
+            client: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).send().await.unwrap()
+    }
+
+    /// Calls a server function the way an HTML form does.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("Accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+}

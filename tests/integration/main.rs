@@ -1,0 +1,9 @@
+//! One integration-test binary. Every test runs against a fresh database on
+//! each backend: SQLite always, PostgreSQL when `TEST_POSTGRES_URL` is set
+//! (the README's test command starts a throwaway server and sets it;
+//! `BC_REQUIRE_POSTGRES=1` turns its absence into a failure).
+
+mod helpers;
+
+mod skeleton;
+mod startup_errors;
