@@ -279,7 +279,7 @@ fn two_upgrades_in_one_period_never_credit_more_than_paid() {
     let first = quote(
         &catalog,
         &account("FR"),
-        &[sub.clone()],
+        std::slice::from_ref(&sub),
         &[CartItem::Change {
             subscription_id: 1,
             plan: plan("standard", 1, Frequency::Monthly),
@@ -304,7 +304,7 @@ fn two_upgrades_in_one_period_never_credit_more_than_paid() {
     let second = quote(
         &catalog,
         &account("FR"),
-        &[after.clone()],
+        std::slice::from_ref(&after),
         &[CartItem::Change {
             subscription_id: 1,
             plan: plan("pro", 1, Frequency::Monthly),
@@ -359,7 +359,7 @@ fn downgrades_and_shorter_intervals_wait_for_the_end_of_term() {
         let q = quote(
             &demo(),
             &account("FR"),
-            &[sub.clone()],
+            std::slice::from_ref(&sub),
             &[CartItem::Change {
                 subscription_id: 1,
                 plan: p,

@@ -26,10 +26,10 @@ pub fn status_of(e: &AppError) -> StatusCode {
 /// Wraps a server function's result: sets the HTTP status from the error
 /// kind, so that a refused request is a 4xx, not a 500.
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(e) = &result {
-        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-            resp.set_status(status_of(e));
-        }
+    if let Err(e) = &result
+        && let Some(resp) = use_context::<leptos_axum::ResponseOptions>()
+    {
+        resp.set_status(status_of(e));
     }
     result
 }
@@ -37,14 +37,14 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
 /// Server-function framework errors (a missing or malformed argument) are
 /// answered 500 by `server_fn` before our code runs. This maps them, by the
 /// `AppError` in the body, to the status our own errors get.
-pub async fn fix_server_fn_status(
-    response: axum::response::Response,
-) -> axum::response::Response {
+pub async fn fix_server_fn_status(response: axum::response::Response) -> axum::response::Response {
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = status_of(&err);
     }

@@ -44,14 +44,18 @@ pub async fn fresh_database_url(backend: Backend, dir: &std::path::Path) -> Stri
                 COUNTER.fetch_add(1, Ordering::SeqCst),
                 chrono::Utc::now().timestamp_micros()
             );
-            let admin_db = Db::connect(&admin).await.expect("connect to the test PostgreSQL");
+            let admin_db = Db::connect(&admin)
+                .await
+                .expect("connect to the test PostgreSQL");
             admin_db
                 .pool
                 .execute(format!("CREATE DATABASE {name}").as_str())
                 .await
                 .expect("create test database");
             admin_db.pool.close().await;
-            let (base, _) = admin.rsplit_once('/').expect("TEST_POSTGRES_URL has a database");
+            let (base, _) = admin
+                .rsplit_once('/')
+                .expect("TEST_POSTGRES_URL has a database");
             format!("{base}/{name}")
         }
     }
@@ -79,7 +83,9 @@ impl TestApp {
         };
         let app = startup::router(state);
         tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service()).await.unwrap();
+            axum::serve(listener, app.into_make_service())
+                .await
+                .unwrap();
         });
         TestApp {
             base: format!("http://{addr}"),
@@ -90,7 +96,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(format!("{}{path}", self.base)).send().await.unwrap()
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Calls a server function the way an HTML form does.

@@ -11,11 +11,17 @@ async fn home_page_is_server_rendered_from_the_database() {
         assert_eq!(res.status(), 200, "{backend:?}");
         let html = res.text().await.unwrap();
         for name in ["GoToWebinar", "GoToMeeting", "GoToTraining"] {
-            assert!(html.contains(name), "{backend:?}: {name} missing from the first HTML");
+            assert!(
+                html.contains(name),
+                "{backend:?}: {name} missing from the first HTML"
+            );
         }
         assert!(html.contains("€59.00"), "{backend:?}: lowest webinar price");
         assert!(html.contains("€14.00"), "{backend:?}: lowest meeting price");
-        assert!(html.contains("/pkg/billing-center.js"), "hydration script linked");
+        assert!(
+            html.contains("/pkg/billing-center.js"),
+            "hydration script linked"
+        );
     }
 }
 
@@ -23,10 +29,14 @@ async fn home_page_is_server_rendered_from_the_database() {
 async fn start_trial_writes_and_the_page_reads_it_back() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let res = app.post_form("/api/start_trial", &[("product", "meeting")]).await;
+        let res = app
+            .post_form("/api/start_trial", &[("product", "meeting")])
+            .await;
         assert_eq!(res.status(), 200, "{backend:?}");
         assert_eq!(res.text().await.unwrap(), "1");
-        let res = app.post_form("/api/start_trial", &[("product", "meeting")]).await;
+        let res = app
+            .post_form("/api/start_trial", &[("product", "meeting")])
+            .await;
         assert_eq!(res.text().await.unwrap(), "2");
         let html = app.get("/").await.text().await.unwrap();
         assert!(
@@ -40,13 +50,21 @@ async fn start_trial_writes_and_the_page_reads_it_back() {
 async fn bad_input_gets_a_clear_answer_not_a_500() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let res = app.post_form("/api/start_trial", &[("product", "zoom")]).await;
+        let res = app
+            .post_form("/api/start_trial", &[("product", "zoom")])
+            .await;
         assert_eq!(res.status(), 404, "{backend:?}");
         let long = "x".repeat(5000);
-        let res = app.post_form("/api/start_trial", &[("product", long.as_str())]).await;
+        let res = app
+            .post_form("/api/start_trial", &[("product", long.as_str())])
+            .await;
         assert_eq!(res.status(), 404);
         let res = app.post_form("/api/start_trial", &[("nothing", "")]).await;
-        assert!(res.status().is_client_error(), "missing argument: {}", res.status());
+        assert!(
+            res.status().is_client_error(),
+            "missing argument: {}",
+            res.status()
+        );
         let res = app.get("/no/such/page").await;
         assert_eq!(res.status(), 404);
         assert!(res.text().await.unwrap().contains("Page not found"));

@@ -7,11 +7,17 @@ fn run_migrate(database_url: &str) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_billing-center"))
         .arg("migrate")
         .env("DATABASE_URL", database_url)
-        .env("CATALOG_PATH", concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml"))
+        .env(
+            "CATALOG_PATH",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml"),
+        )
         .env("RUST_LOG", "off")
         .output()
         .expect("run billing-center");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn assert_one_clear_line(stderr: &str, needle: &str) {
@@ -34,7 +40,10 @@ fn unreachable_postgres() {
     // Port 1 on loopback: nothing listens there.
     let (code, err) = run_migrate("postgres://u:secret@127.0.0.1:1/db");
     assert_ne!(code, 0);
-    assert_one_clear_line(&err, "cannot connect to the database at postgres://u:***@127.0.0.1:1/db");
+    assert_one_clear_line(
+        &err,
+        "cannot connect to the database at postgres://u:***@127.0.0.1:1/db",
+    );
     assert!(!err.contains("secret"), "password leaked: {err}");
 }
 
@@ -42,17 +51,31 @@ fn unreachable_postgres() {
 fn unwritable_sqlite_path() {
     let (code, err) = run_migrate("sqlite:///proc/billing-center/x.db");
     assert_ne!(code, 0);
-    assert_one_clear_line(&err, "cannot create the SQLite database at /proc/billing-center/x.db");
+    assert_one_clear_line(
+        &err,
+        "cannot create the SQLite database at /proc/billing-center/x.db",
+    );
 }
 
 #[test]
 fn bad_catalog_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("catalog.toml");
-    std::fs::write(&path, billing_center::billing::catalog::DEMO_CATALOG_TOML.replacen("max_seats = 50", "max_seats = 0", 1)).unwrap();
+    std::fs::write(
+        &path,
+        billing_center::billing::catalog::DEMO_CATALOG_TOML.replacen(
+            "max_seats = 50",
+            "max_seats = 0",
+            1,
+        ),
+    )
+    .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_billing-center"))
         .arg("migrate")
-        .env("DATABASE_URL", format!("sqlite://{}/db.sqlite", dir.path().display()))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/db.sqlite", dir.path().display()),
+        )
         .env("CATALOG_PATH", &path)
         .output()
         .unwrap();
@@ -86,9 +109,15 @@ fn failing_migration_is_reported() {
 
 #[test]
 fn unknown_command_and_help() {
-    let out = Command::new(env!("CARGO_BIN_EXE_billing-center")).arg("--help").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_billing-center"))
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("DATABASE_URL"));
-    let out = Command::new(env!("CARGO_BIN_EXE_billing-center")).arg("frobnicate").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_billing-center"))
+        .arg("frobnicate")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }

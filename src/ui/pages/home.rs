@@ -44,7 +44,7 @@ fn ProductList(list: Vec<ProductSummary>, start_trial: ServerAction<StartTrial>)
                                 <h2>{p.name.clone()}</h2>
                                 <p class="price">"From " {p.monthly_from.clone()} " per seat per month"</p>
                                 <p class="trials" data-testid=format!("trials-{}", p.code)>
-                                    {p.trials_started} " trials started"
+                                    {p.trials_started} {if p.trials_started == 1 { " trial started" } else { " trials started" }}
                                 </p>
                             </div>
                             <ActionForm action=start_trial>

@@ -1,0 +1,69 @@
+import { defineConfig, devices } from '@playwright/test';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+// The server is the already-built binary, started on a free port with a
+// fresh database for this run. Workers inherit the env of the main process,
+// so the directory and port are chosen once.
+const root = path.resolve(__dirname, '..');
+if (!process.env.BC_E2E_DIR) {
+  process.env.BC_E2E_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-e2e-'));
+}
+if (!process.env.BC_E2E_PORT) {
+  process.env.BC_E2E_PORT = String(20000 + (process.pid % 20000));
+}
+const port = Number(process.env.BC_E2E_PORT);
+const profile = process.env.BC_PROFILE || 'debug';
+const bin = path.join(root, 'target', profile, 'billing-center');
+const databaseUrl = process.env.BC_E2E_DATABASE_URL || `sqlite://${process.env.BC_E2E_DIR}/e2e.db`;
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: process.env.CI ? 1 : 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  projects: [
+    { name: 'desktop', use: { ...devices['Desktop Chrome'], viewport: { width: 1280, height: 900 } } },
+  ],
+  webServer: {
+    command: `"${bin}" serve`,
+    cwd: root,
+    url: `http://127.0.0.1:${port}/`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      DATABASE_URL: databaseUrl,
+      LEPTOS_OUTPUT_NAME: 'billing-center',
+      LEPTOS_SITE_ROOT: 'target/site',
+      LEPTOS_SITE_PKG_DIR: 'pkg',
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_RELOAD_PORT: String(port + 1),
+      LEPTOS_ENV: 'PROD',
+      RUST_LOG: 'warn',
+    },
+  },
+});

@@ -1,0 +1,87 @@
+# Shared set-up steps for scripts/run.sh and scripts/test.sh. Each step checks
+# first and skips when what it installs is already there (idempotent).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$ROOT/end2end/node_modules/.bin:$PATH"
+CARGO_LEPTOS_VERSION=0.3.10
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+APT_UPDATED=0
+apt_install() {
+  if [ "$APT_UPDATED" = 0 ]; then
+    as_root apt-get update -qq
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_wasm_target() {
+  rustup target list --installed | grep -qx wasm32-unknown-unknown && return
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+}
+
+ensure_cargo_leptos() {
+  if cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then return; fi
+  # no_downloads: the default fetches tools from GitHub at build time, which
+  # this network does not reach. 0.3.11 needs a newer rustc.
+  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 16 min on 2 cores, once per machine)"
+  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+}
+
+ensure_wasm_bindgen() {
+  local want
+  want="$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')"
+  if wasm-bindgen --version 2>/dev/null | grep -q " $want\$"; then return; fi
+  # Not --locked: its lockfile pins a webpki-roots the registry here lacks.
+  log "installing wasm-bindgen-cli $want (matches Cargo.lock)"
+  CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback cargo install wasm-bindgen-cli --version "$want"
+}
+
+ensure_npm_packages() {
+  # npm writes node_modules/.package-lock.json; equal to the lockfile's
+  # packages means nothing to do.
+  if [ -f end2end/node_modules/.package-lock.json ] &&
+    node -e 'const a=require("./end2end/package-lock.json").packages,b=require("./end2end/node_modules/.package-lock.json").packages;delete a[""];process.exit(JSON.stringify(Object.keys(a).sort())===JSON.stringify(Object.keys(b).sort())?0:1)'; then
+    return
+  fi
+  log "installing end2end npm packages from package-lock.json"
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+}
+
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return
+  log "installing Debian chromium"
+  apt_install chromium
+}
+
+pg_bin() {
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1
+}
+
+ensure_postgres() {
+  [ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/initdb" ] && return
+  log "installing Debian postgresql"
+  apt_install postgresql
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Builds the server and the WASM client with cargo-leptos.
+build_app() {
+  local mode="${1:-debug}"
+  if [ "$mode" = release ]; then
+    cargo leptos build --release
+  else
+    cargo leptos build
+  fi
+}
