@@ -19,6 +19,22 @@ pub enum AppError {
     NotFound,
     #[error("Please sign in.")]
     Unauthorized,
+    /// Billing is for the billing contact only; says who that is.
+    #[error("Your billing contact is {name} ({email}).")]
+    NotBillingContact { name: String, email: String },
+    #[error("Too many sign-in attempts. Try again in {minutes} minutes.")]
+    TooManyAttempts { minutes: i64 },
+    /// The order summary changed since the page was shown (prices, state).
+    #[error(
+        "Your order summary has changed: please review the new total before placing the order."
+    )]
+    QuoteChanged,
+    #[error(
+        "This subscription changed in another window. Reload the page to see its current state."
+    )]
+    Stale,
+    #[error("{0}")]
+    Payment(String),
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
     /// Transport problems seen by the browser (server unreachable, bad reply).

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod billing;
+pub mod domain;
 pub mod error;
 pub mod ui;
 

@@ -1,4 +1,7 @@
 //! Server functions and the types they exchange. Compiled for both targets:
 //! the browser gets a typed client stub, the server the implementation.
 
+pub mod auth;
+pub mod billing;
 pub mod products;
+pub mod types;

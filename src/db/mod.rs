@@ -3,6 +3,8 @@
 //! BIGINT minor units, dates as ISO text, booleans as 0/1 integers), with one
 //! migration directory per backend under the same version numbers.
 
+pub mod accounts;
+pub mod billing;
 pub mod products;
 
 use std::path::Path;

@@ -13,6 +13,7 @@ USAGE:
 COMMANDS:
     serve        Run the web server (default)
     migrate      Create or upgrade the database schema, then exit
+    seed-demo    Create the demo accounts (password billing-demo) if absent
     help         Show this help
 
 ENVIRONMENT:
@@ -22,6 +23,20 @@ ENVIRONMENT:
     RUST_LOG          log level (default info)
 ";
 
+async fn seed(config: &Config) -> Result<(), startup::StartupError> {
+    let (db, _) = startup::prepare(config).await?;
+    let today = super::clock::local_date(config.clock().now(), "Europe/Paris");
+    match super::seed::seed_demo(&db, today).await {
+        Ok(true) => println!(
+            "demo data created (password: {})",
+            super::seed::DEMO_PASSWORD
+        ),
+        Ok(false) => println!("demo data already present"),
+        Err(e) => return Err(startup::StartupError::Seed(e.to_string())),
+    }
+    Ok(())
+}
+
 pub async fn run(args: Vec<String>) -> ExitCode {
     let config = Config::from_env();
     let command = args.get(1).map(String::as_str).unwrap_or("serve");
@@ -30,6 +45,7 @@ pub async fn run(args: Vec<String>) -> ExitCode {
         "migrate" => startup::prepare(&config).await.map(|_| {
             println!("database is up to date");
         }),
+        "seed-demo" => seed(&config).await,
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             return ExitCode::SUCCESS;

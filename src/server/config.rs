@@ -11,6 +11,17 @@ pub struct Config {
 }
 
 impl Config {
+    /// `BC_FAKE_NOW=2026-11-26T10:00:00Z` freezes the clock (demos, tests).
+    pub fn clock(&self) -> std::sync::Arc<dyn super::clock::Clock> {
+        match std::env::var("BC_FAKE_NOW")
+            .ok()
+            .and_then(|t| t.parse().ok())
+        {
+            Some(t) => std::sync::Arc::new(super::clock::FixedClock(t)),
+            None => std::sync::Arc::new(super::clock::SystemClock),
+        }
+    }
+
     pub fn from_env() -> Self {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         Config {

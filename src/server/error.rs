@@ -16,9 +16,15 @@ impl From<DbError> for AppError {
 
 pub fn status_of(e: &AppError) -> StatusCode {
     match e {
-        AppError::Billing(_) | AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Billing(_) | AppError::Invalid(_) | AppError::QuoteChanged => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        AppError::Payment(_) => StatusCode::PAYMENT_REQUIRED,
+        AppError::Stale => StatusCode::CONFLICT,
         AppError::NotFound => StatusCode::NOT_FOUND,
         AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+        AppError::NotBillingContact { .. } => StatusCode::FORBIDDEN,
+        AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Internal | AppError::Network(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -1,8 +1,14 @@
 //! Server-only code: configuration, shared state, the HTTP app and the
 //! command line. Nothing here is compiled into the WASM client.
 
+pub mod auth;
+pub mod billing;
 pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod email;
 pub mod error;
+pub mod payments;
+pub mod seed;
 pub mod startup;
 pub mod state;

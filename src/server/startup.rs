@@ -20,6 +20,8 @@ pub enum StartupError {
     Db(#[from] crate::db::DbError),
     #[error("invalid Leptos configuration: {0}")]
     Leptos(String),
+    #[error("{0}")]
+    Seed(String),
     #[error("cannot listen on {addr}: {cause}")]
     Bind { addr: String, cause: String },
 }
@@ -61,6 +63,8 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
         leptos_options,
         db,
         catalog,
+        clock: config.clock(),
+        gateway: Arc::new(super::payments::TestGateway),
     };
     // leptos_routes_with_context also mounts every server function under
     // /api/… with the same context.
@@ -72,13 +76,16 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
             cause: e.to_string(),
         })?;
     tracing::info!("billing-center listening on http://{addr}");
-    axum::serve(listener, app.into_make_service())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| StartupError::Bind {
-            addr: addr.to_string(),
-            cause: e.to_string(),
-        })
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(|e| StartupError::Bind {
+        addr: addr.to_string(),
+        cause: e.to_string(),
+    })
 }

@@ -14,6 +14,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub catalog: Arc<Catalog>,
+    pub clock: Arc<dyn super::clock::Clock>,
+    pub gateway: Arc<dyn super::payments::PaymentGateway>,
 }
 
 /// The state inside a server function.

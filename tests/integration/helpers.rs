@@ -80,12 +80,17 @@ impl TestApp {
             leptos_options,
             db: db.clone(),
             catalog,
+            clock: std::sync::Arc::new(billing_center::server::clock::SystemClock),
+            gateway: std::sync::Arc::new(billing_center::server::payments::TestGateway),
         };
         let app = startup::router(state);
         tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service())
-                .await
-                .unwrap();
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
         });
         TestApp {
             base: format!("http://{addr}"),

@@ -1,0 +1,488 @@
+//! Billing server functions. Each one checks the session, the account and
+//! the billing-contact role on the server before anything else; ids in
+//! requests are always looked up within the caller's account.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use super::types::*;
+use crate::billing::CartItem;
+use crate::error::AppError;
+
+#[server(endpoint = "overview")]
+pub async fn overview() -> Result<BillingOverview, AppError> {
+    crate::server::error::respond(ssr::overview().await)
+}
+
+#[server(endpoint = "quote_context")]
+pub async fn quote_context() -> Result<EditorContext, AppError> {
+    crate::server::error::respond(ssr::quote_context().await)
+}
+
+/// Puts one item in the cart; `replace` empties the cart first (the plan
+/// editor's "Place order" with an empty cart). Returns the cart size.
+#[server(endpoint = "put_cart_item", input = Json)]
+pub async fn put_cart_item(item: CartItem, replace: bool) -> Result<usize, AppError> {
+    crate::server::error::respond(ssr::put_cart_item(item, replace).await)
+}
+
+#[server(endpoint = "remove_cart_item")]
+pub async fn remove_cart_item(product: String) -> Result<(), AppError> {
+    crate::server::error::respond(ssr::remove_cart_item(product).await)
+}
+
+#[server(endpoint = "checkout")]
+pub async fn checkout() -> Result<CheckoutView, AppError> {
+    crate::server::error::respond(ssr::checkout().await)
+}
+
+#[server(endpoint = "save_card")]
+pub async fn save_card(
+    number: String,
+    expiry: String,
+    cvc: String,
+) -> Result<PaymentMethodView, AppError> {
+    crate::server::error::respond(ssr::save_card(number, expiry, cvc).await)
+}
+
+#[server(endpoint = "save_sepa")]
+pub async fn save_sepa(iban: String) -> Result<PaymentMethodView, AppError> {
+    crate::server::error::respond(ssr::save_sepa(iban).await)
+}
+
+#[server(endpoint = "place_order")]
+pub async fn place_order(key: String, expected_total: String) -> Result<OrderResult, AppError> {
+    crate::server::error::respond(ssr::place_order(key, expected_total).await)
+}
+
+#[server(endpoint = "remove_pending_cancellation")]
+pub async fn remove_pending_cancellation(id: i64, version: i64) -> Result<(), AppError> {
+    crate::server::error::respond(ssr::remove_pending_cancellation(id, version).await)
+}
+
+#[server(endpoint = "invoices")]
+pub async fn invoices(before: Option<i64>) -> Result<InvoicePage, AppError> {
+    crate::server::error::respond(ssr::invoices(before).await)
+}
+
+#[server(endpoint = "invoice")]
+pub async fn invoice(id: i64) -> Result<InvoiceDetail, AppError> {
+    crate::server::error::respond(ssr::invoice(id).await)
+}
+
+#[server(endpoint = "mailbox")]
+pub async fn mailbox() -> Result<Vec<MailView>, AppError> {
+    crate::server::error::respond(ssr::mailbox().await)
+}
+
+/// Every billing server function's endpoint: the authorization tests walk
+/// this list, so a new function without the check fails them.
+pub const BILLING_ENDPOINTS: &[&str] = &[
+    "overview",
+    "quote_context",
+    "put_cart_item",
+    "remove_cart_item",
+    "checkout",
+    "save_card",
+    "save_sepa",
+    "place_order",
+    "remove_pending_cancellation",
+    "invoices",
+    "invoice",
+    "mailbox",
+];
+
+pub fn format_date(d: chrono::NaiveDate) -> String {
+    d.format("%b %-d, %Y").to_string()
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::*;
+    use crate::billing::quote::renewal_amount;
+    use crate::billing::{AccountKind, Currency, Money, SubscriptionStatus, available_actions};
+    use crate::db::billing as store;
+    use crate::domain::{CardNumber, Expiry, Iban};
+    use crate::server::auth::{Caller, require_billing_contact};
+    use crate::server::billing::{context, quote_cart};
+    use crate::server::state::{AppState, current};
+
+    async fn billing_caller() -> Result<(AppState, Caller), AppError> {
+        let state = current()?;
+        let caller = require_billing_contact(&state).await?;
+        Ok((state, caller))
+    }
+
+    fn online_only(c: &Caller) -> Result<(), AppError> {
+        if c.account.kind == "corporate" {
+            Err(crate::billing::BillingError::CorporateAccount.into())
+        } else {
+            Ok(())
+        }
+    }
+
+    pub async fn overview() -> Result<BillingOverview, AppError> {
+        let (state, caller) = billing_caller().await?;
+        let ctx = context(&state, &caller).await?;
+        let kind = ctx.terms.kind;
+        let cards =
+            ctx.subscriptions
+                .iter()
+                .map(|s| {
+                    let product = state.catalog.product(&s.product).ok();
+                    let level_name = product
+                        .and_then(|p| p.level(&s.level).ok())
+                        .map(|l| l.name.clone())
+                        .unwrap_or_else(|| s.level.clone());
+                    let period = s.period;
+                    let dates = match s.status {
+                        SubscriptionStatus::Trial => s
+                            .trial_ends
+                            .map(|d| format!("Trial ends {}", format_date(d))),
+                        SubscriptionStatus::TrialExpired => s
+                            .trial_ends
+                            .map(|d| format!("Trial ended {}", format_date(d))),
+                        SubscriptionStatus::Expired => {
+                            period.map(|p| format!("Expired {}", format_date(p.end)))
+                        }
+                        SubscriptionStatus::PendingCancellation => period
+                            .map(|p| format!("Ends {}; access until then", format_date(p.end))),
+                        _ => period.map(|p| {
+                            format!(
+                                "Current period {} – {}",
+                                format_date(p.start),
+                                format_date(p.last_day())
+                            )
+                        }),
+                    }
+                    .unwrap_or_default();
+                    let renewal = match (s.status, period) {
+                        (SubscriptionStatus::Active | SubscriptionStatus::PastDue, Some(p)) => {
+                            renewal_amount(&state.catalog, s).ok().map(|net| {
+                                let vat = Money::round(
+                                    net.amount()
+                                        * crate::billing::tax::tax_treatment(
+                                            &ctx.terms.country,
+                                            ctx.terms.vat_number.as_ref(),
+                                        )
+                                        .rate(),
+                                    net.currency(),
+                                );
+                                let gross = net.checked_add(vat).unwrap_or(net);
+                                format!("Renews on {} for {}", format_date(p.end), gross)
+                            })
+                        }
+                        _ => None,
+                    };
+                    SubscriptionCard {
+                        id: s.id,
+                        version: s.version,
+                        product: s.product.clone(),
+                        product_name: product
+                            .map(|p| p.name.clone())
+                            .unwrap_or_else(|| s.product.clone()),
+                        level_name,
+                        seats: s.seats,
+                        frequency: if s.frequency == crate::billing::Frequency::Annual {
+                            "Annual".into()
+                        } else {
+                            "Monthly".into()
+                        },
+                        status: s.status,
+                        status_label: s.status.label().into(),
+                        dates,
+                        renewal,
+                        actions: available_actions(s.status, kind),
+                    }
+                })
+                .collect();
+        let a = &caller.account;
+        Ok(BillingOverview {
+            account_name: a.name.clone(),
+            corporate: kind == AccountKind::Corporate,
+            representative: match (&a.rep_name, &a.rep_email, &a.rep_phone) {
+                (Some(n), Some(e), Some(p)) => Some(Representative {
+                    name: n.clone(),
+                    email: e.clone(),
+                    phone: p.clone(),
+                }),
+                _ => None,
+            },
+            cards,
+            cart_count: ctx.cart.len(),
+        })
+    }
+
+    pub async fn quote_context() -> Result<EditorContext, AppError> {
+        let (state, caller) = billing_caller().await?;
+        online_only(&caller)?;
+        let ctx = context(&state, &caller).await?;
+        Ok(EditorContext {
+            catalog: (*state.catalog).clone(),
+            account: ctx.terms,
+            subscriptions: ctx.subscriptions,
+            cart: ctx.cart,
+            today: ctx.today,
+        })
+    }
+
+    pub async fn put_cart_item(item: CartItem, replace: bool) -> Result<usize, AppError> {
+        let (state, caller) = billing_caller().await?;
+        online_only(&caller)?;
+        let ctx = context(&state, &caller).await?;
+        // The item must quote on its own (ownership, state, level, seats).
+        let q = quote_cart(&state, &ctx, std::slice::from_ref(&item))?;
+        let product = q.items[0].product.clone();
+        if replace {
+            store::clear_cart(&state.db, caller.account.id).await?;
+        }
+        let json = serde_json::to_string(&item).map_err(|_| AppError::Internal)?;
+        store::put_cart_item(&state.db, caller.account.id, &product, &json).await?;
+        Ok(store::cart(&state.db, caller.account.id).await?.len())
+    }
+
+    pub async fn remove_cart_item(product: String) -> Result<(), AppError> {
+        let (state, caller) = billing_caller().await?;
+        store::remove_cart_item(&state.db, caller.account.id, &product).await?;
+        Ok(())
+    }
+
+    fn pm_view(pm: &store::PaymentMethodRecord) -> PaymentMethodView {
+        let label = match (pm.kind.as_str(), pm.exp_month, pm.exp_year) {
+            ("card", Some(m), Some(y)) => format!(
+                "{} •••• {}, expires {:02}/{:02}",
+                pm.brand,
+                pm.last4,
+                m,
+                y % 100
+            ),
+            _ => format!("{} •••• {}", pm.brand, pm.last4),
+        };
+        PaymentMethodView {
+            kind: pm.kind.clone(),
+            label,
+        }
+    }
+
+    pub async fn checkout() -> Result<CheckoutView, AppError> {
+        let (state, caller) = billing_caller().await?;
+        online_only(&caller)?;
+        let ctx = context(&state, &caller).await?;
+        let quote = quote_cart(&state, &ctx, &ctx.cart)?;
+        let pm = store::payment_method(&state.db, caller.account.id).await?;
+        use rand::Rng;
+        let key: String = rand::thread_rng()
+            .sample_iter(&rand::distributions::Alphanumeric)
+            .take(32)
+            .map(char::from)
+            .collect();
+        Ok(CheckoutView {
+            quote,
+            idempotency_key: key,
+            payment_method: pm.as_ref().map(pm_view),
+            email: caller.user.email.clone(),
+        })
+    }
+
+    pub async fn save_card(
+        number: String,
+        expiry: String,
+        cvc: String,
+    ) -> Result<PaymentMethodView, AppError> {
+        let (state, caller) = billing_caller().await?;
+        online_only(&caller)?;
+        let card = CardNumber::parse(&number).map_err(AppError::Invalid)?;
+        let today = crate::server::billing::today(&state, &caller.account);
+        use chrono::Datelike;
+        let exp =
+            Expiry::parse(&expiry, (today.year(), today.month())).map_err(AppError::Invalid)?;
+        let cvc = cvc.trim();
+        if !(3..=4).contains(&cvc.len()) || !cvc.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AppError::Invalid(
+                "Enter the 3 or 4 digits of the security code (CVC).".into(),
+            ));
+        }
+        // The CVC goes to the gateway only; it is never stored or logged.
+        let t = state
+            .gateway
+            .save_card(&card)
+            .map_err(|e| AppError::Payment(e.to_string()))?;
+        let pm = store::PaymentMethodRecord {
+            kind: "card".into(),
+            token: t.token,
+            brand: t.brand,
+            last4: t.last4,
+            exp_month: Some(i64::from(exp.month)),
+            exp_year: Some(i64::from(exp.year)),
+        };
+        store::save_payment_method(&state.db, caller.account.id, &pm).await?;
+        store::audit(
+            &state.db,
+            caller.account.id,
+            caller.user.id,
+            "payment_method",
+            &format!("card •••• {}", pm.last4),
+        )
+        .await?;
+        Ok(pm_view(&pm))
+    }
+
+    pub async fn save_sepa(iban: String) -> Result<PaymentMethodView, AppError> {
+        let (state, caller) = billing_caller().await?;
+        online_only(&caller)?;
+        let iban = Iban::parse(&iban).map_err(AppError::Invalid)?;
+        let t = state
+            .gateway
+            .save_sepa(&iban)
+            .map_err(|e| AppError::Payment(e.to_string()))?;
+        let pm = store::PaymentMethodRecord {
+            kind: "sepa".into(),
+            token: t.token,
+            brand: t.brand,
+            last4: t.last4,
+            exp_month: None,
+            exp_year: None,
+        };
+        store::save_payment_method(&state.db, caller.account.id, &pm).await?;
+        Ok(pm_view(&pm))
+    }
+
+    pub async fn place_order(key: String, expected_total: String) -> Result<OrderResult, AppError> {
+        let (state, caller) = billing_caller().await?;
+        online_only(&caller)?;
+        crate::server::billing::place_order(&state, &caller, &key, &expected_total).await
+    }
+
+    pub async fn remove_pending_cancellation(id: i64, version: i64) -> Result<(), AppError> {
+        let (state, caller) = billing_caller().await?;
+        online_only(&caller)?;
+        let ctx = context(&state, &caller).await?;
+        let Some(sub) = ctx.subscriptions.iter().find(|s| s.id == id) else {
+            return Err(AppError::NotFound);
+        };
+        if sub.version != version {
+            return Err(AppError::Stale);
+        }
+        // The engine validates the transition and confirms it costs nothing.
+        let q = quote_cart(
+            &state,
+            &ctx,
+            &[CartItem::RemovePendingCancellation {
+                subscription_id: id,
+            }],
+        )?;
+        debug_assert!(q.totals.total_due.is_zero());
+        if !store::set_status(
+            &state.db,
+            caller.account.id,
+            id,
+            version,
+            SubscriptionStatus::Active.code(),
+        )
+        .await?
+        {
+            return Err(AppError::Stale);
+        }
+        store::audit(
+            &state.db,
+            caller.account.id,
+            caller.user.id,
+            "remove_pending_cancellation",
+            &format!("subscription {id}"),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn invoices(before: Option<i64>) -> Result<InvoicePage, AppError> {
+        let (state, caller) = billing_caller().await?;
+        const PAGE: i64 = 20;
+        let rows = store::invoices(&state.db, caller.account.id, before, PAGE + 1).await?;
+        let next = (rows.len() as i64 > PAGE).then(|| rows[PAGE as usize - 1].id);
+        Ok(InvoicePage {
+            rows: rows
+                .iter()
+                .take(PAGE as usize)
+                .map(|i| {
+                    let cur = Currency::parse(&i.currency).unwrap_or(Currency::Eur);
+                    let d = |s: &Option<String>| {
+                        s.as_deref()
+                            .and_then(|x| x.parse().ok())
+                            .map(format_date)
+                            .unwrap_or_default()
+                    };
+                    InvoiceRow {
+                        id: i.id,
+                        number: i.number.clone(),
+                        issued_on: i
+                            .issued_on
+                            .parse()
+                            .map(format_date)
+                            .unwrap_or_else(|_| i.issued_on.clone()),
+                        period: format!("{} – {}", d(&i.period_start), d(&i.period_end)),
+                        total: Money::from_minor(i.total_minor, cur).to_string(),
+                        status: if i.status == "paid" {
+                            "Paid".into()
+                        } else {
+                            "Open".into()
+                        },
+                    }
+                })
+                .collect(),
+            next,
+        })
+    }
+
+    pub async fn invoice(id: i64) -> Result<InvoiceDetail, AppError> {
+        let (state, caller) = billing_caller().await?;
+        let (i, lines) = store::invoice_with_lines(&state.db, caller.account.id, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let cur = Currency::parse(&i.currency).unwrap_or(Currency::Eur);
+        let m = |minor| Money::from_minor(minor, cur).to_string();
+        let rate: rust_decimal::Decimal = i.vat_rate.parse().unwrap_or_default();
+        Ok(InvoiceDetail {
+            number: i.number,
+            issued_on: i.issued_on.parse().map(format_date).unwrap_or(i.issued_on),
+            seller: i.seller_details,
+            buyer: format!("{} <{}>", i.buyer_name, i.buyer_email),
+            lines: lines
+                .into_iter()
+                .map(|l| InvoiceLineView {
+                    description: l.description,
+                    seats: l.seats,
+                    unit: m(l.unit_minor),
+                    amount: m(l.amount_minor),
+                    period: format!("{} – {}", l.period_start, l.period_end),
+                })
+                .collect(),
+            net: m(i.net_minor),
+            vat_label: format!(
+                "VAT {}%",
+                (rate * rust_decimal::Decimal::from(100)).normalize()
+            ),
+            vat: m(i.vat_minor),
+            total: m(i.total_minor),
+            tax_mention: i.tax_mention,
+            status: if i.status == "paid" {
+                "Paid".into()
+            } else {
+                "Open".into()
+            },
+        })
+    }
+
+    pub async fn mailbox() -> Result<Vec<MailView>, AppError> {
+        let (state, caller) = billing_caller().await?;
+        Ok(store::outbox(&state.db, caller.account.id)
+            .await?
+            .into_iter()
+            .map(|o| MailView {
+                to: o.to_addr,
+                subject: o.subject,
+                body: o.body_text,
+                sent: o.sent_at.is_some(),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,134 @@
+//! What server functions return to pages. Amounts are already formatted or
+//! are engine types (Decimal as strings on the wire).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::billing::quote::AccountTerms;
+use crate::billing::{Action, CartItem, Catalog, SubscriptionSnapshot, SubscriptionStatus};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub name: String,
+    pub email: String,
+    pub account_name: String,
+    pub is_billing_contact: bool,
+    pub corporate: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Representative {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionCard {
+    pub id: i64,
+    pub version: i64,
+    pub product: String,
+    pub product_name: String,
+    pub level_name: String,
+    pub seats: u32,
+    pub frequency: String,
+    pub status: SubscriptionStatus,
+    pub status_label: String,
+    /// "Trial ends Dec 1, 2026", "Current period Nov 26, 2026 – Dec 25, 2026"…
+    pub dates: String,
+    /// "Renews on … for €154.80", or none.
+    pub renewal: Option<String>,
+    pub actions: Vec<Action>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillingOverview {
+    pub account_name: String,
+    pub corporate: bool,
+    pub representative: Option<Representative>,
+    pub cards: Vec<SubscriptionCard>,
+    pub cart_count: usize,
+}
+
+/// What the plan editor needs to quote in the browser with no round trip.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EditorContext {
+    pub catalog: Catalog,
+    pub account: AccountTerms,
+    pub subscriptions: Vec<SubscriptionSnapshot>,
+    pub cart: Vec<CartItem>,
+    pub today: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentMethodView {
+    pub kind: String,
+    /// "Visa •••• 4242, expires 12/30"
+    pub label: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckoutView {
+    pub quote: crate::billing::Quote,
+    /// Created when the order page is rendered, not per click.
+    pub idempotency_key: String,
+    pub payment_method: Option<PaymentMethodView>,
+    pub email: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderResult {
+    pub invoice_id: Option<i64>,
+    pub invoice_number: Option<String>,
+    pub total: String,
+    pub email: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceRow {
+    pub id: i64,
+    pub number: String,
+    pub issued_on: String,
+    pub period: String,
+    pub total: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoicePage {
+    pub rows: Vec<InvoiceRow>,
+    /// Pass as `before` for the next page.
+    pub next: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceLineView {
+    pub description: String,
+    pub seats: i64,
+    pub unit: String,
+    pub amount: String,
+    pub period: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceDetail {
+    pub number: String,
+    pub issued_on: String,
+    pub seller: String,
+    pub buyer: String,
+    pub lines: Vec<InvoiceLineView>,
+    pub net: String,
+    pub vat_label: String,
+    pub vat: String,
+    pub total: String,
+    pub tax_mention: Option<String>,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailView {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub sent: bool,
+}

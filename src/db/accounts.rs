@@ -1,0 +1,255 @@
+//! Accounts, users, sessions and sign-in attempts.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Db, DbError};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccountRecord {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub country: String,
+    pub vat_number: Option<String>,
+    pub currency: String,
+    pub time_zone: String,
+    pub language: String,
+    pub credit_balance_minor: i64,
+    pub rep_name: Option<String>,
+    pub rep_email: Option<String>,
+    pub rep_phone: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserRecord {
+    pub id: i64,
+    pub account_id: i64,
+    pub email: String,
+    pub name: String,
+    pub is_billing_contact: bool,
+}
+
+/// For seeding and tests.
+pub struct NewAccount<'a> {
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub country: &'a str,
+    pub vat_number: Option<&'a str>,
+    pub currency: &'a str,
+    pub time_zone: &'a str,
+    pub language: &'a str,
+    pub rep: Option<(&'a str, &'a str, &'a str)>,
+}
+
+fn account(r: &AnyRow) -> Result<AccountRecord, sqlx::Error> {
+    Ok(AccountRecord {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        kind: r.try_get("kind")?,
+        country: r.try_get("country")?,
+        vat_number: r.try_get("vat_number")?,
+        currency: r.try_get("currency")?,
+        time_zone: r.try_get("time_zone")?,
+        language: r.try_get("language")?,
+        credit_balance_minor: r.try_get("credit_balance_minor")?,
+        rep_name: r.try_get("rep_name")?,
+        rep_email: r.try_get("rep_email")?,
+        rep_phone: r.try_get("rep_phone")?,
+    })
+}
+
+fn user(r: &AnyRow) -> Result<UserRecord, sqlx::Error> {
+    Ok(UserRecord {
+        id: r.try_get("id")?,
+        account_id: r.try_get("account_id")?,
+        email: r.try_get("email")?,
+        name: r.try_get("name")?,
+        is_billing_contact: r.try_get::<i64, _>("is_billing_contact")? == 1,
+    })
+}
+
+const USER_COLS: &str = "id, account_id, email, name, is_billing_contact";
+
+pub async fn find_account(db: &Db, id: i64) -> Result<Option<AccountRecord>, DbError> {
+    let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.as_ref().map(account).transpose()?)
+}
+
+pub async fn find_account_by_name(db: &Db, name: &str) -> Result<Option<AccountRecord>, DbError> {
+    let row = sqlx::query("SELECT * FROM accounts WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.as_ref().map(account).transpose()?)
+}
+
+pub async fn insert_account(db: &Db, a: &NewAccount<'_>) -> Result<i64, DbError> {
+    let (rep_name, rep_email, rep_phone) = match a.rep {
+        Some((n, e, p)) => (Some(n), Some(e), Some(p)),
+        None => (None, None, None),
+    };
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO accounts (name, kind, country, vat_number, currency, time_zone, language,
+            rep_name, rep_email, rep_phone, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(a.name)
+    .bind(a.kind)
+    .bind(a.country)
+    .bind(a.vat_number)
+    .bind(a.currency)
+    .bind(a.time_zone)
+    .bind(a.language)
+    .bind(rep_name)
+    .bind(rep_email)
+    .bind(rep_phone)
+    .bind(super::now_text())
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(id)
+}
+
+pub async fn insert_user(
+    db: &Db,
+    account_id: i64,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+    billing_contact: bool,
+) -> Result<i64, DbError> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO users (account_id, email, name, password_hash, is_billing_contact, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(account_id)
+    .bind(email)
+    .bind(name)
+    .bind(password_hash)
+    .bind(i64::from(billing_contact))
+    .bind(super::now_text())
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(id)
+}
+
+/// The user and their password hash, by email.
+pub async fn find_login(db: &Db, email: &str) -> Result<Option<(UserRecord, String)>, DbError> {
+    let row = sqlx::query(&format!(
+        "SELECT {USER_COLS}, password_hash FROM users WHERE email = $1"
+    ))
+    .bind(email)
+    .fetch_optional(&db.pool)
+    .await?;
+    match row {
+        None => Ok(None),
+        Some(r) => Ok(Some((user(&r)?, r.try_get("password_hash")?))),
+    }
+}
+
+pub async fn find_user(db: &Db, id: i64) -> Result<Option<UserRecord>, DbError> {
+    let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.as_ref().map(user).transpose()?)
+}
+
+pub async fn billing_contact(db: &Db, account_id: i64) -> Result<Option<UserRecord>, DbError> {
+    let row = sqlx::query(&format!(
+        "SELECT {USER_COLS} FROM users WHERE account_id = $1 AND is_billing_contact = 1"
+    ))
+    .bind(account_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.as_ref().map(user).transpose()?)
+}
+
+// ---- sessions ----
+
+pub async fn insert_session(
+    db: &Db,
+    token_hash: &str,
+    user_id: i64,
+    now: &str,
+    expires_at: &str,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at)
+         VALUES ($1, $2, $3, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(now)
+    .bind(expires_at)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// (user id, created_at, last_seen_at, expires_at)
+pub async fn find_session(
+    db: &Db,
+    token_hash: &str,
+) -> Result<Option<(i64, String, String, String)>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT user_id, created_at, last_seen_at, expires_at FROM sessions WHERE token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+pub async fn touch_session(db: &Db, token_hash: &str, now: &str) -> Result<(), DbError> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+        .bind(now)
+        .bind(token_hash)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+// ---- sign-in rate limiting ----
+
+pub async fn record_attempt(db: &Db, key: &str, at: &str) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO login_attempts (key, at) VALUES ($1, $2)")
+        .bind(key)
+        .bind(at)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Failed attempts for `key` since `since`, and the oldest of them.
+pub async fn attempts_since(
+    db: &Db,
+    key: &str,
+    since: &str,
+) -> Result<(i64, Option<String>), DbError> {
+    Ok(
+        sqlx::query_as("SELECT COUNT(*), MIN(at) FROM login_attempts WHERE key = $1 AND at >= $2")
+            .bind(key)
+            .bind(since)
+            .fetch_one(&db.pool)
+            .await?,
+    )
+}
+
+pub async fn clear_attempts(db: &Db, key: &str) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM login_attempts WHERE key = $1")
+        .bind(key)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,776 @@
+//! Subscriptions, payment methods, carts, orders, invoices, the email outbox
+//! and the audit log. The order is written in one transaction
+//! ([`commit_order`]): all or nothing.
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use super::{Db, DbError};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubscriptionRecord {
+    pub id: i64,
+    pub account_id: i64,
+    pub product: String,
+    pub level: String,
+    pub seats: i64,
+    pub frequency: String,
+    pub status: String,
+    pub trial_ends_on: Option<String>,
+    pub period_start: Option<String>,
+    pub period_end: Option<String>,
+    pub paid_unit_minor: Option<i64>,
+    pub paid_seats: Option<i64>,
+    pub period_paid_minor: Option<i64>,
+    pub period_credited_minor: Option<i64>,
+    pub scheduled_level: Option<String>,
+    pub scheduled_seats: Option<i64>,
+    pub scheduled_frequency: Option<String>,
+    pub ended_on: Option<String>,
+    pub version: i64,
+}
+
+fn subscription(r: &AnyRow) -> Result<SubscriptionRecord, sqlx::Error> {
+    Ok(SubscriptionRecord {
+        id: r.try_get("id")?,
+        account_id: r.try_get("account_id")?,
+        product: r.try_get("product")?,
+        level: r.try_get("level")?,
+        seats: r.try_get("seats")?,
+        frequency: r.try_get("frequency")?,
+        status: r.try_get("status")?,
+        trial_ends_on: r.try_get("trial_ends_on")?,
+        period_start: r.try_get("period_start")?,
+        period_end: r.try_get("period_end")?,
+        paid_unit_minor: r.try_get("paid_unit_minor")?,
+        paid_seats: r.try_get("paid_seats")?,
+        period_paid_minor: r.try_get("period_paid_minor")?,
+        period_credited_minor: r.try_get("period_credited_minor")?,
+        scheduled_level: r.try_get("scheduled_level")?,
+        scheduled_seats: r.try_get("scheduled_seats")?,
+        scheduled_frequency: r.try_get("scheduled_frequency")?,
+        ended_on: r.try_get("ended_on")?,
+        version: r.try_get("version")?,
+    })
+}
+
+pub async fn subscriptions(db: &Db, account_id: i64) -> Result<Vec<SubscriptionRecord>, DbError> {
+    let rows = sqlx::query("SELECT * FROM subscriptions WHERE account_id = $1 ORDER BY id")
+        .bind(account_id)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(rows.iter().map(subscription).collect::<Result<_, _>>()?)
+}
+
+/// Inserts or replaces every column of a subscription (seeding, tests).
+pub async fn insert_subscription(db: &Db, s: &SubscriptionRecord) -> Result<i64, DbError> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO subscriptions (account_id, product, level, seats, frequency, status, trial_ends_on,
+            period_start, period_end, paid_unit_minor, paid_seats, period_paid_minor, period_credited_minor,
+            ended_on, version, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15) RETURNING id",
+    )
+    .bind(s.account_id)
+    .bind(&s.product)
+    .bind(&s.level)
+    .bind(s.seats)
+    .bind(&s.frequency)
+    .bind(&s.status)
+    .bind(&s.trial_ends_on)
+    .bind(&s.period_start)
+    .bind(&s.period_end)
+    .bind(s.paid_unit_minor)
+    .bind(s.paid_seats)
+    .bind(s.period_paid_minor)
+    .bind(s.period_credited_minor)
+    .bind(&s.ended_on)
+    .bind(super::now_text())
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(id)
+}
+
+/// Sets the status of one subscription if it is still at `version`
+/// (optimistic concurrency). `false` when another window changed it first.
+pub async fn set_status(
+    db: &Db,
+    account_id: i64,
+    id: i64,
+    version: i64,
+    status: &str,
+) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE subscriptions SET status = $1, version = version + 1, updated_at = $2
+         WHERE id = $3 AND account_id = $4 AND version = $5",
+    )
+    .bind(status)
+    .bind(super::now_text())
+    .bind(id)
+    .bind(account_id)
+    .bind(version)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+// ---- payment methods ----
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PaymentMethodRecord {
+    pub kind: String,
+    pub token: String,
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: Option<i64>,
+    pub exp_year: Option<i64>,
+}
+
+pub async fn payment_method(
+    db: &Db,
+    account_id: i64,
+) -> Result<Option<PaymentMethodRecord>, DbError> {
+    let row = sqlx::query(
+        "SELECT kind, token, brand, last4, exp_month, exp_year FROM payment_methods WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|r| {
+        Ok(PaymentMethodRecord {
+            kind: r.try_get("kind")?,
+            token: r.try_get("token")?,
+            brand: r.try_get("brand")?,
+            last4: r.try_get("last4")?,
+            exp_month: r.try_get("exp_month")?,
+            exp_year: r.try_get("exp_year")?,
+        })
+    })
+    .transpose()
+    .map_err(|e: sqlx::Error| e.into())
+}
+
+/// One payment method per account: saving replaces the previous one.
+pub async fn save_payment_method(
+    db: &Db,
+    account_id: i64,
+    pm: &PaymentMethodRecord,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO payment_methods (account_id, kind, token, brand, last4, exp_month, exp_year, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (account_id) DO UPDATE SET kind = excluded.kind, token = excluded.token,
+           brand = excluded.brand, last4 = excluded.last4, exp_month = excluded.exp_month,
+           exp_year = excluded.exp_year, created_at = excluded.created_at",
+    )
+    .bind(account_id)
+    .bind(&pm.kind)
+    .bind(&pm.token)
+    .bind(&pm.brand)
+    .bind(&pm.last4)
+    .bind(pm.exp_month)
+    .bind(pm.exp_year)
+    .bind(super::now_text())
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+// ---- cart ----
+
+/// Cart items as (product, JSON of the engine's `CartItem`), oldest first.
+pub async fn cart(db: &Db, account_id: i64) -> Result<Vec<(String, String)>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT product, item_json FROM cart_items WHERE account_id = $1 ORDER BY id",
+    )
+    .bind(account_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Adds or replaces the cart item for `product`.
+pub async fn put_cart_item(
+    db: &Db,
+    account_id: i64,
+    product: &str,
+    item_json: &str,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO cart_items (account_id, product, item_json, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (account_id, product) DO UPDATE SET item_json = excluded.item_json",
+    )
+    .bind(account_id)
+    .bind(product)
+    .bind(item_json)
+    .bind(super::now_text())
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn remove_cart_item(db: &Db, account_id: i64, product: &str) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM cart_items WHERE account_id = $1 AND product = $2")
+        .bind(account_id)
+        .bind(product)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn clear_cart(db: &Db, account_id: i64) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM cart_items WHERE account_id = $1")
+        .bind(account_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+// ---- orders and idempotency ----
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderRecord {
+    pub id: i64,
+    pub request_hash: String,
+    pub status: String,
+    pub invoice_id: Option<i64>,
+    pub total_minor: i64,
+}
+
+/// Claims an idempotency key: `Some(order id)` for the first caller, `None`
+/// when the key already exists (the caller then reads that order).
+pub async fn claim_order(
+    db: &Db,
+    account_id: i64,
+    key: &str,
+    request_hash: &str,
+    total_minor: i64,
+    currency: &str,
+) -> Result<Option<i64>, DbError> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO orders (account_id, idempotency_key, request_hash, status, total_minor, currency, created_at)
+         VALUES ($1, $2, $3, 'pending', $4, $5, $6)
+         ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING id",
+    )
+    .bind(account_id)
+    .bind(key)
+    .bind(request_hash)
+    .bind(total_minor)
+    .bind(currency)
+    .bind(super::now_text())
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.map(|r| r.0))
+}
+
+pub async fn find_order(
+    db: &Db,
+    account_id: i64,
+    key: &str,
+) -> Result<Option<OrderRecord>, DbError> {
+    let row = sqlx::query(
+        "SELECT id, request_hash, status, invoice_id, total_minor FROM orders
+         WHERE account_id = $1 AND idempotency_key = $2",
+    )
+    .bind(account_id)
+    .bind(key)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|r| {
+        Ok(OrderRecord {
+            id: r.try_get("id")?,
+            request_hash: r.try_get("request_hash")?,
+            status: r.try_get("status")?,
+            invoice_id: r.try_get("invoice_id")?,
+            total_minor: r.try_get("total_minor")?,
+        })
+    })
+    .transpose()
+    .map_err(|e: sqlx::Error| e.into())
+}
+
+/// Frees a key whose order failed (declined card), so the customer can retry.
+pub async fn release_order(db: &Db, order_id: i64) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM orders WHERE id = $1 AND status = 'pending'")
+        .bind(order_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// A subscription as the order leaves it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubscriptionWrite {
+    /// `None`: a new subscription. `Some((id, version read))`: an update that
+    /// fails if another window changed it since.
+    pub existing: Option<(i64, i64)>,
+    pub product: String,
+    pub level: String,
+    pub seats: i64,
+    pub frequency: String,
+    pub status: String,
+    pub period_start: Option<String>,
+    pub period_end: Option<String>,
+    pub paid_unit_minor: Option<i64>,
+    pub paid_seats: Option<i64>,
+    pub period_paid_minor: Option<i64>,
+    pub period_credited_minor: Option<i64>,
+    pub scheduled: Option<(String, i64, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvoiceLineWrite {
+    pub description: String,
+    pub seats: i64,
+    pub unit_minor: i64,
+    pub amount_minor: i64,
+    pub period_start: String,
+    pub period_end: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvoiceWrite {
+    pub seller: String,
+    /// `paid` (charged online) or `open` (corporate, paid later).
+    pub status: String,
+    pub issued_on: String,
+    pub time_zone: String,
+    pub currency: String,
+    pub net_minor: i64,
+    pub credit_applied_minor: i64,
+    pub vat_rate: String,
+    pub vat_minor: i64,
+    pub total_minor: i64,
+    pub tax_mention: Option<String>,
+    pub seller_details: String,
+    pub buyer_name: String,
+    pub buyer_country: String,
+    pub buyer_vat_number: Option<String>,
+    pub buyer_email: String,
+    pub period_start: Option<String>,
+    pub period_end: Option<String>,
+    pub lines: Vec<InvoiceLineWrite>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmailWrite {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+pub struct OrderWrite {
+    pub account_id: i64,
+    pub user_id: i64,
+    pub order_id: i64,
+    pub subscriptions: Vec<SubscriptionWrite>,
+    pub invoice: Option<InvoiceWrite>,
+    /// Gateway reference of the successful charge, if anything was charged.
+    pub payment_ref: Option<String>,
+    /// Change to the account's credit balance (negative: credit used).
+    pub credit_delta_minor: i64,
+    /// Builds the email once the invoice number is known.
+    pub email: Box<dyn FnOnce(Option<&str>) -> EmailWrite + Send>,
+    pub audit: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    #[error("a subscription changed in another window")]
+    Stale,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for CommitError {
+    fn from(e: sqlx::Error) -> Self {
+        CommitError::Db(DbError::Query(e))
+    }
+}
+
+/// Writes an order in one transaction; returns the invoice (id, number).
+pub async fn commit_order(db: &Db, w: OrderWrite) -> Result<Option<(i64, String)>, CommitError> {
+    let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+    let now = super::now_text();
+    // Writes first: on SQLite the transaction then takes the write lock at
+    // once instead of failing to upgrade a read lock under contention.
+    for s in &w.subscriptions {
+        write_subscription(&mut tx, w.account_id, s, &now).await?;
+    }
+    let mut invoice = None;
+    if let Some(inv) = &w.invoice {
+        invoice = Some(insert_invoice(&mut tx, w.account_id, inv, &now).await?);
+    }
+    if let (Some(reference), Some((invoice_id, _)), Some(inv)) =
+        (&w.payment_ref, &invoice, &w.invoice)
+    {
+        sqlx::query(
+            "INSERT INTO payments (account_id, invoice_id, amount_minor, currency, status, gateway_ref, created_at)
+             VALUES ($1, $2, $3, $4, 'succeeded', $5, $6)",
+        )
+        .bind(w.account_id)
+        .bind(invoice_id)
+        .bind(inv.total_minor)
+        .bind(&inv.currency)
+        .bind(reference)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if w.credit_delta_minor != 0 {
+        sqlx::query(
+            "UPDATE accounts SET credit_balance_minor = credit_balance_minor + $1 WHERE id = $2",
+        )
+        .bind(w.credit_delta_minor)
+        .bind(w.account_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query("DELETE FROM cart_items WHERE account_id = $1")
+        .bind(w.account_id)
+        .execute(&mut *tx)
+        .await?;
+    let email = (w.email)(invoice.as_ref().map(|(_, n)| n.as_str()));
+    enqueue_email(&mut tx, Some(w.account_id), &email, &now).await?;
+    sqlx::query("INSERT INTO audit_log (account_id, user_id, action, detail, created_at) VALUES ($1, $2, 'order', $3, $4)")
+        .bind(w.account_id)
+        .bind(w.user_id)
+        .bind(&w.audit)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE orders SET status = 'done', invoice_id = $1 WHERE id = $2")
+        .bind(invoice.as_ref().map(|(id, _)| *id))
+        .bind(w.order_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(invoice)
+}
+
+async fn write_subscription(
+    tx: &mut Transaction<'_, Any>,
+    account_id: i64,
+    s: &SubscriptionWrite,
+    now: &str,
+) -> Result<(), CommitError> {
+    let (sl, ss, sf) = match &s.scheduled {
+        Some((l, n, f)) => (Some(l.clone()), Some(*n), Some(f.clone())),
+        None => (None, None, None),
+    };
+    match s.existing {
+        Some((id, version)) => {
+            let done = sqlx::query(
+                "UPDATE subscriptions SET level = $1, seats = $2, frequency = $3, status = $4,
+                   period_start = $5, period_end = $6, paid_unit_minor = $7, paid_seats = $8,
+                   period_paid_minor = $9, period_credited_minor = $10, scheduled_level = $11,
+                   scheduled_seats = $12, scheduled_frequency = $13, trial_ends_on = NULL, ended_on = NULL,
+                   version = version + 1, updated_at = $14
+                 WHERE id = $15 AND account_id = $16 AND version = $17",
+            )
+            .bind(&s.level)
+            .bind(s.seats)
+            .bind(&s.frequency)
+            .bind(&s.status)
+            .bind(&s.period_start)
+            .bind(&s.period_end)
+            .bind(s.paid_unit_minor)
+            .bind(s.paid_seats)
+            .bind(s.period_paid_minor)
+            .bind(s.period_credited_minor)
+            .bind(sl)
+            .bind(ss)
+            .bind(sf)
+            .bind(now)
+            .bind(id)
+            .bind(account_id)
+            .bind(version)
+            .execute(&mut **tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                return Err(CommitError::Stale);
+            }
+        }
+        None => {
+            let inserted = sqlx::query(
+                "INSERT INTO subscriptions (account_id, product, level, seats, frequency, status,
+                   period_start, period_end, paid_unit_minor, paid_seats, period_paid_minor,
+                   period_credited_minor, version, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13)
+                 ON CONFLICT (account_id, product) DO NOTHING",
+            )
+            .bind(account_id)
+            .bind(&s.product)
+            .bind(&s.level)
+            .bind(s.seats)
+            .bind(&s.frequency)
+            .bind(&s.status)
+            .bind(&s.period_start)
+            .bind(&s.period_end)
+            .bind(s.paid_unit_minor)
+            .bind(s.paid_seats)
+            .bind(s.period_paid_minor)
+            .bind(s.period_credited_minor)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            if inserted.rows_affected() != 1 {
+                // Another window subscribed to the same product first.
+                return Err(CommitError::Stale);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn insert_invoice(
+    tx: &mut Transaction<'_, Any>,
+    account_id: i64,
+    inv: &InvoiceWrite,
+    now: &str,
+) -> Result<(i64, String), CommitError> {
+    // The next number of the seller's series, inside this transaction: a
+    // rolled-back order leaves no gap, concurrent orders queue on the row.
+    let (seq,): (i64,) = sqlx::query_as(
+        "INSERT INTO invoice_counters (seller, last_number) VALUES ($1, 1)
+         ON CONFLICT (seller) DO UPDATE SET last_number = invoice_counters.last_number + 1
+         RETURNING last_number",
+    )
+    .bind(&inv.seller)
+    .fetch_one(&mut **tx)
+    .await?;
+    let number = format!("{}-{:06}", inv.seller, seq);
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO invoices (account_id, seller, seq, number, issued_on, time_zone, currency, net_minor,
+           credit_applied_minor, vat_rate, vat_minor, total_minor, tax_mention, status, seller_details,
+           buyer_name, buyer_country, buyer_vat_number, buyer_email, period_start, period_end, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $22, $14, $15, $16, $17, $18, $19, $20, $21)
+         RETURNING id",
+    )
+    .bind(account_id)
+    .bind(&inv.seller)
+    .bind(seq)
+    .bind(&number)
+    .bind(&inv.issued_on)
+    .bind(&inv.time_zone)
+    .bind(&inv.currency)
+    .bind(inv.net_minor)
+    .bind(inv.credit_applied_minor)
+    .bind(&inv.vat_rate)
+    .bind(inv.vat_minor)
+    .bind(inv.total_minor)
+    .bind(&inv.tax_mention)
+    .bind(&inv.seller_details)
+    .bind(&inv.buyer_name)
+    .bind(&inv.buyer_country)
+    .bind(&inv.buyer_vat_number)
+    .bind(&inv.buyer_email)
+    .bind(&inv.period_start)
+    .bind(&inv.period_end)
+    .bind(now)
+    .bind(&inv.status)
+    .fetch_one(&mut **tx)
+    .await?;
+    for (i, l) in inv.lines.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO invoice_lines (invoice_id, position, description, seats, unit_minor, amount_minor,
+               period_start, period_end) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(i as i64)
+        .bind(&l.description)
+        .bind(l.seats)
+        .bind(l.unit_minor)
+        .bind(l.amount_minor)
+        .bind(&l.period_start)
+        .bind(&l.period_end)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok((id, number))
+}
+
+async fn enqueue_email(
+    tx: &mut Transaction<'_, Any>,
+    account_id: Option<i64>,
+    e: &EmailWrite,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO email_outbox (account_id, to_addr, subject, body_text, body_html, created_at, next_attempt_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(account_id)
+    .bind(&e.to)
+    .bind(&e.subject)
+    .bind(&e.text)
+    .bind(&e.html)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+// ---- invoices ----
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvoiceRecord {
+    pub id: i64,
+    pub number: String,
+    pub issued_on: String,
+    pub currency: String,
+    pub net_minor: i64,
+    pub vat_rate: String,
+    pub vat_minor: i64,
+    pub total_minor: i64,
+    pub tax_mention: Option<String>,
+    pub status: String,
+    pub seller_details: String,
+    pub buyer_name: String,
+    pub buyer_email: String,
+    pub period_start: Option<String>,
+    pub period_end: Option<String>,
+}
+
+fn invoice(r: &AnyRow) -> Result<InvoiceRecord, sqlx::Error> {
+    Ok(InvoiceRecord {
+        id: r.try_get("id")?,
+        number: r.try_get("number")?,
+        issued_on: r.try_get("issued_on")?,
+        currency: r.try_get("currency")?,
+        net_minor: r.try_get("net_minor")?,
+        vat_rate: r.try_get("vat_rate")?,
+        vat_minor: r.try_get("vat_minor")?,
+        total_minor: r.try_get("total_minor")?,
+        tax_mention: r.try_get("tax_mention")?,
+        status: r.try_get("status")?,
+        seller_details: r.try_get("seller_details")?,
+        buyer_name: r.try_get("buyer_name")?,
+        buyer_email: r.try_get("buyer_email")?,
+        period_start: r.try_get("period_start")?,
+        period_end: r.try_get("period_end")?,
+    })
+}
+
+/// Newest first, keyset-paginated: `before` is the last id of the previous page.
+pub async fn invoices(
+    db: &Db,
+    account_id: i64,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<InvoiceRecord>, DbError> {
+    let rows = sqlx::query(
+        "SELECT * FROM invoices WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+    )
+    .bind(account_id)
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.iter().map(invoice).collect::<Result<_, _>>()?)
+}
+
+/// One invoice of this account (another account's id is simply not found).
+pub async fn invoice_with_lines(
+    db: &Db,
+    account_id: i64,
+    id: i64,
+) -> Result<Option<(InvoiceRecord, Vec<InvoiceLineWrite>)>, DbError> {
+    let Some(row) = sqlx::query("SELECT * FROM invoices WHERE id = $1 AND account_id = $2")
+        .bind(id)
+        .bind(account_id)
+        .fetch_optional(&db.pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let lines = sqlx::query(
+        "SELECT description, seats, unit_minor, amount_minor, period_start, period_end
+         FROM invoice_lines WHERE invoice_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(InvoiceLineWrite {
+            description: r.try_get("description")?,
+            seats: r.try_get("seats")?,
+            unit_minor: r.try_get("unit_minor")?,
+            amount_minor: r.try_get("amount_minor")?,
+            period_start: r.try_get("period_start")?,
+            period_end: r.try_get("period_end")?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(Some((invoice(&row)?, lines)))
+}
+
+/// Seeds a historical paid invoice (demo data) through the same numbering.
+pub async fn insert_paid_invoice(
+    db: &Db,
+    account_id: i64,
+    inv: &InvoiceWrite,
+) -> Result<(i64, String), CommitError> {
+    let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+    let out = insert_invoice(&mut tx, account_id, inv, &super::now_text()).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+// ---- outbox and audit ----
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutboxRecord {
+    pub id: i64,
+    pub to_addr: String,
+    pub subject: String,
+    pub body_text: String,
+    pub sent_at: Option<String>,
+}
+
+pub async fn outbox(db: &Db, account_id: i64) -> Result<Vec<OutboxRecord>, DbError> {
+    let rows = sqlx::query(
+        "SELECT id, to_addr, subject, body_text, sent_at FROM email_outbox WHERE account_id = $1 ORDER BY id DESC",
+    )
+    .bind(account_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OutboxRecord {
+                id: r.try_get("id")?,
+                to_addr: r.try_get("to_addr")?,
+                subject: r.try_get("subject")?,
+                body_text: r.try_get("body_text")?,
+                sent_at: r.try_get("sent_at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(DbError::from)
+}
+
+pub async fn audit(
+    db: &Db,
+    account_id: i64,
+    user_id: i64,
+    action: &str,
+    detail: &str,
+) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO audit_log (account_id, user_id, action, detail, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(account_id)
+        .bind(user_id)
+        .bind(action)
+        .bind(detail)
+        .bind(super::now_text())
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Counts rows of a table for tests and checks (fixed table names only).
+pub async fn count(db: &Db, table: &'static str) -> Result<i64, DbError> {
+    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(n)
+}

@@ -1,0 +1,8 @@
+//! Parse-don't-validate newtypes shared by the browser (instant feedback) and
+//! the server (the check that counts).
+
+pub mod email;
+pub mod payment;
+
+pub use email::Email;
+pub use payment::{CardNumber, Expiry, Iban};

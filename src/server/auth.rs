@@ -1,0 +1,242 @@
+//! Sign-in, sessions and the billing-contact check every billing server
+//! function starts with.
+//!
+//! Sessions are rows in the shared database (several server processes see
+//! the same ones); the cookie carries a random token, the table only its
+//! SHA-256. Cookies are HttpOnly, SameSite=Lax, Secure behind HTTPS.
+
+use std::net::SocketAddr;
+use std::sync::LazyLock;
+
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, HeaderValue, header};
+use chrono::{DateTime, Duration, Utc};
+use leptos::prelude::use_context;
+use sha2::{Digest, Sha256};
+
+use super::state::AppState;
+use crate::db::accounts::{self, AccountRecord, UserRecord};
+use crate::domain::Email;
+use crate::error::AppError;
+
+pub const COOKIE: &str = "bc_session";
+pub const IDLE_TIMEOUT: Duration = Duration::hours(2);
+pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(12);
+const WINDOW_MINUTES: i64 = 15;
+const MAX_PER_ACCOUNT: i64 = 5;
+const MAX_PER_IP: i64 = 30;
+
+/// Who is calling, checked on the server for every request.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub user: UserRecord,
+    pub account: AccountRecord,
+}
+
+pub const SIGN_IN_FAILED: &str = "The email or password is incorrect.";
+
+/// Hash of a password nobody has: unknown emails are verified against it so
+/// that they take as long as a wrong password.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| password_auth::generate_hash("not-a-real-password"));
+
+pub async fn hash_password(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || password_auth::generate_hash(password))
+        .await
+        .map_err(|_| AppError::Internal)
+}
+
+async fn verify(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok())
+        .await
+        .unwrap_or(false)
+}
+
+fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn new_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn is_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+        || std::env::var("BC_SECURE_COOKIES").as_deref() == Ok("1")
+}
+
+pub fn session_cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        ABSOLUTE_TIMEOUT.num_seconds(),
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+fn set_cookie(value: &str) {
+    if let (Some(resp), Ok(v)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        HeaderValue::from_str(value),
+    ) {
+        resp.append_header(header::SET_COOKIE, v);
+    }
+}
+
+async fn headers() -> HeaderMap {
+    leptos_axum::extract::<HeaderMap>()
+        .await
+        .unwrap_or_default()
+}
+
+/// The signed-in user, if the session cookie is valid and not expired.
+pub async fn caller(state: &AppState) -> Result<Option<Caller>, AppError> {
+    let Some(token) = cookie_token(&headers().await) else {
+        return Ok(None);
+    };
+    let hash = token_hash(&token);
+    let Some((user_id, created, last_seen, expires)) =
+        accounts::find_session(&state.db, &hash).await?
+    else {
+        return Ok(None);
+    };
+    let now = state.clock.now();
+    let parse = |s: &str| s.parse::<DateTime<Utc>>().ok();
+    let alive = matches!(
+        (parse(&created), parse(&last_seen), parse(&expires)),
+        (Some(c), Some(l), Some(e)) if now < e && now - l < IDLE_TIMEOUT && now - c < ABSOLUTE_TIMEOUT
+    );
+    if !alive {
+        accounts::delete_session(&state.db, &hash).await?;
+        return Ok(None);
+    }
+    accounts::touch_session(&state.db, &hash, &text(now)).await?;
+    let Some(user) = accounts::find_user(&state.db, user_id).await? else {
+        return Ok(None);
+    };
+    let Some(account) = accounts::find_account(&state.db, user.account_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Caller { user, account }))
+}
+
+pub async fn require_user(state: &AppState) -> Result<Caller, AppError> {
+    caller(state).await?.ok_or(AppError::Unauthorized)
+}
+
+/// Only the account's billing contact reads or changes billing; anyone else
+/// is told who that is.
+pub async fn require_billing_contact(state: &AppState) -> Result<Caller, AppError> {
+    let c = require_user(state).await?;
+    if c.user.is_billing_contact {
+        return Ok(c);
+    }
+    let contact = accounts::billing_contact(&state.db, c.account.id).await?;
+    Err(match contact {
+        Some(u) => AppError::NotBillingContact {
+            name: u.name,
+            email: u.email,
+        },
+        None => AppError::NotFound,
+    })
+}
+
+async fn client_ip() -> String {
+    match leptos_axum::extract::<ConnectInfo<SocketAddr>>().await {
+        Ok(ConnectInfo(addr)) => addr.ip().to_string(),
+        Err(_) => "unknown".into(),
+    }
+}
+
+/// Signs in; on success sets a fresh session cookie (a new id every time).
+pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Caller, AppError> {
+    let email = Email::parse(email).map_err(AppError::Invalid)?;
+    if password.is_empty() {
+        return Err(AppError::Invalid("Enter your password.".into()));
+    }
+    if password.len() > 1024 {
+        return Err(AppError::Invalid(
+            "That password is too long (1,024 bytes at most).".into(),
+        ));
+    }
+    let now = state.clock.now();
+    let since = text(now - Duration::minutes(WINDOW_MINUTES));
+    let account_key = format!("email:{}", email.as_str());
+    let ip_key = format!("ip:{}", client_ip().await);
+    for (key, max) in [(&account_key, MAX_PER_ACCOUNT), (&ip_key, MAX_PER_IP)] {
+        let (n, oldest) = accounts::attempts_since(&state.db, key, &since).await?;
+        if n >= max {
+            let free_at = oldest
+                .and_then(|o| o.parse::<DateTime<Utc>>().ok())
+                .map(|o| o + Duration::minutes(WINDOW_MINUTES))
+                .unwrap_or(now + Duration::minutes(WINDOW_MINUTES));
+            let minutes = ((free_at - now).num_seconds() + 59) / 60;
+            return Err(AppError::TooManyAttempts {
+                minutes: minutes.max(1),
+            });
+        }
+    }
+    let found = accounts::find_login(&state.db, email.as_str()).await?;
+    let (user, hash) = match found {
+        Some((u, h)) => (Some(u), h),
+        None => (None, DUMMY_HASH.clone()),
+    };
+    let ok = verify(password.to_string(), hash).await;
+    let Some(user) = user.filter(|_| ok) else {
+        accounts::record_attempt(&state.db, &account_key, &text(now)).await?;
+        accounts::record_attempt(&state.db, &ip_key, &text(now)).await?;
+        return Err(AppError::Invalid(SIGN_IN_FAILED.into()));
+    };
+    accounts::clear_attempts(&state.db, &account_key).await?;
+    let h = headers().await;
+    // Drop the session the browser had, if any, and issue a new id.
+    if let Some(old) = cookie_token(&h) {
+        accounts::delete_session(&state.db, &token_hash(&old)).await?;
+    }
+    let token = new_token();
+    accounts::insert_session(
+        &state.db,
+        &token_hash(&token),
+        user.id,
+        &text(now),
+        &text(now + ABSOLUTE_TIMEOUT),
+    )
+    .await?;
+    set_cookie(&session_cookie(&token, is_https(&h)));
+    let account = accounts::find_account(&state.db, user.account_id)
+        .await?
+        .ok_or(AppError::Internal)?;
+    Ok(Caller { user, account })
+}
+
+pub async fn sign_out(state: &AppState) -> Result<(), AppError> {
+    if let Some(token) = cookie_token(&headers().await) {
+        accounts::delete_session(&state.db, &token_hash(&token)).await?;
+    }
+    set_cookie(&format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+    ));
+    Ok(())
+}

@@ -1,0 +1,423 @@
+//! Billing services: turn stored records into the engine's inputs, and
+//! place orders (quote again, claim the idempotency key, charge, write
+//! everything in one transaction).
+
+use chrono::NaiveDate;
+use sha2::{Digest, Sha256};
+
+use super::auth::Caller;
+use super::state::AppState;
+use crate::api::types::OrderResult;
+use crate::billing::quote::{ItemKind, LineKind, PaidTerm, Quote, QuoteItem};
+use crate::billing::tax::{Country, VatNumber};
+use crate::billing::{
+    AccountKind, AccountTerms, BillingPeriod, CartItem, Currency, Frequency, Money,
+    SubscriptionSnapshot, SubscriptionStatus,
+};
+use crate::db::accounts::AccountRecord;
+use crate::db::billing::{
+    self as store, CommitError, InvoiceLineWrite, InvoiceWrite, OrderWrite, SubscriptionRecord,
+    SubscriptionWrite,
+};
+use crate::error::AppError;
+
+pub const SELLER: &str = "BC";
+pub const SELLER_DETAILS: &str = "Billing Center Demo SAS, 10 rue de la Paix, 75002 Paris, France. VAT FR12345678901. SIREN 123 456 789.";
+
+/// Everything the engine needs for one account, read once.
+pub struct Context {
+    pub terms: AccountTerms,
+    pub records: Vec<SubscriptionRecord>,
+    pub subscriptions: Vec<SubscriptionSnapshot>,
+    pub cart: Vec<CartItem>,
+    pub today: NaiveDate,
+}
+
+fn date(s: &Option<String>) -> Option<NaiveDate> {
+    s.as_deref().and_then(|d| d.parse().ok())
+}
+
+pub fn currency_of(account: &AccountRecord) -> Currency {
+    Currency::parse(&account.currency).unwrap_or(Currency::Eur)
+}
+
+pub fn terms(account: &AccountRecord) -> Result<AccountTerms, AppError> {
+    let currency = currency_of(account);
+    Ok(AccountTerms {
+        kind: AccountKind::parse(&account.kind).unwrap_or(AccountKind::Online),
+        country: Country::parse(&account.country)?,
+        vat_number: account
+            .vat_number
+            .as_deref()
+            .map(VatNumber::parse)
+            .transpose()?,
+        currency,
+        credit_balance: Money::from_minor(account.credit_balance_minor, currency),
+    })
+}
+
+pub fn snapshot(r: &SubscriptionRecord, currency: Currency) -> SubscriptionSnapshot {
+    let period = match (date(&r.period_start), date(&r.period_end)) {
+        (Some(start), Some(end)) => Some(BillingPeriod { start, end }),
+        _ => None,
+    };
+    let paid = match (r.paid_unit_minor, r.paid_seats, r.period_paid_minor) {
+        (Some(unit), Some(seats), Some(total)) => Some(PaidTerm {
+            unit_price: Money::from_minor(unit, currency),
+            seats: seats as u32,
+            total_paid: Money::from_minor(total, currency),
+            credited: Money::from_minor(r.period_credited_minor.unwrap_or(0), currency),
+        }),
+        _ => None,
+    };
+    SubscriptionSnapshot {
+        id: r.id,
+        product: r.product.clone(),
+        level: r.level.clone(),
+        seats: r.seats as u32,
+        frequency: Frequency::parse(&r.frequency).unwrap_or(Frequency::Monthly),
+        status: SubscriptionStatus::parse(&r.status).unwrap_or(SubscriptionStatus::Expired),
+        period,
+        paid,
+        trial_ends: date(&r.trial_ends_on),
+        version: r.version,
+    }
+}
+
+pub fn today(state: &AppState, account: &AccountRecord) -> NaiveDate {
+    super::clock::local_date(state.clock.now(), &account.time_zone)
+}
+
+pub async fn context(state: &AppState, caller: &Caller) -> Result<Context, AppError> {
+    let terms = terms(&caller.account)?;
+    let records = store::subscriptions(&state.db, caller.account.id).await?;
+    let subscriptions = records
+        .iter()
+        .map(|r| snapshot(r, terms.currency))
+        .collect();
+    let cart = store::cart(&state.db, caller.account.id)
+        .await?
+        .into_iter()
+        .filter_map(|(_, json)| serde_json::from_str(&json).ok())
+        .collect();
+    Ok(Context {
+        terms,
+        records,
+        subscriptions,
+        cart,
+        today: today(state, &caller.account),
+    })
+}
+
+pub fn quote_cart(state: &AppState, ctx: &Context, cart: &[CartItem]) -> Result<Quote, AppError> {
+    Ok(crate::billing::quote(
+        &state.catalog,
+        &ctx.terms,
+        &ctx.subscriptions,
+        cart,
+        ctx.today,
+    )?)
+}
+
+fn hash(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+pub fn line_description(item: &QuoteItem, kind: &LineKind) -> String {
+    let what = format!("{} {}", item.product_name, item.level_name);
+    match kind {
+        LineKind::Term => format!("{what}, {}", item.frequency.code()),
+        LineKind::Prorated {
+            remaining_days,
+            period_days,
+        } => {
+            format!("{what}, {remaining_days}/{period_days} days of the current period")
+        }
+        LineKind::UnusedCredit {
+            remaining_days,
+            period_days,
+        } => {
+            format!("Credit for unused time, {remaining_days}/{period_days} days")
+        }
+    }
+}
+
+/// Places the account's cart. `key` was created when the order page was
+/// rendered; `expected_total` is the total that page showed.
+pub async fn place_order(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+    expected_total: &str,
+) -> Result<OrderResult, AppError> {
+    if key.len() < 16
+        || key.len() > 64
+        || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(AppError::Invalid(
+            "This order form is invalid: reload the page.".into(),
+        ));
+    }
+    let account_id = caller.account.id;
+    let ctx = context(state, caller).await?;
+    // A repeat of a finished order returns its result, even though the cart
+    // is now empty.
+    if let Some(done) = store::find_order(&state.db, account_id, key).await? {
+        if done.status == "done" {
+            return stored_result(state, caller, &done).await;
+        }
+    }
+    let quote = quote_cart(state, &ctx, &ctx.cart)?;
+    if quote.totals.total_due.plain() != expected_total.trim() {
+        return Err(AppError::QuoteChanged);
+    }
+    let cart_json = serde_json::to_string(&ctx.cart).map_err(|_| AppError::Internal)?;
+    let request_hash = hash(&format!("{cart_json}|{expected_total}"));
+    let total_minor = quote.totals.total_due.to_minor();
+    let currency = quote.currency.code();
+
+    // Claim the key: exactly one request proceeds; the others wait for its
+    // result (a double click, a second tab, a retry after a timeout).
+    let order_id = loop {
+        if let Some(id) = store::claim_order(
+            &state.db,
+            account_id,
+            key,
+            &request_hash,
+            total_minor,
+            currency,
+        )
+        .await?
+        {
+            break id;
+        }
+        let mut waited = 0;
+        let existing = loop {
+            match store::find_order(&state.db, account_id, key).await? {
+                Some(o) if o.status == "pending" && waited < 300 => {
+                    waited += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                other => break other,
+            }
+        };
+        match existing {
+            // The first attempt failed and released the key: try again.
+            None => continue,
+            Some(o) if o.request_hash != request_hash => {
+                return Err(AppError::Invalid(
+                    "This order was already placed with different content. Reload the page.".into(),
+                ));
+            }
+            Some(o) if o.status == "done" => return stored_result(state, caller, &o).await,
+            Some(_) => {
+                return Err(AppError::Invalid(
+                    "Your order is still being processed. Reload the page in a moment.".into(),
+                ));
+            }
+        }
+    };
+
+    let result = charge_and_commit(state, caller, &ctx, &quote, order_id, key).await;
+    if result.is_err() {
+        store::release_order(&state.db, order_id).await?;
+    }
+    result
+}
+
+async fn charge_and_commit(
+    state: &AppState,
+    caller: &Caller,
+    ctx: &Context,
+    quote: &Quote,
+    order_id: i64,
+    key: &str,
+) -> Result<OrderResult, AppError> {
+    let account = &caller.account;
+    let total = quote.totals.total_due;
+    let mut charge_ref = None;
+    if !total.is_zero() {
+        let pm = store::payment_method(&state.db, account.id)
+            .await?
+            .ok_or_else(|| AppError::Invalid("Add a payment method to place this order.".into()))?;
+        let reference = state
+            .gateway
+            .charge(&pm.token, total.to_minor(), total.currency().code(), key)
+            .map_err(|e| AppError::Payment(e.to_string()))?;
+        charge_ref = Some(reference);
+    }
+
+    let writes = subscription_writes(ctx, quote);
+    let has_lines = quote.items.iter().any(|i| !i.lines.is_empty());
+    let period = quote.items.iter().filter_map(|i| i.period).next();
+    let invoice = has_lines.then(|| InvoiceWrite {
+        seller: SELLER.into(),
+        status: "paid".into(),
+        issued_on: ctx.today.to_string(),
+        time_zone: account.time_zone.clone(),
+        currency: quote.currency.code().into(),
+        net_minor: quote.totals.net.to_minor(),
+        credit_applied_minor: quote.totals.credit_applied.to_minor(),
+        vat_rate: quote.totals.tax.rate().to_string(),
+        vat_minor: quote.totals.vat.to_minor(),
+        total_minor: total.to_minor(),
+        tax_mention: quote.totals.tax.legal_mention().map(str::to_string),
+        seller_details: SELLER_DETAILS.into(),
+        buyer_name: account.name.clone(),
+        buyer_country: account.country.clone(),
+        buyer_vat_number: account.vat_number.clone(),
+        buyer_email: caller.user.email.clone(),
+        period_start: period.map(|p| p.start.to_string()),
+        period_end: period.map(|p| p.last_day().to_string()),
+        lines: quote
+            .items
+            .iter()
+            .flat_map(|item| {
+                item.lines.iter().map(move |l| InvoiceLineWrite {
+                    description: line_description(item, &l.kind),
+                    seats: i64::from(l.seats),
+                    unit_minor: l.unit_price.to_minor(),
+                    amount_minor: l.amount.to_minor(),
+                    period_start: l.period.start.to_string(),
+                    period_end: l.period.last_day().to_string(),
+                })
+            })
+            .collect(),
+    });
+    let email_to = caller.user.email.clone();
+    let summary = super::email::order_summary_text(quote);
+    let write = OrderWrite {
+        account_id: account.id,
+        user_id: caller.user.id,
+        order_id,
+        subscriptions: writes,
+        invoice,
+        payment_ref: charge_ref.clone(),
+        credit_delta_minor: quote.totals.credit_created.to_minor()
+            - quote.totals.credit_applied.to_minor(),
+        email: Box::new(move |number| {
+            super::email::order_confirmation(&email_to, number, &summary)
+        }),
+        audit: format!("order key={key} total={}", total.plain()),
+    };
+    match store::commit_order(&state.db, write).await {
+        Ok(invoice) => Ok(OrderResult {
+            invoice_id: invoice.as_ref().map(|(id, _)| *id),
+            invoice_number: invoice.map(|(_, n)| n),
+            total: total.to_string(),
+            email: caller.user.email.clone(),
+        }),
+        Err(e) => {
+            if let Some(r) = &charge_ref {
+                state.gateway.refund(r);
+            }
+            Err(match e {
+                CommitError::Stale => AppError::Stale,
+                CommitError::Db(db) => db.into(),
+            })
+        }
+    }
+}
+
+async fn stored_result(
+    state: &AppState,
+    caller: &Caller,
+    order: &store::OrderRecord,
+) -> Result<OrderResult, AppError> {
+    let number = match order.invoice_id {
+        Some(id) => store::invoice_with_lines(&state.db, caller.account.id, id)
+            .await?
+            .map(|(i, _)| i.number),
+        None => None,
+    };
+    Ok(OrderResult {
+        invoice_id: order.invoice_id,
+        invoice_number: number,
+        total: Money::from_minor(order.total_minor, currency_of(&caller.account)).to_string(),
+        email: caller.user.email.clone(),
+    })
+}
+
+/// How each quoted item leaves its subscription.
+fn subscription_writes(ctx: &Context, quote: &Quote) -> Vec<SubscriptionWrite> {
+    quote
+        .items
+        .iter()
+        .filter(|i| i.kind != ItemKind::Unchanged)
+        .map(|item| {
+            let record = item
+                .subscription_id
+                .and_then(|id| ctx.records.iter().find(|r| r.id == id));
+            let existing = record.map(|r| (r.id, r.version));
+            let base = SubscriptionWrite {
+                existing,
+                product: item.product.clone(),
+                level: record
+                    .map(|r| r.level.clone())
+                    .unwrap_or_else(|| item.level.clone()),
+                seats: record.map(|r| r.seats).unwrap_or(i64::from(item.seats)),
+                frequency: record
+                    .map(|r| r.frequency.clone())
+                    .unwrap_or_else(|| item.frequency.code().into()),
+                status: item.status_after.code().into(),
+                period_start: record.and_then(|r| r.period_start.clone()),
+                period_end: record.and_then(|r| r.period_end.clone()),
+                paid_unit_minor: record.and_then(|r| r.paid_unit_minor),
+                paid_seats: record.and_then(|r| r.paid_seats),
+                period_paid_minor: record.and_then(|r| r.period_paid_minor),
+                period_credited_minor: record.and_then(|r| r.period_credited_minor),
+                scheduled: None,
+            };
+            let line_sum = |pred: fn(&LineKind) -> bool| -> i64 {
+                item.lines
+                    .iter()
+                    .filter(|l| pred(&l.kind))
+                    .map(|l| l.amount.to_minor())
+                    .sum()
+            };
+            match item.kind {
+                ItemKind::Subscribe | ItemKind::Reactivate | ItemKind::SwitchToAnnual => {
+                    SubscriptionWrite {
+                        level: item.level.clone(),
+                        seats: i64::from(item.seats),
+                        frequency: item.frequency.code().into(),
+                        period_start: item.period.map(|p| p.start.to_string()),
+                        period_end: item.period.map(|p| p.end.to_string()),
+                        paid_unit_minor: Some(item.unit_price.to_minor()),
+                        paid_seats: Some(i64::from(item.seats)),
+                        period_paid_minor: Some(line_sum(|k| matches!(k, LineKind::Term))),
+                        period_credited_minor: Some(0),
+                        ..base
+                    }
+                }
+                ItemKind::Upgrade => SubscriptionWrite {
+                    level: item.level.clone(),
+                    seats: i64::from(item.seats),
+                    paid_unit_minor: Some(item.unit_price.to_minor()),
+                    paid_seats: Some(i64::from(item.seats)),
+                    period_paid_minor: Some(
+                        base.period_paid_minor.unwrap_or(0)
+                            + line_sum(|k| matches!(k, LineKind::Prorated { .. })),
+                    ),
+                    period_credited_minor: Some(
+                        base.period_credited_minor.unwrap_or(0)
+                            - line_sum(|k| matches!(k, LineKind::UnusedCredit { .. })),
+                    ),
+                    ..base
+                },
+                ItemKind::Downgrade => SubscriptionWrite {
+                    scheduled: Some((
+                        item.level.clone(),
+                        i64::from(item.seats),
+                        item.frequency.code().into(),
+                    )),
+                    ..base
+                },
+                _ => base,
+            }
+        })
+        .collect()
+}
