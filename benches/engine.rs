@@ -110,7 +110,7 @@ fn bench_periods(c: &mut Criterion) {
         b.iter(|| {
             (0..120)
                 .map(|n| BillingPeriod::nth(black_box(anchor), Frequency::Monthly, n).unwrap())
-                .last()
+                .next_back()
         })
     });
 }

@@ -56,6 +56,11 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
                 AppError::Invalid("The form was incomplete or malformed.".into())
             }
+            // On the server this is a request body that did not decode (a JSON
+            // argument); in the browser, a reply that did not.
+            ServerFnErrorErr::Deserialization(_) if cfg!(feature = "ssr") => {
+                AppError::Invalid("The form was incomplete or malformed.".into())
+            }
             other => AppError::Network(other.to_string()),
         }
     }

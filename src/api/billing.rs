@@ -51,8 +51,12 @@ pub async fn save_sepa(iban: String) -> Result<PaymentMethodView, AppError> {
 }
 
 #[server(endpoint = "place_order")]
-pub async fn place_order(key: String, expected_total: String) -> Result<OrderResult, AppError> {
-    crate::server::error::respond(ssr::place_order(key, expected_total).await)
+pub async fn place_order(
+    key: String,
+    expected_total: String,
+    cart_digest: String,
+) -> Result<OrderResult, AppError> {
+    crate::server::error::respond(ssr::place_order(key, expected_total, cart_digest).await)
 }
 
 #[server(endpoint = "remove_pending_cancellation")]
@@ -279,6 +283,7 @@ mod ssr {
         Ok(CheckoutView {
             quote,
             idempotency_key: key,
+            cart_digest: crate::server::billing::cart_digest(&ctx.cart),
             payment_method: pm.as_ref().map(pm_view),
             email: caller.user.email.clone(),
         })
@@ -347,10 +352,15 @@ mod ssr {
         Ok(pm_view(&pm))
     }
 
-    pub async fn place_order(key: String, expected_total: String) -> Result<OrderResult, AppError> {
+    pub async fn place_order(
+        key: String,
+        expected_total: String,
+        cart_digest: String,
+    ) -> Result<OrderResult, AppError> {
         let (state, caller) = billing_caller().await?;
         online_only(&caller)?;
-        crate::server::billing::place_order(&state, &caller, &key, &expected_total).await
+        crate::server::billing::place_order(&state, &caller, &key, &expected_total, &cart_digest)
+            .await
     }
 
     pub async fn remove_pending_cancellation(id: i64, version: i64) -> Result<(), AppError> {

@@ -72,6 +72,8 @@ pub struct CheckoutView {
     pub quote: crate::billing::Quote,
     /// Created when the order page is rendered, not per click.
     pub idempotency_key: String,
+    /// Binds the key to the cart this page shows.
+    pub cart_digest: String,
     pub payment_method: Option<PaymentMethodView>,
     pub email: String,
 }

@@ -358,6 +358,9 @@ pub struct EmailWrite {
     pub html: String,
 }
 
+/// Builds the confirmation email once the invoice number is known.
+pub type EmailBuilder = Box<dyn FnOnce(Option<&str>) -> EmailWrite + Send>;
+
 pub struct OrderWrite {
     pub account_id: i64,
     pub user_id: i64,
@@ -368,8 +371,7 @@ pub struct OrderWrite {
     pub payment_ref: Option<String>,
     /// Change to the account's credit balance (negative: credit used).
     pub credit_delta_minor: i64,
-    /// Builds the email once the invoice number is known.
-    pub email: Box<dyn FnOnce(Option<&str>) -> EmailWrite + Send>,
+    pub email: EmailBuilder,
     pub audit: String,
 }
 

@@ -61,7 +61,7 @@ fn luhn(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Card expiry, `MM/YY`, not in the past relative to `today_ym`.

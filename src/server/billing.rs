@@ -147,11 +147,18 @@ pub fn line_description(item: &QuoteItem, kind: &LineKind) -> String {
 
 /// Places the account's cart. `key` was created when the order page was
 /// rendered; `expected_total` is the total that page showed.
+/// Digest of the cart as the order page saw it: part of what an idempotency
+/// key is bound to.
+pub fn cart_digest(cart: &[CartItem]) -> String {
+    hash(&serde_json::to_string(cart).unwrap_or_default())
+}
+
 pub async fn place_order(
     state: &AppState,
     caller: &Caller,
     key: &str,
     expected_total: &str,
+    page_cart_digest: &str,
 ) -> Result<OrderResult, AppError> {
     if key.len() < 16
         || key.len() > 64
@@ -163,19 +170,26 @@ pub async fn place_order(
     }
     let account_id = caller.account.id;
     let ctx = context(state, caller).await?;
-    // A repeat of a finished order returns its result, even though the cart
-    // is now empty.
+    // The key is bound to what the page showed: its cart and its total.
+    let request_hash = hash(&format!("{page_cart_digest}|{}", expected_total.trim()));
+    // A repeat of a finished order returns its result (the cart is empty by
+    // then); the same key with other content is refused.
     if let Some(done) = store::find_order(&state.db, account_id, key).await? {
+        if done.request_hash != request_hash {
+            return Err(other_content());
+        }
         if done.status == "done" {
             return stored_result(state, caller, &done).await;
         }
+    }
+    if cart_digest(&ctx.cart) != page_cart_digest {
+        // The cart changed in another window since the page was rendered.
+        return Err(AppError::QuoteChanged);
     }
     let quote = quote_cart(state, &ctx, &ctx.cart)?;
     if quote.totals.total_due.plain() != expected_total.trim() {
         return Err(AppError::QuoteChanged);
     }
-    let cart_json = serde_json::to_string(&ctx.cart).map_err(|_| AppError::Internal)?;
-    let request_hash = hash(&format!("{cart_json}|{expected_total}"));
     let total_minor = quote.totals.total_due.to_minor();
     let currency = quote.currency.code();
 
@@ -207,11 +221,7 @@ pub async fn place_order(
         match existing {
             // The first attempt failed and released the key: try again.
             None => continue,
-            Some(o) if o.request_hash != request_hash => {
-                return Err(AppError::Invalid(
-                    "This order was already placed with different content. Reload the page.".into(),
-                ));
-            }
+            Some(o) if o.request_hash != request_hash => return Err(other_content()),
             Some(o) if o.status == "done" => return stored_result(state, caller, &o).await,
             Some(_) => {
                 return Err(AppError::Invalid(
@@ -226,6 +236,12 @@ pub async fn place_order(
         store::release_order(&state.db, order_id).await?;
     }
     result
+}
+
+fn other_content() -> AppError {
+    AppError::Invalid(
+        "This order was already placed with different content. Reload the page.".into(),
+    )
 }
 
 async fn charge_and_commit(

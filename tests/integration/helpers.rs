@@ -119,3 +119,95 @@ impl TestApp {
             .unwrap()
     }
 }
+
+impl TestApp {
+    /// The app with the demo accounts.
+    pub async fn spawn_seeded(backend: Backend) -> TestApp {
+        let app = TestApp::spawn(backend).await;
+        let today = billing_center::server::clock::local_date(chrono::Utc::now(), "Europe/Paris");
+        assert!(
+            billing_center::server::seed::seed_demo(&app.db, today)
+                .await
+                .unwrap()
+        );
+        app
+    }
+
+    /// A browser-like client (cookie jar, no automatic redirects), signed in.
+    pub async fn sign_in(&self, email: &str) -> Session {
+        let s = Session::new(&self.base);
+        let res = s
+            .form("sign_in", &[("email", email), ("password", "billing-demo")])
+            .await;
+        assert!(
+            res.status().is_success() || res.status().is_redirection(),
+            "sign in {email}: {}",
+            res.status()
+        );
+        s
+    }
+
+    pub fn anonymous(&self) -> Session {
+        Session::new(&self.base)
+    }
+
+    pub async fn count(&self, table: &'static str) -> i64 {
+        billing_center::db::billing::count(&self.db, table)
+            .await
+            .unwrap()
+    }
+}
+
+#[derive(Clone)]
+pub struct Session {
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+impl Session {
+    fn new(base: &str) -> Session {
+        Session {
+            base: base.to_string(),
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// A server function called with a form body.
+    pub async fn form(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("Accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A server function called with a JSON body.
+    pub async fn json(&self, endpoint: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("Accept", "application/json")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Calls and decodes a successful result.
+    pub async fn ok<T: serde::de::DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> T {
+        let res = self.form(endpoint, form).await;
+        let status = res.status();
+        let body = res.text().await.unwrap();
+        assert!(status.is_success(), "{endpoint}: {status} {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{endpoint}: {e}: {body}"))
+    }
+}

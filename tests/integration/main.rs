@@ -5,5 +5,7 @@
 
 mod helpers;
 
+mod accounts;
+mod orders;
 mod skeleton;
 mod startup_errors;

@@ -65,6 +65,13 @@ async fn bad_input_gets_a_clear_answer_not_a_500() {
             "missing argument: {}",
             res.status()
         );
+        // A JSON-argument function given a form body.
+        let res = app.post_form("/api/put_cart_item", &[("x", "1")]).await;
+        assert!(
+            res.status().is_client_error(),
+            "missing argument: {}",
+            res.status()
+        );
         let res = app.get("/no/such/page").await;
         assert_eq!(res.status(), 404);
         assert!(res.text().await.unwrap().contains("Page not found"));

@@ -1,0 +1,261 @@
+//! Sign-in, sessions, roles, corporate accounts and authorization.
+
+use billing_center::api::billing::BILLING_ENDPOINTS;
+use serde_json::json;
+
+use crate::helpers::{Session, TestApp, backends};
+
+#[tokio::test]
+async fn session_cookie_flags_and_same_message_for_unknown_email_and_wrong_password() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let s = app.anonymous();
+        let res = s
+            .form(
+                "sign_in",
+                &[("email", "trial@demo.test"), ("password", "billing-demo")],
+            )
+            .await;
+        let cookie = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .find(|c| c.starts_with("bc_session="))
+            .expect("session cookie");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+        assert!(!cookie.contains("Secure"), "plain HTTP: no Secure flag");
+
+        let wrong = s
+            .form(
+                "sign_in",
+                &[("email", "trial@demo.test"), ("password", "nope")],
+            )
+            .await;
+        let unknown = s
+            .form(
+                "sign_in",
+                &[("email", "nobody@demo.test"), ("password", "nope")],
+            )
+            .await;
+        assert_eq!(wrong.status(), unknown.status());
+        assert_eq!(wrong.text().await.unwrap(), unknown.text().await.unwrap());
+    }
+}
+
+#[tokio::test]
+async fn a_new_session_id_at_each_sign_in_and_sign_out_ends_it() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let s = app.sign_in("trial@demo.test").await;
+        let first: Option<serde_json::Value> = s.ok("me", &[]).await;
+        assert_eq!(first.unwrap()["email"], "trial@demo.test");
+        let sessions_before = app.count("sessions").await;
+        // Signing in again replaces the session rather than adding one.
+        s.form(
+            "sign_in",
+            &[("email", "trial@demo.test"), ("password", "billing-demo")],
+        )
+        .await;
+        assert_eq!(app.count("sessions").await, sessions_before);
+        s.form("sign_out", &[]).await;
+        let after: Option<serde_json::Value> = s.ok("me", &[]).await;
+        assert!(after.is_none());
+        assert_eq!(app.count("sessions").await, sessions_before - 1);
+    }
+}
+
+#[tokio::test]
+async fn sign_in_is_rate_limited_per_account() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let s = app.anonymous();
+        for _ in 0..5 {
+            let r = s
+                .form(
+                    "sign_in",
+                    &[("email", "pending@demo.test"), ("password", "wrong")],
+                )
+                .await;
+            assert_eq!(r.status(), 422);
+        }
+        let r = s
+            .form(
+                "sign_in",
+                &[("email", "pending@demo.test"), ("password", "billing-demo")],
+            )
+            .await;
+        assert_eq!(r.status(), 429);
+        let body = r.text().await.unwrap();
+        assert!(body.contains("TooManyAttempts"), "{body}");
+        // Other accounts are not locked out by it.
+        let r = s
+            .form(
+                "sign_in",
+                &[("email", "trial@demo.test"), ("password", "billing-demo")],
+            )
+            .await;
+        assert!(r.status().is_success() || r.status().is_redirection());
+    }
+}
+
+#[tokio::test]
+async fn bad_sign_in_input_gets_a_clear_message() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let s = app.anonymous();
+        let long_email = format!("{}@demo.test", "a".repeat(260));
+        let long_password = "p".repeat(1025);
+        for (email, password) in [
+            ("", "x"),
+            ("not-an-email", "x"),
+            (long_email.as_str(), "x"),
+            ("trial@demo.test", long_password.as_str()),
+            ("trial@demo.test", ""),
+        ] {
+            let r = s
+                .form("sign_in", &[("email", email), ("password", password)])
+                .await;
+            assert_eq!(r.status(), 422, "{email}");
+            assert!(r.text().await.unwrap().contains("Invalid"));
+        }
+        // A tampered cookie is simply not signed in.
+        let r = s
+            .client
+            .post(format!("{}/api/overview", s.base))
+            .header("Cookie", "bc_session=zzzz")
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+}
+
+#[tokio::test]
+async fn only_the_billing_contact_reaches_billing_functions() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let member = app.sign_in("member@demo.test").await;
+        let anonymous = app.anonymous();
+        for endpoint in BILLING_ENDPOINTS {
+            let r = call(&member, endpoint).await;
+            assert_eq!(r.status(), 403, "{endpoint}");
+            let body = r.text().await.unwrap();
+            assert!(
+                body.contains("trial@demo.test") && body.contains("NotBillingContact"),
+                "{endpoint}: {body}"
+            );
+            let r = call(&anonymous, endpoint).await;
+            assert_eq!(r.status(), 401, "{endpoint} without a session");
+        }
+    }
+}
+
+/// Calls a billing endpoint with well-formed arguments, so that only the
+/// session and role checks can refuse it.
+async fn call(s: &Session, endpoint: &str) -> reqwest::Response {
+    match endpoint {
+        "put_cart_item" => {
+            s.json(endpoint, json!({"item": {"type": "remove_pending_cancellation", "subscription_id": 1}, "replace": false}))
+                .await
+        }
+        "remove_cart_item" => s.form(endpoint, &[("product", "webinar")]).await,
+        "save_card" => s.form(endpoint, &[("number", "4242424242424242"), ("expiry", "12/30"), ("cvc", "123")]).await,
+        "save_sepa" => s.form(endpoint, &[("iban", "FR7630006000011234567890189")]).await,
+        "place_order" => s.form(endpoint, &[("key", "abcdefghijklmnopqrstuvwxyz123456"), ("expected_total", "0.00")]).await,
+        "remove_pending_cancellation" => s.form(endpoint, &[("id", "1"), ("version", "1")]).await,
+        "invoice" => s.form(endpoint, &[("id", "1")]).await,
+        _ => s.form(endpoint, &[]).await,
+    }
+}
+
+#[tokio::test]
+async fn another_accounts_ids_are_not_found() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let expired = app.sign_in("expired@demo.test").await;
+        let page: serde_json::Value = expired.ok("invoices", &[]).await;
+        let their_invoice = page["rows"][0]["id"].as_i64().unwrap();
+        let active = app.sign_in("active@demo.test").await;
+        let r = active
+            .form("invoice", &[("id", &their_invoice.to_string())])
+            .await;
+        assert_eq!(r.status(), 404);
+        // Someone else's subscription in a cart item or a state change.
+        let r = active
+            .json("put_cart_item", json!({"item": {"type": "reactivate", "subscription_id": 1, "plan": {"level": "lite", "seats": 1, "frequency": "monthly"}}, "replace": true}))
+            .await;
+        assert_eq!(r.status(), 422, "unknown to this account");
+        let r = active
+            .form(
+                "remove_pending_cancellation",
+                &[("id", "2"), ("version", "1")],
+            )
+            .await;
+        assert_eq!(r.status(), 404);
+    }
+}
+
+#[tokio::test]
+async fn corporate_accounts_cannot_change_anything_online() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let corp = app.sign_in("corporate@demo.test").await;
+        let overview: serde_json::Value = corp.ok("overview", &[]).await;
+        assert_eq!(overview["corporate"], true);
+        assert_eq!(overview["representative"]["name"], "Camille Martin");
+        for card in overview["cards"].as_array().unwrap() {
+            assert!(card["actions"].as_array().unwrap().is_empty());
+        }
+        let r = corp
+            .json("put_cart_item", json!({"item": {"type": "subscribe", "subscription_id": null, "product": "meeting", "plan": {"level": "business", "seats": 1, "frequency": "monthly"}}, "replace": true}))
+            .await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("CorporateAccount"));
+        for (endpoint, form) in [
+            ("checkout", vec![]),
+            (
+                "place_order",
+                vec![
+                    ("key", "abcdefghijklmnopqrstuvwxyz123456"),
+                    ("expected_total", "0.00"),
+                ],
+            ),
+            (
+                "save_card",
+                vec![
+                    ("number", "4242424242424242"),
+                    ("expiry", "12/30"),
+                    ("cvc", "123"),
+                ],
+            ),
+        ] {
+            let r = corp.form(endpoint, &form).await;
+            assert_eq!(r.status(), 422, "{endpoint}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn demo_seeding_is_idempotent() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let users = app.count("users").await;
+        let subs = app.count("subscriptions").await;
+        let today = billing_center::server::clock::local_date(chrono::Utc::now(), "Europe/Paris");
+        assert!(
+            !billing_center::server::seed::seed_demo(&app.db, today)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            (app.count("users").await, app.count("subscriptions").await),
+            (users, subs)
+        );
+        assert_eq!(users, 7);
+    }
+}

@@ -1,0 +1,346 @@
+//! Placing orders: the same checks the browser goes through, over HTTP.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Session, TestApp, backends};
+
+async fn subscribe_trial(s: &Session, sub_id: i64) {
+    let r = s
+        .json(
+            "put_cart_item",
+            json!({"item": {"type": "subscribe", "subscription_id": sub_id, "product": "webinar",
+                    "plan": {"level": "standard", "seats": 1, "frequency": "monthly"}}, "replace": true}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+}
+
+async fn first_subscription(s: &Session) -> Value {
+    let o: Value = s.ok("overview", &[]).await;
+    o["cards"][0].clone()
+}
+
+/// Places the order shown by `checkout` with `total` as the page's total.
+async fn place(s: &Session, checkout: &Value, total: &str) -> reqwest::Response {
+    let key = checkout["idempotency_key"].as_str().unwrap();
+    let digest = checkout["cart_digest"].as_str().unwrap();
+    s.form(
+        "place_order",
+        &[
+            ("key", key),
+            ("expected_total", total),
+            ("cart_digest", digest),
+        ],
+    )
+    .await
+}
+
+async fn add_card(s: &Session, number: &str) -> reqwest::Response {
+    s.form(
+        "save_card",
+        &[("number", number), ("expiry", "12/30"), ("cvc", "123")],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn subscribe_from_trial_charges_once_invoices_and_emails() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let s = app.sign_in("trial@demo.test").await;
+        let card = first_subscription(&s).await;
+        assert_eq!(card["status"], "trial");
+        subscribe_trial(&s, card["id"].as_i64().unwrap()).await;
+        let checkout: Value = s.ok("checkout", &[]).await;
+        assert_eq!(checkout["quote"]["totals"]["total_due"]["amount"], "154.80");
+        assert!(checkout["payment_method"].is_null());
+
+        // No payment method yet: a clear refusal, nothing written.
+        let r = place(&s, &checkout, "154.80").await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("payment method"));
+
+        assert_eq!(add_card(&s, "4242 4242 4242 4242").await.status(), 200);
+        let invoices_before = app.count("invoices").await;
+        let result: Value = place(&s, &checkout, "154.80").await.json().await.unwrap();
+        assert_eq!(result["email"], "trial@demo.test");
+        let number = result["invoice_number"].as_str().unwrap().to_string();
+        assert!(number.starts_with("BC-"), "{number}");
+        assert_eq!(app.count("invoices").await, invoices_before + 1);
+
+        let card = first_subscription(&s).await;
+        assert_eq!(card["status"], "active");
+        let mail: Vec<Value> = s.ok("mailbox", &[]).await;
+        assert_eq!(mail.len(), 1);
+        assert!(mail[0]["subject"].as_str().unwrap().contains(&number));
+        assert!(mail[0]["body"].as_str().unwrap().contains("Total: €154.80"));
+
+        // The invoice reconciles: net + VAT = total.
+        let id = result["invoice_id"].as_i64().unwrap().to_string();
+        let inv: Value = s.ok("invoice", &[("id", &id)]).await;
+        assert_eq!(
+            (
+                inv["net"].as_str(),
+                inv["vat"].as_str(),
+                inv["total"].as_str()
+            ),
+            (Some("€129.00"), Some("€25.80"), Some("€154.80"))
+        );
+
+        // Replaying the same key returns the same order, charges nothing more.
+        let again: Value = place(&s, &checkout, "154.80").await.json().await.unwrap();
+        assert_eq!(again["invoice_number"], number.as_str());
+        assert_eq!(app.count("invoices").await, invoices_before + 1);
+        assert_eq!(app.count("payments").await, 1);
+    }
+}
+
+#[tokio::test]
+async fn fifty_concurrent_submissions_of_one_key_make_one_order() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let s = app.sign_in("trialover@demo.test").await;
+        let card = first_subscription(&s).await;
+        assert_eq!(card["status"], "trial_expired");
+        subscribe_trial(&s, card["id"].as_i64().unwrap()).await;
+        assert_eq!(add_card(&s, "4242424242424242").await.status(), 200);
+        let checkout: Value = s.ok("checkout", &[]).await;
+        let (invoices, payments, mails) = (
+            app.count("invoices").await,
+            app.count("payments").await,
+            app.count("email_outbox").await,
+        );
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let s = s.clone();
+                let checkout = checkout.clone();
+                tokio::spawn(async move {
+                    let r = place(&s, &checkout, "154.80").await;
+                    (r.status().as_u16(), r.text().await.unwrap())
+                })
+            })
+            .collect();
+        let mut numbers = std::collections::HashSet::new();
+        for t in tasks {
+            let (status, body) = t.await.unwrap();
+            assert_eq!(status, 200, "{body}");
+            let v: Value = serde_json::from_str(&body).unwrap();
+            numbers.insert(v["invoice_number"].as_str().unwrap().to_string());
+        }
+        assert_eq!(numbers.len(), 1, "every submission sees the one order");
+        assert_eq!(app.count("invoices").await, invoices + 1);
+        assert_eq!(app.count("payments").await, payments + 1);
+        assert_eq!(app.count("email_outbox").await, mails + 1);
+    }
+}
+
+#[tokio::test]
+async fn same_key_other_content_changed_quote_and_stale_windows_are_refused() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let s = app.sign_in("expired@demo.test").await;
+        let card = first_subscription(&s).await;
+        assert_eq!(card["status"], "expired");
+        let id = card["id"].as_i64().unwrap();
+        let reactivate = |seats: i64| json!({"item": {"type": "reactivate", "subscription_id": id, "plan": {"level": "lite", "seats": seats, "frequency": "monthly"}}, "replace": true});
+        assert_eq!(s.json("put_cart_item", reactivate(1)).await.status(), 200);
+        let checkout: Value = s.ok("checkout", &[]).await;
+        assert_eq!(checkout["quote"]["totals"]["total_due"]["amount"], "70.80");
+
+        // The page showed another total: refuse, charge nothing.
+        let r = place(&s, &checkout, "59.00").await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("QuoteChanged"));
+        assert_eq!(app.count("payments").await, 0);
+
+        assert_eq!(place(&s, &checkout, "70.80").await.status(), 200);
+        // Same key, different content.
+        assert_eq!(s.json("put_cart_item", json!({"item": {"type": "subscribe", "subscription_id": null, "product": "meeting", "plan": {"level": "business", "seats": 2, "frequency": "monthly"}}, "replace": true})).await.status(), 200);
+        let r = place(&s, &checkout, "45.60").await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("different content"));
+
+        // A window still showing the old version of the subscription.
+        let card = first_subscription(&s).await;
+        assert_eq!(card["status"], "active");
+        let r = s
+            .form(
+                "remove_pending_cancellation",
+                &[("id", &id.to_string()), ("version", "1")],
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+        assert!(r.text().await.unwrap().contains("Stale"));
+    }
+}
+
+#[tokio::test]
+async fn declined_cards_charge_nothing_and_keep_the_cart() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let s = app.sign_in("trial@demo.test").await;
+        let card = first_subscription(&s).await;
+        subscribe_trial(&s, card["id"].as_i64().unwrap()).await;
+        let r = add_card(&s, "4000 0000 0000 0002").await;
+        assert_eq!(r.status(), 402);
+        assert!(r.text().await.unwrap().contains("declined"));
+        let r = add_card(&s, "4000 0000 0000 9995").await;
+        assert!(r.text().await.unwrap().contains("insufficient funds"));
+        let r = add_card(&s, "4242 4242 4242 4241").await;
+        assert_eq!(r.status(), 422, "Luhn");
+        let r = s
+            .form(
+                "save_card",
+                &[
+                    ("number", "4242424242424242"),
+                    ("expiry", "01/20"),
+                    ("cvc", "123"),
+                ],
+            )
+            .await;
+        assert!(r.text().await.unwrap().contains("expired"));
+        // Saved fine, declined when charged.
+        assert_eq!(add_card(&s, "4000 0000 0000 0341").await.status(), 200);
+        let checkout: Value = s.ok("checkout", &[]).await;
+        let r = place(&s, &checkout, "154.80").await;
+        assert_eq!(r.status(), 402);
+        assert_eq!(
+            (
+                app.count("invoices").await,
+                app.count("payments").await,
+                app.count("email_outbox").await
+            ),
+            (6, 0, 0)
+        );
+        let o: Value = s.ok("overview", &[]).await;
+        assert_eq!(o["cart_count"], 1, "the cart is kept");
+        assert_eq!(o["cards"][0]["status"], "trial");
+        // Another card, the same key: the order goes through.
+        assert_eq!(add_card(&s, "4242424242424242").await.status(), 200);
+        let ok: Value = place(&s, &checkout, "154.80").await.json().await.unwrap();
+        assert!(ok["invoice_number"].is_string());
+    }
+}
+
+#[tokio::test]
+async fn sepa_and_the_full_number_is_stored_nowhere() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let s = app.sign_in("trial@demo.test").await;
+        let r = s
+            .form(
+                "save_sepa",
+                &[("iban", "FR76 3000 6000 0112 3456 7890 189")],
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let r = s
+            .form(
+                "save_sepa",
+                &[("iban", "FR76 3000 6000 0112 3456 7890 188")],
+            )
+            .await;
+        assert_eq!(r.status(), 422);
+        assert_eq!(add_card(&s, "4242 4242 4242 4242").await.status(), 200);
+        for table in [
+            "payment_methods",
+            "audit_log",
+            "payments",
+            "orders",
+            "email_outbox",
+        ] {
+            let rows = sqlx::query(&format!("SELECT * FROM {table}"))
+                .fetch_all(&app.db.pool)
+                .await
+                .unwrap();
+            for row in rows {
+                use sqlx::Row;
+                for i in 0..row.len() {
+                    if let Ok(Some(v)) = row.try_get::<Option<String>, _>(i) {
+                        assert!(
+                            !v.contains("4242424242424242") && !v.contains("123456789"),
+                            "{table}: {v}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn remove_pending_cancellation_restores_renewal_without_charge() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let s = app.sign_in("pending@demo.test").await;
+        let card = first_subscription(&s).await;
+        assert_eq!(card["status"], "pending_cancellation");
+        assert_eq!(card["actions"], json!(["remove_pending_cancellation"]));
+        let (invoices, payments) = (app.count("invoices").await, app.count("payments").await);
+        let id = card["id"].as_i64().unwrap().to_string();
+        let version = card["version"].as_i64().unwrap().to_string();
+        let r = s
+            .form(
+                "remove_pending_cancellation",
+                &[("id", &id), ("version", &version)],
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let card = first_subscription(&s).await;
+        assert_eq!(card["status"], "active");
+        assert!(card["renewal"].as_str().unwrap().starts_with("Renews on"));
+        assert_eq!(
+            (app.count("invoices").await, app.count("payments").await),
+            (invoices, payments)
+        );
+    }
+}
+
+#[tokio::test]
+async fn invoice_numbers_have_no_gap_under_concurrent_orders_with_declines() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let mut tasks = Vec::new();
+        for (email, card, product) in [
+            ("trial@demo.test", "4242424242424242", "meeting"),
+            ("trialover@demo.test", "4000000000000341", "meeting"),
+            ("expired@demo.test", "4242424242424242", "training"),
+            ("active@demo.test", "4000000000000341", "webinar"),
+            ("pending@demo.test", "4242424242424242", "meeting"),
+        ] {
+            let s = app.sign_in(email).await;
+            assert_eq!(add_card(&s, card).await.status(), 200);
+            let r = s
+                .json("put_cart_item", json!({"item": {"type": "subscribe", "subscription_id": null, "product": product, "plan": {"level": if product == "meeting" { "business" } else { "pro" }, "seats": 1, "frequency": "monthly"}}, "replace": true}))
+                .await;
+            assert_eq!(r.status(), 200, "{email}");
+            let checkout: Value = s.ok("checkout", &[]).await;
+            let total = checkout["quote"]["totals"]["total_due"]["amount"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            tasks.push(tokio::spawn(async move {
+                place(&s, &checkout, &total).await.status().as_u16()
+            }));
+        }
+        let mut ok = 0;
+        for t in tasks {
+            if t.await.unwrap() == 200 {
+                ok += 1;
+            }
+        }
+        assert_eq!(ok, 3, "two declined");
+        let seqs: Vec<(i64,)> =
+            sqlx::query_as("SELECT seq FROM invoices WHERE seller = 'BC' ORDER BY seq")
+                .fetch_all(&app.db.pool)
+                .await
+                .unwrap();
+        let seqs: Vec<i64> = seqs.into_iter().map(|r| r.0).collect();
+        assert_eq!(
+            seqs,
+            (1..=seqs.len() as i64).collect::<Vec<_>>(),
+            "continuous series"
+        );
+        assert_eq!(seqs.len(), 6 + 3);
+    }
+}
