@@ -48,7 +48,8 @@ export default defineConfig({
     { name: 'desktop', use: { ...devices['Desktop Chrome'], viewport: { width: 1280, height: 900 } } },
   ],
   webServer: {
-    command: `"${bin}" serve`,
+    // A fresh database with the demo accounts, then the server.
+    command: `"${bin}" seed-demo && exec "${bin}" serve`,
     cwd: root,
     url: `http://127.0.0.1:${port}/`,
     reuseExistingServer: false,

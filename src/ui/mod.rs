@@ -1,14 +1,21 @@
 //! Components and pages, rendered on the server and hydrated in the browser.
 
+pub mod components;
 pub mod pages;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
+use pages::auth::{AccountPage, LoginPage};
+use pages::cart::CartPage;
+use pages::checkout::CheckoutPage;
 use pages::home::HomePage;
+use pages::invoices::{HelpPage, InvoicePage, InvoicesPage, MailboxPage};
 use pages::not_found::NotFound;
+use pages::plan::PlanPage;
+use pages::subscriptions::SubscriptionsPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -45,12 +52,29 @@ pub fn App() -> impl IntoView {
         <Router>
             <header class="topbar">
                 <a class="brand" href="/">"Billing center"</a>
+                <nav aria-label="Main">
+                    <a href="/account">"My Account"</a>
+                    <a href="/billing">"Subscriptions"</a>
+                    <a href="/billing/cart">"Cart"</a>
+                    <a href="/billing/invoices">"Invoice history"</a>
+                    <a href="/help">"Help"</a>
+                </nav>
             </header>
             <main>
                 // Async SSR: data is inline in the first HTML, so the page is
                 // complete without JavaScript.
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("help") view=HelpPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("billing") view=SubscriptionsPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("billing"), StaticSegment("plan"), ParamSegment("id")) view=PlanPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("billing"), StaticSegment("cart")) view=CartPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("billing"), StaticSegment("checkout")) view=CheckoutPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("billing"), StaticSegment("invoices")) view=InvoicesPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("billing"), StaticSegment("invoices"), ParamSegment("id")) view=InvoicePage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("billing"), StaticSegment("mailbox")) view=MailboxPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -1,0 +1,175 @@
+import { test, expect, hydrated } from './fixtures';
+import { signIn, goToBilling, card, addCard } from './helpers';
+
+const today = () => new Date().toLocaleDateString('en-US', { month: 'short', day: 'numeric', year: 'numeric', timeZone: 'Europe/Paris' });
+
+test('1. subscribe before the trial ends', async ({ page }) => {
+  await signIn(page, 'trial@demo.test');
+  await goToBilling(page);
+  const webinar = card(page, 'webinar');
+  await expect(webinar).toContainText('Free trial');
+  await webinar.getByRole('link', { name: 'Subscribe now' }).click();
+  await hydrated(page);
+  // The live summary follows every change without a round trip.
+  const total = page.getByTestId('total');
+  await expect(total).toHaveText('€154.80');
+  await page.getByRole('button', { name: 'More seats' }).click();
+  await expect(total).toHaveText('€309.60');
+  await page.getByLabel('Annual').check();
+  await expect(total).toHaveText('€2,851.20');
+  await page.getByLabel('Monthly').check();
+  await page.getByRole('button', { name: 'Fewer seats' }).click();
+  await expect(total).toHaveText('€154.80');
+  await page.getByRole('button', { name: 'Place order' }).click();
+
+  await expect(page.getByRole('heading', { name: 'Review your order' })).toBeVisible();
+  await hydrated(page);
+  await expect(page.getByTestId('billing-period')).toContainText(today());
+  await expect(page.getByTestId('seats')).toHaveText('1');
+  await expect(page.getByTestId('vat')).toHaveText('€25.80');
+  await expect(page.getByTestId('total')).toHaveText('€154.80');
+  await addCard(page, '4242 4242 4242 4242');
+  await expect(page.getByTestId('payment-method')).toContainText('4242');
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await expect(page.getByText('A confirmation email has been sent to trial@demo.test')).toBeVisible();
+  const number = await page.getByTestId('invoice-number').innerText();
+
+  await page.goto('/billing/invoices');
+  await expect(page.getByRole('link', { name: number })).toBeVisible();
+  await page.goto('/billing/mailbox');
+  await expect(page.getByRole('heading', { name: `Your order confirmation: invoice ${number}` })).toBeVisible();
+  await page.goto('/billing');
+  await expect(card(page, 'webinar')).toContainText('Active');
+});
+
+test('2. renew before expiry: remove the pending cancellation', async ({ page }) => {
+  await signIn(page, 'pending@demo.test');
+  await goToBilling(page);
+  const webinar = card(page, 'webinar');
+  await expect(webinar.locator('.banner')).toHaveText('Pending cancellation');
+  await webinar.getByRole('button', { name: 'Remove pending cancellation' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByRole('button', { name: 'Yes, remove cancellation' }).click();
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(webinar).toContainText('Active');
+  await expect(webinar.getByTestId('renewal')).toContainText('Renews on');
+  await expect(webinar.locator('.banner')).toHaveCount(0);
+  // No charge, no invoice: the history still holds only the first one.
+  await page.goto('/billing/invoices');
+  await expect(page.locator('table.invoices tbody tr')).toHaveCount(1);
+});
+
+test('3. subscribe after the trial ended, with a double click on Place order', async ({ page }) => {
+  await signIn(page, 'trialover@demo.test');
+  await goToBilling(page);
+  const webinar = card(page, 'webinar');
+  await expect(webinar).toContainText('Trial over');
+  await webinar.getByRole('link', { name: 'Subscribe now' }).click();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await expect(page.getByRole('heading', { name: 'Review your order' })).toBeVisible();
+  await hydrated(page);
+  await addCard(page, '4242424242424242');
+  await expect(page.getByTestId('payment-method')).toContainText('4242');
+  await page.getByRole('button', { name: 'Place order' }).dblclick();
+  await expect(page.getByTestId('invoice-number')).toBeVisible();
+  await page.goto('/billing/invoices');
+  await expect(page.locator('table.invoices tbody tr')).toHaveCount(1);
+});
+
+test('4. reactivate after expiry', async ({ page }) => {
+  await signIn(page, 'expired@demo.test');
+  await goToBilling(page);
+  const webinar = card(page, 'webinar');
+  await expect(webinar).toContainText('Expired');
+  await webinar.getByRole('link', { name: 'Reactivate' }).click();
+  await hydrated(page);
+  await expect(page.getByTestId('total')).toHaveText('€70.80');
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await expect(page.getByRole('heading', { name: 'Review your order' })).toBeVisible();
+  await hydrated(page);
+  await expect(page.getByTestId('payment-method')).toContainText('Visa •••• 4242');
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await expect(page.getByTestId('invoice-number')).toBeVisible();
+  await page.goto('/billing');
+  await expect(card(page, 'webinar')).toContainText('Active');
+});
+
+test.describe('5 and 9', () => {
+  // The declined card is answered 402 Payment Required, which Chromium logs.
+  test.use({ consoleAllow: [/status of 402/] });
+  test('cart with two products; a declined card keeps the cart', async ({ page }) => {
+  await signIn(page, 'active@demo.test');
+  await goToBilling(page);
+  // First item: a new product, through the cart page.
+  await page.goto('/billing/cart');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Subscribe to GoToWebinar' }).click();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await expect(page.getByRole('heading', { name: 'Review your order' })).toBeVisible();
+  // With one item in the cart the editor offers Add to cart.
+  await page.goto('/billing');
+  await card(page, 'meeting').getByRole('link', { name: 'Modify' }).click();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'More seats' }).click();
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await expect(page.getByRole('heading', { name: 'Cart' })).toBeVisible();
+  await expect(page.locator('.cart-items article')).toHaveCount(2);
+  await page.getByRole('link', { name: 'Place order' }).click();
+  await expect(page.getByRole('heading', { name: 'Review your order' })).toBeVisible();
+  await hydrated(page);
+  // Reverse charge for a German business: no VAT.
+  await expect(page.getByTestId('vat')).toHaveText('€0.00');
+  await page.getByRole('button', { name: 'Change' }).click();
+  await addCard(page, '4000 0000 0000 0002');
+  await expect(page.getByText('Your card was declined')).toBeVisible();
+  await addCard(page, '4242 4242 4242 4242');
+  await expect(page.getByTestId('payment-method')).toContainText('4242');
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await expect(page.getByTestId('invoice-number')).toBeVisible();
+  await page.goto('/billing/mailbox');
+  await expect(page.locator('article.mail')).toHaveCount(1);
+  });
+});
+
+test('7. corporate: no self-service buttons, the representative and support', async ({ page }) => {
+  await signIn(page, 'corporate@demo.test');
+  await goToBilling(page);
+  await expect(page.getByText('Your account is a Corporate account: changes are made with your dedicated representative')).toBeVisible();
+  await expect(page.getByText('Camille Martin')).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Contact support' })).toBeVisible();
+  for (const name of ['Subscribe now', 'Modify', 'Reactivate', 'Remove pending cancellation']) {
+    await expect(page.getByRole('link', { name })).toHaveCount(0);
+    await expect(page.getByRole('button', { name })).toHaveCount(0);
+  }
+});
+
+test.describe('8. not the billing contact', () => {
+  // The pages answer 403 Forbidden, which Chromium logs.
+  test.use({ consoleAllow: [/status of 403/] });
+  test('every billing page says who is', async ({ page }) => {
+  await signIn(page, 'member@demo.test');
+  await expect(page.getByTestId('role')).toHaveText('User');
+  for (const path of ['/billing', '/billing/cart', '/billing/checkout', '/billing/invoices', '/billing/plan/1']) {
+    await page.goto(path);
+    await expect(page.getByTestId('billing-contact')).toContainText('Your billing contact is Théo Trial (trial@demo.test)');
+    await expect(page.getByRole('link', { name: 'Théo Trial (trial@demo.test)' })).toHaveAttribute('href', 'mailto:trial@demo.test');
+  }
+  });
+});
+
+test.describe('server-rendered billing pages', () => {
+  test.use({ javaScriptEnabled: false });
+  test('the subscriptions page arrives complete in the first HTML', async ({ page }) => {
+    await page.goto('/login');
+    await page.getByLabel('Email').fill('active@demo.test');
+    await page.getByLabel('Password').fill('billing-demo');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.goto('/billing');
+    await expect(card(page, 'training')).toContainText('Active');
+    await expect(card(page, 'training').getByRole('link', { name: 'Modify' })).toBeVisible();
+    await expect(card(page, 'training').getByTestId('renewal')).toContainText('€1,308.00');
+  });
+});

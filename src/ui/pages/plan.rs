@@ -1,0 +1,234 @@
+//! The plan editor: level, seats and billing frequency, with a live order
+//! summary at the bottom recomputed in the browser by the shared engine on
+//! every change (no server round trip).
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+use crate::api::billing::{put_cart_item, quote_context};
+use crate::api::types::EditorContext;
+use crate::billing::{CartItem, Frequency, PlanChoice, SubscriptionStatus, quote};
+use crate::error::AppError;
+use crate::ui::components::error::ErrorNotice;
+use crate::ui::components::summary::OrderSummary;
+
+#[component]
+pub fn PlanPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let ctx = Resource::new(|| (), |_| quote_context());
+    view! {
+        <section class="page">
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let target = params.with(|p| p.get("id")).unwrap_or_default();
+                    let product = query.with(|q| q.get("product"));
+                    match ctx.await {
+                        Ok(ctx) => view! { <Editor ctx target product/> }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// Which cart item the editor builds, from the subscription's state.
+#[derive(Clone, Copy, PartialEq)]
+enum Target {
+    Subscribe(Option<i64>),
+    Reactivate(i64),
+    Change(i64),
+}
+
+#[component]
+fn Editor(ctx: EditorContext, target: String, product: Option<String>) -> impl IntoView {
+    let sub = target
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| ctx.subscriptions.iter().find(|s| s.id == id).cloned());
+    let (kind, product_code) = match (&sub, product) {
+        (Some(s), _) => (
+            match s.status {
+                SubscriptionStatus::Trial | SubscriptionStatus::TrialExpired => {
+                    Target::Subscribe(Some(s.id))
+                }
+                SubscriptionStatus::Expired => Target::Reactivate(s.id),
+                _ => Target::Change(s.id),
+            },
+            s.product.clone(),
+        ),
+        (None, Some(p)) => (Target::Subscribe(None), p),
+        (None, None) => return view! { <ErrorNotice error=AppError::NotFound/> }.into_any(),
+    };
+    let Ok(product) = ctx.catalog.product(&product_code).cloned() else {
+        return view! { <ErrorNotice error=AppError::NotFound/> }.into_any();
+    };
+    let first_online = product
+        .online_levels()
+        .next()
+        .map(|l| l.code.clone())
+        .unwrap_or_default();
+    let start_level = sub
+        .as_ref()
+        .map(|s| s.level.clone())
+        .filter(|l| product.level(l).is_ok_and(|l| l.online))
+        .unwrap_or(first_online);
+    let level = RwSignal::new(start_level);
+    let seats = RwSignal::new(sub.as_ref().map(|s| i64::from(s.seats)).unwrap_or(1));
+    let frequency = RwSignal::new(
+        sub.as_ref()
+            .map(|s| s.frequency)
+            .unwrap_or(Frequency::Monthly),
+    );
+    let (min, max) = (i64::from(product.min_seats), i64::from(product.max_seats));
+
+    let item = move || {
+        let plan = PlanChoice {
+            level: level.get(),
+            seats: seats.get(),
+            frequency: frequency.get(),
+        };
+        match kind {
+            Target::Subscribe(id) => CartItem::Subscribe {
+                subscription_id: id,
+                product: product_code.clone(),
+                plan,
+            },
+            Target::Reactivate(id) => CartItem::Reactivate {
+                subscription_id: id,
+                plan,
+            },
+            Target::Change(id) => CartItem::Change {
+                subscription_id: id,
+                plan,
+            },
+        }
+    };
+    let item = Memo::new(move |_| item());
+    let ctx = StoredValue::new(ctx);
+    let preview = Memo::new(move |_| {
+        ctx.with_value(|c| {
+            quote(
+                &c.catalog,
+                &c.account,
+                &c.subscriptions,
+                &[item.get()],
+                c.today,
+            )
+        })
+    });
+    // "Place order" with an empty cart (or one holding only this product),
+    // "Add to cart" otherwise.
+    let product_for_cart = product.code.clone();
+    let cart_has_others = ctx.with_value(|c| {
+        c.cart.iter().any(|i| match i {
+            CartItem::Subscribe { product, .. } => *product != product_for_cart,
+            other => other.subscription_id() != sub.as_ref().map(|s| s.id),
+        })
+    });
+    let navigate = use_navigate();
+    let save = Action::new(move |item: &CartItem| {
+        let item = item.clone();
+        async move { put_cart_item(item, !cart_has_others).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            navigate(
+                if cart_has_others {
+                    "/billing/cart"
+                } else {
+                    "/billing/checkout"
+                },
+                Default::default(),
+            );
+        }
+    });
+    let title = match kind {
+        Target::Subscribe(_) => format!("Subscribe to {}", product.name),
+        Target::Reactivate(_) => format!("Reactivate {}", product.name),
+        Target::Change(_) => format!("Modify {}", product.name),
+    };
+    let saving = |p: &crate::billing::Product, code: &str| -> Option<String> {
+        let m = p.online_price(code, Frequency::Monthly).ok()?;
+        let a = p.online_price(code, Frequency::Annual).ok()?;
+        let year = m.amount() * rust_decimal::Decimal::from(12);
+        let pct = ((year - a.amount()) * rust_decimal::Decimal::from(100) / year).round();
+        (pct > rust_decimal::Decimal::ZERO).then(|| format!("save {pct}%"))
+    };
+    let annual_saving = {
+        let product = product.clone();
+        move || saving(&product, &level.get())
+    };
+    view! {
+        <h1>{title}</h1>
+        <form class="editor" on:submit=move |ev| { ev.prevent_default(); save.dispatch(item.get_untracked()); }>
+            <fieldset>
+                <legend>"Level"</legend>
+                {product.levels.iter().map(|l| {
+                    if l.online {
+                        let code = l.code.clone();
+                        let code2 = l.code.clone();
+                        let price = l.monthly.map(|m| format!("{m} per seat per month")).unwrap_or_default();
+                        view! {
+                            <label class="choice">
+                                <input type="radio" name="level" value=code.clone()
+                                    prop:checked=move || level.get() == code
+                                    on:change=move |_| level.set(code2.clone())/>
+                                {l.name.clone()} <span class="muted">{price}</span>
+                            </label>
+                        }.into_any()
+                    } else {
+                        view! { <p class="choice muted">{l.name.clone()} ": " <a href="mailto:sales@billing-center.example">"Contact sales"</a></p> }.into_any()
+                    }
+                }).collect_view()}
+            </fieldset>
+            <fieldset>
+                <legend>"Seats"</legend>
+                <div class="stepper">
+                    <button type="button" class="secondary" aria-label="Fewer seats"
+                        disabled=move || { seats.get() <= min }
+                        on:click=move |_| seats.update(|s| *s = (*s - 1).max(min))>"−"</button>
+                    <label for="seats" class="sr-only">"Seats"</label>
+                    <input id="seats" name="seats" type="number" inputmode="numeric" min=min max=max
+                        prop:value=move || seats.get().to_string()
+                        on:input=move |ev| {
+                            // An empty or non-numeric field shows the engine's message.
+                            seats.set(event_target_value(&ev).trim().parse().unwrap_or(0));
+                        }/>
+                    <button type="button" class="secondary" aria-label="More seats"
+                        disabled=move || { seats.get() >= max }
+                        on:click=move |_| seats.update(|s| *s = (*s + 1).min(max))>"+"</button>
+                </div>
+                <p class="muted">{format!("From {min} to {max} seats.")}</p>
+            </fieldset>
+            <fieldset>
+                <legend>"Billing frequency"</legend>
+                <label class="choice">
+                    <input type="radio" name="frequency" value="monthly"
+                        prop:checked=move || frequency.get() == Frequency::Monthly
+                        on:change=move |_| frequency.set(Frequency::Monthly)/>
+                    "Monthly"
+                </label>
+                <label class="choice">
+                    <input type="radio" name="frequency" value="annual"
+                        prop:checked=move || frequency.get() == Frequency::Annual
+                        on:change=move |_| frequency.set(Frequency::Annual)/>
+                    "Annual" {move || annual_saving().map(|s| view! { <span class="saving">{s}</span> })}
+                </label>
+            </fieldset>
+            {move || match preview.get() {
+                Ok(q) => view! { <OrderSummary quote=q/> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert" data-testid="editor-error">{e.to_string()}</p> }.into_any(),
+            }}
+            {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
+            <div class="actions sticky">
+                <button type="submit" disabled=move || preview.get().is_err() || save.pending().get()>
+                    {if cart_has_others { "Add to cart" } else { "Place order" }}
+                </button>
+                <a href="/billing" class="button secondary">"Back to subscriptions"</a>
+            </div>
+        </form>
+    }
+    .into_any()
+}
