@@ -166,7 +166,10 @@ async fn call(s: &Session, endpoint: &str) -> reqwest::Response {
         "remove_cart_item" => s.form(endpoint, &[("product", "webinar")]).await,
         "save_card" => s.form(endpoint, &[("number", "4242424242424242"), ("expiry", "12/30"), ("cvc", "123")]).await,
         "save_sepa" => s.form(endpoint, &[("iban", "FR7630006000011234567890189")]).await,
-        "place_order" => s.form(endpoint, &[("key", "abcdefghijklmnopqrstuvwxyz123456"), ("expected_total", "0.00")]).await,
+        "place_order" => {
+            s.form(endpoint, &[("key", "abcdefghijklmnopqrstuvwxyz123456"), ("expected_total", "0.00"), ("cart_digest", "x")])
+                .await
+        }
         "remove_pending_cancellation" => s.form(endpoint, &[("id", "1"), ("version", "1")]).await,
         "invoice" => s.form(endpoint, &[("id", "1")]).await,
         _ => s.form(endpoint, &[]).await,
@@ -223,6 +226,7 @@ async fn corporate_accounts_cannot_change_anything_online() {
                 vec![
                     ("key", "abcdefghijklmnopqrstuvwxyz123456"),
                     ("expected_total", "0.00"),
+                    ("cart_digest", "x"),
                 ],
             ),
             (
