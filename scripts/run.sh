@@ -16,5 +16,7 @@ export LEPTOS_SITE_ROOT=target/site
 export LEPTOS_SITE_PKG_DIR=pkg
 export LEPTOS_SITE_ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
 export LEPTOS_ENV=PROD
+# Demo data on a fresh database (idempotent: an existing demo is kept).
+target/release/billing-center seed-demo
 log "serving http://$LEPTOS_SITE_ADDR on ${DATABASE_URL}"
 exec target/release/billing-center serve

@@ -6,6 +6,7 @@ pub mod billing;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod csrf;
 pub mod email;
 pub mod error;
 pub mod payments;

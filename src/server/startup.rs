@@ -51,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_response(
             super::error::fix_server_fn_status,
         ))
+        .layer(axum::middleware::from_fn(super::csrf::reject_cross_site))
         .with_state(state)
 }
 

@@ -263,3 +263,33 @@ async fn demo_seeding_is_idempotent() {
         assert_eq!(users, 7);
     }
 }
+
+#[tokio::test]
+async fn cross_site_posts_are_refused() {
+    let app = TestApp::spawn_seeded(billing_center::db::Backend::Sqlite).await;
+    let s = app.sign_in("pending@demo.test").await;
+    let post = |headers: Vec<(&'static str, &'static str)>| {
+        let mut r = s
+            .client
+            .post(format!("{}/api/remove_pending_cancellation", s.base))
+            .header("Accept", "application/json")
+            .form(&[("id", "2"), ("version", "1")]);
+        for (k, v) in headers {
+            r = r.header(k, v);
+        }
+        r.send()
+    };
+    let r = post(vec![("Origin", "https://evil.example")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = post(vec![("Sec-Fetch-Site", "cross-site")]).await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(app.count("audit_log").await, 0, "nothing changed");
+    // The same request from the site itself goes through.
+    let origin: &'static str = Box::leak(app.base.clone().into_boxed_str());
+    let r = post(vec![("Origin", origin), ("Sec-Fetch-Site", "same-origin")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
