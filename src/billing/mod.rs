@@ -7,6 +7,7 @@ pub mod error;
 pub mod money;
 pub mod period;
 pub mod quote;
+pub mod renewal;
 pub mod state;
 pub mod tax;
 

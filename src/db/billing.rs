@@ -28,6 +28,9 @@ pub struct SubscriptionRecord {
     pub scheduled_frequency: Option<String>,
     pub ended_on: Option<String>,
     pub version: i64,
+    pub anchor_on: Option<String>,
+    pub dunning_step: i64,
+    pub next_retry_on: Option<String>,
 }
 
 fn subscription(r: &AnyRow) -> Result<SubscriptionRecord, sqlx::Error> {
@@ -51,6 +54,9 @@ fn subscription(r: &AnyRow) -> Result<SubscriptionRecord, sqlx::Error> {
         scheduled_frequency: r.try_get("scheduled_frequency")?,
         ended_on: r.try_get("ended_on")?,
         version: r.try_get("version")?,
+        anchor_on: r.try_get("anchor_on")?,
+        dunning_step: r.try_get("dunning_step")?,
+        next_retry_on: r.try_get("next_retry_on")?,
     })
 }
 
@@ -67,8 +73,8 @@ pub async fn insert_subscription(db: &Db, s: &SubscriptionRecord) -> Result<i64,
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO subscriptions (account_id, product, level, seats, frequency, status, trial_ends_on,
             period_start, period_end, paid_unit_minor, paid_seats, period_paid_minor, period_credited_minor,
-            ended_on, version, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15) RETURNING id",
+            ended_on, version, updated_at, anchor_on)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $8) RETURNING id",
     )
     .bind(s.account_id)
     .bind(&s.product)
@@ -314,6 +320,10 @@ pub struct SubscriptionWrite {
     pub period_paid_minor: Option<i64>,
     pub period_credited_minor: Option<i64>,
     pub scheduled: Option<(String, i64, String)>,
+    pub anchor_on: Option<String>,
+    pub dunning_step: i64,
+    pub next_retry_on: Option<String>,
+    pub ended_on: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -331,6 +341,9 @@ pub struct InvoiceWrite {
     pub seller: String,
     /// `paid` (charged online) or `open` (corporate, paid later).
     pub status: String,
+    /// `subscription:period_start` for renewals: unique, so a re-run of the
+    /// billing run can never issue a second invoice for one period.
+    pub renewal_key: Option<String>,
     pub issued_on: String,
     pub time_zone: String,
     pub currency: String,
@@ -363,8 +376,10 @@ pub type EmailBuilder = Box<dyn FnOnce(Option<&str>) -> EmailWrite + Send>;
 
 pub struct OrderWrite {
     pub account_id: i64,
-    pub user_id: i64,
-    pub order_id: i64,
+    /// Who acted; `None` for the billing run.
+    pub user_id: Option<i64>,
+    /// The claimed order row; `None` for the billing run.
+    pub order_id: Option<i64>,
     pub subscriptions: Vec<SubscriptionWrite>,
     pub invoice: Option<InvoiceWrite>,
     /// Gateway reference of the successful charge, if anything was charged.
@@ -427,24 +442,29 @@ pub async fn commit_order(db: &Db, w: OrderWrite) -> Result<Option<(i64, String)
         .execute(&mut *tx)
         .await?;
     }
-    sqlx::query("DELETE FROM cart_items WHERE account_id = $1")
-        .bind(w.account_id)
-        .execute(&mut *tx)
-        .await?;
+    if w.order_id.is_some() {
+        sqlx::query("DELETE FROM cart_items WHERE account_id = $1")
+            .bind(w.account_id)
+            .execute(&mut *tx)
+            .await?;
+    }
     let email = (w.email)(invoice.as_ref().map(|(_, n)| n.as_str()));
     enqueue_email(&mut tx, Some(w.account_id), &email, &now).await?;
-    sqlx::query("INSERT INTO audit_log (account_id, user_id, action, detail, created_at) VALUES ($1, $2, 'order', $3, $4)")
+    sqlx::query("INSERT INTO audit_log (account_id, user_id, action, detail, created_at) VALUES ($1, $2, $5, $3, $4)")
         .bind(w.account_id)
         .bind(w.user_id)
         .bind(&w.audit)
         .bind(&now)
+        .bind(if w.order_id.is_some() { "order" } else { "billing_run" })
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE orders SET status = 'done', invoice_id = $1 WHERE id = $2")
-        .bind(invoice.as_ref().map(|(id, _)| *id))
-        .bind(w.order_id)
-        .execute(&mut *tx)
-        .await?;
+    if let Some(order_id) = w.order_id {
+        sqlx::query("UPDATE orders SET status = 'done', invoice_id = $1 WHERE id = $2")
+            .bind(invoice.as_ref().map(|(id, _)| *id))
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(invoice)
 }
@@ -465,7 +485,8 @@ async fn write_subscription(
                 "UPDATE subscriptions SET level = $1, seats = $2, frequency = $3, status = $4,
                    period_start = $5, period_end = $6, paid_unit_minor = $7, paid_seats = $8,
                    period_paid_minor = $9, period_credited_minor = $10, scheduled_level = $11,
-                   scheduled_seats = $12, scheduled_frequency = $13, trial_ends_on = NULL, ended_on = NULL,
+                   scheduled_seats = $12, scheduled_frequency = $13, ended_on = $18,
+                   anchor_on = $19, dunning_step = $20, next_retry_on = $21,
                    version = version + 1, updated_at = $14
                  WHERE id = $15 AND account_id = $16 AND version = $17",
             )
@@ -486,6 +507,10 @@ async fn write_subscription(
             .bind(id)
             .bind(account_id)
             .bind(version)
+            .bind(&s.ended_on)
+            .bind(&s.anchor_on)
+            .bind(s.dunning_step)
+            .bind(&s.next_retry_on)
             .execute(&mut **tx)
             .await?;
             if done.rows_affected() != 1 {
@@ -496,8 +521,8 @@ async fn write_subscription(
             let inserted = sqlx::query(
                 "INSERT INTO subscriptions (account_id, product, level, seats, frequency, status,
                    period_start, period_end, paid_unit_minor, paid_seats, period_paid_minor,
-                   period_credited_minor, version, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13)
+                   period_credited_minor, version, updated_at, anchor_on)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $7)
                  ON CONFLICT (account_id, product) DO NOTHING",
             )
             .bind(account_id)
@@ -544,8 +569,8 @@ async fn insert_invoice(
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO invoices (account_id, seller, seq, number, issued_on, time_zone, currency, net_minor,
            credit_applied_minor, vat_rate, vat_minor, total_minor, tax_mention, status, seller_details,
-           buyer_name, buyer_country, buyer_vat_number, buyer_email, period_start, period_end, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $22, $14, $15, $16, $17, $18, $19, $20, $21)
+           buyer_name, buyer_country, buyer_vat_number, buyer_email, period_start, period_end, created_at, renewal_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $22, $14, $15, $16, $17, $18, $19, $20, $21, $23)
          RETURNING id",
     )
     .bind(account_id)
@@ -570,6 +595,7 @@ async fn insert_invoice(
     .bind(&inv.period_end)
     .bind(now)
     .bind(&inv.status)
+    .bind(&inv.renewal_key)
     .fetch_one(&mut **tx)
     .await?;
     for (i, l) in inv.lines.iter().enumerate() {
@@ -775,4 +801,25 @@ pub async fn count(db: &Db, table: &'static str) -> Result<i64, DbError> {
         .fetch_one(&db.pool)
         .await?;
     Ok(n)
+}
+
+/// Subscriptions with something due on or before `today` (ISO dates compare
+/// as text), oldest first, with their account id.
+pub async fn due_subscriptions(
+    db: &Db,
+    today: &str,
+    limit: i64,
+) -> Result<Vec<SubscriptionRecord>, DbError> {
+    let rows = sqlx::query(
+        "SELECT * FROM subscriptions
+         WHERE (status = 'trial' AND trial_ends_on <= $1)
+            OR (status IN ('active', 'pending_cancellation') AND period_end <= $1)
+            OR (status = 'past_due' AND next_retry_on <= $1)
+         ORDER BY id LIMIT $2",
+    )
+    .bind(today)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.iter().map(subscription).collect::<Result<_, _>>()?)
 }

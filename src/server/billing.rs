@@ -272,6 +272,7 @@ async fn charge_and_commit(
     let invoice = has_lines.then(|| InvoiceWrite {
         seller: SELLER.into(),
         status: "paid".into(),
+        renewal_key: None,
         issued_on: ctx.today.to_string(),
         time_zone: account.time_zone.clone(),
         currency: quote.currency.code().into(),
@@ -307,8 +308,8 @@ async fn charge_and_commit(
     let summary = super::email::order_summary_text(quote);
     let write = OrderWrite {
         account_id: account.id,
-        user_id: caller.user.id,
-        order_id,
+        user_id: Some(caller.user.id),
+        order_id: Some(order_id),
         subscriptions: writes,
         invoice,
         payment_ref: charge_ref.clone(),
@@ -386,6 +387,10 @@ fn subscription_writes(ctx: &Context, quote: &Quote) -> Vec<SubscriptionWrite> {
                 period_paid_minor: record.and_then(|r| r.period_paid_minor),
                 period_credited_minor: record.and_then(|r| r.period_credited_minor),
                 scheduled: None,
+                anchor_on: record.and_then(|r| r.anchor_on.clone()),
+                dunning_step: 0,
+                next_retry_on: None,
+                ended_on: None,
             };
             let line_sum = |pred: fn(&LineKind) -> bool| -> i64 {
                 item.lines

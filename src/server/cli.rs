@@ -14,6 +14,9 @@ COMMANDS:
     serve        Run the web server (default)
     migrate      Create or upgrade the database schema, then exit
     seed-demo    Create the demo accounts (password billing-demo) if absent
+    bill [--as-of YYYY-MM-DD]
+                 Run the billing run once: renewals, ends of trials and terms,
+                 payment retries (default: now, in each account's time zone)
     help         Show this help
 
 ENVIRONMENT:
@@ -37,6 +40,37 @@ async fn seed(config: &Config) -> Result<(), startup::StartupError> {
     Ok(())
 }
 
+async fn bill(config: &Config, args: &[String]) -> Result<(), startup::StartupError> {
+    use super::billing_run::{AsOf, run};
+    let as_of = match args {
+        [] => AsOf::Now,
+        [flag, date] if flag == "--as-of" => AsOf::Date(date.parse().map_err(|_| {
+            startup::StartupError::Usage(format!(
+                "--as-of wants a date like 2026-11-26, got \"{date}\""
+            ))
+        })?),
+        _ => {
+            return Err(startup::StartupError::Usage(
+                "usage: billing-center bill [--as-of YYYY-MM-DD]".into(),
+            ));
+        }
+    };
+    let state = startup::offline_state(config).await?;
+    let report = run(&state, as_of)
+        .await
+        .map_err(|e| startup::StartupError::Seed(e.to_string()))?;
+    println!(
+        "billing run: {} renewed, {} failed payments, {} trials ended, {} terms ended, {} expired after retries, {} skipped (changed meanwhile)",
+        report.renewed,
+        report.failed_payments,
+        report.trials_ended,
+        report.terms_ended,
+        report.expired_after_retries,
+        report.skipped_changed
+    );
+    Ok(())
+}
+
 pub async fn run(args: Vec<String>) -> ExitCode {
     let config = Config::from_env();
     let command = args.get(1).map(String::as_str).unwrap_or("serve");
@@ -46,6 +80,7 @@ pub async fn run(args: Vec<String>) -> ExitCode {
             println!("database is up to date");
         }),
         "seed-demo" => seed(&config).await,
+        "bill" => bill(&config, &args[2..]).await,
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             return ExitCode::SUCCESS;

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod billing;
+pub mod billing_run;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -50,6 +50,9 @@ fn sub(
         scheduled_frequency: None,
         ended_on: None,
         version: 1,
+        anchor_on: None,
+        dunning_step: 0,
+        next_retry_on: None,
     }
 }
 
@@ -93,6 +96,7 @@ fn invoice(
     InvoiceWrite {
         seller: SELLER.into(),
         status: status.into(),
+        renewal_key: None,
         issued_on: issued.to_string(),
         time_zone: TZ.into(),
         currency: "EUR".into(),

@@ -22,6 +22,8 @@ pub enum StartupError {
     Leptos(String),
     #[error("{0}")]
     Seed(String),
+    #[error("{0}")]
+    Usage(String),
     #[error("cannot listen on {addr}: {cause}")]
     Bind { addr: String, cause: String },
 }
@@ -34,6 +36,35 @@ pub async fn prepare(config: &Config) -> Result<(Db, Arc<crate::billing::Catalog
     db.migrate().await?;
     products::sync_from_catalog(&db, &catalog).await?;
     Ok((db, catalog))
+}
+
+/// The state for commands that do not serve HTTP (`bill`).
+pub async fn offline_state(config: &Config) -> Result<AppState, StartupError> {
+    let (db, catalog) = prepare(config).await?;
+    Ok(AppState {
+        leptos_options: LeptosOptions::builder()
+            .output_name("billing-center")
+            .build(),
+        db,
+        catalog,
+        clock: config.clock(),
+        gateway: Arc::new(super::payments::TestGateway),
+    })
+}
+
+/// The billing run every few minutes inside the server.
+fn spawn_billing_job(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            match super::billing_run::run(&state, super::billing_run::AsOf::Now).await {
+                Ok(r) if r != Default::default() => tracing::info!(?r, "billing run"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "billing run failed"),
+            }
+        }
+    });
 }
 
 pub fn router(state: AppState) -> Router {
@@ -69,6 +100,7 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
     };
     // leptos_routes_with_context also mounts every server function under
     // /api/… with the same context.
+    spawn_billing_job(state.clone());
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await

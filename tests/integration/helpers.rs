@@ -12,6 +12,7 @@ use sqlx::Executor;
 
 pub struct TestApp {
     pub base: String,
+    state: AppState,
     #[allow(dead_code)] // used by the order and billing-run tests
     pub db: Db,
     pub client: reqwest::Client,
@@ -83,7 +84,7 @@ impl TestApp {
             clock: std::sync::Arc::new(billing_center::server::clock::SystemClock),
             gateway: std::sync::Arc::new(billing_center::server::payments::TestGateway),
         };
-        let app = startup::router(state);
+        let app = startup::router(state.clone());
         tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -93,6 +94,7 @@ impl TestApp {
             .unwrap();
         });
         TestApp {
+            state,
             base: format!("http://{addr}"),
             db,
             client: reqwest::Client::new(),
@@ -149,6 +151,11 @@ impl TestApp {
 
     pub fn anonymous(&self) -> Session {
         Session::new(&self.base)
+    }
+
+    /// The state the server runs with (for calling services directly).
+    pub fn state(&self) -> AppState {
+        self.state.clone()
     }
 
     pub async fn count(&self, table: &'static str) -> i64 {

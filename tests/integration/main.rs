@@ -6,6 +6,7 @@
 mod helpers;
 
 mod accounts;
+mod billing_run;
 mod orders;
 mod skeleton;
 mod startup_errors;

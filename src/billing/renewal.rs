@@ -1,0 +1,275 @@
+//! What the billing run does to one subscription on a given local date:
+//! renew at period end (applying a scheduled change), end trials and pending
+//! cancellations, retry failed renewals at +1, +3 and +7 days, then expire.
+//! Pure: the run reads the state, asks [`next_step`], and writes the result.
+
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::catalog::Catalog;
+use super::error::BillingError;
+use super::money::Money;
+use super::period::{BillingPeriod, Frequency};
+use super::quote::SubscriptionSnapshot;
+use super::state::SubscriptionStatus;
+
+/// Days after the due date on which a failed renewal is retried (R14).
+pub const RETRY_DAYS: [i64; 3] = [1, 3, 7];
+
+/// The stored facts the run needs beyond the snapshot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunState {
+    /// First day of the paid term: periods are computed from it.
+    pub anchor: Option<NaiveDate>,
+    /// Change to apply at the end of the term: (level, seats, frequency).
+    pub scheduled: Option<(String, u32, Frequency)>,
+    /// Failed attempts so far for the current due period.
+    pub dunning_step: u32,
+    pub next_retry: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    EndTrial,
+    /// A pending cancellation reached the end of the term.
+    EndTerm {
+        on: NaiveDate,
+    },
+    /// Charge `net` (excl. VAT) for `period`; on success the subscription
+    /// moves to it with this plan.
+    Renew {
+        period: BillingPeriod,
+        anchor: NaiveDate,
+        level: String,
+        seats: u32,
+        frequency: Frequency,
+        unit_price: Money,
+        net: Money,
+        /// 0 for the renewal itself, 1..=3 for the retries.
+        attempt: u32,
+    },
+}
+
+/// What to do today, if anything. Call again after applying a step: a
+/// subscription several periods behind renews once per call.
+pub fn next_step(
+    catalog: &Catalog,
+    sub: &SubscriptionSnapshot,
+    run: &RunState,
+    today: NaiveDate,
+) -> Result<Option<Step>, BillingError> {
+    match sub.status {
+        SubscriptionStatus::Trial => Ok(sub
+            .trial_ends
+            .filter(|end| *end <= today)
+            .map(|_| Step::EndTrial)),
+        SubscriptionStatus::PendingCancellation => Ok(sub
+            .period
+            .filter(|p| p.end <= today)
+            .map(|p| Step::EndTerm { on: p.end })),
+        SubscriptionStatus::Active => match sub.period {
+            Some(p) if p.end <= today => renew(catalog, sub, run, p, 0).map(Some),
+            _ => Ok(None),
+        },
+        SubscriptionStatus::PastDue => match (sub.period, run.next_retry) {
+            (Some(p), Some(retry)) if retry <= today => {
+                renew(catalog, sub, run, p, run.dunning_step).map(Some)
+            }
+            _ => Ok(None),
+        },
+        SubscriptionStatus::TrialExpired | SubscriptionStatus::Expired => Ok(None),
+    }
+}
+
+fn renew(
+    catalog: &Catalog,
+    sub: &SubscriptionSnapshot,
+    run: &RunState,
+    current: BillingPeriod,
+    attempt: u32,
+) -> Result<Step, BillingError> {
+    let product = catalog.product(&sub.product)?;
+    let (level, seats, frequency) = match &run.scheduled {
+        Some((l, s, f)) => (l.clone(), *s, *f),
+        None => (sub.level.clone(), sub.seats, sub.frequency),
+    };
+    // Same frequency: the next period from the anchor (never drifting from
+    // the 31st); a new frequency starts a new anchor at the term's end.
+    let (anchor, period) = match run.anchor {
+        Some(a) if frequency == sub.frequency => {
+            (a, BillingPeriod::containing(a, frequency, current.end)?)
+        }
+        _ => (
+            current.end,
+            BillingPeriod::starting(current.end, frequency)?,
+        ),
+    };
+    let unit_price = product
+        .online_price(&level, frequency)
+        .or_else(|e| sub.paid.as_ref().map(|p| p.unit_price).ok_or(e))?;
+    let net = Money::round(
+        unit_price.amount() * rust_decimal::Decimal::from(seats),
+        unit_price.currency(),
+    );
+    Ok(Step::Renew {
+        period,
+        anchor,
+        level,
+        seats,
+        frequency,
+        unit_price,
+        net,
+        attempt,
+    })
+}
+
+/// After a failed charge on `attempt` (0 = the renewal): the next retry
+/// date, or `None` when retries are exhausted and the subscription expires.
+pub fn after_failure(due: NaiveDate, attempt: u32) -> Option<NaiveDate> {
+    RETRY_DAYS
+        .get(attempt as usize)
+        .map(|d| due + Duration::days(*d))
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+    use crate::billing::catalog::load::demo;
+    use crate::billing::{Currency, quote::PaidTerm};
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn active(start: &str, end: &str) -> SubscriptionSnapshot {
+        let eur = |s: &str| Money::parse(s, Currency::Eur).unwrap();
+        SubscriptionSnapshot {
+            id: 1,
+            product: "webinar".into(),
+            level: "standard".into(),
+            seats: 2,
+            frequency: Frequency::Monthly,
+            status: SubscriptionStatus::Active,
+            period: Some(BillingPeriod {
+                start: d(start),
+                end: d(end),
+            }),
+            paid: Some(PaidTerm {
+                unit_price: eur("129.00"),
+                seats: 2,
+                total_paid: eur("258.00"),
+                credited: eur("0"),
+            }),
+            trial_ends: None,
+            version: 1,
+        }
+    }
+
+    fn run(anchor: &str) -> RunState {
+        RunState {
+            anchor: Some(d(anchor)),
+            scheduled: None,
+            dunning_step: 0,
+            next_retry: None,
+        }
+    }
+
+    #[test]
+    fn renews_on_the_end_date_not_before_keeping_the_anchor_day() {
+        let c = demo();
+        let sub = active("2024-01-31", "2024-02-29");
+        assert_eq!(
+            next_step(&c, &sub, &run("2024-01-31"), d("2024-02-28")).unwrap(),
+            None
+        );
+        let Some(Step::Renew { period, net, .. }) =
+            next_step(&c, &sub, &run("2024-01-31"), d("2024-02-29")).unwrap()
+        else {
+            panic!("due")
+        };
+        assert_eq!(
+            period,
+            BillingPeriod {
+                start: d("2024-02-29"),
+                end: d("2024-03-31")
+            }
+        );
+        assert_eq!(net.plain(), "258.00");
+    }
+
+    #[test]
+    fn scheduled_downgrade_applies_at_renewal_and_a_new_frequency_re_anchors() {
+        let c = demo();
+        let sub = active("2026-11-01", "2026-12-01");
+        let mut r = run("2026-01-31");
+        r.scheduled = Some(("lite".into(), 1, Frequency::Monthly));
+        let Some(Step::Renew {
+            level, seats, net, ..
+        }) = next_step(&c, &sub, &r, d("2026-12-01")).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (level.as_str(), seats, net.plain().as_str()),
+            ("lite", 1, "59.00")
+        );
+        let mut annual = active("2025-12-01", "2026-12-01");
+        annual.frequency = Frequency::Annual;
+        let mut r = run("2025-12-01");
+        r.scheduled = Some(("standard".into(), 2, Frequency::Monthly));
+        let Some(Step::Renew { period, anchor, .. }) =
+            next_step(&c, &annual, &r, d("2026-12-03")).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!((anchor, period.end), (d("2026-12-01"), d("2027-01-01")));
+    }
+
+    #[test]
+    fn trials_and_pending_cancellations_end_on_their_date() {
+        let c = demo();
+        let mut t = active("2026-11-01", "2026-12-01");
+        t.status = SubscriptionStatus::Trial;
+        t.trial_ends = Some(d("2026-11-26"));
+        assert_eq!(
+            next_step(&c, &t, &run("2026-11-01"), d("2026-11-25")).unwrap(),
+            None
+        );
+        assert_eq!(
+            next_step(&c, &t, &run("2026-11-01"), d("2026-11-26")).unwrap(),
+            Some(Step::EndTrial)
+        );
+        let mut p = active("2026-11-01", "2026-12-01");
+        p.status = SubscriptionStatus::PendingCancellation;
+        assert_eq!(
+            next_step(&c, &p, &run("2026-11-01"), d("2026-11-30")).unwrap(),
+            None
+        );
+        assert_eq!(
+            next_step(&c, &p, &run("2026-11-01"), d("2026-12-01")).unwrap(),
+            Some(Step::EndTerm {
+                on: d("2026-12-01")
+            })
+        );
+    }
+
+    #[test]
+    fn retries_at_one_three_and_seven_days_then_expire() {
+        let due = d("2026-12-01");
+        assert_eq!(after_failure(due, 0), Some(d("2026-12-02")));
+        assert_eq!(after_failure(due, 1), Some(d("2026-12-04")));
+        assert_eq!(after_failure(due, 2), Some(d("2026-12-08")));
+        assert_eq!(after_failure(due, 3), None);
+        let c = demo();
+        let mut s = active("2026-11-01", "2026-12-01");
+        s.status = SubscriptionStatus::PastDue;
+        let mut r = run("2026-11-01");
+        r.dunning_step = 1;
+        r.next_retry = Some(d("2026-12-02"));
+        assert_eq!(next_step(&c, &s, &r, d("2026-12-01")).unwrap(), None);
+        assert!(matches!(
+            next_step(&c, &s, &r, d("2026-12-02")).unwrap(),
+            Some(Step::Renew { attempt: 1, .. })
+        ));
+    }
+}

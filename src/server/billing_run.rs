@@ -1,0 +1,379 @@
+//! The billing run: renewals, scheduled changes, ends of trials and terms,
+//! dunning. `billing-center bill --as-of DATE` and a job inside `serve`.
+//!
+//! Each step is one transaction guarded by the subscription's version, so a
+//! run killed at any point and run again bills nothing twice and skips
+//! nothing; two runs at once (several servers on PostgreSQL) race on the
+//! version and the loser skips. The charge reference is deterministic per
+//! subscription, period and attempt, so a gateway that deduplicates on it
+//! (as real ones do with idempotency keys) never charges twice either.
+
+use chrono::NaiveDate;
+
+use super::billing::{SELLER, SELLER_DETAILS, currency_of, snapshot, terms};
+use super::state::AppState;
+use crate::billing::quote::totals;
+use crate::billing::renewal::{RunState, Step, after_failure, next_step};
+use crate::billing::tax::tax_treatment;
+use crate::billing::{Frequency, SubscriptionStatus};
+use crate::db::accounts;
+use crate::db::billing::{
+    self as store, CommitError, EmailWrite, InvoiceLineWrite, InvoiceWrite, OrderWrite,
+    SubscriptionRecord, SubscriptionWrite,
+};
+use crate::error::AppError;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunReport {
+    pub renewed: u32,
+    pub failed_payments: u32,
+    pub trials_ended: u32,
+    pub terms_ended: u32,
+    pub expired_after_retries: u32,
+    pub skipped_changed: u32,
+}
+
+/// When the run is for.
+#[derive(Clone, Copy, Debug)]
+pub enum AsOf {
+    /// This local date for every account (`bill --as-of`).
+    Date(NaiveDate),
+    /// Now, each account at its own local date.
+    Now,
+}
+
+/// Runs everything due.
+pub async fn run(state: &AppState, as_of: AsOf) -> Result<RunReport, AppError> {
+    let mut report = RunReport::default();
+    // The widest local date anywhere (UTC+14) selects candidates; each
+    // account's own local date decides.
+    let horizon = match as_of {
+        AsOf::Date(d) => d,
+        AsOf::Now => (state.clock.now() + chrono::Duration::hours(14)).date_naive(),
+    };
+    // Steps move subscriptions forward, so re-querying terminates: a
+    // subscription several periods behind renews once per pass; a pass
+    // that changes nothing ends the run.
+    for _ in 0..10_000 {
+        let due = store::due_subscriptions(&state.db, &horizon.to_string(), 500).await?;
+        let mut progressed = false;
+        for record in due {
+            progressed |= step_one(state, &record, as_of, &mut report).await?;
+        }
+        if !progressed {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+fn date(s: &Option<String>) -> Option<NaiveDate> {
+    s.as_deref().and_then(|d| d.parse().ok())
+}
+
+/// One step for one subscription; `true` when something was written.
+async fn step_one(
+    state: &AppState,
+    r: &SubscriptionRecord,
+    as_of: AsOf,
+    report: &mut RunReport,
+) -> Result<bool, AppError> {
+    let Some(account) = accounts::find_account(&state.db, r.account_id).await? else {
+        return Ok(false);
+    };
+    let as_of = match as_of {
+        AsOf::Date(d) => d,
+        AsOf::Now => super::clock::local_date(state.clock.now(), &account.time_zone),
+    };
+    let terms = terms(&account)?;
+    let currency = currency_of(&account);
+    let sub = snapshot(r, currency);
+    let run = RunState {
+        anchor: date(&r.anchor_on),
+        scheduled: match (
+            &r.scheduled_level,
+            r.scheduled_seats,
+            &r.scheduled_frequency,
+        ) {
+            (Some(l), Some(s), Some(f)) => Some((
+                l.clone(),
+                s as u32,
+                Frequency::parse(f).unwrap_or(sub.frequency),
+            )),
+            _ => None,
+        },
+        dunning_step: r.dunning_step as u32,
+        next_retry: date(&r.next_retry_on),
+    };
+    let Some(step) = next_step(&state.catalog, &sub, &run, as_of)? else {
+        return Ok(false);
+    };
+    let contact = accounts::billing_contact(&state.db, account.id).await?;
+    let to = contact
+        .as_ref()
+        .map(|u| u.email.clone())
+        .unwrap_or_default();
+    let base = SubscriptionWrite {
+        existing: Some((r.id, r.version)),
+        product: r.product.clone(),
+        level: r.level.clone(),
+        seats: r.seats,
+        frequency: r.frequency.clone(),
+        status: r.status.clone(),
+        period_start: r.period_start.clone(),
+        period_end: r.period_end.clone(),
+        paid_unit_minor: r.paid_unit_minor,
+        paid_seats: r.paid_seats,
+        period_paid_minor: r.period_paid_minor,
+        period_credited_minor: r.period_credited_minor,
+        scheduled: run
+            .scheduled
+            .as_ref()
+            .map(|(l, s, f)| (l.clone(), i64::from(*s), f.code().to_string())),
+        anchor_on: r.anchor_on.clone(),
+        dunning_step: r.dunning_step,
+        next_retry_on: r.next_retry_on.clone(),
+        ended_on: r.ended_on.clone(),
+    };
+    let product_name = state
+        .catalog
+        .product(&r.product)
+        .map(|p| p.name.clone())
+        .unwrap_or_else(|_| r.product.clone());
+    let mut write = OrderWrite {
+        account_id: account.id,
+        user_id: None,
+        order_id: None,
+        subscriptions: vec![],
+        invoice: None,
+        payment_ref: None,
+        credit_delta_minor: 0,
+        email: Box::new(|_| EmailWrite {
+            to: String::new(),
+            subject: String::new(),
+            text: String::new(),
+            html: String::new(),
+        }),
+        audit: String::new(),
+    };
+    let mut charge_ref = None;
+    match step {
+        Step::EndTrial => {
+            write.subscriptions.push(SubscriptionWrite {
+                status: SubscriptionStatus::TrialExpired.code().into(),
+                ..base
+            });
+            write.email = notice(
+                &to,
+                format!("Your {product_name} trial has ended"),
+                format!(
+                    "Your free trial of {product_name} has ended. Subscribe now from the billing center to keep using it."
+                ),
+            );
+            write.audit = format!("trial ended: subscription {}", r.id);
+            report.trials_ended += 1;
+        }
+        Step::EndTerm { on } => {
+            write.subscriptions.push(SubscriptionWrite {
+                status: SubscriptionStatus::Expired.code().into(),
+                ended_on: Some(on.to_string()),
+                ..base
+            });
+            write.email = notice(
+                &to,
+                format!("Your {product_name} subscription has ended"),
+                format!(
+                    "Your {product_name} subscription ended on {on}. You can reactivate it at any time from the billing center."
+                ),
+            );
+            write.audit = format!("term ended: subscription {}", r.id);
+            report.terms_ended += 1;
+        }
+        Step::Renew {
+            period,
+            anchor,
+            level,
+            seats,
+            frequency,
+            unit_price,
+            net,
+            attempt,
+        } => {
+            let tax = tax_treatment(&terms.country, terms.vat_number.as_ref());
+            let t = totals(currency, &[net], terms.credit_balance, tax.clone())?;
+            let corporate = account.kind == "corporate";
+            let due_date = date(&r.period_end).unwrap_or(as_of);
+            let reference = format!("renew-{}-{}-{}", r.id, period.start, attempt);
+            let charged = if corporate || t.total_due.is_zero() {
+                Ok(None)
+            } else {
+                match store::payment_method(&state.db, account.id).await? {
+                    Some(pm) => state
+                        .gateway
+                        .charge(
+                            &pm.token,
+                            t.total_due.to_minor(),
+                            currency.code(),
+                            &reference,
+                        )
+                        .map(Some),
+                    None => Err(super::payments::PaymentError::Declined),
+                }
+            };
+            match charged {
+                Ok(reference) => {
+                    charge_ref = reference.clone();
+                    write.payment_ref = reference;
+                    write.credit_delta_minor = -t.credit_applied.to_minor();
+                    let level_name = state
+                        .catalog
+                        .product(&r.product)
+                        .and_then(|p| p.level(&level))
+                        .map(|l| l.name.clone())
+                        .unwrap_or_else(|_| level.clone());
+                    write.invoice = Some(InvoiceWrite {
+                        seller: SELLER.into(),
+                        status: if corporate {
+                            "open".into()
+                        } else {
+                            "paid".into()
+                        },
+                        renewal_key: Some(format!("{}:{}", r.id, period.start)),
+                        issued_on: as_of.to_string(),
+                        time_zone: account.time_zone.clone(),
+                        currency: currency.code().into(),
+                        net_minor: t.net.to_minor(),
+                        credit_applied_minor: t.credit_applied.to_minor(),
+                        vat_rate: tax.rate().to_string(),
+                        vat_minor: t.vat.to_minor(),
+                        total_minor: t.total_due.to_minor(),
+                        tax_mention: tax.legal_mention().map(str::to_string),
+                        seller_details: SELLER_DETAILS.into(),
+                        buyer_name: account.name.clone(),
+                        buyer_country: account.country.clone(),
+                        buyer_vat_number: account.vat_number.clone(),
+                        buyer_email: to.clone(),
+                        period_start: Some(period.start.to_string()),
+                        period_end: Some(period.last_day().to_string()),
+                        lines: vec![InvoiceLineWrite {
+                            description: format!(
+                                "{product_name} {level_name}, {} (renewal)",
+                                frequency.code()
+                            ),
+                            seats: i64::from(seats),
+                            unit_minor: unit_price.to_minor(),
+                            amount_minor: net.to_minor(),
+                            period_start: period.start.to_string(),
+                            period_end: period.last_day().to_string(),
+                        }],
+                    });
+                    write.subscriptions.push(SubscriptionWrite {
+                        level,
+                        seats: i64::from(seats),
+                        frequency: frequency.code().into(),
+                        status: SubscriptionStatus::Active.code().into(),
+                        period_start: Some(period.start.to_string()),
+                        period_end: Some(period.end.to_string()),
+                        anchor_on: Some(anchor.to_string()),
+                        paid_unit_minor: Some(unit_price.to_minor()),
+                        paid_seats: Some(i64::from(seats)),
+                        period_paid_minor: Some(net.to_minor()),
+                        period_credited_minor: Some(0),
+                        scheduled: None,
+                        dunning_step: 0,
+                        next_retry_on: None,
+                        ..base
+                    });
+                    let total = t.total_due;
+                    let p = period;
+                    write.email = Box::new(move |number| EmailWrite {
+                        to: to.clone(),
+                        subject: format!("Renewal receipt: invoice {}", number.unwrap_or("-")),
+                        text: format!(
+                            "Your {product_name} subscription renewed for {} – {}.\nInvoice {}\nTotal: {total}\n",
+                            p.start,
+                            p.last_day(),
+                            number.unwrap_or("-")
+                        ),
+                        html: format!(
+                            "<p>Your {product_name} subscription renewed for {} – {}.</p><p>Invoice {}<br>Total: {total}</p>",
+                            p.start,
+                            p.last_day(),
+                            number.unwrap_or("-")
+                        ),
+                    });
+                    write.audit = format!("renewed: subscription {} for {}", r.id, period.start);
+                    report.renewed += 1;
+                }
+                Err(e) => {
+                    // Keep the period; retry at +1, +3, +7 days, then expire.
+                    match after_failure(due_date, attempt) {
+                        Some(retry) => {
+                            write.subscriptions.push(SubscriptionWrite {
+                                status: SubscriptionStatus::PastDue.code().into(),
+                                dunning_step: i64::from(attempt) + 1,
+                                next_retry_on: Some(retry.to_string()),
+                                ..base
+                            });
+                            write.email = notice(
+                                &to,
+                                format!("Payment failed for {product_name}"),
+                                format!(
+                                    "We could not charge your payment method ({e}). We will try again on {retry}. Update your payment method in the billing center to avoid an interruption."
+                                ),
+                            );
+                            report.failed_payments += 1;
+                        }
+                        None => {
+                            write.subscriptions.push(SubscriptionWrite {
+                                status: SubscriptionStatus::Expired.code().into(),
+                                ended_on: Some(due_date.to_string()),
+                                next_retry_on: None,
+                                ..base
+                            });
+                            write.email = notice(
+                                &to,
+                                format!("Your {product_name} subscription has expired"),
+                                format!(
+                                    "After several attempts we could not charge your payment method ({e}). Your {product_name} subscription has expired; reactivate it from the billing center."
+                                ),
+                            );
+                            report.expired_after_retries += 1;
+                        }
+                    }
+                    write.audit = format!(
+                        "renewal payment failed: subscription {} attempt {attempt}",
+                        r.id
+                    );
+                }
+            }
+        }
+    }
+    match store::commit_order(&state.db, write).await {
+        Ok(_) => Ok(true),
+        Err(CommitError::Stale) => {
+            // Another runner or a customer got there first.
+            if let Some(c) = charge_ref {
+                state.gateway.refund(&c);
+            }
+            report.skipped_changed += 1;
+            Ok(false)
+        }
+        Err(CommitError::Db(e)) => {
+            if let Some(c) = charge_ref {
+                state.gateway.refund(&c);
+            }
+            Err(e.into())
+        }
+    }
+}
+
+fn notice(to: &str, subject: String, text: String) -> crate::db::billing::EmailBuilder {
+    let to = to.to_string();
+    Box::new(move |_| EmailWrite {
+        html: format!("<p>{}</p>", text.replace('<', "&lt;")),
+        to,
+        subject,
+        text,
+    })
+}

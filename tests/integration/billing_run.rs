@@ -1,0 +1,334 @@
+//! The billing run over real databases, including a run killed mid-way.
+
+use std::process::Command;
+
+use billing_center::db::accounts::{self, NewAccount};
+use billing_center::db::billing::{self as store, PaymentMethodRecord, SubscriptionRecord};
+use billing_center::server::billing_run::{AsOf, RunReport, run};
+use chrono::{Duration, NaiveDate};
+
+use crate::helpers::{TestApp, backends, fresh_database_url};
+
+fn today() -> NaiveDate {
+    billing_center::server::clock::local_date(chrono::Utc::now(), "Europe/Paris")
+}
+
+async fn statuses(app: &TestApp) -> Vec<(String, String, String)> {
+    sqlx::query_as("SELECT a.name, s.product, s.status FROM subscriptions s JOIN accounts a ON a.id = s.account_id ORDER BY s.id")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+/// Renewal invoices of one subscription tile: each starts where the
+/// previous one ended, none twice.
+async fn assert_renewals_tile(db: &billing_center::db::Db, sub_id: i64) -> usize {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT period_start, period_end FROM invoices WHERE renewal_key LIKE $1 ORDER BY period_start",
+    )
+    .bind(format!("{sub_id}:%"))
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    for pair in rows.windows(2) {
+        let last_day: NaiveDate = pair[0].1.parse().unwrap();
+        let next_start: NaiveDate = pair[1].0.parse().unwrap();
+        assert_eq!(
+            last_day + Duration::days(1),
+            next_start,
+            "gap or overlap in subscription {sub_id}"
+        );
+    }
+    rows.len()
+}
+
+#[tokio::test]
+async fn a_year_of_billing_runs_renews_expires_and_is_idempotent() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let state = app.state();
+        let as_of = today() + Duration::days(400);
+        let report = run(&state, AsOf::Date(as_of)).await.unwrap();
+        assert_eq!(report.trials_ended, 1, "{backend:?} {report:?}");
+        assert_eq!(report.terms_ended, 1);
+        // 13 monthly meeting renewals, the annual training and the corporate webinar.
+        assert!(report.renewed >= 15, "{report:?}");
+        let s = statuses(&app).await;
+        let find = |name: &str, product: &str| {
+            s.iter()
+                .find(|(a, p, _)| a == name && p == product)
+                .unwrap()
+                .2
+                .clone()
+        };
+        assert_eq!(find("Trial SARL", "webinar"), "trial_expired");
+        assert_eq!(find("Pending SAS", "webinar"), "expired");
+        assert_eq!(find("Active GmbH", "meeting"), "active");
+        assert_eq!(find("Expirée SA", "webinar"), "expired");
+        // Corporate renewals are invoiced, not charged.
+        let open: (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM invoices WHERE status = 'open' AND renewal_key IS NOT NULL",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(open.0, 1);
+        let meeting_id: (i64,) =
+            sqlx::query_as("SELECT id FROM subscriptions WHERE product = 'meeting'")
+                .fetch_one(&app.db.pool)
+                .await
+                .unwrap();
+        assert!(assert_renewals_tile(&app.db, meeting_id.0).await >= 13);
+        // Reverse charge on the German account's renewals.
+        let vat: (i64,) = sqlx::query_as(
+            "SELECT COALESCE(SUM(vat_minor), 0) FROM invoices WHERE buyer_name = 'Active GmbH'",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(vat.0, 0);
+
+        let invoices = app.count("invoices").await;
+        let mails = app.count("email_outbox").await;
+        let again = run(&state, AsOf::Date(as_of)).await.unwrap();
+        assert_eq!(again, RunReport::default(), "a re-run finds nothing to do");
+        assert_eq!(
+            (app.count("invoices").await, app.count("email_outbox").await),
+            (invoices, mails)
+        );
+    }
+}
+
+#[tokio::test]
+async fn failed_renewals_retry_at_one_three_seven_days_then_expire() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let state = app.state();
+        let active = accounts::find_account_by_name(&app.db, "Active GmbH")
+            .await
+            .unwrap()
+            .unwrap();
+        store::save_payment_method(
+            &app.db,
+            active.id,
+            &PaymentMethodRecord {
+                kind: "card".into(),
+                token: "tok_fail_on_charge_0341".into(),
+                brand: "Visa".into(),
+                last4: "0341".into(),
+                exp_month: Some(12),
+                exp_year: Some(2030),
+            },
+        )
+        .await
+        .unwrap();
+        let subs = store::subscriptions(&app.db, active.id).await.unwrap();
+        let meeting = subs.iter().find(|s| s.product == "meeting").unwrap();
+        let due: NaiveDate = meeting.period_end.as_deref().unwrap().parse().unwrap();
+        let status = |app: &TestApp| {
+            let db = app.db.clone();
+            let id = meeting.id;
+            async move {
+                let r: (String, Option<String>) =
+                    sqlx::query_as("SELECT status, next_retry_on FROM subscriptions WHERE id = $1")
+                        .bind(id)
+                        .fetch_one(&db.pool)
+                        .await
+                        .unwrap();
+                r
+            }
+        };
+        let invoices = app.count("invoices").await;
+        run(&state, AsOf::Date(due)).await.unwrap();
+        assert_eq!(
+            status(&app).await,
+            (
+                "past_due".into(),
+                Some((due + Duration::days(1)).to_string())
+            )
+        );
+        run(&state, AsOf::Date(due + Duration::days(1)))
+            .await
+            .unwrap();
+        assert_eq!(
+            status(&app).await.1,
+            Some((due + Duration::days(3)).to_string())
+        );
+        run(&state, AsOf::Date(due + Duration::days(3)))
+            .await
+            .unwrap();
+        assert_eq!(
+            status(&app).await.1,
+            Some((due + Duration::days(7)).to_string())
+        );
+        let r = run(&state, AsOf::Date(due + Duration::days(7)))
+            .await
+            .unwrap();
+        assert_eq!(r.expired_after_retries, 1);
+        assert_eq!(status(&app).await.0, "expired");
+        assert_eq!(
+            app.count("invoices").await,
+            invoices,
+            "nothing invoiced, nothing charged"
+        );
+        let mails: (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM email_outbox WHERE account_id = $1")
+                .bind(active.id)
+                .fetch_one(&app.db.pool)
+                .await
+                .unwrap();
+        assert_eq!(mails.0, 4, "an email at each step");
+    }
+}
+
+#[tokio::test]
+async fn a_run_killed_mid_way_then_run_again_bills_each_period_exactly_once() {
+    for backend in backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = fresh_database_url(backend, dir.path()).await;
+        let config = billing_center::server::config::Config {
+            database_url: url.clone(),
+            catalog_path: concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml").into(),
+        };
+        let state = billing_center::server::startup::offline_state(&config)
+            .await
+            .unwrap();
+        // 40 accounts × 3 monthly subscriptions, two years behind.
+        let start = today() - Duration::days(730);
+        for i in 0..40 {
+            let name = format!("Load {i}");
+            let a = accounts::insert_account(
+                &state.db,
+                &NewAccount {
+                    name: &name,
+                    kind: "online",
+                    country: "FR",
+                    vat_number: None,
+                    currency: "EUR",
+                    time_zone: "Europe/Paris",
+                    language: "en",
+                    rep: None,
+                },
+            )
+            .await
+            .unwrap();
+            accounts::insert_user(
+                &state.db,
+                a,
+                &format!("load{i}@demo.test"),
+                &name,
+                "x",
+                true,
+            )
+            .await
+            .unwrap();
+            store::save_payment_method(
+                &state.db,
+                a,
+                &PaymentMethodRecord {
+                    kind: "card".into(),
+                    token: "tok_ok_4242".into(),
+                    brand: "Visa".into(),
+                    last4: "4242".into(),
+                    exp_month: Some(12),
+                    exp_year: Some(2030),
+                },
+            )
+            .await
+            .unwrap();
+            for (product, level) in [
+                ("webinar", "lite"),
+                ("meeting", "business"),
+                ("training", "starter"),
+            ] {
+                let end = start.checked_add_months(chrono::Months::new(1)).unwrap();
+                store::insert_subscription(
+                    &state.db,
+                    &SubscriptionRecord {
+                        id: 0,
+                        account_id: a,
+                        product: product.into(),
+                        level: level.into(),
+                        seats: 1,
+                        frequency: "monthly".into(),
+                        status: "active".into(),
+                        trial_ends_on: None,
+                        period_start: Some(start.to_string()),
+                        period_end: Some(end.to_string()),
+                        paid_unit_minor: Some(100),
+                        paid_seats: Some(1),
+                        period_paid_minor: Some(100),
+                        period_credited_minor: Some(0),
+                        scheduled_level: None,
+                        scheduled_seats: None,
+                        scheduled_frequency: None,
+                        ended_on: None,
+                        version: 1,
+                        anchor_on: None,
+                        dunning_step: 0,
+                        next_retry_on: None,
+                    },
+                )
+                .await
+                .unwrap();
+            }
+        }
+        let as_of = today().to_string();
+        let bill = || {
+            Command::new(env!("CARGO_BIN_EXE_billing-center"))
+                .args(["bill", "--as-of", &as_of])
+                .env("DATABASE_URL", &url)
+                .env(
+                    "CATALOG_PATH",
+                    concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml"),
+                )
+                .env("RUST_LOG", "off")
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        let mut child = bill();
+        // Kill it once it has written some renewals but not all.
+        let mut seen = 0;
+        for _ in 0..400 {
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            seen = billing_center::db::billing::count(&state.db, "invoices")
+                .await
+                .unwrap();
+            if seen > 50 {
+                break;
+            }
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let at_kill = billing_center::db::billing::count(&state.db, "invoices")
+            .await
+            .unwrap();
+        assert!(
+            at_kill >= seen && at_kill > 0,
+            "{backend:?}: killed before any renewal"
+        );
+        assert!(bill().wait().unwrap().success());
+        let subs: Vec<(i64,)> = sqlx::query_as("SELECT id FROM subscriptions")
+            .fetch_all(&state.db.pool)
+            .await
+            .unwrap();
+        let expected_each = assert_renewals_tile(&state.db, subs[0].0).await;
+        assert!(expected_each >= 23, "{expected_each}");
+        for (id,) in &subs {
+            assert_eq!(
+                assert_renewals_tile(&state.db, *id).await,
+                expected_each,
+                "subscription {id}: a missed or doubled period"
+            );
+        }
+        let total = billing_center::db::billing::count(&state.db, "invoices")
+            .await
+            .unwrap();
+        assert_eq!(total as usize, expected_each * subs.len());
+        assert!(
+            at_kill < total,
+            "{backend:?}: the kill came too late to test anything ({at_kill} of {total})"
+        );
+    }
+}
