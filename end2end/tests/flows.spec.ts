@@ -144,6 +144,25 @@ test('7. corporate: no self-service buttons, the representative and support', as
     await expect(page.getByRole('link', { name })).toHaveCount(0);
     await expect(page.getByRole('button', { name })).toHaveCount(0);
   }
+  await page.getByRole('link', { name: 'Contact support' }).click();
+  await hydrated(page);
+  await page.getByLabel('Subject').selectOption('reactivation');
+  await page.getByLabel('Message').fill('Please reactivate GoToTraining Pro for 5 seats.');
+  await page.getByRole('button', { name: 'Send request' }).click();
+  await expect(page.getByTestId('ticket')).toContainText('was sent to support');
+
+  await page.goto('/billing');
+  await page.getByRole('link', { name: 'Corporate billing portal' }).click();
+  await hydrated(page);
+  await expect(page.locator('article[data-invoice]')).toHaveCount(2);
+  const first = page.locator('article[data-invoice]').first();
+  await first.getByRole('button', { name: 'Pay now' }).click();
+  await first.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await first.getByLabel('Expiry date (MM/YY)').fill('12/30');
+  await first.getByLabel('CVC').fill('123');
+  await first.getByRole('button', { name: /^Pay / }).click();
+  await expect(page.getByText(/is paid\. A receipt has been emailed to you\./)).toBeVisible();
+  await expect(page.locator('article[data-invoice]')).toHaveCount(1);
 });
 
 test.describe('8. not the billing contact', () => {

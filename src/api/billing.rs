@@ -94,6 +94,9 @@ pub const BILLING_ENDPOINTS: &[&str] = &[
     "invoices",
     "invoice",
     "mailbox",
+    "contact_support",
+    "open_invoices",
+    "pay_invoice",
 ];
 
 pub fn format_date(d: chrono::NaiveDate) -> String {

@@ -3,5 +3,6 @@
 
 pub mod auth;
 pub mod billing;
+pub mod corporate;
 pub mod products;
 pub mod types;

@@ -823,3 +823,91 @@ pub async fn due_subscriptions(
     .await?;
     Ok(rows.iter().map(subscription).collect::<Result<_, _>>()?)
 }
+
+// ---- corporate: support tickets and paying open invoices ----
+
+/// Stores a support request and the email to support, together.
+pub async fn insert_ticket(
+    db: &Db,
+    account_id: i64,
+    user_id: i64,
+    subject: &str,
+    message: &str,
+    email: &EmailWrite,
+) -> Result<i64, DbError> {
+    let mut tx = db.pool.begin().await?;
+    let now = super::now_text();
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO support_tickets (account_id, user_id, subject, message, created_at)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(account_id)
+    .bind(user_id)
+    .bind(subject)
+    .bind(message)
+    .bind(&now)
+    .fetch_one(&mut *tx)
+    .await?;
+    enqueue_email(&mut tx, Some(account_id), email, &now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Open invoices of an account, oldest first.
+pub async fn open_invoices(db: &Db, account_id: i64) -> Result<Vec<InvoiceRecord>, DbError> {
+    let rows =
+        sqlx::query("SELECT * FROM invoices WHERE account_id = $1 AND status = 'open' ORDER BY id")
+            .bind(account_id)
+            .fetch_all(&db.pool)
+            .await?;
+    Ok(rows.iter().map(invoice).collect::<Result<_, _>>()?)
+}
+
+/// Marks an open invoice paid with its payment, receipt and audit, in one
+/// transaction. `false` when it was not open (already paid).
+pub async fn mark_invoice_paid(
+    db: &Db,
+    account_id: i64,
+    user_id: i64,
+    invoice_id: i64,
+    order_id: i64,
+    gateway_ref: &str,
+    email: &EmailWrite,
+) -> Result<bool, DbError> {
+    let mut tx = db.pool.begin().await?;
+    let now = super::now_text();
+    let done = sqlx::query(
+        "UPDATE invoices SET status = 'paid' WHERE id = $1 AND account_id = $2 AND status = 'open'",
+    )
+    .bind(invoice_id)
+    .bind(account_id)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO payments (account_id, invoice_id, amount_minor, currency, status, gateway_ref, created_at)
+         SELECT account_id, id, total_minor, currency, 'succeeded', $1, $2 FROM invoices WHERE id = $3",
+    )
+    .bind(gateway_ref)
+    .bind(&now)
+    .bind(invoice_id)
+    .execute(&mut *tx)
+    .await?;
+    enqueue_email(&mut tx, Some(account_id), email, &now).await?;
+    sqlx::query("INSERT INTO audit_log (account_id, user_id, action, detail, created_at) VALUES ($1, $2, 'pay_invoice', $3, $4)")
+        .bind(account_id)
+        .bind(user_id)
+        .bind(format!("invoice {invoice_id}"))
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE orders SET status = 'done', invoice_id = $1 WHERE id = $2")
+        .bind(invoice_id)
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}

@@ -11,6 +11,7 @@ use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 use pages::auth::{AccountPage, LoginPage};
 use pages::cart::CartPage;
 use pages::checkout::CheckoutPage;
+use pages::corporate::{PortalPage, SupportPage};
 use pages::home::HomePage;
 use pages::invoices::{HelpPage, InvoicePage, InvoicesPage, MailboxPage};
 use pages::not_found::NotFound;
@@ -75,6 +76,8 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("billing"), StaticSegment("invoices")) view=InvoicesPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("billing"), StaticSegment("invoices"), ParamSegment("id")) view=InvoicePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("billing"), StaticSegment("mailbox")) view=MailboxPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("billing"), StaticSegment("support")) view=SupportPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("billing"), StaticSegment("portal")) view=PortalPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

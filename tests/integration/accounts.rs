@@ -172,6 +172,11 @@ async fn call(s: &Session, endpoint: &str) -> reqwest::Response {
         }
         "remove_pending_cancellation" => s.form(endpoint, &[("id", "1"), ("version", "1")]).await,
         "invoice" => s.form(endpoint, &[("id", "1")]).await,
+        "contact_support" => s.form(endpoint, &[("subject", "other"), ("message", "hello")]).await,
+        "pay_invoice" => {
+            s.form(endpoint, &[("id", "1"), ("number", "4242424242424242"), ("expiry", "12/30"), ("cvc", "123")])
+                .await
+        }
         _ => s.form(endpoint, &[]).await,
     }
 }

@@ -81,7 +81,7 @@ async fn a_year_of_billing_runs_renews_expires_and_is_idempotent() {
         assert!(assert_renewals_tile(&app.db, meeting_id.0).await >= 13);
         // Reverse charge on the German account's renewals.
         let vat: (i64,) = sqlx::query_as(
-            "SELECT COALESCE(SUM(vat_minor), 0) FROM invoices WHERE buyer_name = 'Active GmbH'",
+            "SELECT CAST(COALESCE(SUM(vat_minor), 0) AS BIGINT) FROM invoices WHERE buyer_name = 'Active GmbH'",
         )
         .fetch_one(&app.db.pool)
         .await

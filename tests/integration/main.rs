@@ -7,6 +7,7 @@ mod helpers;
 
 mod accounts;
 mod billing_run;
+mod corporate;
 mod orders;
 mod skeleton;
 mod startup_errors;

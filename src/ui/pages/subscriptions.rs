@@ -48,7 +48,10 @@ fn Overview(o: BillingOverview, dialog: RwSignal<Option<SubscriptionCard>>) -> i
                                 <a href=mail>{r.email.clone()}</a> ", " <a href=tel>{r.phone.clone()}</a></p>
                         }
                     })}
-                    <a class="button" href="mailto:support@billing-center.example?subject=Corporate%20account%20request">"Contact support"</a>
+                    <div class="actions">
+                        <a class="button" href="/billing/support">"Contact support"</a>
+                        <a class="button secondary" href="/billing/portal">"Corporate billing portal"</a>
+                    </div>
                 </div>
             }
         })}

@@ -1,0 +1,202 @@
+//! Corporate accounts: contact support, and the corporate billing portal
+//! where open invoices are paid by card.
+
+use leptos::prelude::*;
+
+use super::types::InvoiceRow;
+use crate::error::AppError;
+
+#[server(endpoint = "contact_support")]
+pub async fn contact_support(subject: String, message: String) -> Result<i64, AppError> {
+    crate::server::error::respond(ssr::contact_support(subject, message).await)
+}
+
+#[server(endpoint = "open_invoices")]
+pub async fn open_invoices() -> Result<Vec<InvoiceRow>, AppError> {
+    crate::server::error::respond(ssr::open_invoices().await)
+}
+
+/// Pays one open invoice by card. Idempotent per invoice: a double click or
+/// a second tab pays it once.
+#[server(endpoint = "pay_invoice")]
+pub async fn pay_invoice(
+    id: i64,
+    number: String,
+    expiry: String,
+    cvc: String,
+) -> Result<String, AppError> {
+    crate::server::error::respond(ssr::pay_invoice(id, number, expiry, cvc).await)
+}
+
+pub const SUPPORT_EMAIL: &str = "support@billing-center.example";
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::*;
+    use crate::api::billing::format_date;
+    use crate::billing::{Currency, Money};
+    use crate::db::billing::{self as store, EmailWrite};
+    use crate::domain::{CardNumber, Expiry};
+    use crate::server::auth::require_billing_contact;
+    use crate::server::state::current;
+
+    pub async fn contact_support(subject: String, message: String) -> Result<i64, AppError> {
+        let state = current()?;
+        let c = require_billing_contact(&state).await?;
+        if !matches!(subject.as_str(), "reactivation" | "change" | "other") {
+            return Err(AppError::Invalid(
+                "Choose a subject: reactivation, change or other.".into(),
+            ));
+        }
+        let message = message.trim();
+        if message.is_empty() {
+            return Err(AppError::Invalid(
+                "Write a message for the support team.".into(),
+            ));
+        }
+        if message.chars().count() > 5000 {
+            return Err(AppError::Invalid(
+                "Your message is too long (5,000 characters at most).".into(),
+            ));
+        }
+        let email = EmailWrite {
+            to: SUPPORT_EMAIL.into(),
+            subject: format!(
+                "[{}] {} request from {}",
+                c.account.name, subject, c.user.email
+            ),
+            text: format!(
+                "Account: {}\nFrom: {} <{}>\nSubject: {subject}\n\n{message}\n",
+                c.account.name, c.user.name, c.user.email
+            ),
+            html: format!("<pre>{}</pre>", message.replace('<', "&lt;")),
+        };
+        Ok(store::insert_ticket(
+            &state.db,
+            c.account.id,
+            c.user.id,
+            &subject,
+            message,
+            &email,
+        )
+        .await?)
+    }
+
+    pub async fn open_invoices() -> Result<Vec<InvoiceRow>, AppError> {
+        let state = current()?;
+        let c = require_billing_contact(&state).await?;
+        Ok(store::open_invoices(&state.db, c.account.id)
+            .await?
+            .into_iter()
+            .map(|i| {
+                let cur = Currency::parse(&i.currency).unwrap_or(Currency::Eur);
+                InvoiceRow {
+                    id: i.id,
+                    number: i.number,
+                    issued_on: i.issued_on.parse().map(format_date).unwrap_or(i.issued_on),
+                    period: format!(
+                        "{} – {}",
+                        i.period_start.unwrap_or_default(),
+                        i.period_end.unwrap_or_default()
+                    ),
+                    total: Money::from_minor(i.total_minor, cur).to_string(),
+                    status: "Open".into(),
+                }
+            })
+            .collect())
+    }
+
+    pub async fn pay_invoice(
+        id: i64,
+        number: String,
+        expiry: String,
+        cvc: String,
+    ) -> Result<String, AppError> {
+        let state = current()?;
+        let c = require_billing_contact(&state).await?;
+        let card = CardNumber::parse(&number).map_err(AppError::Invalid)?;
+        let today = crate::server::billing::today(&state, &c.account);
+        use chrono::Datelike;
+        Expiry::parse(&expiry, (today.year(), today.month())).map_err(AppError::Invalid)?;
+        let cvc = cvc.trim();
+        if !(3..=4).contains(&cvc.len()) || !cvc.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AppError::Invalid(
+                "Enter the 3 or 4 digits of the security code (CVC).".into(),
+            ));
+        }
+        let (inv, _) = store::invoice_with_lines(&state.db, c.account.id, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if inv.status == "paid" {
+            return Ok(inv.number);
+        }
+        // One payment per invoice, whatever the number of clicks or tabs.
+        let key = format!("pay-invoice-{id}");
+        let order_id = loop {
+            if let Some(o) = store::claim_order(
+                &state.db,
+                c.account.id,
+                &key,
+                &key,
+                inv.total_minor,
+                &inv.currency,
+            )
+            .await?
+            {
+                break o;
+            }
+            for _ in 0..300 {
+                match store::find_order(&state.db, c.account.id, &key).await? {
+                    Some(o) if o.status == "pending" => {
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await
+                    }
+                    Some(_) => return Ok(inv.number),
+                    None => break,
+                }
+            }
+        };
+        let result = async {
+            let token = state
+                .gateway
+                .save_card(&card)
+                .map_err(|e| AppError::Payment(e.to_string()))?;
+            let reference = state
+                .gateway
+                .charge(&token.token, inv.total_minor, &inv.currency, &key)
+                .map_err(|e| AppError::Payment(e.to_string()))?;
+            let cur = Currency::parse(&inv.currency).unwrap_or(Currency::Eur);
+            let total = Money::from_minor(inv.total_minor, cur);
+            let email = EmailWrite {
+                to: c.user.email.clone(),
+                subject: format!("Payment receipt: invoice {}", inv.number),
+                text: format!(
+                    "We received your payment of {total} for invoice {}. Thank you.\n",
+                    inv.number
+                ),
+                html: format!(
+                    "<p>We received your payment of {total} for invoice {}. Thank you.</p>",
+                    inv.number
+                ),
+            };
+            if !store::mark_invoice_paid(
+                &state.db,
+                c.account.id,
+                c.user.id,
+                id,
+                order_id,
+                &reference,
+                &email,
+            )
+            .await?
+            {
+                state.gateway.refund(&reference);
+            }
+            Ok(inv.number.clone())
+        }
+        .await;
+        if result.is_err() {
+            store::release_order(&state.db, order_id).await?;
+        }
+        result
+    }
+}
