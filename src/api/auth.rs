@@ -58,3 +58,92 @@ mod ssr {
         }
     }
 }
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Colleague {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+}
+
+/// The other users of the caller's account (billing contact only).
+#[server(endpoint = "account_users")]
+pub async fn account_users() -> Result<Vec<Colleague>, AppError> {
+    crate::server::error::respond(
+        async {
+            let state = crate::server::state::current()?;
+            let c = crate::server::auth::require_billing_contact(&state).await?;
+            Ok(crate::db::accounts::users_of(&state.db, c.account.id)
+                .await?
+                .into_iter()
+                .filter(|u| u.id != c.user.id)
+                .map(|u| Colleague {
+                    id: u.id,
+                    name: u.name,
+                    email: u.email,
+                })
+                .collect())
+        }
+        .await,
+    )
+}
+
+/// Hands the billing-contact role to another user of the account. `confirm`
+/// must be "yes" (the confirmation step); both users get an email.
+#[server(endpoint = "transfer_billing_contact")]
+pub async fn transfer_billing_contact(user_id: i64, confirm: String) -> Result<(), AppError> {
+    crate::server::error::respond(
+        async {
+            use crate::db::billing::EmailWrite;
+            let state = crate::server::state::current()?;
+            let c = crate::server::auth::require_billing_contact(&state).await?;
+            if confirm != "yes" {
+                return Err(AppError::Invalid(
+                    "Confirm that you want to hand over the billing contact role.".into(),
+                ));
+            }
+            let users = crate::db::accounts::users_of(&state.db, c.account.id).await?;
+            let Some(to) = users
+                .into_iter()
+                .find(|u| u.id == user_id && u.id != c.user.id)
+            else {
+                return Err(AppError::NotFound);
+            };
+            let mail = |to_addr: &str, text: String| EmailWrite {
+                to: to_addr.to_string(),
+                subject: format!("Billing contact of {} changed", c.account.name),
+                html: format!("<p>{}</p>", text.replace('<', "&lt;")),
+                text,
+            };
+            let emails = [
+                mail(
+                    &c.user.email,
+                    format!(
+                        "You handed the billing contact role of {} to {} ({}).",
+                        c.account.name, to.name, to.email
+                    ),
+                ),
+                mail(
+                    &to.email,
+                    format!(
+                        "{} ({}) made you the billing contact of {}.",
+                        c.user.name, c.user.email, c.account.name
+                    ),
+                ),
+            ];
+            if !crate::db::accounts::transfer_billing_contact(
+                &state.db,
+                c.account.id,
+                c.user.id,
+                to.id,
+                &emails,
+            )
+            .await?
+            {
+                return Err(AppError::Stale);
+            }
+            Ok(())
+        }
+        .await,
+    )
+}

@@ -97,7 +97,13 @@ pub const BILLING_ENDPOINTS: &[&str] = &[
     "contact_support",
     "open_invoices",
     "pay_invoice",
+    "account_users",
+    "transfer_billing_contact",
 ];
+
+/// Server functions anyone may call (they check what they need themselves).
+pub const PUBLIC_ENDPOINTS: &[&str] =
+    &["sign_in", "sign_out", "me", "list_products", "start_trial"];
 
 pub fn format_date(d: chrono::NaiveDate) -> String {
     d.format("%b %-d, %Y").to_string()

@@ -253,3 +253,64 @@ pub async fn clear_attempts(db: &Db, key: &str) -> Result<(), DbError> {
         .await?;
     Ok(())
 }
+
+pub async fn users_of(db: &Db, account_id: i64) -> Result<Vec<UserRecord>, DbError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {USER_COLS} FROM users WHERE account_id = $1 ORDER BY id"
+    ))
+    .bind(account_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.iter().map(user).collect::<Result<_, _>>()?)
+}
+
+/// Hands the billing-contact role from `from` to `to` (same account), with
+/// the two emails, in one transaction. `false` if `from` no longer holds it.
+pub async fn transfer_billing_contact(
+    db: &Db,
+    account_id: i64,
+    from: i64,
+    to: i64,
+    emails: &[crate::db::billing::EmailWrite],
+) -> Result<bool, DbError> {
+    let mut tx = db.pool.begin().await?;
+    // Clear first: the partial unique index allows one contact at a time.
+    let cleared = sqlx::query("UPDATE users SET is_billing_contact = 0 WHERE id = $1 AND account_id = $2 AND is_billing_contact = 1")
+        .bind(from)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    let set =
+        sqlx::query("UPDATE users SET is_billing_contact = 1 WHERE id = $1 AND account_id = $2")
+            .bind(to)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+    if cleared.rows_affected() != 1 || set.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let now = super::now_text();
+    for e in emails {
+        sqlx::query(
+            "INSERT INTO email_outbox (account_id, to_addr, subject, body_text, body_html, created_at, next_attempt_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(account_id)
+        .bind(&e.to)
+        .bind(&e.subject)
+        .bind(&e.text)
+        .bind(&e.html)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query("INSERT INTO audit_log (account_id, user_id, action, detail, created_at) VALUES ($1, $2, 'transfer_billing_contact', $3, $4)")
+        .bind(account_id)
+        .bind(from)
+        .bind(format!("to user {to}"))
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}

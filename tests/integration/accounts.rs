@@ -173,6 +173,7 @@ async fn call(s: &Session, endpoint: &str) -> reqwest::Response {
         "remove_pending_cancellation" => s.form(endpoint, &[("id", "1"), ("version", "1")]).await,
         "invoice" => s.form(endpoint, &[("id", "1")]).await,
         "contact_support" => s.form(endpoint, &[("subject", "other"), ("message", "hello")]).await,
+        "transfer_billing_contact" => s.form(endpoint, &[("user_id", "1"), ("confirm", "yes")]).await,
         "pay_invoice" => {
             s.form(endpoint, &[("id", "1"), ("number", "4242424242424242"), ("expiry", "12/30"), ("cvc", "123")])
                 .await
@@ -297,4 +298,102 @@ async fn cross_site_posts_are_refused() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn every_server_function_is_classified() {
+    // A new server function must be added to one of the lists, and the
+    // billing ones are all walked by the role test above.
+    use billing_center::api::billing::PUBLIC_ENDPOINTS;
+    let mut unknown = Vec::new();
+    for (path, _) in leptos::server_fn::axum::server_fn_paths() {
+        let name = path.trim_start_matches("/api/");
+        if !BILLING_ENDPOINTS.contains(&name) && !PUBLIC_ENDPOINTS.contains(&name) {
+            unknown.push(name.to_string());
+        }
+    }
+    assert!(
+        unknown.is_empty(),
+        "unclassified server functions: {unknown:?}"
+    );
+    assert!(
+        leptos::server_fn::axum::server_fn_paths().count()
+            >= BILLING_ENDPOINTS.len() + PUBLIC_ENDPOINTS.len()
+    );
+}
+
+#[tokio::test]
+async fn idle_and_absolute_session_expiry() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        for column in ["last_seen_at", "created_at"] {
+            let s = app.sign_in("trial@demo.test").await;
+            let me: Option<serde_json::Value> = s.ok("me", &[]).await;
+            assert!(me.is_some());
+            // 13 hours ago: past the idle (2 h) and the absolute (12 h) limits.
+            let past = (chrono::Utc::now() - chrono::Duration::hours(13))
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            sqlx::query(&format!("UPDATE sessions SET {column} = $1"))
+                .bind(&past)
+                .execute(&app.db.pool)
+                .await
+                .unwrap();
+            if column == "created_at" {
+                // Keep the session recently used: only the absolute limit applies.
+                let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                sqlx::query("UPDATE sessions SET last_seen_at = $1")
+                    .bind(&now)
+                    .execute(&app.db.pool)
+                    .await
+                    .unwrap();
+            }
+            let me: Option<serde_json::Value> = s.ok("me", &[]).await;
+            assert!(me.is_none(), "{column}: expired session still valid");
+            assert_eq!(s.form("overview", &[]).await.status(), 401);
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_billing_contact_hands_over_the_role_after_confirming() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let trial = app.sign_in("trial@demo.test").await;
+        let users: Vec<serde_json::Value> = trial.ok("account_users", &[]).await;
+        assert_eq!(users.len(), 1);
+        let member_id = users[0]["id"].as_i64().unwrap().to_string();
+        let r = trial
+            .form(
+                "transfer_billing_contact",
+                &[("user_id", &member_id), ("confirm", "no")],
+            )
+            .await;
+        assert_eq!(r.status(), 422);
+        // A user of another account cannot be given the role.
+        let r = trial
+            .form(
+                "transfer_billing_contact",
+                &[("user_id", "3"), ("confirm", "yes")],
+            )
+            .await;
+        assert_eq!(r.status(), 404);
+        let mails = app.count("email_outbox").await;
+        let r = trial
+            .form(
+                "transfer_billing_contact",
+                &[("user_id", &member_id), ("confirm", "yes")],
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            app.count("email_outbox").await,
+            mails + 2,
+            "both are emailed"
+        );
+        let r = trial.form("overview", &[]).await;
+        assert_eq!(r.status(), 403);
+        assert!(r.text().await.unwrap().contains("member@demo.test"));
+        let member = app.sign_in("member@demo.test").await;
+        assert_eq!(member.form("overview", &[]).await.status(), 200);
+    }
 }

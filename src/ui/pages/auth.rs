@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use crate::api::auth::{SignIn, SignOut, me};
+use crate::api::auth::{SignIn, SignOut, TransferBillingContact, account_users, me};
 use crate::ui::components::error::ErrorNotice;
 
 #[component]
@@ -59,6 +59,7 @@ pub fn AccountPage() -> impl IntoView {
                             <h2>"Billing"</h2>
                             <p>"Subscriptions, orders, payment method and invoices."</p>
                             <a class="button" href="/billing">"Go to Billing"</a>
+                            {u.is_billing_contact.then(|| view! { <Handover/> })}
                             <ActionForm action=sign_out>
                                 <button type="submit" class="secondary">"Sign out"</button>
                             </ActionForm>
@@ -69,5 +70,48 @@ pub fn AccountPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+    }
+}
+
+/// The billing contact hands the role to another user, after confirming.
+#[component]
+fn Handover() -> impl IntoView {
+    let transfer = ServerAction::<TransferBillingContact>::new();
+    let users = Resource::new(|| (), |_| account_users());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Ok(list) if !list.is_empty() => view! {
+                        <details class="handover">
+                            <summary>"Hand over the billing contact role"</summary>
+                            <Show
+                                when=move || matches!(transfer.value().get(), Some(Ok(())))
+                                fallback=move || {
+                                    let list = list.clone();
+                                    view! {
+                                        <ActionForm action=transfer>
+                                            <label for="handover-user">"New billing contact"</label>
+                                            <select id="handover-user" name="user_id">
+                                                {list.into_iter().map(|u| view! { <option value=u.id.to_string()>{format!("{} ({})", u.name, u.email)}</option> }).collect_view()}
+                                            </select>
+                                            <label class="choice">
+                                                <input type="checkbox" name="confirm" value="yes" required/>
+                                                "I understand that I will no longer manage billing"
+                                            </label>
+                                            <button type="submit" disabled=move || transfer.pending().get()>"Hand over"</button>
+                                        </ActionForm>
+                                        {move || transfer.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
+                                    }
+                                }
+                            >
+                                <p role="status">"Done: the new billing contact and you have been emailed."</p>
+                            </Show>
+                        </details>
+                    }.into_any(),
+                    _ => ().into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
