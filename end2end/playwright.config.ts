@@ -16,7 +16,39 @@ if (!process.env.BC_E2E_PORT) {
 const port = Number(process.env.BC_E2E_PORT);
 const profile = process.env.BC_PROFILE || 'debug';
 const bin = path.join(root, 'target', profile, 'billing-center');
-const databaseUrl = process.env.BC_E2E_DATABASE_URL || `sqlite://${process.env.BC_E2E_DIR}/e2e.db`;
+
+// One server and one fresh, seeded database per viewport, so the flows run
+// in full at phone and desktop widths.
+const viewports = [
+  { name: 'desktop', width: 1280, height: 900, port },
+  { name: 'mobile', width: 390, height: 844, port: port + 2 },
+];
+
+function server(name: string, p: number) {
+  const databaseUrl = process.env.BC_E2E_DATABASE_URL
+    ? `${process.env.BC_E2E_DATABASE_URL}_${name}`
+    : `sqlite://${process.env.BC_E2E_DIR}/${name}.db`;
+  return {
+    // A fresh database with the demo accounts, then the server.
+    command: `"${bin}" seed-demo && exec "${bin}" serve`,
+    cwd: root,
+    url: `http://127.0.0.1:${p}/`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe' as const,
+    stderr: 'pipe' as const,
+    env: {
+      DATABASE_URL: databaseUrl,
+      LEPTOS_OUTPUT_NAME: 'billing-center',
+      LEPTOS_SITE_ROOT: 'target/site',
+      LEPTOS_SITE_PKG_DIR: 'pkg',
+      LEPTOS_SITE_ADDR: `127.0.0.1:${p}`,
+      LEPTOS_RELOAD_PORT: String(p + 1),
+      LEPTOS_ENV: 'PROD',
+      RUST_LOG: 'warn',
+    },
+  };
+}
 
 export default defineConfig({
   testDir: './tests',
@@ -27,7 +59,6 @@ export default defineConfig({
   retries: process.env.CI ? 1 : 0,
   reporter: [['list']],
   use: {
-    baseURL: `http://127.0.0.1:${port}`,
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
     launchOptions: {
@@ -44,27 +75,9 @@ export default defineConfig({
       ],
     },
   },
-  projects: [
-    { name: 'desktop', use: { ...devices['Desktop Chrome'], viewport: { width: 1280, height: 900 } } },
-  ],
-  webServer: {
-    // A fresh database with the demo accounts, then the server.
-    command: `"${bin}" seed-demo && exec "${bin}" serve`,
-    cwd: root,
-    url: `http://127.0.0.1:${port}/`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      DATABASE_URL: databaseUrl,
-      LEPTOS_OUTPUT_NAME: 'billing-center',
-      LEPTOS_SITE_ROOT: 'target/site',
-      LEPTOS_SITE_PKG_DIR: 'pkg',
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_RELOAD_PORT: String(port + 1),
-      LEPTOS_ENV: 'PROD',
-      RUST_LOG: 'warn',
-    },
-  },
+  projects: viewports.map((v) => ({
+    name: v.name,
+    use: { ...devices['Desktop Chrome'], viewport: { width: v.width, height: v.height }, baseURL: `http://127.0.0.1:${v.port}` },
+  })),
+  webServer: viewports.map((v) => server(v.name, v.port)),
 });
