@@ -65,7 +65,16 @@ rust_tests() {
 }
 
 e2e() {
-  build_app debug && (cd end2end && BC_PROFILE=debug npx playwright test)
+  # Two servers (desktop and phone viewports) on PORT and PORT+2.
+  local port
+  port="$(python3 -c 'import socket
+for _ in range(100):
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    try:
+        b = socket.socket(); b.bind(("127.0.0.1", p + 2)); b.close(); a.close(); print(p); break
+    except OSError:
+        a.close()')"
+  build_app debug && (cd end2end && BC_PROFILE=debug BC_E2E_PORT="$port" npx playwright test)
 }
 
 step "fmt" cargo fmt --check

@@ -78,7 +78,7 @@ test('3. subscribe after the trial ended, with a double click on Place order', a
   await expect(page.locator('table.invoices tbody tr')).toHaveCount(1);
 });
 
-test('4. reactivate after expiry', async ({ page }) => {
+test('4 and 6. reactivate after expiry, modifying the order on the way', async ({ page }) => {
   await signIn(page, 'expired@demo.test');
   await goToBilling(page);
   const webinar = card(page, 'webinar');
@@ -89,11 +89,40 @@ test('4. reactivate after expiry', async ({ page }) => {
   await page.getByRole('button', { name: 'Place order' }).click();
   await expect(page.getByRole('heading', { name: 'Review your order' })).toBeVisible();
   await hydrated(page);
+  await expect(page.getByTestId('total')).toHaveText('€70.80');
+
+  // 6. Modify order: change seats, add a product, remove it again.
+  await page.getByRole('link', { name: 'Modify order' }).click();
+  await expect(page.getByRole('heading', { name: 'Cart' })).toBeVisible();
+  await hydrated(page);
+  await card(page, 'webinar').getByRole('link', { name: 'Modify' }).click();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'More seats' }).click();
+  await expect(page.getByTestId('total')).toHaveText('€141.60');
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await expect(page.getByRole('heading', { name: 'Review your order' })).toBeVisible();
+  await expect(page.getByTestId('total')).toHaveText('€141.60');
+  await page.getByRole('link', { name: 'Modify order' }).click();
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Subscribe to GoToMeeting' }).click();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await expect(page.getByRole('heading', { name: 'Cart' })).toBeVisible();
+  await hydrated(page);
+  await expect(page.getByTestId('cart-total')).toHaveText('€158.40');
+  await card(page, 'meeting').getByRole('button', { name: 'Remove' }).click();
+  await expect(page.locator('.cart-items article')).toHaveCount(1);
+  await expect(page.getByTestId('cart-total')).toHaveText('€141.60');
+  await page.getByRole('link', { name: 'Place order' }).click();
+  await expect(page.getByRole('heading', { name: 'Review your order' })).toBeVisible();
+  await hydrated(page);
+  await expect(page.getByTestId('total')).toHaveText('€141.60');
   await expect(page.getByTestId('payment-method')).toContainText('Visa •••• 4242');
   await page.getByRole('button', { name: 'Place order' }).click();
   await expect(page.getByTestId('invoice-number')).toBeVisible();
   await page.goto('/billing');
   await expect(card(page, 'webinar')).toContainText('Active');
+  await expect(card(page, 'webinar')).toContainText('2 seat(s)');
 });
 
 test.describe('5 and 9', () => {

@@ -36,6 +36,11 @@ pub async fn checkout() -> Result<CheckoutView, AppError> {
     crate::server::error::respond(ssr::checkout().await)
 }
 
+#[server(endpoint = "payment_method")]
+pub async fn payment_method() -> Result<Option<PaymentMethodView>, AppError> {
+    crate::server::error::respond(ssr::payment_method().await)
+}
+
 #[server(endpoint = "save_card")]
 pub async fn save_card(
     number: String,
@@ -87,6 +92,7 @@ pub const BILLING_ENDPOINTS: &[&str] = &[
     "put_cart_item",
     "remove_cart_item",
     "checkout",
+    "payment_method",
     "save_card",
     "save_sepa",
     "place_order",
@@ -296,6 +302,14 @@ mod ssr {
             payment_method: pm.as_ref().map(pm_view),
             email: caller.user.email.clone(),
         })
+    }
+
+    pub async fn payment_method() -> Result<Option<PaymentMethodView>, AppError> {
+        let (state, caller) = billing_caller().await?;
+        Ok(store::payment_method(&state.db, caller.account.id)
+            .await?
+            .as_ref()
+            .map(pm_view))
     }
 
     pub async fn save_card(

@@ -10,7 +10,7 @@ use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use pages::auth::{AccountPage, LoginPage};
 use pages::cart::CartPage;
-use pages::checkout::CheckoutPage;
+use pages::checkout::{CheckoutPage, PaymentMethodPage};
 use pages::corporate::{PortalPage, SupportPage};
 use pages::home::HomePage;
 use pages::invoices::{HelpPage, InvoicePage, InvoicesPage, MailboxPage};
@@ -58,6 +58,7 @@ pub fn App() -> impl IntoView {
                     <a href="/billing">"Subscriptions"</a>
                     <a href="/billing/cart">"Cart"</a>
                     <a href="/billing/invoices">"Invoice history"</a>
+                    <a href="/billing/payment">"Payment method"</a>
                     <a href="/help">"Help"</a>
                 </nav>
             </header>
@@ -77,6 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("billing"), StaticSegment("invoices"), ParamSegment("id")) view=InvoicePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("billing"), StaticSegment("mailbox")) view=MailboxPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("billing"), StaticSegment("support")) view=SupportPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("billing"), StaticSegment("payment")) view=PaymentMethodPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("billing"), StaticSegment("portal")) view=PortalPage ssr=SsrMode::Async/>
                 </Routes>
             </main>

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::billing::{PlaceOrder, SaveCard, SaveSepa, checkout};
+use crate::api::billing::{PlaceOrder, SaveCard, SaveSepa, checkout, payment_method};
 use crate::api::types::{CheckoutView, PaymentMethodView};
 use crate::domain::{CardNumber, Iban};
 use crate::ui::components::error::ErrorNotice;
@@ -86,7 +86,7 @@ fn Checkout(c: CheckoutView) -> impl IntoView {
 }
 
 #[component]
-fn PaymentForm(
+pub fn PaymentForm(
     method: RwSignal<Option<PaymentMethodView>>,
     changing: RwSignal<bool>,
 ) -> impl IntoView {
@@ -154,5 +154,38 @@ fn PaymentForm(
             {move || save_card.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
             {move || save_sepa.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
         </div>
+    }
+}
+
+/// The payment method on file, viewed and changed outside checkout.
+#[component]
+pub fn PaymentMethodPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| payment_method());
+    view! {
+        <section class="page narrow">
+            <h1>"Payment method"</h1>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(pm) => {
+                            let changing = RwSignal::new(pm.is_none());
+                            let method = RwSignal::new(pm);
+                            view! {
+                                <p data-testid="payment-method">
+                                    {move || method.get().map(|m| m.label).unwrap_or_else(|| "No payment method on file.".into())}
+                                </p>
+                                <Show when=move || !changing.get()>
+                                    <button type="button" class="secondary" on:click=move |_| changing.set(true)>"Change"</button>
+                                </Show>
+                                <Show when=move || changing.get()>
+                                    <PaymentForm method changing/>
+                                </Show>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }

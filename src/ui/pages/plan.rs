@@ -64,21 +64,56 @@ fn Editor(ctx: EditorContext, target: String, product: Option<String>) -> impl I
     let Ok(product) = ctx.catalog.product(&product_code).cloned() else {
         return view! { <ErrorNotice error=AppError::NotFound/> }.into_any();
     };
+    // Editing an item already in the cart starts from the cart's choice.
+    let in_cart = ctx.cart.iter().find_map(|i| match (i, kind) {
+        (
+            CartItem::Subscribe {
+                subscription_id,
+                product,
+                plan,
+            },
+            Target::Subscribe(id),
+        ) if *subscription_id == id && *product == product_code => Some(plan.clone()),
+        (
+            CartItem::Reactivate {
+                subscription_id,
+                plan,
+            },
+            Target::Reactivate(id),
+        )
+        | (
+            CartItem::Change {
+                subscription_id,
+                plan,
+            },
+            Target::Change(id),
+        ) if *subscription_id == id => Some(plan.clone()),
+        _ => None,
+    });
     let first_online = product
         .online_levels()
         .next()
         .map(|l| l.code.clone())
         .unwrap_or_default();
-    let start_level = sub
+    let start_level = in_cart
         .as_ref()
-        .map(|s| s.level.clone())
+        .map(|p| p.level.clone())
+        .or_else(|| sub.as_ref().map(|s| s.level.clone()))
         .filter(|l| product.level(l).is_ok_and(|l| l.online))
         .unwrap_or(first_online);
     let level = RwSignal::new(start_level);
-    let seats = RwSignal::new(sub.as_ref().map(|s| i64::from(s.seats)).unwrap_or(1));
+    let seats = RwSignal::new(
+        in_cart
+            .as_ref()
+            .map(|p| p.seats)
+            .or(sub.as_ref().map(|s| i64::from(s.seats)))
+            .unwrap_or(1),
+    );
     let frequency = RwSignal::new(
-        sub.as_ref()
-            .map(|s| s.frequency)
+        in_cart
+            .as_ref()
+            .map(|p| p.frequency)
+            .or(sub.as_ref().map(|s| s.frequency))
             .unwrap_or(Frequency::Monthly),
     );
     let (min, max) = (i64::from(product.min_seats), i64::from(product.max_seats));

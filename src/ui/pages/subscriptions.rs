@@ -94,7 +94,7 @@ fn Card(c: SubscriptionCard, dialog: RwSignal<Option<SubscriptionCard>>) -> impl
                             </button>
                         }.into_any()
                     }
-                    Action::UpdatePaymentMethod => view! { <a class="button" href="/billing/checkout">"Update payment method"</a> }.into_any(),
+                    Action::UpdatePaymentMethod => view! { <a class="button" href="/billing/payment">"Update payment method"</a> }.into_any(),
                     Action::Cancel => ().into_any(),
                 }).collect_view()}
             </div>
