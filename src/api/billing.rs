@@ -121,7 +121,7 @@ mod ssr {
     use crate::billing::quote::renewal_amount;
     use crate::billing::{AccountKind, Currency, Money, SubscriptionStatus, available_actions};
     use crate::db::billing as store;
-    use crate::domain::{CardNumber, Expiry, Iban};
+    use crate::domain::Iban;
     use crate::server::auth::{Caller, require_billing_contact};
     use crate::server::billing::{context, quote_cart};
     use crate::server::state::{AppState, current};
@@ -319,17 +319,15 @@ mod ssr {
     ) -> Result<PaymentMethodView, AppError> {
         let (state, caller) = billing_caller().await?;
         online_only(&caller)?;
-        let card = CardNumber::parse(&number).map_err(AppError::Invalid)?;
         let today = crate::server::billing::today(&state, &caller.account);
         use chrono::Datelike;
-        let exp =
-            Expiry::parse(&expiry, (today.year(), today.month())).map_err(AppError::Invalid)?;
-        let cvc = cvc.trim();
-        if !(3..=4).contains(&cvc.len()) || !cvc.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::Invalid(
-                "Enter the 3 or 4 digits of the security code (CVC).".into(),
-            ));
-        }
+        let (card, exp) = crate::domain::payment::parse_card(
+            &number,
+            &expiry,
+            &cvc,
+            (today.year(), today.month()),
+        )
+        .map_err(AppError::Invalid)?;
         // The CVC goes to the gateway only; it is never stored or logged.
         let t = state
             .gateway

@@ -36,7 +36,6 @@ mod ssr {
     use crate::api::billing::format_date;
     use crate::billing::{Currency, Money};
     use crate::db::billing::{self as store, EmailWrite};
-    use crate::domain::{CardNumber, Expiry};
     use crate::server::auth::require_billing_contact;
     use crate::server::state::current;
 
@@ -114,16 +113,15 @@ mod ssr {
     ) -> Result<String, AppError> {
         let state = current()?;
         let c = require_billing_contact(&state).await?;
-        let card = CardNumber::parse(&number).map_err(AppError::Invalid)?;
         let today = crate::server::billing::today(&state, &c.account);
         use chrono::Datelike;
-        Expiry::parse(&expiry, (today.year(), today.month())).map_err(AppError::Invalid)?;
-        let cvc = cvc.trim();
-        if !(3..=4).contains(&cvc.len()) || !cvc.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::Invalid(
-                "Enter the 3 or 4 digits of the security code (CVC).".into(),
-            ));
-        }
+        let (card, _) = crate::domain::payment::parse_card(
+            &number,
+            &expiry,
+            &cvc,
+            (today.year(), today.month()),
+        )
+        .map_err(AppError::Invalid)?;
         let (inv, _) = store::invoice_with_lines(&state.db, c.account.id, id)
             .await?
             .ok_or(AppError::NotFound)?;

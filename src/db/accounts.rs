@@ -291,18 +291,7 @@ pub async fn transfer_billing_contact(
     }
     let now = super::now_text();
     for e in emails {
-        sqlx::query(
-            "INSERT INTO email_outbox (account_id, to_addr, subject, body_text, body_html, created_at, next_attempt_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
-        )
-        .bind(account_id)
-        .bind(&e.to)
-        .bind(&e.subject)
-        .bind(&e.text)
-        .bind(&e.html)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
+        crate::db::billing::enqueue_email(&mut tx, Some(account_id), e, &now).await?;
     }
     sqlx::query("INSERT INTO audit_log (account_id, user_id, action, detail, created_at) VALUES ($1, $2, 'transfer_billing_contact', $3, $4)")
         .bind(account_id)

@@ -617,7 +617,7 @@ async fn insert_invoice(
     Ok((id, number))
 }
 
-async fn enqueue_email(
+pub(crate) async fn enqueue_email(
     tx: &mut Transaction<'_, Any>,
     account_id: Option<i64>,
     e: &EmailWrite,

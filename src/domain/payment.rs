@@ -89,6 +89,23 @@ impl Expiry {
     }
 }
 
+/// A card as typed in a payment form: number, expiry and security code,
+/// checked together. The CVC is checked and dropped: it goes nowhere.
+pub fn parse_card(
+    number: &str,
+    expiry: &str,
+    cvc: &str,
+    today: (i32, u32),
+) -> Result<(CardNumber, Expiry), String> {
+    let card = CardNumber::parse(number)?;
+    let expiry = Expiry::parse(expiry, today)?;
+    let cvc = cvc.trim();
+    if !(3..=4).contains(&cvc.len()) || !cvc.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("Enter the 3 or 4 digits of the security code (CVC).".into());
+    }
+    Ok((card, expiry))
+}
+
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Iban(String);
 
@@ -189,6 +206,18 @@ mod tests {
         for bad in ["13/30", "1230", "ab/cd", "12/2030"] {
             assert!(Expiry::parse(bad, (2026, 11)).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn card_forms_check_all_three_fields() {
+        assert!(parse_card("4242424242424242", "12/30", "123", (2026, 11)).is_ok());
+        assert!(
+            parse_card("4242424242424242", "12/30", "12", (2026, 11))
+                .unwrap_err()
+                .contains("CVC")
+        );
+        assert!(parse_card("4242424242424242", "12/30", "12a", (2026, 11)).is_err());
+        assert!(parse_card("4242424242424241", "12/30", "123", (2026, 11)).is_err());
     }
 
     #[test]
