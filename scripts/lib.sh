@@ -72,6 +72,13 @@ ensure_postgres() {
   apt_install postgresql
 }
 
+ensure_smtp_sink() {
+  # A real SMTP server for the email tests (aiosmtpd, from PyPI).
+  python3 -c 'import aiosmtpd' 2>/dev/null && return
+  log "installing the aiosmtpd SMTP sink (pip)"
+  python3 -m pip install --quiet --disable-pip-version-check 'aiosmtpd==1.4.6'
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }

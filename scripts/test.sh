@@ -12,6 +12,7 @@ ensure_wasm_bindgen
 ensure_npm_packages
 ensure_chromium
 ensure_postgres
+ensure_smtp_sink
 
 WORK="$(mktemp -d /tmp/billing-center-test.XXXXXX)"
 PG_PORT="$(free_port)"

@@ -911,3 +911,62 @@ pub async fn mark_invoice_paid(
     tx.commit().await?;
     Ok(true)
 }
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingEmail {
+    pub id: i64,
+    pub to_addr: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub attempts: i64,
+}
+
+/// Unsent emails whose next attempt is due.
+pub async fn pending_emails(db: &Db, now: &str, limit: i64) -> Result<Vec<PendingEmail>, DbError> {
+    let rows = sqlx::query(
+        "SELECT id, to_addr, subject, body_text, body_html, attempts FROM email_outbox
+         WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PendingEmail {
+                id: r.try_get("id")?,
+                to_addr: r.try_get("to_addr")?,
+                subject: r.try_get("subject")?,
+                body_text: r.try_get("body_text")?,
+                body_html: r.try_get("body_html")?,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(DbError::from)
+}
+
+pub async fn mark_email_sent(db: &Db, id: i64, now: &str) -> Result<(), DbError> {
+    sqlx::query("UPDATE email_outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2 AND sent_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_email_failed(
+    db: &Db,
+    id: i64,
+    error: &str,
+    next_attempt_at: &str,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE email_outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE id = $3")
+        .bind(error)
+        .bind(next_attempt_at)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}

@@ -22,6 +22,7 @@ COMMANDS:
 ENVIRONMENT:
     DATABASE_URL      sqlite://PATH (default sqlite://data/billing-center.db) or postgres://USER@HOST:PORT/DB
     CATALOG_PATH      product catalog file (default catalog.toml)
+    SMTP_URL          smtp://host:port to deliver emails (unset: kept in the outbox, shown at /billing/mailbox)
     LEPTOS_SITE_ADDR  listen address (default 127.0.0.1:3000)
     RUST_LOG          log level (default info)
 ";

@@ -10,6 +10,7 @@ pub mod config;
 pub mod csrf;
 pub mod email;
 pub mod error;
+pub mod mailer;
 pub mod payments;
 pub mod seed;
 pub mod startup;

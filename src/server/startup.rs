@@ -67,6 +67,20 @@ fn spawn_billing_job(state: AppState) {
     });
 }
 
+/// Delivers the outbox every few seconds (only when SMTP_URL is set; the
+/// demo otherwise shows emails at /billing/mailbox).
+fn spawn_mailer(state: AppState, mailer: super::mailer::Mailer) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            if let Err(e) = mailer.deliver_pending(&state.db, state.clock.now()).await {
+                tracing::error!(error = %e, "email delivery run failed");
+            }
+        }
+    });
+}
+
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context_state = state.clone();
@@ -101,6 +115,10 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
     // leptos_routes_with_context also mounts every server function under
     // /api/… with the same context.
     spawn_billing_job(state.clone());
+    if let Some(url) = std::env::var("SMTP_URL").ok().filter(|u| !u.is_empty()) {
+        let mailer = super::mailer::Mailer::from_url(&url).map_err(StartupError::Usage)?;
+        spawn_mailer(state.clone(), mailer);
+    }
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await

@@ -1,0 +1,145 @@
+//! Email delivery to a real SMTP server (aiosmtpd from PyPI, writing a
+//! maildir), including an outage: nothing is lost.
+
+use std::net::TcpListener;
+use std::process::{Child, Command};
+
+use billing_center::server::mailer::Mailer;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, backends};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A real SMTP server storing what it receives in `dir` (a maildir).
+fn smtp_sink(port: u16, dir: &std::path::Path) -> Child {
+    let child = Command::new("python3")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .args([
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
+        .arg(dir)
+        .spawn()
+        .expect("python3 -m aiosmtpd (pip install aiosmtpd)");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return child;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("SMTP sink did not start");
+}
+
+fn received(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir.join("new"))
+        .map(|entries| {
+            entries
+                .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn place_an_order(app: &TestApp) -> String {
+    let s = app.sign_in("trial@demo.test").await;
+    let o: Value = s.ok("overview", &[]).await;
+    let id = o["cards"][0]["id"].as_i64().unwrap();
+    s.json("put_cart_item", json!({"item": {"type": "subscribe", "subscription_id": id, "product": "webinar", "plan": {"level": "standard", "seats": 1, "frequency": "monthly"}}, "replace": true})).await;
+    s.form(
+        "save_card",
+        &[
+            ("number", "4242424242424242"),
+            ("expiry", "12/30"),
+            ("cvc", "123"),
+        ],
+    )
+    .await;
+    let c: Value = s.ok("checkout", &[]).await;
+    let r: Value = s
+        .form(
+            "place_order",
+            &[
+                ("key", c["idempotency_key"].as_str().unwrap()),
+                ("expected_total", "154.80"),
+                ("cart_digest", c["cart_digest"].as_str().unwrap()),
+            ],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    r["invoice_number"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_confirmation_email_reaches_the_smtp_server_even_after_an_outage() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let number = place_an_order(&app).await;
+        let port = free_port();
+        let mailer = Mailer::from_url(&format!("smtp://127.0.0.1:{port}")).unwrap();
+        let now = chrono::Utc::now();
+
+        // SMTP down: the attempt fails and the email stays in the outbox.
+        let d = mailer.deliver_pending(&app.db, now).await.unwrap();
+        assert_eq!((d.sent, d.failed), (0, 1), "{backend:?}");
+        // Not retried before its backoff…
+        let d = mailer.deliver_pending(&app.db, now).await.unwrap();
+        assert_eq!((d.sent, d.failed), (0, 0));
+
+        // …and delivered once the server is back.
+        let dir = tempfile::tempdir().unwrap();
+        // A path that does not exist yet: the handler creates the maildir.
+        let maildir = dir.path().join("maildir");
+        let mut sink = smtp_sink(port, &maildir);
+        let d = mailer
+            .deliver_pending(&app.db, now + chrono::Duration::minutes(2))
+            .await
+            .unwrap();
+        let (last_error,): (Option<String>,) =
+            sqlx::query_as("SELECT last_error FROM email_outbox ORDER BY id DESC LIMIT 1")
+                .fetch_one(&app.db.pool)
+                .await
+                .unwrap();
+        assert_eq!((d.sent, d.failed), (1, 0), "{last_error:?}");
+        let mails = received(&maildir);
+        sink.kill().unwrap();
+        sink.wait().unwrap();
+        assert_eq!(mails.len(), 1);
+        assert!(
+            mails[0].contains(&format!(
+                "Subject: Your order confirmation: invoice {number}"
+            )),
+            "{}",
+            mails[0]
+        );
+        assert!(mails[0].contains("To: trial@demo.test"));
+        assert!(
+            mails[0].contains("Total: =E2=82=AC154.80") || mails[0].contains("Total: €154.80"),
+            "{}",
+            mails[0]
+        );
+        // Sent once: a further run sends nothing.
+        assert_eq!(
+            mailer
+                .deliver_pending(&app.db, now + chrono::Duration::hours(2))
+                .await
+                .unwrap()
+                .sent,
+            0
+        );
+    }
+}
