@@ -17,26 +17,38 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A real SMTP server storing what it receives in `dir` (a maildir).
-fn smtp_sink(port: u16, dir: &std::path::Path) -> Child {
-    let child = Command::new("python3")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .args([
-            "-m",
-            "aiosmtpd",
-            "-n",
-            "-l",
-            &format!("127.0.0.1:{port}"),
-            "-c",
-            "aiosmtpd.handlers.Mailbox",
-        ])
-        .arg(dir)
-        .spawn()
-        .expect("python3 -m aiosmtpd (pip install aiosmtpd)");
+/// A real SMTP server storing what it receives in `dir` (a maildir);
+/// stopped when dropped, also when a test fails.
+struct Sink(Child);
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn smtp_sink(port: u16, dir: &std::path::Path) -> Sink {
+    let sink = Sink(
+        Command::new("python3")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
+            .arg(dir)
+            .spawn()
+            .expect("python3 -m aiosmtpd (pip install aiosmtpd)"),
+    );
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return child;
+            return sink;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
@@ -104,7 +116,7 @@ async fn the_confirmation_email_reaches_the_smtp_server_even_after_an_outage() {
         let dir = tempfile::tempdir().unwrap();
         // A path that does not exist yet: the handler creates the maildir.
         let maildir = dir.path().join("maildir");
-        let mut sink = smtp_sink(port, &maildir);
+        let sink = smtp_sink(port, &maildir);
         let d = mailer
             .deliver_pending(&app.db, now + chrono::Duration::minutes(2))
             .await
@@ -116,8 +128,7 @@ async fn the_confirmation_email_reaches_the_smtp_server_even_after_an_outage() {
                 .unwrap();
         assert_eq!((d.sent, d.failed), (1, 0), "{last_error:?}");
         let mails = received(&maildir);
-        sink.kill().unwrap();
-        sink.wait().unwrap();
+        drop(sink);
         assert_eq!(mails.len(), 1);
         assert!(
             mails[0].contains(&format!(
