@@ -397,3 +397,29 @@ async fn the_billing_contact_hands_over_the_role_after_confirming() {
         assert_eq!(member.form("overview", &[]).await.status(), 200);
     }
 }
+
+#[tokio::test]
+async fn sign_in_is_rate_limited_per_ip_across_emails() {
+    let app = TestApp::spawn_seeded(billing_center::db::Backend::Sqlite).await;
+    let s = app.anonymous();
+    // 30 failures from one address, each on a different email (so the
+    // per-account limit never triggers).
+    for i in 0..30 {
+        let email = format!("nobody{i}@demo.test");
+        let r = s
+            .form(
+                "sign_in",
+                &[("email", email.as_str()), ("password", "wrong")],
+            )
+            .await;
+        assert_eq!(r.status(), 422, "attempt {i}");
+    }
+    let r = s
+        .form(
+            "sign_in",
+            &[("email", "active@demo.test"), ("password", "billing-demo")],
+        )
+        .await;
+    assert_eq!(r.status(), 429);
+    assert!(r.text().await.unwrap().contains("TooManyAttempts"));
+}
