@@ -9,6 +9,7 @@ pub mod api;
 pub mod billing;
 pub mod domain;
 pub mod error;
+pub mod i18n;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

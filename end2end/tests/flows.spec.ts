@@ -37,7 +37,7 @@ test('1. subscribe before the trial ends', async ({ page }) => {
   await page.goto('/billing/invoices');
   await expect(page.getByRole('link', { name: number })).toBeVisible();
   await page.goto('/billing/mailbox');
-  await expect(page.getByRole('heading', { name: `Your order confirmation: invoice ${number}` })).toBeVisible();
+  await expect(page.getByRole('heading', { name: `Confirmation de votre commande : facture ${number}` })).toBeVisible();
   await page.goto('/billing');
   await expect(card(page, 'webinar')).toContainText('Active');
 });

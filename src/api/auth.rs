@@ -94,7 +94,6 @@ pub async fn account_users() -> Result<Vec<Colleague>, AppError> {
 pub async fn transfer_billing_contact(user_id: i64, confirm: String) -> Result<(), AppError> {
     crate::server::error::respond(
         async {
-            use crate::db::billing::EmailWrite;
             let state = crate::server::state::current()?;
             let c = crate::server::auth::require_billing_contact(&state).await?;
             if confirm != "yes" {
@@ -109,26 +108,32 @@ pub async fn transfer_billing_contact(user_id: i64, confirm: String) -> Result<(
             else {
                 return Err(AppError::NotFound);
             };
-            let mail = |to_addr: &str, text: String| EmailWrite {
-                to: to_addr.to_string(),
-                subject: format!("Billing contact of {} changed", c.account.name),
-                html: format!("<p>{}</p>", text.replace('<', "&lt;")),
-                text,
-            };
+            let lang = crate::server::billing::lang_of(&c.account);
+            let t = lang.texts();
+            let values = [
+                ("account", c.account.name.as_str()),
+                ("name", to.name.as_str()),
+                ("email", to.email.as_str()),
+            ];
+            let from_values = [
+                ("account", c.account.name.as_str()),
+                ("name", c.user.name.as_str()),
+            ];
+            use crate::server::email::notice;
             let emails = [
-                mail(
+                notice(
+                    lang,
                     &c.user.email,
-                    format!(
-                        "You handed the billing contact role of {} to {} ({}).",
-                        c.account.name, to.name, to.email
-                    ),
+                    t.contact_changed_subject,
+                    t.contact_changed_from,
+                    &values,
                 ),
-                mail(
+                notice(
+                    lang,
                     &to.email,
-                    format!(
-                        "{} ({}) made you the billing contact of {}.",
-                        c.user.name, c.user.email, c.account.name
-                    ),
+                    t.contact_changed_subject,
+                    t.contact_changed_to,
+                    &from_values,
                 ),
             ];
             if !crate::db::accounts::transfer_billing_contact(

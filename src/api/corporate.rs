@@ -164,18 +164,15 @@ mod ssr {
                 .map_err(|e| AppError::Payment(e.to_string()))?;
             let cur = Currency::parse(&inv.currency).unwrap_or(Currency::Eur);
             let total = Money::from_minor(inv.total_minor, cur);
-            let email = EmailWrite {
-                to: c.user.email.clone(),
-                subject: format!("Payment receipt: invoice {}", inv.number),
-                text: format!(
-                    "We received your payment of {total} for invoice {}. Thank you.\n",
-                    inv.number
-                ),
-                html: format!(
-                    "<p>We received your payment of {total} for invoice {}. Thank you.</p>",
-                    inv.number
-                ),
-            };
+            let lang = crate::server::billing::lang_of(&c.account);
+            let t = lang.texts();
+            let email = crate::server::email::notice(
+                lang,
+                &c.user.email,
+                t.payment_receipt_subject,
+                t.payment_receipt_body,
+                &[("number", &inv.number), ("amount", &lang.money(total))],
+            );
             if !store::mark_invoice_paid(
                 &state.db,
                 c.account.id,

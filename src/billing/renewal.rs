@@ -50,6 +50,50 @@ pub enum Step {
     },
 }
 
+/// Days before the end of a trial when its reminder goes out.
+pub const TRIAL_REMINDER_DAYS: i64 = 3;
+/// Days before a pending cancellation takes effect when its reminder goes out.
+pub const CANCELLATION_REMINDER_DAYS: i64 = 7;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReminderKind {
+    TrialEnding,
+    CancellationTakingEffect,
+}
+
+/// A reminder due today. `about` identifies the event (the trial's end or
+/// the term's end) so that each event is reminded once; `last_day` is the
+/// last day of service, for the text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reminder {
+    pub kind: ReminderKind,
+    pub about: NaiveDate,
+    pub last_day: NaiveDate,
+}
+
+pub fn reminder(sub: &SubscriptionSnapshot, today: NaiveDate) -> Option<Reminder> {
+    let within = |end: NaiveDate, days: i64| today < end && (end - today).num_days() <= days;
+    match sub.status {
+        SubscriptionStatus::Trial => sub
+            .trial_ends
+            .filter(|end| within(*end, TRIAL_REMINDER_DAYS))
+            .map(|end| Reminder {
+                kind: ReminderKind::TrialEnding,
+                about: end,
+                last_day: end,
+            }),
+        SubscriptionStatus::PendingCancellation => sub
+            .period
+            .filter(|p| within(p.end, CANCELLATION_REMINDER_DAYS))
+            .map(|p| Reminder {
+                kind: ReminderKind::CancellationTakingEffect,
+                about: p.end,
+                last_day: p.last_day(),
+            }),
+        _ => None,
+    }
+}
+
 /// What to do today, if anything. Call again after applying a step: a
 /// subscription several periods behind renews once per call.
 pub fn next_step(
@@ -172,6 +216,35 @@ mod tests {
             dunning_step: 0,
             next_retry: None,
         }
+    }
+
+    #[test]
+    fn reminders_go_out_in_their_window_only() {
+        let mut trial = active("2024-01-01", "2024-02-01");
+        trial.status = SubscriptionStatus::Trial;
+        trial.period = None;
+        trial.trial_ends = Some(d("2024-03-10"));
+        assert_eq!(reminder(&trial, d("2024-03-06")), None);
+        let r = reminder(&trial, d("2024-03-07")).unwrap();
+        assert_eq!(r.kind, ReminderKind::TrialEnding);
+        assert_eq!(r.about, d("2024-03-10"));
+        assert!(reminder(&trial, d("2024-03-09")).is_some());
+        assert_eq!(
+            reminder(&trial, d("2024-03-10")),
+            None,
+            "ended: no reminder"
+        );
+
+        let mut pending = active("2024-01-31", "2024-02-29");
+        pending.status = SubscriptionStatus::PendingCancellation;
+        assert_eq!(reminder(&pending, d("2024-02-21")), None);
+        let r = reminder(&pending, d("2024-02-22")).unwrap();
+        assert_eq!(r.kind, ReminderKind::CancellationTakingEffect);
+        assert_eq!(r.last_day, d("2024-02-28"));
+        assert_eq!(
+            reminder(&active("2024-01-31", "2024-02-29"), d("2024-02-25")),
+            None
+        );
     }
 
     #[test]

@@ -824,6 +824,59 @@ pub async fn due_subscriptions(
     Ok(rows.iter().map(subscription).collect::<Result<_, _>>()?)
 }
 
+/// Trials and pending cancellations ending by `horizon` whose event has
+/// not been reminded yet, after `after_id` (keyset: the engine skips those
+/// not yet in their window, so the run pages through them).
+pub async fn reminder_candidates(
+    db: &Db,
+    horizon: &str,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<SubscriptionRecord>, DbError> {
+    let rows = sqlx::query(
+        "SELECT * FROM subscriptions
+         WHERE id > $2 AND (
+               (status = 'trial' AND trial_ends_on <= $1
+                AND (reminded_for IS NULL OR reminded_for <> trial_ends_on))
+            OR (status = 'pending_cancellation' AND period_end <= $1
+                AND (reminded_for IS NULL OR reminded_for <> period_end)))
+         ORDER BY id LIMIT $3",
+    )
+    .bind(horizon)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.iter().map(subscription).collect::<Result<_, _>>()?)
+}
+
+/// Marks the reminder for `about` as sent and enqueues its email, together;
+/// `false` when it was already sent (another runner) or the status moved on.
+pub async fn record_reminder(
+    db: &Db,
+    sub: &SubscriptionRecord,
+    about: &str,
+    email: &EmailWrite,
+) -> Result<bool, DbError> {
+    let mut tx = db.pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE subscriptions SET reminded_for = $1
+         WHERE id = $2 AND status = $3 AND (reminded_for IS NULL OR reminded_for <> $1)",
+    )
+    .bind(about)
+    .bind(sub.id)
+    .bind(&sub.status)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if done != 1 {
+        return Ok(false);
+    }
+    enqueue_email(&mut tx, Some(sub.account_id), email, &super::now_text()).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 // ---- corporate: support tickets and paying open invoices ----
 
 /// Stores a support request and the email to support, together.

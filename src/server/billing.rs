@@ -20,6 +20,7 @@ use crate::db::billing::{
     SubscriptionWrite,
 };
 use crate::error::AppError;
+use crate::i18n::{Lang, fill};
 
 pub const SELLER: &str = "BC";
 pub const SELLER_DETAILS: &str = "Billing Center Demo SAS, 10 rue de la Paix, 75002 Paris, France. VAT FR12345678901. SIREN 123 456 789.";
@@ -39,6 +40,11 @@ fn date(s: &Option<String>) -> Option<NaiveDate> {
 
 pub fn currency_of(account: &AccountRecord) -> Currency {
     Currency::parse(&account.currency).unwrap_or(Currency::Eur)
+}
+
+/// The account's language, for its emails and documents.
+pub fn lang_of(account: &AccountRecord) -> Lang {
+    Lang::parse(&account.language).unwrap_or_default()
 }
 
 pub fn terms(account: &AccountRecord) -> Result<AccountTerms, AppError> {
@@ -126,22 +132,32 @@ fn hash(text: &str) -> String {
         .collect()
 }
 
-pub fn line_description(item: &QuoteItem, kind: &LineKind) -> String {
+pub fn line_description(lang: Lang, item: &QuoteItem, kind: &LineKind) -> String {
     let what = format!("{} {}", item.product_name, item.level_name);
+    let t = lang.texts();
     match kind {
-        LineKind::Term => format!("{what}, {}", item.frequency.code()),
+        LineKind::Term => format!("{what}, {}", super::email::frequency(lang, item.frequency)),
         LineKind::Prorated {
             remaining_days,
             period_days,
-        } => {
-            format!("{what}, {remaining_days}/{period_days} days of the current period")
-        }
+        } => fill(
+            t.line_prorated,
+            &[
+                ("what", &what),
+                ("remaining", &remaining_days.to_string()),
+                ("days", &period_days.to_string()),
+            ],
+        ),
         LineKind::UnusedCredit {
             remaining_days,
             period_days,
-        } => {
-            format!("Credit for unused time, {remaining_days}/{period_days} days")
-        }
+        } => fill(
+            t.line_credit,
+            &[
+                ("remaining", &remaining_days.to_string()),
+                ("days", &period_days.to_string()),
+            ],
+        ),
     }
 }
 
@@ -253,6 +269,7 @@ async fn charge_and_commit(
     key: &str,
 ) -> Result<OrderResult, AppError> {
     let account = &caller.account;
+    let lang = lang_of(account);
     let total = quote.totals.total_due;
     let mut charge_ref = None;
     if !total.is_zero() {
@@ -294,7 +311,7 @@ async fn charge_and_commit(
             .iter()
             .flat_map(|item| {
                 item.lines.iter().map(move |l| InvoiceLineWrite {
-                    description: line_description(item, &l.kind),
+                    description: line_description(lang, item, &l.kind),
                     seats: i64::from(l.seats),
                     unit_minor: l.unit_price.to_minor(),
                     amount_minor: l.amount.to_minor(),
@@ -305,7 +322,7 @@ async fn charge_and_commit(
             .collect(),
     });
     let email_to = caller.user.email.clone();
-    let summary = super::email::order_summary_text(quote);
+    let summary = super::email::order_summary(lang, quote);
     let write = OrderWrite {
         account_id: account.id,
         user_id: Some(caller.user.id),
@@ -316,7 +333,7 @@ async fn charge_and_commit(
         credit_delta_minor: quote.totals.credit_created.to_minor()
             - quote.totals.credit_applied.to_minor(),
         email: Box::new(move |number| {
-            super::email::order_confirmation(&email_to, number, &summary)
+            super::email::order_confirmation(lang, &email_to, number, &summary)
         }),
         audit: format!("order key={key} total={}", total.plain()),
     };

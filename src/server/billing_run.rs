@@ -10,10 +10,14 @@
 
 use chrono::NaiveDate;
 
-use super::billing::{SELLER, SELLER_DETAILS, currency_of, snapshot, terms};
+use super::billing::{SELLER, SELLER_DETAILS, currency_of, lang_of, snapshot, terms};
+use super::email::{self, notice};
 use super::state::AppState;
 use crate::billing::quote::totals;
-use crate::billing::renewal::{RunState, Step, after_failure, next_step};
+use crate::billing::renewal::{
+    CANCELLATION_REMINDER_DAYS, ReminderKind, RunState, Step, TRIAL_REMINDER_DAYS, after_failure,
+    next_step, reminder,
+};
 use crate::billing::tax::tax_treatment;
 use crate::billing::{Frequency, SubscriptionStatus};
 use crate::db::accounts;
@@ -22,6 +26,7 @@ use crate::db::billing::{
     SubscriptionRecord, SubscriptionWrite,
 };
 use crate::error::AppError;
+use crate::i18n::fill;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RunReport {
@@ -31,6 +36,7 @@ pub struct RunReport {
     pub terms_ended: u32,
     pub expired_after_retries: u32,
     pub skipped_changed: u32,
+    pub reminders_sent: u32,
 }
 
 /// When the run is for.
@@ -64,7 +70,67 @@ pub async fn run(state: &AppState, as_of: AsOf) -> Result<RunReport, AppError> {
             break;
         }
     }
+    remind(state, as_of, horizon, &mut report).await?;
     Ok(report)
+}
+
+/// Trial-ending and cancellation reminders, once per event.
+async fn remind(
+    state: &AppState,
+    as_of: AsOf,
+    horizon: NaiveDate,
+    report: &mut RunReport,
+) -> Result<(), AppError> {
+    let window = chrono::Duration::days(TRIAL_REMINDER_DAYS.max(CANCELLATION_REMINDER_DAYS));
+    let until = (horizon + window).to_string();
+    let mut after = 0;
+    loop {
+        let page = store::reminder_candidates(&state.db, &until, after, 500).await?;
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        after = last.id;
+        for r in &page {
+            let Some(account) = accounts::find_account(&state.db, r.account_id).await? else {
+                continue;
+            };
+            let today = match as_of {
+                AsOf::Date(d) => d,
+                AsOf::Now => super::clock::local_date(state.clock.now(), &account.time_zone),
+            };
+            let sub = snapshot(r, currency_of(&account));
+            let Some(due) = reminder(&sub, today) else {
+                continue;
+            };
+            let Some(contact) = accounts::billing_contact(&state.db, account.id).await? else {
+                continue;
+            };
+            let lang = lang_of(&account);
+            let t = lang.texts();
+            let (subject, body) = match due.kind {
+                ReminderKind::TrialEnding => (t.trial_reminder_subject, t.trial_reminder_body),
+                ReminderKind::CancellationTakingEffect => (
+                    t.cancellation_reminder_subject,
+                    t.cancellation_reminder_body,
+                ),
+            };
+            let product = state
+                .catalog
+                .product(&r.product)
+                .map(|p| p.name.clone())
+                .unwrap_or_else(|_| r.product.clone());
+            let mail = notice(
+                lang,
+                &contact.email,
+                subject,
+                body,
+                &[("product", &product), ("date", &lang.date(due.last_day))],
+            );
+            if store::record_reminder(&state.db, r, &due.about.to_string(), &mail).await? {
+                report.reminders_sent += 1;
+            }
+        }
+    }
 }
 
 fn date(s: &Option<String>) -> Option<NaiveDate> {
@@ -86,6 +152,8 @@ async fn step_one(
         AsOf::Now => super::clock::local_date(state.clock.now(), &account.time_zone),
     };
     let terms = terms(&account)?;
+    let lang = lang_of(&account);
+    let t = lang.texts();
     let currency = currency_of(&account);
     let sub = snapshot(r, currency);
     let run = RunState {
@@ -163,13 +231,13 @@ async fn step_one(
                 status: SubscriptionStatus::TrialExpired.code().into(),
                 ..base
             });
-            write.email = notice(
+            write.email = boxed(notice(
+                lang,
                 &to,
-                format!("Your {product_name} trial has ended"),
-                format!(
-                    "Your free trial of {product_name} has ended. Subscribe now from the billing center to keep using it."
-                ),
-            );
+                t.trial_ended_subject,
+                t.trial_ended_body,
+                &[("product", &product_name)],
+            ));
             write.audit = format!("trial ended: subscription {}", r.id);
             report.trials_ended += 1;
         }
@@ -179,13 +247,13 @@ async fn step_one(
                 ended_on: Some(on.to_string()),
                 ..base
             });
-            write.email = notice(
+            write.email = boxed(notice(
+                lang,
                 &to,
-                format!("Your {product_name} subscription has ended"),
-                format!(
-                    "Your {product_name} subscription ended on {on}. You can reactivate it at any time from the billing center."
-                ),
-            );
+                t.term_ended_subject,
+                t.term_ended_body,
+                &[("product", &product_name), ("date", &lang.date(on))],
+            ));
             write.audit = format!("term ended: subscription {}", r.id);
             report.terms_ended += 1;
         }
@@ -200,11 +268,11 @@ async fn step_one(
             attempt,
         } => {
             let tax = tax_treatment(&terms.country, terms.vat_number.as_ref());
-            let t = totals(currency, &[net], terms.credit_balance, tax.clone())?;
+            let sums = totals(currency, &[net], terms.credit_balance, tax.clone())?;
             let corporate = account.kind == "corporate";
             let due_date = date(&r.period_end).unwrap_or(as_of);
             let reference = format!("renew-{}-{}-{}", r.id, period.start, attempt);
-            let charged = if corporate || t.total_due.is_zero() {
+            let charged = if corporate || sums.total_due.is_zero() {
                 Ok(None)
             } else {
                 match store::payment_method(&state.db, account.id).await? {
@@ -212,7 +280,7 @@ async fn step_one(
                         .gateway
                         .charge(
                             &pm.token,
-                            t.total_due.to_minor(),
+                            sums.total_due.to_minor(),
                             currency.code(),
                             &reference,
                         )
@@ -224,7 +292,7 @@ async fn step_one(
                 Ok(reference) => {
                     charge_ref = reference.clone();
                     write.payment_ref = reference;
-                    write.credit_delta_minor = -t.credit_applied.to_minor();
+                    write.credit_delta_minor = -sums.credit_applied.to_minor();
                     let level_name = state
                         .catalog
                         .product(&r.product)
@@ -242,11 +310,11 @@ async fn step_one(
                         issued_on: as_of.to_string(),
                         time_zone: account.time_zone.clone(),
                         currency: currency.code().into(),
-                        net_minor: t.net.to_minor(),
-                        credit_applied_minor: t.credit_applied.to_minor(),
+                        net_minor: sums.net.to_minor(),
+                        credit_applied_minor: sums.credit_applied.to_minor(),
                         vat_rate: tax.rate().to_string(),
-                        vat_minor: t.vat.to_minor(),
-                        total_minor: t.total_due.to_minor(),
+                        vat_minor: sums.vat.to_minor(),
+                        total_minor: sums.total_due.to_minor(),
                         tax_mention: tax.legal_mention().map(str::to_string),
                         seller_details: SELLER_DETAILS.into(),
                         buyer_name: account.name.clone(),
@@ -257,8 +325,9 @@ async fn step_one(
                         period_end: Some(period.last_day().to_string()),
                         lines: vec![InvoiceLineWrite {
                             description: format!(
-                                "{product_name} {level_name}, {} (renewal)",
-                                frequency.code()
+                                "{product_name} {level_name}, {} ({})",
+                                email::frequency(lang, frequency),
+                                t.renewal_line
                             ),
                             seats: i64::from(seats),
                             unit_minor: unit_price.to_minor(),
@@ -284,23 +353,39 @@ async fn step_one(
                         next_retry_on: None,
                         ..base
                     });
-                    let total = t.total_due;
-                    let p = period;
-                    write.email = Box::new(move |number| EmailWrite {
-                        to: to.clone(),
-                        subject: format!("Renewal receipt: invoice {}", number.unwrap_or("-")),
-                        text: format!(
-                            "Your {product_name} subscription renewed for {} – {}.\nInvoice {}\nTotal: {total}\n",
-                            p.start,
-                            p.last_day(),
-                            number.unwrap_or("-")
+                    let to = to.clone();
+                    let range = fill(
+                        t.period_range,
+                        &[
+                            ("start", &lang.date(period.start)),
+                            ("end", &lang.date(period.last_day())),
+                        ],
+                    );
+                    let body = vec![
+                        fill(
+                            t.renewal_body,
+                            &[("product", &product_name), ("period", &range)],
                         ),
-                        html: format!(
-                            "<p>Your {product_name} subscription renewed for {} – {}.</p><p>Invoice {}<br>Total: {total}</p>",
-                            p.start,
-                            p.last_day(),
-                            number.unwrap_or("-")
+                        format!(
+                            "{}: {}\n{}: {}",
+                            t.invoice_number,
+                            "{number}",
+                            t.total,
+                            lang.money(sums.total_due)
                         ),
+                    ];
+                    write.email = Box::new(move |number| {
+                        let number = number.unwrap_or("-");
+                        let body: Vec<String> = body
+                            .iter()
+                            .map(|p| fill(p, &[("number", number)]))
+                            .collect();
+                        email::compose(
+                            lang,
+                            &to,
+                            fill(lang.texts().renewal_subject, &[("number", number)]),
+                            &body,
+                        )
                     });
                     write.audit = format!("renewed: subscription {} for {}", r.id, period.start);
                     report.renewed += 1;
@@ -315,13 +400,17 @@ async fn step_one(
                                 next_retry_on: Some(retry.to_string()),
                                 ..base
                             });
-                            write.email = notice(
+                            write.email = boxed(notice(
+                                lang,
                                 &to,
-                                format!("Payment failed for {product_name}"),
-                                format!(
-                                    "We could not charge your payment method ({e}). We will try again on {retry}. Update your payment method in the billing center to avoid an interruption."
-                                ),
-                            );
+                                t.payment_failed_subject,
+                                t.payment_failed_body,
+                                &[
+                                    ("product", &product_name),
+                                    ("reason", &e.to_string()),
+                                    ("date", &lang.date(retry)),
+                                ],
+                            ));
                             report.failed_payments += 1;
                         }
                         None => {
@@ -331,13 +420,13 @@ async fn step_one(
                                 next_retry_on: None,
                                 ..base
                             });
-                            write.email = notice(
+                            write.email = boxed(notice(
+                                lang,
                                 &to,
-                                format!("Your {product_name} subscription has expired"),
-                                format!(
-                                    "After several attempts we could not charge your payment method ({e}). Your {product_name} subscription has expired; reactivate it from the billing center."
-                                ),
-                            );
+                                t.expired_subject,
+                                t.expired_body,
+                                &[("product", &product_name), ("reason", &e.to_string())],
+                            ));
                             report.expired_after_retries += 1;
                         }
                     }
@@ -368,12 +457,7 @@ async fn step_one(
     }
 }
 
-fn notice(to: &str, subject: String, text: String) -> crate::db::billing::EmailBuilder {
-    let to = to.to_string();
-    Box::new(move |_| EmailWrite {
-        html: format!("<p>{}</p>", text.replace('<', "&lt;")),
-        to,
-        subject,
-        text,
-    })
+/// An email that does not depend on the invoice number.
+fn boxed(mail: EmailWrite) -> crate::db::billing::EmailBuilder {
+    Box::new(move |_| mail)
 }

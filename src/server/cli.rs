@@ -61,13 +61,14 @@ async fn bill(config: &Config, args: &[String]) -> Result<(), startup::StartupEr
         .await
         .map_err(|e| startup::StartupError::Seed(e.to_string()))?;
     println!(
-        "billing run: {} renewed, {} failed payments, {} trials ended, {} terms ended, {} expired after retries, {} skipped (changed meanwhile)",
+        "billing run: {} renewed, {} failed payments, {} trials ended, {} terms ended, {} expired after retries, {} skipped (changed meanwhile), {} reminders sent",
         report.renewed,
         report.failed_payments,
         report.trials_ended,
         report.terms_ended,
         report.expired_after_retries,
-        report.skipped_changed
+        report.skipped_changed,
+        report.reminders_sent
     );
     Ok(())
 }

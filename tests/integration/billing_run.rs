@@ -332,3 +332,46 @@ async fn a_run_killed_mid_way_then_run_again_bills_each_period_exactly_once() {
         );
     }
 }
+
+async fn outbox_subjects(app: &TestApp) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT to_addr, subject FROM email_outbox ORDER BY id")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn reminders_go_out_once_per_event_in_the_accounts_language() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let state = app.state();
+        // Trial SARL's trial ends in 5 days: not yet in the 3-day window.
+        let report = run(&state, AsOf::Date(today() + Duration::days(1)))
+            .await
+            .unwrap();
+        assert_eq!(report.reminders_sent, 0, "{backend:?} {report:?}");
+        let before = outbox_subjects(&app).await.len();
+
+        let report = run(&state, AsOf::Date(today() + Duration::days(2)))
+            .await
+            .unwrap();
+        assert_eq!(report.reminders_sent, 1, "{backend:?} {report:?}");
+        let mails = outbox_subjects(&app).await;
+        assert_eq!(mails.len(), before + 1);
+        let ends = (today() + Duration::days(5)).format("%d/%m/%Y").to_string();
+        assert_eq!(
+            mails.last().unwrap(),
+            &(
+                "trial@demo.test".to_string(),
+                format!("Votre essai de GoToWebinar se termine le {ends}")
+            )
+        );
+        // Again the next day, and twice at once: nothing more.
+        let (a, b) = tokio::join!(
+            run(&state, AsOf::Date(today() + Duration::days(3))),
+            run(&state, AsOf::Date(today() + Duration::days(3)))
+        );
+        assert_eq!(a.unwrap().reminders_sent + b.unwrap().reminders_sent, 0);
+        assert_eq!(outbox_subjects(&app).await.len(), before + 1);
+    }
+}

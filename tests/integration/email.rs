@@ -132,14 +132,15 @@ async fn the_confirmation_email_reaches_the_smtp_server_even_after_an_outage() {
         assert_eq!(mails.len(), 1);
         assert!(
             mails[0].contains(&format!(
-                "Subject: Your order confirmation: invoice {number}"
+                "Subject: Confirmation de votre commande : facture {number}"
             )),
             "{}",
             mails[0]
         );
         assert!(mails[0].contains("To: trial@demo.test"));
         assert!(
-            mails[0].contains("Total: =E2=82=AC154.80") || mails[0].contains("Total: €154.80"),
+            mails[0].contains("Total TTC: 154,80=C2=A0=E2=82=AC")
+                || mails[0].contains("Total TTC: 154,80\u{a0}€"),
             "{}",
             mails[0]
         );

@@ -73,7 +73,13 @@ async fn subscribe_from_trial_charges_once_invoices_and_emails() {
         let mail: Vec<Value> = s.ok("mailbox", &[]).await;
         assert_eq!(mail.len(), 1);
         assert!(mail[0]["subject"].as_str().unwrap().contains(&number));
-        assert!(mail[0]["body"].as_str().unwrap().contains("Total: €154.80"));
+        // Demo accounts are French: the email is in the account's language.
+        assert!(
+            mail[0]["body"]
+                .as_str()
+                .unwrap()
+                .contains("Total TTC: 154,80\u{a0}€")
+        );
 
         // The invoice reconciles: net + VAT = total.
         let id = result["invoice_id"].as_i64().unwrap().to_string();
