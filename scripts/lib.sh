@@ -73,10 +73,11 @@ ensure_postgres() {
 }
 
 ensure_smtp_sink() {
-  # A real SMTP server for the email tests (aiosmtpd, from PyPI).
-  python3 -c 'import aiosmtpd' 2>/dev/null && return
-  log "installing the aiosmtpd SMTP sink (pip)"
-  python3 -m pip install --quiet --disable-pip-version-check 'aiosmtpd==1.4.6'
+  # A real SMTP server for the email tests (aiosmtpd, from PyPI), and an
+  # independent PDF reader (pypdf) that the invoice PDF tests open them with.
+  python3 -c 'import aiosmtpd, pypdf' 2>/dev/null && return
+  log "installing the aiosmtpd SMTP sink and pypdf (pip)"
+  python3 -m pip install --quiet --disable-pip-version-check 'aiosmtpd==1.4.6' 'pypdf==5.1.0'
 }
 
 free_port() {

@@ -655,6 +655,9 @@ pub struct InvoiceRecord {
     pub seller_details: String,
     pub buyer_name: String,
     pub buyer_email: String,
+    pub buyer_country: String,
+    pub buyer_vat_number: Option<String>,
+    pub credit_applied_minor: i64,
     pub period_start: Option<String>,
     pub period_end: Option<String>,
 }
@@ -674,6 +677,9 @@ fn invoice(r: &AnyRow) -> Result<InvoiceRecord, sqlx::Error> {
         seller_details: r.try_get("seller_details")?,
         buyer_name: r.try_get("buyer_name")?,
         buyer_email: r.try_get("buyer_email")?,
+        buyer_country: r.try_get("buyer_country")?,
+        buyer_vat_number: r.try_get("buyer_vat_number")?,
+        credit_applied_minor: r.try_get("credit_applied_minor")?,
         period_start: r.try_get("period_start")?,
         period_end: r.try_get("period_end")?,
     })

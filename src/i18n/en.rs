@@ -64,4 +64,5 @@ pub const EN: Texts = Texts {
     csv_total: "Total",
     csv_currency: "Currency",
     csv_status: "Status",
+    csv_status_open: "Open",
 };

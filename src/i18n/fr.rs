@@ -65,4 +65,5 @@ pub const FR: Texts = Texts {
     csv_total: "TTC",
     csv_currency: "Devise",
     csv_status: "Statut",
+    csv_status_open: "À payer",
 };

@@ -15,6 +15,9 @@ use crate::billing::Money;
 pub use texts::Texts;
 mod texts;
 
+/// The cookie that remembers the chosen language.
+pub const COOKIE: &str = "bc_lang";
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Lang {
     #[default]

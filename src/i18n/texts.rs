@@ -82,4 +82,5 @@ texts! {
     csv_total,
     csv_currency,
     csv_status,
+    csv_status_open,
 }

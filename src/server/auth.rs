@@ -113,7 +113,15 @@ async fn headers() -> HeaderMap {
 
 /// The signed-in user, if the session cookie is valid and not expired.
 pub async fn caller(state: &AppState) -> Result<Option<Caller>, AppError> {
-    let Some(token) = cookie_token(&headers().await) else {
+    caller_from(state, &headers().await).await
+}
+
+/// [`caller`] for plain axum handlers (downloads), from the request headers.
+pub async fn caller_from(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Caller>, AppError> {
+    let Some(token) = cookie_token(headers) else {
         return Ok(None);
     };
     let hash = token_hash(&token);
@@ -149,7 +157,11 @@ pub async fn require_user(state: &AppState) -> Result<Caller, AppError> {
 /// Only the account's billing contact reads or changes billing; anyone else
 /// is told who that is.
 pub async fn require_billing_contact(state: &AppState) -> Result<Caller, AppError> {
-    let c = require_user(state).await?;
+    billing_contact_only(state, require_user(state).await?).await
+}
+
+/// The same check for a caller found from headers.
+pub async fn billing_contact_only(state: &AppState, c: Caller) -> Result<Caller, AppError> {
     if c.user.is_billing_contact {
         return Ok(c);
     }

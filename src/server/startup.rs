@@ -92,6 +92,14 @@ pub fn router(state: AppState) -> Router {
             move || provide_context(context_state.clone()),
             move || shell(shell_options.clone()),
         )
+        .route(
+            "/billing/invoices/{id}/pdf",
+            axum::routing::get(super::documents::invoice_pdf),
+        )
+        .route(
+            "/billing/invoices.csv",
+            axum::routing::get(super::documents::invoices_csv),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::map_response(
             super::error::fix_server_fn_status,

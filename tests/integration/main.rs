@@ -8,6 +8,7 @@ mod helpers;
 mod accounts;
 mod billing_run;
 mod corporate;
+mod documents;
 mod email;
 mod orders;
 mod skeleton;

@@ -1,0 +1,231 @@
+//! Downloads that are files, not pages: the invoice PDF and the CSV export
+//! of the invoice history. Plain axum handlers with the same session and
+//! billing-contact checks as the server functions.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::auth::{billing_contact_only, caller_from};
+use super::state::AppState;
+use crate::billing::{Currency, Money};
+use crate::db::billing as store;
+use crate::error::AppError;
+use crate::i18n::Lang;
+
+#[derive(Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+/// `?lang=` first, then the language cookie, then `Accept-Language`.
+pub fn request_lang(query: Option<&str>, headers: &HeaderMap) -> Lang {
+    if let Some(l) = query.and_then(Lang::parse) {
+        return l;
+    }
+    let cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == crate::i18n::COOKIE)
+        .and_then(|(_, v)| Lang::parse(v));
+    cookie.unwrap_or_else(|| {
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(Lang::from_accept_language)
+            .unwrap_or_default()
+    })
+}
+
+fn refuse(e: AppError) -> Response {
+    if matches!(e, AppError::Unauthorized) {
+        return Redirect::to("/login").into_response();
+    }
+    let status = super::error::status_of(&e);
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        e.to_string(),
+    )
+        .into_response()
+}
+
+async fn billing_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<super::auth::Caller, AppError> {
+    let c = caller_from(state, headers)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    billing_contact_only(state, c).await
+}
+
+fn attachment(content_type: &'static str, filename: &str, body: Vec<u8>) -> Response {
+    let mut r = (StatusCode::OK, body).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    r
+}
+
+/// `GET /billing/invoices/{id}/pdf`
+pub async fn invoice_pdf(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = request_lang(q.lang.as_deref(), &headers);
+    let result = async {
+        let c = billing_caller(&state, &headers).await?;
+        let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+        store::invoice_with_lines(&state.db, c.account.id, id)
+            .await?
+            .ok_or(AppError::NotFound)
+    }
+    .await;
+    match result {
+        Ok((inv, lines)) => attachment(
+            "application/pdf",
+            &format!("{}.pdf", inv.number),
+            super::invoice_pdf::render(lang, &inv, &lines),
+        ),
+        Err(e) => refuse(e),
+    }
+}
+
+/// `GET /billing/invoices.csv`: the whole history, newest first, read page
+/// by page (keyset) so a long history never sits in memory as rows.
+pub async fn invoices_csv(
+    State(state): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = request_lang(q.lang.as_deref(), &headers);
+    let result = async {
+        let c = billing_caller(&state, &headers).await?;
+        let mut out = csv_header(lang);
+        let mut before = None;
+        loop {
+            let page = store::invoices(&state.db, c.account.id, before, 1000).await?;
+            let Some(last) = page.last() else { break };
+            before = Some(last.id);
+            for inv in &page {
+                csv_row(&mut out, lang, inv);
+            }
+        }
+        Ok::<_, AppError>(out)
+    }
+    .await;
+    match result {
+        Ok(csv) => attachment("text/csv; charset=utf-8", "invoices.csv", csv.into_bytes()),
+        Err(e) => refuse(e),
+    }
+}
+
+/// French spreadsheets expect `;` between fields and `,` in decimals.
+fn separator(lang: Lang) -> char {
+    match lang {
+        Lang::En => ',',
+        Lang::Fr => ';',
+    }
+}
+
+fn field(text: &str, sep: char) -> String {
+    // Quote when needed; neutralise spreadsheet formulas (CSV injection).
+    let number = text
+        .replace(',', ".")
+        .parse::<rust_decimal::Decimal>()
+        .is_ok();
+    let text = if text.starts_with(['=', '+', '-', '@']) && !number {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    };
+    if text.contains([sep, '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+pub fn csv_header(lang: Lang) -> String {
+    let t = lang.texts();
+    let sep = separator(lang).to_string();
+    let mut s = [
+        t.csv_date,
+        t.csv_number,
+        t.csv_period_start,
+        t.csv_period_end,
+        t.csv_net,
+        t.csv_vat,
+        t.csv_total,
+        t.csv_currency,
+        t.csv_status,
+    ]
+    .join(&sep);
+    s.push_str("\r\n");
+    s
+}
+
+pub fn csv_row(out: &mut String, lang: Lang, inv: &store::InvoiceRecord) {
+    let t = lang.texts();
+    let cur = Currency::parse(&inv.currency).unwrap_or(Currency::Eur);
+    // Plain numbers (no symbol, no grouping) so spreadsheets read them.
+    let amount = |minor| {
+        let plain = Money::from_minor(minor, cur).plain();
+        match lang {
+            Lang::En => plain,
+            Lang::Fr => plain.replace('.', ","),
+        }
+    };
+    let status = if inv.status == "paid" {
+        t.pdf_status_paid
+    } else {
+        t.csv_status_open
+    };
+    let fields = [
+        inv.issued_on.clone(),
+        inv.number.clone(),
+        inv.period_start.clone().unwrap_or_default(),
+        inv.period_end.clone().unwrap_or_default(),
+        amount(inv.net_minor),
+        amount(inv.vat_minor),
+        amount(inv.total_minor),
+        inv.currency.clone(),
+        status.to_string(),
+    ];
+    let sep = separator(lang);
+    out.push_str(
+        &fields
+            .iter()
+            .map(|f| field(f, sep))
+            .collect::<Vec<_>>()
+            .join(&sep.to_string()),
+    );
+    out.push_str("\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_neutralised() {
+        assert_eq!(field("a;b", ';'), "\"a;b\"");
+        assert_eq!(field("a,b", ';'), "a,b");
+        assert_eq!(field("say \"hi\",", ','), "\"say \"\"hi\"\",\"");
+        assert_eq!(field("=HYPERLINK(1)", ','), "'=HYPERLINK(1)");
+        assert_eq!(field("-5,00", ';'), "-5,00");
+    }
+}

@@ -1,0 +1,207 @@
+//! The invoice as a PDF, in English or French, with the legal mentions:
+//! seller and buyer (as copied onto the invoice at issue), number, dates,
+//! lines, VAT rate and amount, reverse-charge mention, late-payment terms.
+
+use chrono::NaiveDate;
+
+use super::pdf::{A4_HEIGHT, A4_WIDTH, Font, Page, document, wrap};
+use crate::billing::{Currency, Money};
+use crate::db::billing::{InvoiceLineWrite, InvoiceRecord};
+use crate::i18n::{Lang, fill};
+
+const LEFT: f32 = 50.0;
+const RIGHT: f32 = A4_WIDTH - 50.0;
+const BOTTOM: f32 = 90.0;
+
+/// Writes pages top-down, starting a new page when one is full.
+struct Writer {
+    pages: Vec<Page>,
+    y: f32,
+}
+
+impl Writer {
+    fn page(&mut self) -> &mut Page {
+        self.pages.last_mut().expect("at least one page")
+    }
+
+    /// Room for `height` points, on a new page if needed.
+    fn need(&mut self, height: f32) {
+        if self.y - height < BOTTOM {
+            self.pages.push(Page::default());
+            self.y = A4_HEIGHT - 60.0;
+        }
+    }
+
+    fn line(&mut self, x: f32, size: f32, font: Font, text: &str) {
+        self.need(size + 4.0);
+        let y = self.y;
+        self.page().text(x, y, size, font, text);
+        self.y -= size + 4.0;
+    }
+
+    fn paragraph(&mut self, x: f32, size: f32, font: Font, text: &str, max: f32) {
+        for l in wrap(text, size, max) {
+            self.line(x, size, font, &l);
+        }
+    }
+}
+
+fn date(lang: Lang, iso: &str) -> String {
+    iso.parse::<NaiveDate>()
+        .map(|d| lang.date(d))
+        .unwrap_or_else(|_| iso.to_string())
+}
+
+pub fn render(lang: Lang, inv: &InvoiceRecord, lines: &[InvoiceLineWrite]) -> Vec<u8> {
+    let t = lang.texts();
+    let cur = Currency::parse(&inv.currency).unwrap_or(Currency::Eur);
+    let money = |minor: i64| lang.money(Money::from_minor(minor, cur));
+    let title = format!("{} {}", t.pdf_title, inv.number);
+    let mut w = Writer {
+        pages: vec![Page::default()],
+        y: A4_HEIGHT - 70.0,
+    };
+
+    let y = w.y;
+    w.page().text(LEFT, y, 20.0, Font::Bold, &title);
+    let status = if inv.status == "paid" {
+        t.pdf_status_paid
+    } else {
+        t.pdf_status_open
+    };
+    w.page().text_right(RIGHT, y, 10.0, Font::Bold, status);
+    w.y -= 34.0;
+    w.line(
+        LEFT,
+        10.0,
+        Font::Regular,
+        &format!("{}: {}", t.pdf_issued_on, date(lang, &inv.issued_on)),
+    );
+    if let (Some(s), Some(e)) = (&inv.period_start, &inv.period_end) {
+        let range = fill(
+            t.period_range,
+            &[("start", &date(lang, s)), ("end", &date(lang, e))],
+        );
+        w.line(
+            LEFT,
+            10.0,
+            Font::Regular,
+            &format!("{}: {range}", t.billing_period),
+        );
+    }
+    w.y -= 12.0;
+
+    // Seller and buyer, side by side.
+    let top = w.y;
+    w.line(LEFT, 10.0, Font::Bold, t.pdf_seller);
+    w.paragraph(LEFT, 9.0, Font::Regular, &inv.seller_details, 230.0);
+    let seller_bottom = w.y;
+    w.y = top;
+    let mid = LEFT + 260.0;
+    w.line(mid, 10.0, Font::Bold, t.pdf_buyer);
+    w.paragraph(mid, 9.0, Font::Regular, &inv.buyer_name, 230.0);
+    w.line(mid, 9.0, Font::Regular, &inv.buyer_email);
+    w.line(mid, 9.0, Font::Regular, &inv.buyer_country);
+    if let Some(v) = &inv.buyer_vat_number {
+        w.line(
+            mid,
+            9.0,
+            Font::Regular,
+            &format!("{}: {v}", t.pdf_vat_number),
+        );
+    }
+    w.y = w.y.min(seller_bottom) - 16.0;
+
+    // Lines.
+    let (seats_x, unit_x, amount_x) = (RIGHT - 230.0, RIGHT - 90.0, RIGHT);
+    let header = |w: &mut Writer| {
+        w.need(30.0);
+        let y = w.y;
+        let p = w.page();
+        p.text(LEFT, y, 9.0, Font::Bold, t.pdf_description);
+        p.text_right(seats_x, y, 9.0, Font::Bold, t.seats);
+        p.text_right(unit_x, y, 9.0, Font::Bold, t.pdf_unit_price);
+        p.text_right(amount_x, y, 9.0, Font::Bold, t.pdf_amount);
+        p.rule(LEFT, y - 5.0, RIGHT, y - 5.0);
+        w.y -= 20.0;
+    };
+    header(&mut w);
+    for l in lines {
+        let description = wrap(&l.description, 9.0, seats_x - LEFT - 40.0);
+        let period = fill(
+            t.period_range,
+            &[
+                ("start", &date(lang, &l.period_start)),
+                ("end", &date(lang, &l.period_end)),
+            ],
+        );
+        let height = 13.0 * (description.len() as f32 + 1.0) + 6.0;
+        if w.y - height < BOTTOM {
+            w.need(height + 30.0);
+            header(&mut w);
+        }
+        let y = w.y;
+        let p = w.page();
+        p.text_right(seats_x, y, 9.0, Font::Regular, &l.seats.to_string());
+        p.text_right(unit_x, y, 9.0, Font::Regular, &money(l.unit_minor));
+        p.text_right(amount_x, y, 9.0, Font::Regular, &money(l.amount_minor));
+        for d in &description {
+            w.line(LEFT, 9.0, Font::Regular, d);
+        }
+        w.line(LEFT, 8.0, Font::Regular, &period);
+        w.y -= 6.0;
+    }
+    w.need(90.0);
+    let y = w.y + 8.0;
+    w.page().rule(LEFT, y, RIGHT, y);
+    w.y -= 6.0;
+
+    // Totals.
+    let rate: rust_decimal::Decimal = inv.vat_rate.parse().unwrap_or_default();
+    let mut rows = vec![(t.subtotal.to_string(), money(inv.net_minor), Font::Regular)];
+    if inv.credit_applied_minor != 0 {
+        rows.push((
+            t.credit_applied.to_string(),
+            format!("-{}", money(inv.credit_applied_minor)),
+            Font::Regular,
+        ));
+    }
+    rows.push((
+        fill(t.vat_rate, &[("rate", &lang.percent(rate))]),
+        money(inv.vat_minor),
+        Font::Regular,
+    ));
+    rows.push((
+        t.pdf_total_due.to_string(),
+        money(inv.total_minor),
+        Font::Bold,
+    ));
+    for (label, amount, font) in rows {
+        w.need(16.0);
+        let y = w.y;
+        let p = w.page();
+        p.text_right(unit_x, y, 10.0, font, &label);
+        p.text_right(amount_x, y, 10.0, font, &amount);
+        w.y -= 16.0;
+    }
+    w.y -= 14.0;
+
+    // Mentions.
+    if inv.tax_mention.is_some() {
+        w.paragraph(LEFT, 9.0, Font::Bold, t.reverse_charge, RIGHT - LEFT);
+    }
+    w.paragraph(LEFT, 8.0, Font::Regular, t.pdf_late_payment, RIGHT - LEFT);
+
+    let count = w.pages.len();
+    for (i, p) in w.pages.iter_mut().enumerate() {
+        let n = format!("{}/{count}", i + 1);
+        p.text_right(
+            RIGHT,
+            40.0,
+            8.0,
+            Font::Regular,
+            &format!("{} · {}", title, fill(t.pdf_page, &[("n", &n)])),
+        );
+    }
+    document(&title, &w.pages)
+}
