@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { test, expect, hydrated } from './fixtures';
 import { signIn, goToBilling, card, addCard } from './helpers';
 
@@ -35,7 +36,17 @@ test('1. subscribe before the trial ends', async ({ page }) => {
   const number = await page.getByTestId('invoice-number').innerText();
 
   await page.goto('/billing/invoices');
-  await expect(page.getByRole('link', { name: number })).toBeVisible();
+  await expect(page.getByRole('link', { name: number, exact: true })).toBeVisible();
+  await hydrated(page);
+  // The PDF and the CSV export are downloads, not router navigations.
+  const pdfDownload = page.waitForEvent('download');
+  await page.getByRole('link', { name: `PDF ${number}` }).click();
+  expect((await pdfDownload).suggestedFilename()).toBe(`${number}.pdf`);
+  const csvDownload = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Export CSV' }).click();
+  const csv = await csvDownload;
+  expect(csv.suggestedFilename()).toBe('invoices.csv');
+  expect(fs.readFileSync(await csv.path(), 'utf8')).toContain(number);
   await page.goto('/billing/mailbox');
   await expect(page.getByRole('heading', { name: `Confirmation de votre commande : facture ${number}` })).toBeVisible();
   await page.goto('/billing');

@@ -473,6 +473,7 @@ mod ssr {
         let m = |minor| Money::from_minor(minor, cur).to_string();
         let rate: rust_decimal::Decimal = i.vat_rate.parse().unwrap_or_default();
         Ok(InvoiceDetail {
+            id: i.id,
             number: i.number,
             issued_on: i.issued_on.parse().map(format_date).unwrap_or(i.issued_on),
             seller: i.seller_details,

@@ -114,6 +114,7 @@ pub struct InvoiceLineView {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceDetail {
+    pub id: i64,
     pub number: String,
     pub issued_on: String,
     pub seller: String,

@@ -77,3 +77,48 @@ async fn bad_input_gets_a_clear_answer_not_a_500() {
         assert!(res.text().await.unwrap().contains("Page not found"));
     }
 }
+
+#[tokio::test]
+async fn a_database_failure_shows_the_error_page_not_the_database_error() {
+    for backend in crate::helpers::backends() {
+        let app = crate::helpers::TestApp::spawn_seeded(backend).await;
+        let s = app.sign_in("pending@demo.test").await;
+        let page = |path: &'static str| {
+            let s = s.clone();
+            async move {
+                let r = s
+                    .client
+                    .get(format!("{}{path}", s.base))
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        let (status, body) = page("/billing/invoices/999999").await;
+        assert_eq!(status, 404);
+        assert!(body.contains("Not found"), "{body}");
+
+        sqlx::query("ALTER TABLE invoices RENAME TO invoices_gone")
+            .execute(&app.db.pool)
+            .await
+            .unwrap();
+        let (status, body) = page("/billing/invoices").await;
+        assert_eq!(status, 503, "{backend:?}");
+        assert!(body.contains("Something went wrong"), "{body}");
+        let lower = body.to_lowercase();
+        for leak in [
+            "no such table",
+            "relation",
+            "sqlx",
+            "invoices_gone",
+            "panicked",
+        ] {
+            assert!(!lower.contains(leak), "{leak} leaked: {body}");
+        }
+        // The rest of the product still works.
+        let (status, body) = page("/billing").await;
+        assert_eq!(status, 200);
+        assert!(body.contains("Pending cancellation"));
+    }
+}

@@ -17,17 +17,23 @@ pub fn InvoicesPage() -> impl IntoView {
     let data = Resource::new(before, invoices);
     view! {
         <section class="page">
-            <h1>"Invoice history"</h1>
+            <div class="page-head">
+                <h1>"Invoice history"</h1>
+                // A file, not a page: rel=external keeps the router out of it.
+                <a class="button secondary" href="/billing/invoices.csv" rel="external" download="invoices.csv">"Export CSV"</a>
+            </div>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(page) if page.rows.is_empty() => view! { <p>"No invoices yet."</p> }.into_any(),
                         Ok(page) => view! {
                             <table class="invoices">
-                                <thead><tr><th>"Date"</th><th>"Number"</th><th>"Period"</th><th class="num">"Amount"</th><th>"Status"</th></tr></thead>
+                                <thead><tr><th>"Date"</th><th>"Number"</th><th>"Period"</th><th class="num">"Amount"</th><th>"Status"</th><th>"PDF"</th></tr></thead>
                                 <tbody>
                                     {page.rows.into_iter().map(|r| {
                                         let href = format!("/billing/invoices/{}", r.id);
+                                        let pdf = format!("/billing/invoices/{}/pdf", r.id);
+                                        let pdf_label = format!("PDF {}", r.number);
                                         view! {
                                             <tr>
                                                 <td>{r.issued_on}</td>
@@ -35,6 +41,7 @@ pub fn InvoicesPage() -> impl IntoView {
                                                 <td>{r.period}</td>
                                                 <td class="num">{r.total}</td>
                                                 <td>{r.status}</td>
+                                                <td><a href=pdf rel="external" download aria-label=pdf_label>"PDF"</a></td>
                                             </tr>
                                         }
                                     }).collect_view()}
@@ -91,7 +98,11 @@ pub fn InvoicePage() -> impl IntoView {
                                 </tbody>
                             </table>
                             {i.tax_mention.map(|m| view! { <p class="muted">{m}</p> })}
-                            <p><a href="/billing/invoices">"Back to invoice history"</a></p>
+                            <p>
+                                <a class="button secondary" href=format!("/billing/invoices/{}/pdf", i.id) rel="external" download>"Download PDF"</a>
+                                " "
+                                <a href="/billing/invoices">"Back to invoice history"</a>
+                            </p>
                         }.into_any(),
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                     }
