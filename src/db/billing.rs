@@ -406,7 +406,58 @@ impl From<sqlx::Error> for CommitError {
 
 /// Writes an order in one transaction; returns the invoice (id, number).
 pub async fn commit_order(db: &Db, w: OrderWrite) -> Result<Option<(i64, String)>, CommitError> {
-    let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+    let tx = db.pool.begin().await.map_err(DbError::from)?;
+    commit_order_in(tx, w).await
+}
+
+/// A billing runner's hold on one subscription while it charges it.
+pub enum RunLock {
+    /// PostgreSQL: a transaction holding the row lock; the order is written
+    /// in it, and a runner that dies releases it with its connection.
+    Held(Transaction<'static, Any>),
+    /// SQLite: one writer at a time anyway; the version check decides.
+    NotNeeded,
+    /// Another runner holds it right now: skip, do not wait.
+    Taken,
+}
+
+/// Locks the subscription at this version for a billing step
+/// (`FOR UPDATE SKIP LOCKED`), so that two runners never both charge it.
+pub async fn lock_for_run(db: &Db, id: i64, version: i64) -> Result<RunLock, DbError> {
+    if db.backend != super::Backend::Postgres {
+        return Ok(RunLock::NotNeeded);
+    }
+    let mut tx = db.pool.begin().await?;
+    let locked = sqlx::query(
+        "SELECT id FROM subscriptions WHERE id = $1 AND version = $2 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(id)
+    .bind(version)
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(match locked {
+        Some(_) => RunLock::Held(tx),
+        None => RunLock::Taken,
+    })
+}
+
+/// [`commit_order`] under a [`RunLock`].
+pub async fn commit_order_locked(
+    db: &Db,
+    lock: RunLock,
+    w: OrderWrite,
+) -> Result<Option<(i64, String)>, CommitError> {
+    match lock {
+        RunLock::Held(tx) => commit_order_in(tx, w).await,
+        RunLock::NotNeeded => commit_order(db, w).await,
+        RunLock::Taken => Err(CommitError::Stale),
+    }
+}
+
+async fn commit_order_in(
+    mut tx: Transaction<'static, Any>,
+    w: OrderWrite,
+) -> Result<Option<(i64, String)>, CommitError> {
     let now = super::now_text();
     // Writes first: on SQLite the transaction then takes the write lock at
     // once instead of failing to upgrade a read lock under contention.

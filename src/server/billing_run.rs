@@ -22,7 +22,7 @@ use crate::billing::tax::tax_treatment;
 use crate::billing::{Frequency, SubscriptionStatus};
 use crate::db::accounts;
 use crate::db::billing::{
-    self as store, CommitError, EmailWrite, InvoiceLineWrite, InvoiceWrite, OrderWrite,
+    self as store, CommitError, EmailWrite, InvoiceLineWrite, InvoiceWrite, OrderWrite, RunLock,
     SubscriptionRecord, SubscriptionWrite,
 };
 use crate::error::AppError;
@@ -224,6 +224,18 @@ async fn step_one(
         }),
         audit: String::new(),
     };
+    // Only a renewal charges: lock it first so a second runner skips it.
+    let lock = if matches!(step, Step::Renew { .. }) {
+        match store::lock_for_run(&state.db, r.id, r.version).await? {
+            RunLock::Taken => {
+                report.skipped_changed += 1;
+                return Ok(false);
+            }
+            lock => lock,
+        }
+    } else {
+        RunLock::NotNeeded
+    };
     let mut charge_ref = None;
     match step {
         Step::EndTrial => {
@@ -361,7 +373,7 @@ async fn step_one(
                             ("end", &lang.date(period.last_day())),
                         ],
                     );
-                    let body = vec![
+                    let body = [
                         fill(
                             t.renewal_body,
                             &[("product", &product_name), ("period", &range)],
@@ -438,7 +450,7 @@ async fn step_one(
             }
         }
     }
-    match store::commit_order(&state.db, write).await {
+    match store::commit_order_locked(&state.db, lock, write).await {
         Ok(_) => Ok(true),
         Err(CommitError::Stale) => {
             // Another runner or a customer got there first.

@@ -9,14 +9,14 @@ use crate::billing::{Currency, Money};
 use crate::db::billing::{InvoiceLineWrite, InvoiceRecord};
 use crate::i18n::{Lang, fill};
 
-const LEFT: f32 = 50.0;
-const RIGHT: f32 = A4_WIDTH - 50.0;
-const BOTTOM: f32 = 90.0;
+const LEFT: i32 = 50;
+const RIGHT: i32 = A4_WIDTH - 50;
+const BOTTOM: i32 = 90;
 
 /// Writes pages top-down, starting a new page when one is full.
 struct Writer {
     pages: Vec<Page>,
-    y: f32,
+    y: i32,
 }
 
 impl Writer {
@@ -25,21 +25,21 @@ impl Writer {
     }
 
     /// Room for `height` points, on a new page if needed.
-    fn need(&mut self, height: f32) {
+    fn need(&mut self, height: i32) {
         if self.y - height < BOTTOM {
             self.pages.push(Page::default());
-            self.y = A4_HEIGHT - 60.0;
+            self.y = A4_HEIGHT - 60;
         }
     }
 
-    fn line(&mut self, x: f32, size: f32, font: Font, text: &str) {
-        self.need(size + 4.0);
+    fn line(&mut self, x: i32, size: i32, font: Font, text: &str) {
+        self.need(size + 4);
         let y = self.y;
         self.page().text(x, y, size, font, text);
-        self.y -= size + 4.0;
+        self.y -= size + 4;
     }
 
-    fn paragraph(&mut self, x: f32, size: f32, font: Font, text: &str, max: f32) {
+    fn paragraph(&mut self, x: i32, size: i32, font: Font, text: &str, max: i32) {
         for l in wrap(text, size, max) {
             self.line(x, size, font, &l);
         }
@@ -59,21 +59,21 @@ pub fn render(lang: Lang, inv: &InvoiceRecord, lines: &[InvoiceLineWrite]) -> Ve
     let title = format!("{} {}", t.pdf_title, inv.number);
     let mut w = Writer {
         pages: vec![Page::default()],
-        y: A4_HEIGHT - 70.0,
+        y: A4_HEIGHT - 70,
     };
 
     let y = w.y;
-    w.page().text(LEFT, y, 20.0, Font::Bold, &title);
+    w.page().text(LEFT, y, 20, Font::Bold, &title);
     let status = if inv.status == "paid" {
         t.pdf_status_paid
     } else {
         t.pdf_status_open
     };
-    w.page().text_right(RIGHT, y, 10.0, Font::Bold, status);
-    w.y -= 34.0;
+    w.page().text_right(RIGHT, y, 10, Font::Bold, status);
+    w.y -= 34;
     w.line(
         LEFT,
-        10.0,
+        10,
         Font::Regular,
         &format!("{}: {}", t.pdf_issued_on, date(lang, &inv.issued_on)),
     );
@@ -84,50 +84,50 @@ pub fn render(lang: Lang, inv: &InvoiceRecord, lines: &[InvoiceLineWrite]) -> Ve
         );
         w.line(
             LEFT,
-            10.0,
+            10,
             Font::Regular,
             &format!("{}: {range}", t.billing_period),
         );
     }
-    w.y -= 12.0;
+    w.y -= 12;
 
     // Seller and buyer, side by side.
     let top = w.y;
-    w.line(LEFT, 10.0, Font::Bold, t.pdf_seller);
-    w.paragraph(LEFT, 9.0, Font::Regular, &inv.seller_details, 230.0);
+    w.line(LEFT, 10, Font::Bold, t.pdf_seller);
+    w.paragraph(LEFT, 9, Font::Regular, &inv.seller_details, 230);
     let seller_bottom = w.y;
     w.y = top;
-    let mid = LEFT + 260.0;
-    w.line(mid, 10.0, Font::Bold, t.pdf_buyer);
-    w.paragraph(mid, 9.0, Font::Regular, &inv.buyer_name, 230.0);
-    w.line(mid, 9.0, Font::Regular, &inv.buyer_email);
-    w.line(mid, 9.0, Font::Regular, &inv.buyer_country);
+    let mid = LEFT + 260;
+    w.line(mid, 10, Font::Bold, t.pdf_buyer);
+    w.paragraph(mid, 9, Font::Regular, &inv.buyer_name, 230);
+    w.line(mid, 9, Font::Regular, &inv.buyer_email);
+    w.line(mid, 9, Font::Regular, &inv.buyer_country);
     if let Some(v) = &inv.buyer_vat_number {
         w.line(
             mid,
-            9.0,
+            9,
             Font::Regular,
             &format!("{}: {v}", t.pdf_vat_number),
         );
     }
-    w.y = w.y.min(seller_bottom) - 16.0;
+    w.y = w.y.min(seller_bottom) - 16;
 
     // Lines.
-    let (seats_x, unit_x, amount_x) = (RIGHT - 230.0, RIGHT - 90.0, RIGHT);
+    let (seats_x, unit_x, amount_x) = (RIGHT - 230, RIGHT - 90, RIGHT);
     let header = |w: &mut Writer| {
-        w.need(30.0);
+        w.need(30);
         let y = w.y;
         let p = w.page();
-        p.text(LEFT, y, 9.0, Font::Bold, t.pdf_description);
-        p.text_right(seats_x, y, 9.0, Font::Bold, t.seats);
-        p.text_right(unit_x, y, 9.0, Font::Bold, t.pdf_unit_price);
-        p.text_right(amount_x, y, 9.0, Font::Bold, t.pdf_amount);
-        p.rule(LEFT, y - 5.0, RIGHT, y - 5.0);
-        w.y -= 20.0;
+        p.text(LEFT, y, 9, Font::Bold, t.pdf_description);
+        p.text_right(seats_x, y, 9, Font::Bold, t.seats);
+        p.text_right(unit_x, y, 9, Font::Bold, t.pdf_unit_price);
+        p.text_right(amount_x, y, 9, Font::Bold, t.pdf_amount);
+        p.rule(LEFT, y - 5, RIGHT, y - 5);
+        w.y -= 20;
     };
     header(&mut w);
     for l in lines {
-        let description = wrap(&l.description, 9.0, seats_x - LEFT - 40.0);
+        let description = wrap(&l.description, 9, seats_x - LEFT - 40);
         let period = fill(
             t.period_range,
             &[
@@ -135,26 +135,26 @@ pub fn render(lang: Lang, inv: &InvoiceRecord, lines: &[InvoiceLineWrite]) -> Ve
                 ("end", &date(lang, &l.period_end)),
             ],
         );
-        let height = 13.0 * (description.len() as f32 + 1.0) + 6.0;
+        let height = 13 * (description.len() as i32 + 1) + 6;
         if w.y - height < BOTTOM {
-            w.need(height + 30.0);
+            w.need(height + 30);
             header(&mut w);
         }
         let y = w.y;
         let p = w.page();
-        p.text_right(seats_x, y, 9.0, Font::Regular, &l.seats.to_string());
-        p.text_right(unit_x, y, 9.0, Font::Regular, &money(l.unit_minor));
-        p.text_right(amount_x, y, 9.0, Font::Regular, &money(l.amount_minor));
+        p.text_right(seats_x, y, 9, Font::Regular, &l.seats.to_string());
+        p.text_right(unit_x, y, 9, Font::Regular, &money(l.unit_minor));
+        p.text_right(amount_x, y, 9, Font::Regular, &money(l.amount_minor));
         for d in &description {
-            w.line(LEFT, 9.0, Font::Regular, d);
+            w.line(LEFT, 9, Font::Regular, d);
         }
-        w.line(LEFT, 8.0, Font::Regular, &period);
-        w.y -= 6.0;
+        w.line(LEFT, 8, Font::Regular, &period);
+        w.y -= 6;
     }
-    w.need(90.0);
-    let y = w.y + 8.0;
+    w.need(90);
+    let y = w.y + 8;
     w.page().rule(LEFT, y, RIGHT, y);
-    w.y -= 6.0;
+    w.y -= 6;
 
     // Totals.
     let rate: rust_decimal::Decimal = inv.vat_rate.parse().unwrap_or_default();
@@ -177,28 +177,28 @@ pub fn render(lang: Lang, inv: &InvoiceRecord, lines: &[InvoiceLineWrite]) -> Ve
         Font::Bold,
     ));
     for (label, amount, font) in rows {
-        w.need(16.0);
+        w.need(16);
         let y = w.y;
         let p = w.page();
-        p.text_right(unit_x, y, 10.0, font, &label);
-        p.text_right(amount_x, y, 10.0, font, &amount);
-        w.y -= 16.0;
+        p.text_right(unit_x, y, 10, font, &label);
+        p.text_right(amount_x, y, 10, font, &amount);
+        w.y -= 16;
     }
-    w.y -= 14.0;
+    w.y -= 14;
 
     // Mentions.
     if inv.tax_mention.is_some() {
-        w.paragraph(LEFT, 9.0, Font::Bold, t.reverse_charge, RIGHT - LEFT);
+        w.paragraph(LEFT, 9, Font::Bold, t.reverse_charge, RIGHT - LEFT);
     }
-    w.paragraph(LEFT, 8.0, Font::Regular, t.pdf_late_payment, RIGHT - LEFT);
+    w.paragraph(LEFT, 8, Font::Regular, t.pdf_late_payment, RIGHT - LEFT);
 
     let count = w.pages.len();
     for (i, p) in w.pages.iter_mut().enumerate() {
         let n = format!("{}/{count}", i + 1);
         p.text_right(
             RIGHT,
-            40.0,
-            8.0,
+            40,
+            8,
             Font::Regular,
             &format!("{} · {}", title, fill(t.pdf_page, &[("n", &n)])),
         );

@@ -1,11 +1,11 @@
-//! A small PDF writer: A4 pages of text and rules in the standard
+//! A small PDF writer (whole-point coordinates: no floats in this crate): A4 pages of text and rules in the standard
 //! Helvetica fonts (WinAnsi encoding, so French accents and € print without
 //! embedding a font). Enough for invoices, and no dependency to keep up.
 
 use std::fmt::Write;
 
-pub const A4_WIDTH: f32 = 595.0;
-pub const A4_HEIGHT: f32 = 842.0;
+pub const A4_WIDTH: i32 = 595;
+pub const A4_HEIGHT: i32 = 842;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Font {
@@ -29,28 +29,28 @@ pub struct Page {
 }
 
 impl Page {
-    pub fn text(&mut self, x: f32, y: f32, size: f32, font: Font, text: &str) {
+    pub fn text(&mut self, x: i32, y: i32, size: i32, font: Font, text: &str) {
         let _ = writeln!(
             self.ops,
-            "BT /{} {size} Tf {x:.2} {y:.2} Td ({}) Tj ET",
+            "BT /{} {size} Tf {x} {y} Td ({}) Tj ET",
             font.resource(),
             encode(text)
         );
     }
 
     /// Text whose right edge is at `right`.
-    pub fn text_right(&mut self, right: f32, y: f32, size: f32, font: Font, text: &str) {
+    pub fn text_right(&mut self, right: i32, y: i32, size: i32, font: Font, text: &str) {
         self.text(right - width(text, size), y, size, font, text);
     }
 
-    pub fn rule(&mut self, x1: f32, y1: f32, x2: f32, y2: f32) {
-        let _ = writeln!(self.ops, "0.5 w {x1:.2} {y1:.2} m {x2:.2} {y2:.2} l S");
+    pub fn rule(&mut self, x1: i32, y1: i32, x2: i32, y2: i32) {
+        let _ = writeln!(self.ops, "0.5 w {x1} {y1} m {x2} {y2} l S");
     }
 }
 
 /// Approximate Helvetica advance width of `text` at `size` points (AFM
 /// widths for the characters an invoice uses; an average for the rest).
-pub fn width(text: &str, size: f32) -> f32 {
+pub fn width(text: &str, size: i32) -> i32 {
     let units: u32 = text
         .chars()
         .map(|c| match c {
@@ -64,11 +64,11 @@ pub fn width(text: &str, size: f32) -> f32 {
             _ => 556,
         })
         .sum();
-    units as f32 * size / 1000.0
+    (units as i32 * size) / 1000
 }
 
 /// Splits `text` into lines no wider than `max` at `size`.
-pub fn wrap(text: &str, size: f32, max: f32) -> Vec<String> {
+pub fn wrap(text: &str, size: i32, max: i32) -> Vec<String> {
     let mut lines = Vec::new();
     for paragraph in text.split('\n') {
         let mut line = String::new();
@@ -174,7 +174,7 @@ pub fn document(title: &str, pages: &[Page]) -> Vec<u8> {
     let xref = out.len();
     let _ = write!(out, "xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
     for o in offsets {
-        let _ = write!(out, "{o:010} 00000 n \n");
+        let _ = writeln!(out, "{o:010} 00000 n ");
     }
     let _ = write!(
         out,
@@ -198,7 +198,7 @@ mod tests {
     #[test]
     fn xref_offsets_point_at_objects() {
         let mut p = Page::default();
-        p.text(10.0, 10.0, 12.0, Font::Bold, "Hello");
+        p.text(10, 10, 12, Font::Bold, "Hello");
         let pdf = document("t", &[p]);
         let text = String::from_utf8(pdf).unwrap();
         let xref_at: usize = text
@@ -221,14 +221,14 @@ mod tests {
     fn wrap_keeps_lines_within_width() {
         let lines = wrap(
             "one two three four five six seven eight nine ten",
-            10.0,
-            60.0,
+            10,
+            60,
         );
         assert!(lines.len() > 1);
         assert!(
             lines
                 .iter()
-                .all(|l| width(l, 10.0) <= 60.0 || !l.contains(' '))
+                .all(|l| width(l, 10) <= 60 || !l.contains(' '))
         );
     }
 }

@@ -181,112 +181,127 @@ async fn failed_renewals_retry_at_one_three_seven_days_then_expire() {
     }
 }
 
+/// A fresh database with `n` accounts × 3 monthly subscriptions, two years
+/// behind: 24 renewals each are due.
+async fn two_years_behind(
+    backend: billing_center::db::Backend,
+    n: usize,
+) -> (
+    tempfile::TempDir,
+    String,
+    billing_center::server::state::AppState,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(backend, dir.path()).await;
+    let config = billing_center::server::config::Config {
+        database_url: url.clone(),
+        catalog_path: concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml").into(),
+    };
+    let state = billing_center::server::startup::offline_state(&config)
+        .await
+        .unwrap();
+    // 40 accounts × 3 monthly subscriptions, two years behind.
+    let start = today() - Duration::days(730);
+    for i in 0..n {
+        let name = format!("Load {i}");
+        let a = accounts::insert_account(
+            &state.db,
+            &NewAccount {
+                name: &name,
+                kind: "online",
+                country: "FR",
+                vat_number: None,
+                currency: "EUR",
+                time_zone: "Europe/Paris",
+                language: "en",
+                rep: None,
+            },
+        )
+        .await
+        .unwrap();
+        accounts::insert_user(
+            &state.db,
+            a,
+            &format!("load{i}@demo.test"),
+            &name,
+            "x",
+            true,
+        )
+        .await
+        .unwrap();
+        store::save_payment_method(
+            &state.db,
+            a,
+            &PaymentMethodRecord {
+                kind: "card".into(),
+                token: "tok_ok_4242".into(),
+                brand: "Visa".into(),
+                last4: "4242".into(),
+                exp_month: Some(12),
+                exp_year: Some(2030),
+            },
+        )
+        .await
+        .unwrap();
+        for (product, level) in [
+            ("webinar", "lite"),
+            ("meeting", "business"),
+            ("training", "starter"),
+        ] {
+            let end = start.checked_add_months(chrono::Months::new(1)).unwrap();
+            store::insert_subscription(
+                &state.db,
+                &SubscriptionRecord {
+                    id: 0,
+                    account_id: a,
+                    product: product.into(),
+                    level: level.into(),
+                    seats: 1,
+                    frequency: "monthly".into(),
+                    status: "active".into(),
+                    trial_ends_on: None,
+                    period_start: Some(start.to_string()),
+                    period_end: Some(end.to_string()),
+                    paid_unit_minor: Some(100),
+                    paid_seats: Some(1),
+                    period_paid_minor: Some(100),
+                    period_credited_minor: Some(0),
+                    scheduled_level: None,
+                    scheduled_seats: None,
+                    scheduled_frequency: None,
+                    ended_on: None,
+                    version: 1,
+                    anchor_on: None,
+                    dunning_step: 0,
+                    next_retry_on: None,
+                },
+            )
+            .await
+            .unwrap();
+        }
+    }
+    (dir, url, state)
+}
+
+fn bill_command(url: &str, as_of: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_billing-center"));
+    c.args(["bill", "--as-of", as_of])
+        .env("DATABASE_URL", url)
+        .env(
+            "CATALOG_PATH",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml"),
+        )
+        .env("RUST_LOG", "off")
+        .stdout(std::process::Stdio::null());
+    c
+}
+
 #[tokio::test]
 async fn a_run_killed_mid_way_then_run_again_bills_each_period_exactly_once() {
     for backend in backends() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = fresh_database_url(backend, dir.path()).await;
-        let config = billing_center::server::config::Config {
-            database_url: url.clone(),
-            catalog_path: concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml").into(),
-        };
-        let state = billing_center::server::startup::offline_state(&config)
-            .await
-            .unwrap();
-        // 40 accounts × 3 monthly subscriptions, two years behind.
-        let start = today() - Duration::days(730);
-        for i in 0..40 {
-            let name = format!("Load {i}");
-            let a = accounts::insert_account(
-                &state.db,
-                &NewAccount {
-                    name: &name,
-                    kind: "online",
-                    country: "FR",
-                    vat_number: None,
-                    currency: "EUR",
-                    time_zone: "Europe/Paris",
-                    language: "en",
-                    rep: None,
-                },
-            )
-            .await
-            .unwrap();
-            accounts::insert_user(
-                &state.db,
-                a,
-                &format!("load{i}@demo.test"),
-                &name,
-                "x",
-                true,
-            )
-            .await
-            .unwrap();
-            store::save_payment_method(
-                &state.db,
-                a,
-                &PaymentMethodRecord {
-                    kind: "card".into(),
-                    token: "tok_ok_4242".into(),
-                    brand: "Visa".into(),
-                    last4: "4242".into(),
-                    exp_month: Some(12),
-                    exp_year: Some(2030),
-                },
-            )
-            .await
-            .unwrap();
-            for (product, level) in [
-                ("webinar", "lite"),
-                ("meeting", "business"),
-                ("training", "starter"),
-            ] {
-                let end = start.checked_add_months(chrono::Months::new(1)).unwrap();
-                store::insert_subscription(
-                    &state.db,
-                    &SubscriptionRecord {
-                        id: 0,
-                        account_id: a,
-                        product: product.into(),
-                        level: level.into(),
-                        seats: 1,
-                        frequency: "monthly".into(),
-                        status: "active".into(),
-                        trial_ends_on: None,
-                        period_start: Some(start.to_string()),
-                        period_end: Some(end.to_string()),
-                        paid_unit_minor: Some(100),
-                        paid_seats: Some(1),
-                        period_paid_minor: Some(100),
-                        period_credited_minor: Some(0),
-                        scheduled_level: None,
-                        scheduled_seats: None,
-                        scheduled_frequency: None,
-                        ended_on: None,
-                        version: 1,
-                        anchor_on: None,
-                        dunning_step: 0,
-                        next_retry_on: None,
-                    },
-                )
-                .await
-                .unwrap();
-            }
-        }
+        let (_dir, url, state) = two_years_behind(backend, 40).await;
         let as_of = today().to_string();
-        let bill = || {
-            Command::new(env!("CARGO_BIN_EXE_billing-center"))
-                .args(["bill", "--as-of", &as_of])
-                .env("DATABASE_URL", &url)
-                .env(
-                    "CATALOG_PATH",
-                    concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml"),
-                )
-                .env("RUST_LOG", "off")
-                .stdout(std::process::Stdio::null())
-                .spawn()
-                .unwrap()
-        };
+        let bill = || bill_command(&url, &as_of).spawn().unwrap();
         let mut child = bill();
         // Kill it once it has written some renewals but not all.
         let mut seen = 0;
@@ -373,5 +388,58 @@ async fn reminders_go_out_once_per_event_in_the_accounts_language() {
         );
         assert_eq!(a.unwrap().reminders_sent + b.unwrap().reminders_sent, 0);
         assert_eq!(outbox_subjects(&app).await.len(), before + 1);
+    }
+}
+
+#[tokio::test]
+async fn two_billing_runs_at_once_bill_each_period_once() {
+    for backend in backends() {
+        let (_dir, url, state) = two_years_behind(backend, 20).await;
+        let as_of = today().to_string();
+        // Two server processes' runs, side by side, logging their refunds.
+        let spawn = || {
+            bill_command(&url, &as_of)
+                .env("RUST_LOG", "warn")
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn(), spawn());
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        assert!(a.status.success() && b.status.success(), "{backend:?}");
+        let subs: Vec<(i64,)> = sqlx::query_as("SELECT id FROM subscriptions")
+            .fetch_all(&state.db.pool)
+            .await
+            .unwrap();
+        for (id,) in &subs {
+            assert_eq!(
+                assert_renewals_tile(&state.db, *id).await,
+                24,
+                "{backend:?} subscription {id}: a missed or doubled period"
+            );
+        }
+        let invoices = billing_center::db::billing::count(&state.db, "invoices")
+            .await
+            .unwrap();
+        let payments = billing_center::db::billing::count(&state.db, "payments")
+            .await
+            .unwrap();
+        assert_eq!(invoices as usize, 24 * subs.len());
+        assert_eq!(payments, invoices, "one payment per invoice");
+        let (max_seq,): (i64,) = sqlx::query_as("SELECT MAX(seq) FROM invoices")
+            .fetch_one(&state.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(max_seq, invoices, "invoice numbers without gaps");
+        if backend == billing_center::db::Backend::Postgres {
+            // Row locks: the second runner skips what the first holds, so
+            // nothing is even charged and refunded.
+            let logs = format!(
+                "{}{}",
+                String::from_utf8_lossy(&a.stderr),
+                String::from_utf8_lossy(&b.stderr)
+            );
+            assert!(!logs.contains("charge refunded"), "{logs}");
+        }
     }
 }
