@@ -2,6 +2,7 @@
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use std::collections::HashMap;
 
 use super::{Db, DbError};
 
@@ -77,6 +78,49 @@ pub async fn find_account(db: &Db, id: i64) -> Result<Option<AccountRecord>, DbE
         .fetch_optional(&db.pool)
         .await?;
     Ok(row.as_ref().map(account).transpose()?)
+}
+
+/// Several accounts by id, in one query.
+pub async fn find_accounts(db: &Db, ids: &[i64]) -> Result<HashMap<i64, AccountRecord>, DbError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT * FROM accounts WHERE id IN ({})",
+        super::billing::placeholders(1, ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(id);
+    }
+    let rows = q.fetch_all(&db.pool).await?;
+    Ok(rows
+        .iter()
+        .map(|r| account(r).map(|a| (a.id, a)))
+        .collect::<Result<_, _>>()?)
+}
+
+/// The billing contact of each of `accounts`, in one query.
+pub async fn billing_contacts(
+    db: &Db,
+    accounts: &[i64],
+) -> Result<HashMap<i64, UserRecord>, DbError> {
+    if accounts.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT {USER_COLS} FROM users WHERE is_billing_contact = 1 AND account_id IN ({})",
+        super::billing::placeholders(1, accounts.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for a in accounts {
+        q = q.bind(a);
+    }
+    let rows = q.fetch_all(&db.pool).await?;
+    Ok(rows
+        .iter()
+        .map(|r| user(r).map(|u| (u.account_id, u)))
+        .collect::<Result<_, _>>()?)
 }
 
 pub async fn find_account_by_name(db: &Db, name: &str) -> Result<Option<AccountRecord>, DbError> {

@@ -131,6 +131,40 @@ pub struct PaymentMethodRecord {
     pub exp_year: Option<i64>,
 }
 
+/// The payment method of each of `accounts` that has one.
+pub async fn payment_methods(
+    db: &Db,
+    accounts: &[i64],
+) -> Result<std::collections::HashMap<i64, PaymentMethodRecord>, DbError> {
+    if accounts.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "SELECT account_id, kind, token, brand, last4, exp_month, exp_year FROM payment_methods WHERE account_id IN ({})",
+        placeholders(1, accounts.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for a in accounts {
+        q = q.bind(a);
+    }
+    let rows = q.fetch_all(&db.pool).await?;
+    let mut out = std::collections::HashMap::new();
+    for r in rows {
+        out.insert(
+            r.try_get("account_id")?,
+            PaymentMethodRecord {
+                kind: r.try_get("kind")?,
+                token: r.try_get("token")?,
+                brand: r.try_get("brand")?,
+                last4: r.try_get("last4")?,
+                exp_month: r.try_get("exp_month")?,
+                exp_year: r.try_get("exp_year")?,
+            },
+        );
+    }
+    Ok(out)
+}
+
 pub async fn payment_method(
     db: &Db,
     account_id: i64,
@@ -406,67 +440,101 @@ impl From<sqlx::Error> for CommitError {
 
 /// Writes an order in one transaction; returns the invoice (id, number).
 pub async fn commit_order(db: &Db, w: OrderWrite) -> Result<Option<(i64, String)>, CommitError> {
-    let tx = db.pool.begin().await.map_err(DbError::from)?;
-    commit_order_in(tx, w).await
+    let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+    let invoice = commit_order_in(&mut tx, w).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(invoice)
 }
 
-/// A billing runner's hold on one subscription while it charges it.
+/// A billing runner's hold on a batch of subscriptions while it charges
+/// them and writes the results.
 pub enum RunLock {
-    /// PostgreSQL: a transaction holding the row lock; the order is written
-    /// in it, and a runner that dies releases it with its connection.
-    Held(Transaction<'static, Any>),
+    /// PostgreSQL: a transaction holding the row locks of `ids`; the writes
+    /// go into it, and a runner that dies releases them with its connection.
+    Held {
+        tx: Transaction<'static, Any>,
+        ids: std::collections::HashSet<i64>,
+    },
     /// SQLite: one writer at a time anyway; the version check decides.
     NotNeeded,
-    /// Another runner holds it right now: skip, do not wait.
-    Taken,
 }
 
-/// Locks the subscription at this version for a billing step
-/// (`FOR UPDATE SKIP LOCKED`), so that two runners never both charge it.
-pub async fn lock_for_run(db: &Db, id: i64, version: i64) -> Result<RunLock, DbError> {
-    if db.backend != super::Backend::Postgres {
+impl RunLock {
+    pub fn holds(&self, id: i64) -> bool {
+        match self {
+            RunLock::Held { ids, .. } => ids.contains(&id),
+            RunLock::NotNeeded => true,
+        }
+    }
+}
+
+/// Locks what it can of `ids` (`FOR UPDATE SKIP LOCKED`): rows another
+/// runner holds are left out, not waited for.
+pub async fn lock_for_run(db: &Db, ids: &[i64]) -> Result<RunLock, DbError> {
+    if db.backend != super::Backend::Postgres || ids.is_empty() {
         return Ok(RunLock::NotNeeded);
     }
     let mut tx = db.pool.begin().await?;
-    let locked = sqlx::query(
-        "SELECT id FROM subscriptions WHERE id = $1 AND version = $2 FOR UPDATE SKIP LOCKED",
-    )
-    .bind(id)
-    .bind(version)
-    .fetch_optional(&mut *tx)
-    .await?;
-    Ok(match locked {
-        Some(_) => RunLock::Held(tx),
-        None => RunLock::Taken,
+    let sql = format!(
+        "SELECT id FROM subscriptions WHERE id IN ({}) FOR UPDATE SKIP LOCKED",
+        placeholders(1, ids.len())
+    );
+    let mut q = sqlx::query_as::<_, (i64,)>(&sql);
+    for id in ids {
+        q = q.bind(id);
+    }
+    let locked = q.fetch_all(&mut *tx).await?;
+    Ok(RunLock::Held {
+        tx,
+        ids: locked.into_iter().map(|(id,)| id).collect(),
     })
 }
 
-/// [`commit_order`] under a [`RunLock`].
-pub async fn commit_order_locked(
+/// `$from, …` for `count` parameters.
+pub(crate) fn placeholders(from: usize, count: usize) -> String {
+    (from..from + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Writes the billing run's steps in one transaction. Each write holds one
+/// subscription, written first: a stale one has written nothing and is
+/// reported as such while the others go ahead.
+pub async fn commit_batch(
     db: &Db,
     lock: RunLock,
-    w: OrderWrite,
-) -> Result<Option<(i64, String)>, CommitError> {
-    match lock {
-        RunLock::Held(tx) => commit_order_in(tx, w).await,
-        RunLock::NotNeeded => commit_order(db, w).await,
-        RunLock::Taken => Err(CommitError::Stale),
+    writes: Vec<OrderWrite>,
+) -> Result<Vec<Result<Option<(i64, String)>, CommitError>>, DbError> {
+    let mut tx = match lock {
+        RunLock::Held { tx, .. } => tx,
+        RunLock::NotNeeded => db.pool.begin().await?,
+    };
+    let mut results = Vec::with_capacity(writes.len());
+    for w in writes {
+        debug_assert_eq!(w.subscriptions.len(), 1);
+        match commit_order_in(&mut tx, w).await {
+            Err(CommitError::Db(e)) => return Err(e),
+            other => results.push(other),
+        }
     }
+    tx.commit().await?;
+    Ok(results)
 }
 
 async fn commit_order_in(
-    mut tx: Transaction<'static, Any>,
+    tx: &mut Transaction<'static, Any>,
     w: OrderWrite,
 ) -> Result<Option<(i64, String)>, CommitError> {
     let now = super::now_text();
     // Writes first: on SQLite the transaction then takes the write lock at
     // once instead of failing to upgrade a read lock under contention.
     for s in &w.subscriptions {
-        write_subscription(&mut tx, w.account_id, s, &now).await?;
+        write_subscription(tx, w.account_id, s, &now).await?;
     }
     let mut invoice = None;
     if let Some(inv) = &w.invoice {
-        invoice = Some(insert_invoice(&mut tx, w.account_id, inv, &now).await?);
+        invoice = Some(insert_invoice(tx, w.account_id, inv, &now).await?);
     }
     if let (Some(reference), Some((invoice_id, _)), Some(inv)) =
         (&w.payment_ref, &invoice, &w.invoice)
@@ -481,7 +549,7 @@ async fn commit_order_in(
         .bind(&inv.currency)
         .bind(reference)
         .bind(&now)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
     if w.credit_delta_minor != 0 {
@@ -490,33 +558,32 @@ async fn commit_order_in(
         )
         .bind(w.credit_delta_minor)
         .bind(w.account_id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
     if w.order_id.is_some() {
         sqlx::query("DELETE FROM cart_items WHERE account_id = $1")
             .bind(w.account_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
     let email = (w.email)(invoice.as_ref().map(|(_, n)| n.as_str()));
-    enqueue_email(&mut tx, Some(w.account_id), &email, &now).await?;
+    enqueue_email(tx, Some(w.account_id), &email, &now).await?;
     sqlx::query("INSERT INTO audit_log (account_id, user_id, action, detail, created_at) VALUES ($1, $2, $5, $3, $4)")
         .bind(w.account_id)
         .bind(w.user_id)
         .bind(&w.audit)
         .bind(&now)
         .bind(if w.order_id.is_some() { "order" } else { "billing_run" })
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     if let Some(order_id) = w.order_id {
         sqlx::query("UPDATE orders SET status = 'done', invoice_id = $1 WHERE id = $2")
             .bind(invoice.as_ref().map(|(id, _)| *id))
             .bind(order_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
-    tx.commit().await?;
     Ok(invoice)
 }
 

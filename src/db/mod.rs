@@ -4,6 +4,7 @@
 //! migration directory per backend under the same version numbers.
 
 pub mod accounts;
+pub mod bench;
 pub mod billing;
 pub mod products;
 

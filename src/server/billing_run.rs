@@ -9,6 +9,7 @@
 //! (as real ones do with idempotency keys) never charges twice either.
 
 use chrono::NaiveDate;
+use std::collections::HashMap;
 
 use super::billing::{SELLER, SELLER_DETAILS, currency_of, lang_of, snapshot, terms};
 use super::email::{self, notice};
@@ -20,10 +21,10 @@ use crate::billing::renewal::{
 };
 use crate::billing::tax::tax_treatment;
 use crate::billing::{Frequency, SubscriptionStatus};
-use crate::db::accounts;
+use crate::db::accounts::{self, AccountRecord, UserRecord};
 use crate::db::billing::{
-    self as store, CommitError, EmailWrite, InvoiceLineWrite, InvoiceWrite, OrderWrite, RunLock,
-    SubscriptionRecord, SubscriptionWrite,
+    self as store, CommitError, EmailWrite, InvoiceLineWrite, InvoiceWrite, OrderWrite,
+    PaymentMethodRecord, SubscriptionRecord, SubscriptionWrite,
 };
 use crate::error::AppError;
 use crate::i18n::fill;
@@ -37,6 +38,112 @@ pub struct RunReport {
     pub expired_after_retries: u32,
     pub skipped_changed: u32,
     pub reminders_sent: u32,
+}
+
+impl RunReport {
+    fn add(&mut self, o: &RunReport) {
+        self.renewed += o.renewed;
+        self.failed_payments += o.failed_payments;
+        self.trials_ended += o.trials_ended;
+        self.terms_ended += o.terms_ended;
+        self.expired_after_retries += o.expired_after_retries;
+        self.skipped_changed += o.skipped_changed;
+        self.reminders_sent += o.reminders_sent;
+    }
+}
+
+/// Due subscriptions read at once, and written per transaction: one
+/// transaction per renewal would spend most of the run committing.
+const PAGE: i64 = 500;
+const BATCH: usize = 100;
+
+/// What the steps of one page need, read once for the page.
+struct Page {
+    accounts: HashMap<i64, AccountRecord>,
+    contacts: HashMap<i64, UserRecord>,
+    methods: HashMap<i64, PaymentMethodRecord>,
+}
+
+impl Page {
+    async fn load(state: &AppState, due: &[SubscriptionRecord]) -> Result<Page, AppError> {
+        let mut ids: Vec<i64> = due.iter().map(|r| r.account_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(Page {
+            accounts: accounts::find_accounts(&state.db, &ids).await?,
+            contacts: accounts::billing_contacts(&state.db, &ids).await?,
+            methods: store::payment_methods(&state.db, &ids).await?,
+        })
+    }
+}
+
+/// A step ready to be written: the write, the charge to give back if it
+/// cannot be recorded, and what it counts for in the report.
+struct Planned {
+    write: OrderWrite,
+    charge_ref: Option<String>,
+    counts: RunReport,
+}
+
+/// Plans and writes the steps of `chunk` in one transaction; `true` when
+/// something was written.
+async fn run_batch(
+    state: &AppState,
+    page: &Page,
+    chunk: &[SubscriptionRecord],
+    as_of: AsOf,
+    report: &mut RunReport,
+) -> Result<bool, AppError> {
+    // On PostgreSQL the rows are locked (SKIP LOCKED) before anything is
+    // charged: a second runner skips them instead of charging them too.
+    let ids: Vec<i64> = chunk.iter().map(|r| r.id).collect();
+    let lock = store::lock_for_run(&state.db, &ids).await?;
+    let mut planned = Vec::new();
+    for r in chunk {
+        if !lock.holds(r.id) {
+            report.skipped_changed += 1;
+            continue;
+        }
+        if let Some(p) = plan(state, page, r, as_of)? {
+            planned.push(p);
+        }
+    }
+    if planned.is_empty() {
+        return Ok(false);
+    }
+    let (writes, rest): (Vec<OrderWrite>, Vec<(Option<String>, RunReport)>) = planned
+        .into_iter()
+        .map(|p| (p.write, (p.charge_ref, p.counts)))
+        .unzip();
+    match store::commit_batch(&state.db, lock, writes).await {
+        Ok(results) => {
+            let mut wrote = false;
+            for (result, (charge_ref, counts)) in results.into_iter().zip(rest) {
+                match result {
+                    Ok(_) => {
+                        wrote = true;
+                        report.add(&counts);
+                    }
+                    Err(CommitError::Stale) | Err(CommitError::Db(_)) => {
+                        // A customer changed it meanwhile: theirs stands.
+                        if let Some(c) = charge_ref {
+                            state.gateway.refund(&c);
+                        }
+                        report.skipped_changed += 1;
+                    }
+                }
+            }
+            Ok(wrote)
+        }
+        Err(e) => {
+            for (charge_ref, _) in rest {
+                if let Some(c) = charge_ref {
+                    state.gateway.refund(&c);
+                }
+            }
+            Err(e.into())
+        }
+    }
 }
 
 /// When the run is for.
@@ -61,10 +168,11 @@ pub async fn run(state: &AppState, as_of: AsOf) -> Result<RunReport, AppError> {
     // subscription several periods behind renews once per pass; a pass
     // that changes nothing ends the run.
     for _ in 0..10_000 {
-        let due = store::due_subscriptions(&state.db, &horizon.to_string(), 500).await?;
+        let due = store::due_subscriptions(&state.db, &horizon.to_string(), PAGE).await?;
+        let page = Page::load(state, &due).await?;
         let mut progressed = false;
-        for record in due {
-            progressed |= step_one(state, &record, as_of, &mut report).await?;
+        for chunk in due.chunks(BATCH) {
+            progressed |= run_batch(state, &page, chunk, as_of, &mut report).await?;
         }
         if !progressed {
             break;
@@ -137,24 +245,27 @@ fn date(s: &Option<String>) -> Option<NaiveDate> {
     s.as_deref().and_then(|d| d.parse().ok())
 }
 
-/// One step for one subscription; `true` when something was written.
-async fn step_one(
+/// The next step of one subscription, charged when it is a renewal; `None`
+/// when nothing is due.
+fn plan(
     state: &AppState,
+    page: &Page,
     r: &SubscriptionRecord,
     as_of: AsOf,
-    report: &mut RunReport,
-) -> Result<bool, AppError> {
-    let Some(account) = accounts::find_account(&state.db, r.account_id).await? else {
-        return Ok(false);
+) -> Result<Option<Planned>, AppError> {
+    let mut counts = RunReport::default();
+    let report = &mut counts;
+    let Some(account) = page.accounts.get(&r.account_id) else {
+        return Ok(None);
     };
     let as_of = match as_of {
         AsOf::Date(d) => d,
         AsOf::Now => super::clock::local_date(state.clock.now(), &account.time_zone),
     };
-    let terms = terms(&account)?;
-    let lang = lang_of(&account);
+    let terms = terms(account)?;
+    let lang = lang_of(account);
     let t = lang.texts();
-    let currency = currency_of(&account);
+    let currency = currency_of(account);
     let sub = snapshot(r, currency);
     let run = RunState {
         anchor: date(&r.anchor_on),
@@ -174,11 +285,11 @@ async fn step_one(
         next_retry: date(&r.next_retry_on),
     };
     let Some(step) = next_step(&state.catalog, &sub, &run, as_of)? else {
-        return Ok(false);
+        return Ok(None);
     };
-    let contact = accounts::billing_contact(&state.db, account.id).await?;
-    let to = contact
-        .as_ref()
+    let to = page
+        .contacts
+        .get(&account.id)
         .map(|u| u.email.clone())
         .unwrap_or_default();
     let base = SubscriptionWrite {
@@ -223,18 +334,6 @@ async fn step_one(
             html: String::new(),
         }),
         audit: String::new(),
-    };
-    // Only a renewal charges: lock it first so a second runner skips it.
-    let lock = if matches!(step, Step::Renew { .. }) {
-        match store::lock_for_run(&state.db, r.id, r.version).await? {
-            RunLock::Taken => {
-                report.skipped_changed += 1;
-                return Ok(false);
-            }
-            lock => lock,
-        }
-    } else {
-        RunLock::NotNeeded
     };
     let mut charge_ref = None;
     match step {
@@ -287,7 +386,7 @@ async fn step_one(
             let charged = if corporate || sums.total_due.is_zero() {
                 Ok(None)
             } else {
-                match store::payment_method(&state.db, account.id).await? {
+                match page.methods.get(&account.id) {
                     Some(pm) => state
                         .gateway
                         .charge(
@@ -450,23 +549,11 @@ async fn step_one(
             }
         }
     }
-    match store::commit_order_locked(&state.db, lock, write).await {
-        Ok(_) => Ok(true),
-        Err(CommitError::Stale) => {
-            // Another runner or a customer got there first.
-            if let Some(c) = charge_ref {
-                state.gateway.refund(&c);
-            }
-            report.skipped_changed += 1;
-            Ok(false)
-        }
-        Err(CommitError::Db(e)) => {
-            if let Some(c) = charge_ref {
-                state.gateway.refund(&c);
-            }
-            Err(e.into())
-        }
-    }
+    Ok(Some(Planned {
+        write,
+        charge_ref,
+        counts,
+    }))
 }
 
 /// An email that does not depend on the invoice number.

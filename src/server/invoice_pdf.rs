@@ -103,12 +103,7 @@ pub fn render(lang: Lang, inv: &InvoiceRecord, lines: &[InvoiceLineWrite]) -> Ve
     w.line(mid, 9, Font::Regular, &inv.buyer_email);
     w.line(mid, 9, Font::Regular, &inv.buyer_country);
     if let Some(v) = &inv.buyer_vat_number {
-        w.line(
-            mid,
-            9,
-            Font::Regular,
-            &format!("{}: {v}", t.pdf_vat_number),
-        );
+        w.line(mid, 9, Font::Regular, &format!("{}: {v}", t.pdf_vat_number));
     }
     w.y = w.y.min(seller_bottom) - 16;
 

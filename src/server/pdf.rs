@@ -219,16 +219,8 @@ mod tests {
 
     #[test]
     fn wrap_keeps_lines_within_width() {
-        let lines = wrap(
-            "one two three four five six seven eight nine ten",
-            10,
-            60,
-        );
+        let lines = wrap("one two three four five six seven eight nine ten", 10, 60);
         assert!(lines.len() > 1);
-        assert!(
-            lines
-                .iter()
-                .all(|l| width(l, 10) <= 60 || !l.contains(' '))
-        );
+        assert!(lines.iter().all(|l| width(l, 10) <= 60 || !l.contains(' ')));
     }
 }

@@ -108,6 +108,20 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+fn bench_routes(state: AppState) -> Router {
+    async fn insert(
+        axum::extract::State(state): axum::extract::State<AppState>,
+    ) -> axum::http::StatusCode {
+        match crate::db::bench::insert_row(&state.db).await {
+            Ok(()) => axum::http::StatusCode::NO_CONTENT,
+            Err(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+    Router::new()
+        .route("/bench/insert", axum::routing::post(insert))
+        .with_state(state)
+}
+
 pub async fn serve(config: Config) -> Result<(), StartupError> {
     let conf = get_configuration(None).map_err(|e| StartupError::Leptos(e.to_string()))?;
     let leptos_options = conf.leptos_options;
@@ -127,7 +141,14 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
         let mailer = super::mailer::Mailer::from_url(&url).map_err(StartupError::Usage)?;
         spawn_mailer(state.clone(), mailer);
     }
-    let app = router(state);
+    let mut app = router(state.clone());
+    if std::env::var("BC_BENCH_ENDPOINTS").as_deref() == Ok("1") {
+        // `make bench` only: the bare-insert baseline beside the real routes.
+        crate::db::bench::ensure_table(&state.db)
+            .await
+            .map_err(|e| StartupError::Seed(e.to_string()))?;
+        app = app.merge(bench_routes(state));
+    }
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .map_err(|e| StartupError::Bind {

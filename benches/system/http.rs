@@ -1,0 +1,449 @@
+//! Benchmarks over HTTP against the release server binary, started as a
+//! child process on a fresh database; the load comes from this process.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use billing_center::db::{Backend, Db};
+use serde_json::{Value, json};
+
+use crate::load::{self, LoadResult};
+use crate::report::{Report, percent};
+use crate::{Settings, fixtures, name};
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    async fn start(bin: &Path, site_root: &Path, url: &str) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(bin)
+            .arg("serve")
+            .env("DATABASE_URL", url)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_SITE_ROOT", site_root)
+            .env("LEPTOS_SITE_PKG_DIR", "pkg")
+            .env("LEPTOS_OUTPUT_NAME", "billing-center")
+            .env("LEPTOS_ENV", "PROD")
+            .env(
+                "CATALOG_PATH",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml"),
+            )
+            .env("BC_BENCH_ENDPOINTS", "1")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the release server binary");
+        let base = format!("http://127.0.0.1:{port}");
+        let server = Server { child, base };
+        for _ in 0..200 {
+            if reqwest::get(format!("{}/", server.base)).await.is_ok() {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server did not start");
+    }
+
+    /// Peak resident memory so far (VmHWM), in MB.
+    fn peak_rss_mb(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kb| kb / 1024)
+            .unwrap_or(0)
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap()
+}
+
+fn cookie(token: &str) -> String {
+    format!("bc_session={token}")
+}
+
+fn summary(l: &LoadResult) -> String {
+    format!(
+        "{} req/s, p50 {} ms, p99 {} ms ({} requests, {} errors)",
+        l.per_second(),
+        ms(l.percentile_us(50)),
+        ms(l.percentile_us(99)),
+        l.requests,
+        l.errors
+    )
+}
+
+fn ms(us: u128) -> String {
+    format!("{}.{}", us / 1000, (us % 1000) / 100)
+}
+
+async fn get_load(
+    s: &Settings,
+    base: &str,
+    path: &str,
+    cookie: Option<String>,
+    connections: usize,
+) -> LoadResult {
+    let client = client();
+    let url = format!("{base}{path}");
+    load::run(connections, s.load_time, usize::MAX, move |_, _| {
+        let mut req = client.get(&url);
+        if let Some(c) = &cookie {
+            req = req.header("Cookie", c);
+        }
+        async move {
+            match req.send().await {
+                Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                Err(_) => false,
+            }
+        }
+    })
+    .await
+}
+
+async fn post_load(
+    s: &Settings,
+    base: &str,
+    path: &str,
+    cookie: Option<String>,
+    connections: usize,
+) -> LoadResult {
+    let client = client();
+    let url = format!("{base}{path}");
+    load::run(connections, s.load_time, usize::MAX, move |_, _| {
+        let mut req = client
+            .post(&url)
+            .header("Accept", "application/json")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("");
+        if let Some(c) = &cookie {
+            req = req.header("Cookie", c);
+        }
+        async move {
+            match req.send().await {
+                Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                Err(_) => false,
+            }
+        }
+    })
+    .await
+}
+
+async fn call(
+    client: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    endpoint: &str,
+    body: Value,
+    json_body: bool,
+) -> Value {
+    let mut req = client
+        .post(format!("{base}/api/{endpoint}"))
+        .header("Accept", "application/json")
+        .header("Cookie", cookie);
+    req = if json_body {
+        req.json(&body)
+    } else {
+        req.form(&body)
+    };
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    assert!(status.is_success(), "{endpoint}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+fn subscribe(product: &str, level: &str, subscription_id: Option<i64>) -> Value {
+    json!({"item": {"type": "subscribe", "subscription_id": subscription_id, "product": product,
+        "plan": {"level": level, "seats": 1, "frequency": "monthly"}}, "replace": true})
+}
+
+pub async fn all(s: &Settings, r: &mut Report, bin: &Path) {
+    for backend in s.backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, db) = fixtures::fresh(backend, dir.path(), s.pg.as_deref()).await;
+        let today = billing_center::server::clock::local_date(chrono::Utc::now(), "Europe/Paris");
+        billing_center::server::seed::seed_demo(&db, today)
+            .await
+            .unwrap();
+        let accounts = fixtures::accounts(&db, s.orders + 1, "x").await;
+        fixtures::trials(&db, &accounts[1..], today + chrono::Duration::days(10)).await;
+        let users: Vec<i64> = accounts.iter().map(|(_, u)| *u).collect();
+        let (active,): (i64,) =
+            sqlx::query_as("SELECT id FROM users WHERE email = 'active@demo.test'")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        let mut tokens = fixtures::sessions(&db, &users).await;
+        let active_token = fixtures::sessions(&db, &[active]).await.remove(0);
+        let cart_token = tokens.remove(0);
+        let server = Server::start(bin, &s.site_root, &url).await;
+        let base = server.base.clone();
+
+        if backend == Backend::Sqlite {
+            ssr_and_server_fn(s, r, &server, &active_token, &cart_token).await;
+        }
+        place_order(s, r, backend, &base, &db, tokens).await;
+        drop(server);
+    }
+}
+
+async fn ssr_and_server_fn(
+    s: &Settings,
+    r: &mut Report,
+    server: &Server,
+    active: &str,
+    cart: &str,
+) {
+    let base = &server.base;
+    let client = client();
+    // The static baseline: a file of the SSR page's size, same server.
+    let page = client
+        .get(format!("{base}/billing"))
+        .header("Cookie", cookie(active))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Active GmbH") || page.contains("GoToMeeting"),
+        "not the signed-in page"
+    );
+    let name = format!("bench-static-{}.html", std::process::id());
+    let static_path = s.site_root.join(&name);
+    std::fs::write(&static_path, "x".repeat(page.len())).unwrap();
+    let baseline = get_load(s, base, &format!("/{name}"), None, 32).await;
+    let ssr = get_load(s, base, "/billing", Some(cookie(active)), 32).await;
+    let rss = server.peak_rss_mb();
+    let (tenths, ratio) = percent(ssr.per_second(), baseline.per_second());
+    let p99 = ssr.percentile_us(99);
+    r.row(
+        format!(
+            "Subscriptions page, signed in (SSR, {} bytes), 32 connections",
+            page.len()
+        ),
+        summary(&ssr),
+        format!("static file of the same size: {}", summary(&baseline)),
+        ratio,
+        "≥ 40 %, p99 < 50 ms",
+        Some(tenths >= 400 && p99 < 50_000 && ssr.errors == 0),
+    );
+    r.row(
+        "server memory under the SSR load",
+        format!("peak RSS {rss} MB"),
+        "",
+        "",
+        "< 150 MB",
+        Some(rss < 150),
+    );
+
+    // A 3-item cart, quoted by the checkout server function.
+    for product in [
+        ("webinar", "standard"),
+        ("meeting", "business"),
+        ("training", "starter"),
+    ] {
+        call(
+            &client,
+            base,
+            &cookie(cart),
+            "put_cart_item",
+            subscribe(product.0, product.1, None),
+            true,
+        )
+        .await;
+    }
+    let quote = call(&client, base, &cookie(cart), "checkout", json!({}), false).await;
+    assert_eq!(quote["quote"]["items"].as_array().map(Vec::len), Some(3));
+    let fun = post_load(s, base, "/api/checkout", Some(cookie(cart)), 32).await;
+    let (tenths, ratio) = percent(fun.per_second(), baseline.per_second());
+    r.row(
+        "server function: quote of a 3-item cart (checkout), 32 connections",
+        summary(&fun),
+        format!("static file: {} req/s", baseline.per_second()),
+        ratio,
+        "≥ 40 %",
+        Some(tenths >= 400 && fun.errors == 0),
+    );
+    let _ = std::fs::remove_file(static_path);
+}
+
+async fn place_order(
+    s: &Settings,
+    r: &mut Report,
+    backend: Backend,
+    base: &str,
+    db: &Db,
+    tokens: Vec<String>,
+) {
+    let client = client();
+    // Not timed: each account puts its trial in the cart and opens the
+    // order page (which creates the idempotency key).
+    let mut prepared = Vec::new();
+    for token in &tokens {
+        let c = cookie(token);
+        let overview = call(&client, base, &c, "overview", json!({}), false).await;
+        let id = overview["cards"][0]["id"].as_i64().unwrap();
+        call(
+            &client,
+            base,
+            &c,
+            "put_cart_item",
+            subscribe("webinar", "standard", Some(id)),
+            true,
+        )
+        .await;
+        let checkout = call(&client, base, &c, "checkout", json!({}), false).await;
+        prepared.push((
+            c,
+            checkout["idempotency_key"].as_str().unwrap().to_string(),
+            checkout["quote"]["totals"]["total_due"]["amount"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+            checkout["cart_digest"].as_str().unwrap().to_string(),
+        ));
+    }
+    let invoices_before = billing_center::db::billing::count(db, "invoices")
+        .await
+        .unwrap();
+    let prepared = Arc::new(prepared);
+    let url = format!("{base}/api/place_order");
+    let connections = 8;
+    let per_worker = prepared.len() / connections;
+    let orders = {
+        let client = client.clone();
+        let prepared = prepared.clone();
+        load::run(
+            connections,
+            Duration::from_secs(600),
+            per_worker * connections,
+            move |worker, n| {
+                let (c, key, total, digest) =
+                    prepared[worker * per_worker + n % per_worker.max(1)].clone();
+                let req = client
+                    .post(&url)
+                    .header("Accept", "application/json")
+                    .header("Cookie", c)
+                    .form(&[
+                        ("key", key),
+                        ("expected_total", total),
+                        ("cart_digest", digest),
+                    ]);
+                async move { matches!(req.send().await, Ok(r) if r.status().is_success()) }
+            },
+        )
+        .await
+    };
+    let placed = billing_center::db::billing::count(db, "invoices")
+        .await
+        .unwrap()
+        - invoices_before;
+    assert_eq!(
+        placed as usize,
+        orders.requests - orders.errors,
+        "one invoice per order"
+    );
+    let inserts = {
+        let client = client.clone();
+        let url = format!("{base}/bench/insert");
+        load::run(
+            connections,
+            Duration::from_secs(if s.quick { 1 } else { 10 }),
+            usize::MAX,
+            move |_, _| {
+                let req = client.post(&url);
+                async move { matches!(req.send().await, Ok(r) if r.status().is_success()) }
+            },
+        )
+        .await
+    };
+    let (tenths, ratio) = percent(orders.per_second(), inserts.per_second());
+    r.row(
+        format!("place order end to end, 8 connections, {}", name(backend)),
+        format!(
+            "{} orders/s, p50 {} ms, p99 {} ms ({} orders, {} errors)",
+            orders.per_second(),
+            ms(orders.percentile_us(50)),
+            ms(orders.percentile_us(99)),
+            orders.requests,
+            orders.errors
+        ),
+        format!("bare INSERT per request: {}", summary(&inserts)),
+        ratio,
+        "≥ 25 %",
+        Some(tenths >= 250 && orders.errors == 0),
+    );
+}
+
+/// Release WASM + JS + CSS: raw, gzip -9 and brotli -q 11 (CLI tools).
+pub fn client_size(s: &Settings, r: &mut Report) {
+    let pkg = s.site_root.join("pkg");
+    let mut totals = (0u64, 0u64, 0u64);
+    let mut lines = String::from("| file | raw | gzip -9 | brotli -q 11 |\n|---|---|---|---|\n");
+    for file in [
+        "billing-center.wasm",
+        "billing-center.js",
+        "billing-center.css",
+    ] {
+        let path = pkg.join(file);
+        let Ok(meta) = std::fs::metadata(&path) else {
+            eprintln!("bench: {} missing: client size skipped", path.display());
+            return;
+        };
+        let compressed = |cmd: &str, args: &[&str]| -> u64 {
+            Command::new(cmd)
+                .args(args)
+                .arg(&path)
+                .output()
+                .map(|o| o.stdout.len() as u64)
+                .unwrap_or(0)
+        };
+        let gz = compressed("gzip", &["-9", "-c"]);
+        let br = compressed("brotli", &["-q", "11", "-c"]);
+        totals = (totals.0 + meta.len(), totals.1 + gz, totals.2 + br);
+        lines.push_str(&format!("| {file} | {} | {gz} | {br} |\n", meta.len()));
+    }
+    lines.push_str(&format!(
+        "| total | {} | {} | {} |\n",
+        totals.0, totals.1, totals.2
+    ));
+    r.row(
+        "client size (release WASM + JS + CSS)",
+        format!(
+            "{} KB brotli ({} KB gzip, {} KB raw)",
+            totals.2 / 1000,
+            totals.1 / 1000,
+            totals.0 / 1000
+        ),
+        "",
+        "",
+        "≤ 400 KB brotli",
+        Some(totals.2 > 0 && totals.2 <= 400_000),
+    );
+    r.section("Client size", lines);
+}
