@@ -80,6 +80,42 @@ ensure_smtp_sink() {
   python3 -m pip install --quiet --disable-pip-version-check 'aiosmtpd==1.4.6' 'pypdf==5.1.0'
 }
 
+ensure_brotli() {
+  command -v brotli >/dev/null && return
+  log "installing Debian brotli (client size in the benchmark)"
+  apt_install brotli
+}
+
+# A throwaway PostgreSQL cluster in DIR on a free loopback port; sets
+# PG_URL. PostgreSQL refuses to run as root: as root the cluster belongs to
+# the postgres user.
+PG_STARTED=0
+pg_ctl_as() {
+  local cmd="$(pg_bin)/pg_ctl -D $PG_DIR/data $*"
+  if [ "$(id -u)" = 0 ]; then su postgres -c "$cmd"; else sh -c "$cmd"; fi
+}
+start_throwaway_postgres() {
+  PG_DIR="$1"
+  PG_PORT="$(free_port)"
+  mkdir -p "$PG_DIR"
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres "$PG_DIR"
+    chmod 755 "$(dirname "$PG_DIR")"
+    su postgres -c "$(pg_bin)/initdb -D $PG_DIR/data -A trust -U postgres" >/dev/null
+  else
+    "$(pg_bin)/initdb" -D "$PG_DIR/data" -A trust -U postgres >/dev/null
+  fi
+  pg_ctl_as "-o \"-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off\" -l $PG_DIR/log -w start" >/dev/null
+  PG_STARTED=1
+  PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+}
+stop_throwaway_postgres() {
+  if [ "$PG_STARTED" = 1 ]; then
+    pg_ctl_as stop -m fast >/dev/null 2>&1 || true
+    PG_STARTED=0
+  fi
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }

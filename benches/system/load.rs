@@ -31,7 +31,8 @@ impl LoadResult {
     }
 }
 
-/// Runs `request(worker, n)` from `connections` workers for `duration` or
+/// Runs `request(worker, seq)` (`seq`: this request's number across all
+/// workers, from 0) from `connections` workers for `duration` or
 /// until `max_requests` were sent; a request returning `false` counts as an
 /// error.
 pub async fn run<F, Fut>(
@@ -55,14 +56,16 @@ where
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut errors = 0;
-            let mut n = 0;
-            while Instant::now() < deadline && sent.fetch_add(1, Ordering::SeqCst) < max_requests {
+            while Instant::now() < deadline {
+                let seq = sent.fetch_add(1, Ordering::SeqCst);
+                if seq >= max_requests {
+                    break;
+                }
                 let t0 = Instant::now();
-                if !request(worker, n).await {
+                if !request(worker, seq).await {
                     errors += 1;
                 }
                 latencies.push(t0.elapsed().as_micros());
-                n += 1;
             }
             (latencies, errors)
         }));

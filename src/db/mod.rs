@@ -159,3 +159,35 @@ fn short(e: &sqlx::Error) -> String {
 pub fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
+
+/// A consistent copy of a live SQLite database (`VACUUM INTO`).
+pub async fn backup_sqlite(db: &Db, to: &str) -> Result<(), DbError> {
+    sqlx::query("VACUUM INTO $1")
+        .bind(to)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Fails unless SQLite's integrity check passes.
+pub async fn check_sqlite(db: &Db) -> Result<(), DbError> {
+    let (result,): (String,) = sqlx::query_as("PRAGMA integrity_check")
+        .fetch_one(&db.pool)
+        .await?;
+    if result == "ok" {
+        Ok(())
+    } else {
+        Err(DbError::Query(sqlx::Error::Protocol(format!(
+            "integrity check: {result}"
+        ))))
+    }
+}
+
+/// The file path of a `sqlite://PATH` URL.
+pub fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then(|| path.to_string())
+}

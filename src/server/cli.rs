@@ -17,6 +17,10 @@ COMMANDS:
     bill [--as-of YYYY-MM-DD]
                  Run the billing run once: renewals, ends of trials and terms,
                  payment retries (default: now, in each account's time zone)
+    backup FILE  Copy the database into FILE (SQLite: online, VACUUM INTO;
+                 PostgreSQL: pg_dump custom format)
+    restore FILE Replace the database with FILE (SQLite: stop the server
+                 first; PostgreSQL: pg_restore --clean)
     help         Show this help
 
 ENVIRONMENT:
@@ -83,6 +87,20 @@ pub async fn run(args: Vec<String>) -> ExitCode {
         }),
         "seed-demo" => seed(&config).await,
         "bill" => bill(&config, &args[2..]).await,
+        "backup" | "restore" => match args.get(2) {
+            Some(file) if args.len() == 3 => {
+                let file = std::path::Path::new(file);
+                let done = if command == "backup" {
+                    super::backup::backup(&config.database_url, file).await
+                } else {
+                    super::backup::restore(&config.database_url, file).await
+                };
+                done.map(|()| println!("{command}: done ({})", file.display()))
+            }
+            _ => Err(startup::StartupError::Usage(format!(
+                "usage: billing-center {command} FILE"
+            ))),
+        },
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             return ExitCode::SUCCESS;

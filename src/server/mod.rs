@@ -2,6 +2,7 @@
 //! command line. Nothing here is compiled into the WASM client.
 
 pub mod auth;
+pub mod backup;
 pub mod billing;
 pub mod billing_run;
 pub mod cli;
@@ -11,6 +12,7 @@ pub mod csrf;
 pub mod documents;
 pub mod email;
 pub mod error;
+pub mod headers;
 pub mod invoice_pdf;
 pub mod mailer;
 pub mod payments;

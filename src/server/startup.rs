@@ -105,6 +105,10 @@ pub fn router(state: AppState) -> Router {
             super::error::fix_server_fn_status,
         ))
         .layer(axum::middleware::from_fn(super::csrf::reject_cross_site))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            super::headers::MAX_BODY_BYTES,
+        ))
+        .layer(axum::middleware::from_fn(super::headers::security_headers))
         .with_state(state)
 }
 

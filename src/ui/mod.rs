@@ -19,6 +19,16 @@ use pages::plan::PlanPage;
 use pages::subscriptions::SubscriptionsPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The page's CSP names the nonce Leptos puts on its inline scripts.
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(resp)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) && let Ok(policy) =
+        axum::http::HeaderValue::from_str(&crate::server::headers::page_policy(&nonce))
+    {
+        resp.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, policy);
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -12,6 +12,8 @@ use sqlx::Executor;
 
 pub struct TestApp {
     pub base: String,
+    /// The database URL the app runs on.
+    pub url: String,
     state: AppState,
     #[allow(dead_code)] // used by the order and billing-run tests
     pub db: Db,
@@ -65,8 +67,9 @@ pub async fn fresh_database_url(backend: Backend, dir: &std::path::Path) -> Stri
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
+        let url = fresh_database_url(backend, dir.path()).await;
         let config = Config {
-            database_url: fresh_database_url(backend, dir.path()).await,
+            database_url: url.clone(),
             catalog_path: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("catalog.toml"),
         };
         let (db, catalog) = startup::prepare(&config).await.expect("prepare app");
@@ -94,6 +97,7 @@ impl TestApp {
             .unwrap();
         });
         TestApp {
+            url,
             state,
             base: format!("http://{addr}"),
             db,

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod accounts;
+mod backup;
 mod billing_run;
 mod corporate;
 mod documents;

@@ -122,3 +122,65 @@ async fn a_database_failure_shows_the_error_page_not_the_database_error() {
         assert!(body.contains("Pending cancellation"));
     }
 }
+
+#[tokio::test]
+async fn security_headers_on_pages_and_files_and_a_body_limit() {
+    let app = crate::helpers::TestApp::spawn_seeded(billing_center::db::Backend::Sqlite).await;
+    let r = app.get("/").await;
+    let h = r.headers().clone();
+    let csp = h["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
+    assert!(
+        h.get("strict-transport-security").is_none(),
+        "no HSTS over plain HTTP"
+    );
+    // The nonce in the policy is the one on the page's inline scripts.
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|s| s.split('\'').next())
+        .expect("a nonce in the page's policy");
+    let body = r.text().await.unwrap();
+    assert!(body.contains(&format!("nonce=\"{nonce}\"")), "{body}");
+    // Another response gets another nonce.
+    let again = app.get("/").await.headers()["content-security-policy"].clone();
+    assert_ne!(again.to_str().unwrap(), csp);
+
+    let https = app
+        .client
+        .get(format!("{}/", app.base))
+        .header("X-Forwarded-Proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        https.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=")
+    );
+    let fun = app.post_form("/api/list_products", &[]).await;
+    assert!(
+        fun.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert_eq!(fun.headers()["x-frame-options"], "DENY");
+
+    // 64 KB at most in a request body.
+    let s = app.sign_in("corporate@demo.test").await;
+    let huge = "m".repeat(100 * 1024);
+    let r = s
+        .form(
+            "contact_support",
+            &[("subject", "other"), ("message", &huge)],
+        )
+        .await;
+    assert_eq!(r.status(), 413);
+    assert_eq!(app.count("support_tickets").await, 0);
+}
