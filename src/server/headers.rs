@@ -51,3 +51,39 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     }
     response
 }
+
+/// Refuses any request carrying a NUL character (raw, `%00` or JSON
+/// `\u0000`): no text field has a use for it, and PostgreSQL would refuse
+/// it deep inside a transaction. One clear 400 at the edge instead.
+pub async fn reject_nul(request: Request, next: Next) -> Response {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let refuse = || {
+        (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "Text may not contain control characters such as NUL.",
+        )
+            .into_response()
+    };
+    let has_nul = |bytes: &[u8]| {
+        bytes.contains(&0)
+            || bytes
+                .windows(3)
+                .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
+            || bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
+    };
+    if has_nul(request.uri().to_string().as_bytes()) {
+        return refuse();
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+    };
+    if has_nul(&bytes) {
+        return refuse();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
+}

@@ -105,6 +105,7 @@ pub fn router(state: AppState) -> Router {
             super::error::fix_server_fn_status,
         ))
         .layer(axum::middleware::from_fn(super::csrf::reject_cross_site))
+        .layer(axum::middleware::from_fn(super::headers::reject_nul))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             super::headers::MAX_BODY_BYTES,
         ))

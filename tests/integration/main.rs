@@ -11,6 +11,7 @@ mod billing_run;
 mod corporate;
 mod documents;
 mod email;
+mod hostile;
 mod orders;
 mod skeleton;
 mod startup_errors;
