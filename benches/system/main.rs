@@ -116,21 +116,30 @@ async fn billing_run(s: &Settings, r: &mut Report, backend: Backend, n: usize) -
     .await;
     let bulk = rate(n, t0.elapsed());
     let (tenths, ratio) = percent(renewals, bulk);
-    let budget_ok = match backend {
-        Backend::Sqlite => Some(tenths >= 300 && renewals >= 2_000),
-        Backend::Postgres => None,
-    };
-    r.row(
-        format!("billing run, {n} due subscriptions, {}", name(backend)),
-        format!("{renewals} renewals/s ({} ms)", elapsed.as_millis()),
-        format!("bulk insert of {n} invoice rows: {bulk} rows/s"),
-        ratio,
-        match backend {
-            Backend::Sqlite => "≥ 30 % and ≥ 2,000 renewals/s",
-            Backend::Postgres => "report",
-        },
-        budget_ok,
-    );
+    let what = format!("billing run, {n} due subscriptions, {}", name(backend));
+    let figure = format!("{renewals} renewals/s ({} ms)", elapsed.as_millis());
+    let baseline = format!("bulk insert of {n} invoice rows: {bulk} rows/s");
+    match backend {
+        Backend::Sqlite => {
+            r.row(
+                &what,
+                &figure,
+                "",
+                "",
+                "≥ 2,000 renewals/s",
+                Some(renewals >= 2_000),
+            );
+            r.row(
+                what,
+                figure,
+                baseline,
+                ratio,
+                "≥ 30 % of the bulk insert",
+                Some(tenths >= 300),
+            );
+        }
+        Backend::Postgres => r.row(what, figure, baseline, ratio, "report", None),
+    }
     renewals
 }
 

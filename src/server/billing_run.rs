@@ -501,6 +501,12 @@ fn plan(
                     write.audit = format!("renewed: subscription {} for {}", r.id, period.start);
                     report.renewed += 1;
                 }
+                Err(super::payments::PaymentError::Timeout) => {
+                    // The charge may have gone through: write nothing, and
+                    // retry with the same reference (the gateway returns the
+                    // first charge rather than charging again).
+                    return Ok(None);
+                }
                 Err(e) => {
                     // Keep the period; retry at +1, +3, +7 days, then expire.
                     match after_failure(due_date, attempt) {

@@ -9,6 +9,12 @@ pub enum PaymentError {
     Declined,
     #[error("Your card was declined for insufficient funds. Use another card or payment method.")]
     InsufficientFunds,
+    /// The gateway did not answer: the charge may or may not have happened.
+    /// Retrying with the same reference is safe (the gateway deduplicates).
+    #[error(
+        "The payment service did not answer in time. Nothing will be charged twice: place the order again."
+    )]
+    Timeout,
 }
 
 /// What is stored: a token, never the number.
@@ -22,7 +28,9 @@ pub struct Tokenized {
 pub trait PaymentGateway: Send + Sync + std::fmt::Debug {
     fn save_card(&self, card: &CardNumber) -> Result<Tokenized, PaymentError>;
     fn save_sepa(&self, iban: &Iban) -> Result<Tokenized, PaymentError>;
-    /// Charges `amount_minor`; returns the gateway's reference.
+    /// Charges `amount_minor` once per `reference`: a repeat of a reference
+    /// returns the first charge (gateways deduplicate on idempotency keys);
+    /// returns the gateway's charge id.
     fn charge(
         &self,
         token: &str,
@@ -32,12 +40,19 @@ pub trait PaymentGateway: Send + Sync + std::fmt::Debug {
     ) -> Result<String, PaymentError>;
     /// Gives back a charge whose order could not be recorded.
     fn refund(&self, charge_ref: &str);
+    /// Charges made and not refunded, as (reference, amount): what
+    /// reconciliation compares the books with.
+    fn settled(&self) -> Vec<(String, i64)>;
 }
 
 /// `4242…4242` succeeds, `…0002` is declined, `…9995` insufficient funds,
-/// `…0341` saves but fails when charged; the demo SEPA IBAN succeeds.
+/// `…0341` saves but fails when charged, `…0119` charges but times out on
+/// the first attempt of each reference (the double-charge trap); the demo
+/// SEPA IBAN succeeds. Charges are kept in memory, by reference.
 #[derive(Debug, Default)]
-pub struct TestGateway;
+pub struct TestGateway {
+    ledger: std::sync::Mutex<std::collections::BTreeMap<String, i64>>,
+}
 
 impl PaymentGateway for TestGateway {
     fn save_card(&self, card: &CardNumber) -> Result<Tokenized, PaymentError> {
@@ -45,6 +60,7 @@ impl PaymentGateway for TestGateway {
             "4000000000000002" => return Err(PaymentError::Declined),
             "4000000000009995" => return Err(PaymentError::InsufficientFunds),
             "4000000000000341" => "fail_on_charge",
+            "4000000000000119" => "timeout_after_charge",
             _ => "ok",
         };
         Ok(Tokenized {
@@ -65,21 +81,41 @@ impl PaymentGateway for TestGateway {
     fn charge(
         &self,
         token: &str,
-        _amount_minor: i64,
+        amount_minor: i64,
         _currency: &str,
         reference: &str,
     ) -> Result<String, PaymentError> {
         if token.starts_with("tok_fail_on_charge") {
-            Err(PaymentError::Declined)
-        } else {
-            Ok(format!("ch_{reference}"))
+            return Err(PaymentError::Declined);
         }
+        let mut ledger = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
+        let first = !ledger.contains_key(reference);
+        ledger.entry(reference.to_string()).or_insert(amount_minor);
+        if first && token.starts_with("tok_timeout_after_charge") {
+            // Charged, but the answer is lost on the way back.
+            return Err(PaymentError::Timeout);
+        }
+        Ok(format!("ch_{reference}"))
     }
 
     fn refund(&self, charge_ref: &str) {
+        let reference = charge_ref.strip_prefix("ch_").unwrap_or(charge_ref);
+        self.ledger
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(reference);
         tracing::warn!(
             charge = charge_ref,
             "charge refunded: the order could not be recorded"
         );
+    }
+
+    fn settled(&self) -> Vec<(String, i64)> {
+        self.ledger
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(r, a)| (r.clone(), *a))
+            .collect()
     }
 }

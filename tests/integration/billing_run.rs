@@ -443,3 +443,42 @@ async fn two_billing_runs_at_once_bill_each_period_once() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_renewal_whose_charge_times_out_is_retried_with_the_same_reference() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        // Active GmbH's card now loses the gateway's first answer.
+        sqlx::query(
+            "UPDATE payment_methods SET token = 'tok_timeout_after_charge_0119'
+             WHERE account_id = (SELECT account_id FROM users WHERE email = 'active@demo.test')",
+        )
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+        let state = app.state();
+        run(&state, AsOf::Date(today() + Duration::days(31)))
+            .await
+            .unwrap();
+        // Whatever was charged is in the books once, and nothing else.
+        let settled = state.gateway.settled();
+        let (payments, paid): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM payments",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        assert!(
+            payments >= 1,
+            "{backend:?}: the meeting renewal went through"
+        );
+        assert_eq!(payments as usize, settled.len(), "{settled:?}");
+        assert_eq!(paid, settled.iter().map(|(_, a)| a).sum::<i64>());
+        let (past_due,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM subscriptions WHERE status = 'past_due'")
+                .fetch_one(&app.db.pool)
+                .await
+                .unwrap();
+        assert_eq!(past_due, 0, "a timeout is not a failed payment");
+    }
+}

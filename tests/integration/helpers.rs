@@ -85,7 +85,7 @@ impl TestApp {
             db: db.clone(),
             catalog,
             clock: std::sync::Arc::new(billing_center::server::clock::SystemClock),
-            gateway: std::sync::Arc::new(billing_center::server::payments::TestGateway),
+            gateway: std::sync::Arc::new(billing_center::server::payments::TestGateway::default()),
         };
         let app = startup::router(state.clone());
         tokio::spawn(async move {

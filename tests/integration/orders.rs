@@ -350,3 +350,42 @@ async fn invoice_numbers_have_no_gap_under_concurrent_orders_with_declines() {
         assert_eq!(seqs.len(), 6 + 3);
     }
 }
+
+#[tokio::test]
+async fn a_gateway_timeout_after_the_charge_is_reconciled_not_charged_again() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let s = app.sign_in("trial@demo.test").await;
+        let sub_id = first_subscription(&s).await["id"].as_i64().unwrap();
+        subscribe_trial(&s, sub_id).await;
+        // 4000 0000 0000 0119: the charge happens, the answer is lost.
+        assert_eq!(add_card(&s, "4000 0000 0000 0119").await.status(), 200);
+        let checkout: Value = s.ok("checkout", &[]).await;
+        let total = checkout["quote"]["totals"]["total_due"]["amount"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let invoices = app.count("invoices").await;
+        let r = place(&s, &checkout, &total).await;
+        assert_eq!(r.status(), 402);
+        assert!(r.text().await.unwrap().contains("did not answer in time"));
+        assert_eq!(app.count("invoices").await, invoices, "no invoice yet");
+        let settled = app.state().gateway.settled();
+        assert_eq!(settled.len(), 1, "the gateway did charge: {settled:?}");
+
+        // The customer places the order again (same page, same key): the
+        // gateway returns the first charge; one invoice, one payment.
+        let r = place(&s, &checkout, &total).await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        assert_eq!(app.state().gateway.settled(), settled, "charged once");
+        assert_eq!(app.count("invoices").await, invoices + 1);
+        let (payments, paid): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM payments",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        assert_eq!((payments, paid), (1, settled[0].1), "books = gateway");
+        assert_eq!(first_subscription(&s).await["status"], "active");
+    }
+}

@@ -1,0 +1,160 @@
+//! No full card number, CVC, password or session token in any table, log
+//! line or email: the real binary, logging at debug level, goes through
+//! sign-in and the card flows; then its logs and every table are searched.
+
+use std::process::{Command, Stdio};
+
+use crate::helpers::{backends, fresh_database_url};
+
+#[tokio::test]
+async fn secrets_appear_in_no_table_log_line_or_email() {
+    for backend in backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = fresh_database_url(backend, dir.path()).await;
+        let bin = env!("CARGO_BIN_EXE_billing-center");
+        let seeded = Command::new(bin)
+            .arg("seed-demo")
+            .env("DATABASE_URL", &url)
+            .env("RUST_LOG", "off")
+            .output()
+            .unwrap();
+        assert!(seeded.status.success());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = dir.path().join("server.log");
+        let mut server = Command::new(bin)
+            .arg("serve")
+            .env("DATABASE_URL", &url)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_OUTPUT_NAME", "billing-center")
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
+            .stderr(Stdio::from(
+                std::fs::OpenOptions::new().append(true).open(&log).unwrap(),
+            ))
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let mut up = false;
+        for _ in 0..200 {
+            if client.get(format!("{base}/")).send().await.is_ok() {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(up, "server did not start");
+        let call = |endpoint: &str, form: Vec<(&str, &str)>| {
+            client
+                .post(format!("{base}/api/{endpoint}"))
+                .header("Accept", "application/json")
+                .form(&form)
+                .send()
+        };
+        let r = call(
+            "sign_in",
+            vec![("email", "trial@demo.test"), ("password", "billing-demo")],
+        )
+        .await
+        .unwrap();
+        assert!(r.status().is_success());
+        let token = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| c.strip_prefix("bc_session="))
+            .and_then(|c| c.split(';').next())
+            .unwrap()
+            .to_string();
+        // A declined card, a good one, a wrong password, an IBAN.
+        for (number, cvc) in [
+            ("4000 0000 0000 0002", "8731"),
+            ("4242 4242 4242 4242", "8731"),
+        ] {
+            let _ = call(
+                "save_card",
+                vec![("number", number), ("expiry", "12/30"), ("cvc", cvc)],
+            )
+            .await
+            .unwrap();
+        }
+        let _ = call(
+            "sign_in",
+            vec![
+                ("email", "pending@demo.test"),
+                ("password", "wrong-secret-pw"),
+            ],
+        )
+        .await
+        .unwrap();
+        let _ = call(
+            "save_sepa",
+            vec![("iban", "FR76 3000 6000 0112 3456 7890 189")],
+        )
+        .await
+        .unwrap();
+        let _ = call("payment_method", vec![]).await.unwrap();
+        server.kill().unwrap();
+        server.wait().unwrap();
+
+        let logs = std::fs::read_to_string(&log).unwrap();
+        assert!(logs.lines().count() > 5, "the server logged: {logs}");
+        let db = billing_center::db::Db::connect(&url).await.unwrap();
+        let mut dump = String::new();
+        for table in [
+            "accounts",
+            "users",
+            "sessions",
+            "login_attempts",
+            "subscriptions",
+            "payment_methods",
+            "cart_items",
+            "invoices",
+            "invoice_lines",
+            "orders",
+            "payments",
+            "email_outbox",
+            "audit_log",
+            "support_tickets",
+        ] {
+            use sqlx::Row;
+            for row in sqlx::query(&format!("SELECT * FROM {table}"))
+                .fetch_all(&db.pool)
+                .await
+                .unwrap()
+            {
+                for i in 0..row.len() {
+                    if let Ok(Some(v)) = row.try_get::<Option<String>, _>(i) {
+                        dump.push_str(&v);
+                        dump.push('\n');
+                    }
+                }
+            }
+        }
+        assert!(dump.contains("4242"), "the last four digits are kept");
+        for (what, secret) in [
+            ("card number", "4242424242424242"),
+            ("card number", "4242 4242 4242 4242"),
+            ("declined card number", "4000000000000002"),
+            ("CVC", "8731"),
+            ("password", "billing-demo"),
+            ("wrong password", "wrong-secret-pw"),
+            ("IBAN", "FR7630006000011234567890189"),
+            ("session token", token.as_str()),
+        ] {
+            assert!(!logs.contains(secret), "{backend:?}: {what} in the logs");
+            assert!(
+                !dump.contains(secret),
+                "{backend:?}: {what} in the database"
+            );
+        }
+    }
+}
