@@ -99,20 +99,15 @@ fn ms(us: u128) -> String {
     format!("{}.{}", us / 1000, (us % 1000) / 100)
 }
 
-async fn get_load(
-    s: &Settings,
-    base: &str,
-    path: &str,
-    cookie: Option<String>,
-    connections: usize,
-) -> LoadResult {
+/// `connections` workers sending `request` for the configured time; a
+/// request counts when it answers 2xx with its whole body.
+async fn load_for<F>(s: &Settings, connections: usize, request: F) -> LoadResult
+where
+    F: Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
     let client = client();
-    let url = format!("{base}{path}");
     load::run(connections, s.load_time, usize::MAX, move |_, _| {
-        let mut req = client.get(&url);
-        if let Some(c) = &cookie {
-            req = req.header("Cookie", c);
-        }
+        let req = request(&client);
         async move {
             match req.send().await {
                 Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
@@ -123,30 +118,39 @@ async fn get_load(
     .await
 }
 
-async fn post_load(
+async fn get_load(
     s: &Settings,
     base: &str,
     path: &str,
     cookie: Option<String>,
     connections: usize,
 ) -> LoadResult {
-    let client = client();
     let url = format!("{base}{path}");
-    load::run(connections, s.load_time, usize::MAX, move |_, _| {
-        let mut req = client
-            .post(&url)
+    load_for(s, connections, move |c| {
+        let req = c.get(&url);
+        match &cookie {
+            Some(k) => req.header("Cookie", k),
+            None => req,
+        }
+    })
+    .await
+}
+
+/// A server function called with no arguments, as a form post.
+async fn post_load(
+    s: &Settings,
+    base: &str,
+    path: &str,
+    cookie: String,
+    connections: usize,
+) -> LoadResult {
+    let url = format!("{base}{path}");
+    load_for(s, connections, move |c| {
+        c.post(&url)
             .header("Accept", "application/json")
             .header("Content-Type", "application/x-www-form-urlencoded")
-            .body("");
-        if let Some(c) = &cookie {
-            req = req.header("Cookie", c);
-        }
-        async move {
-            match req.send().await {
-                Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
-                Err(_) => false,
-            }
-        }
+            .header("Cookie", &cookie)
+            .body("")
     })
     .await
 }
@@ -280,7 +284,7 @@ async fn ssr_and_server_fn(
     }
     let quote = call(&client, base, &cookie(cart), "checkout", json!({}), false).await;
     assert_eq!(quote["quote"]["items"].as_array().map(Vec::len), Some(3));
-    let fun = post_load(s, base, "/api/checkout", Some(cookie(cart)), 32).await;
+    let fun = post_load(s, base, "/api/checkout", cookie(cart), 32).await;
     let (tenths, ratio) = percent(fun.per_second(), baseline.per_second());
     r.row(
         "server function: quote of a 3-item cart (checkout), 32 connections",

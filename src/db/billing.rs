@@ -150,19 +150,20 @@ pub async fn payment_methods(
     let rows = q.fetch_all(&db.pool).await?;
     let mut out = std::collections::HashMap::new();
     for r in rows {
-        out.insert(
-            r.try_get("account_id")?,
-            PaymentMethodRecord {
-                kind: r.try_get("kind")?,
-                token: r.try_get("token")?,
-                brand: r.try_get("brand")?,
-                last4: r.try_get("last4")?,
-                exp_month: r.try_get("exp_month")?,
-                exp_year: r.try_get("exp_year")?,
-            },
-        );
+        out.insert(r.try_get("account_id")?, payment_method_row(&r)?);
     }
     Ok(out)
+}
+
+fn payment_method_row(r: &AnyRow) -> Result<PaymentMethodRecord, sqlx::Error> {
+    Ok(PaymentMethodRecord {
+        kind: r.try_get("kind")?,
+        token: r.try_get("token")?,
+        brand: r.try_get("brand")?,
+        last4: r.try_get("last4")?,
+        exp_month: r.try_get("exp_month")?,
+        exp_year: r.try_get("exp_year")?,
+    })
 }
 
 pub async fn payment_method(
@@ -175,18 +176,7 @@ pub async fn payment_method(
     .bind(account_id)
     .fetch_optional(&db.pool)
     .await?;
-    row.map(|r| {
-        Ok(PaymentMethodRecord {
-            kind: r.try_get("kind")?,
-            token: r.try_get("token")?,
-            brand: r.try_get("brand")?,
-            last4: r.try_get("last4")?,
-            exp_month: r.try_get("exp_month")?,
-            exp_year: r.try_get("exp_year")?,
-        })
-    })
-    .transpose()
-    .map_err(|e: sqlx::Error| e.into())
+    Ok(row.as_ref().map(payment_method_row).transpose()?)
 }
 
 /// One payment method per account: saving replaces the previous one.

@@ -423,3 +423,36 @@ async fn sign_in_is_rate_limited_per_ip_across_emails() {
     assert_eq!(r.status(), 429);
     assert!(r.text().await.unwrap().contains("TooManyAttempts"));
 }
+
+#[tokio::test]
+async fn last_seen_is_refreshed_once_a_minute_not_on_every_request() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let s = app.sign_in("trial@demo.test").await;
+        let last_seen = || async {
+            let (t,): (String,) = sqlx::query_as("SELECT last_seen_at FROM sessions")
+                .fetch_one(&app.db.pool)
+                .await
+                .unwrap();
+            t
+        };
+        let first = last_seen().await;
+        let _: Option<serde_json::Value> = s.ok("me", &[]).await;
+        assert_eq!(
+            last_seen().await,
+            first,
+            "no write for a request within the minute"
+        );
+        // Used 90 minutes ago: still alive (idle limit 2 h), and refreshed.
+        let old = (chrono::Utc::now() - chrono::Duration::minutes(90))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        sqlx::query("UPDATE sessions SET last_seen_at = $1")
+            .bind(&old)
+            .execute(&app.db.pool)
+            .await
+            .unwrap();
+        let me: Option<serde_json::Value> = s.ok("me", &[]).await;
+        assert!(me.is_some());
+        assert!(last_seen().await > old, "{backend:?}: not refreshed");
+    }
+}

@@ -15,4 +15,5 @@ mod email;
 mod hostile;
 mod orders;
 mod skeleton;
+mod soak;
 mod startup_errors;
