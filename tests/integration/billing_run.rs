@@ -2,12 +2,14 @@
 
 use std::process::Command;
 
-use billing_center::db::accounts::{self, NewAccount};
-use billing_center::db::billing::{self as store, PaymentMethodRecord, SubscriptionRecord};
+use billing_center::db::accounts;
+use billing_center::db::billing::{self as store, PaymentMethodRecord};
 use billing_center::server::billing_run::{AsOf, RunReport, run};
 use chrono::{Duration, NaiveDate};
 
-use crate::helpers::{TestApp, backends, fresh_database_url};
+use crate::helpers::{
+    TestApp, active_monthly, backends, fresh_database_url, online_account_with_card,
+};
 
 fn today() -> NaiveDate {
     billing_center::server::clock::local_date(chrono::Utc::now(), "Europe/Paris")
@@ -203,81 +205,20 @@ async fn two_years_behind(
     // 40 accounts × 3 monthly subscriptions, two years behind.
     let start = today() - Duration::days(730);
     for i in 0..n {
-        let name = format!("Load {i}");
-        let a = accounts::insert_account(
+        let (a, _) = online_account_with_card(
             &state.db,
-            &NewAccount {
-                name: &name,
-                kind: "online",
-                country: "FR",
-                vat_number: None,
-                currency: "EUR",
-                time_zone: "Europe/Paris",
-                language: "en",
-                rep: None,
-            },
-        )
-        .await
-        .unwrap();
-        accounts::insert_user(
-            &state.db,
-            a,
+            &format!("Load {i}"),
             &format!("load{i}@demo.test"),
-            &name,
-            "x",
-            true,
         )
-        .await
-        .unwrap();
-        store::save_payment_method(
-            &state.db,
-            a,
-            &PaymentMethodRecord {
-                kind: "card".into(),
-                token: "tok_ok_4242".into(),
-                brand: "Visa".into(),
-                last4: "4242".into(),
-                exp_month: Some(12),
-                exp_year: Some(2030),
-            },
-        )
-        .await
-        .unwrap();
+        .await;
         for (product, level) in [
             ("webinar", "lite"),
             ("meeting", "business"),
             ("training", "starter"),
         ] {
-            let end = start.checked_add_months(chrono::Months::new(1)).unwrap();
-            store::insert_subscription(
-                &state.db,
-                &SubscriptionRecord {
-                    id: 0,
-                    account_id: a,
-                    product: product.into(),
-                    level: level.into(),
-                    seats: 1,
-                    frequency: "monthly".into(),
-                    status: "active".into(),
-                    trial_ends_on: None,
-                    period_start: Some(start.to_string()),
-                    period_end: Some(end.to_string()),
-                    paid_unit_minor: Some(100),
-                    paid_seats: Some(1),
-                    period_paid_minor: Some(100),
-                    period_credited_minor: Some(0),
-                    scheduled_level: None,
-                    scheduled_seats: None,
-                    scheduled_frequency: None,
-                    ended_on: None,
-                    version: 1,
-                    anchor_on: None,
-                    dunning_step: 0,
-                    next_retry_on: None,
-                },
-            )
-            .await
-            .unwrap();
+            store::insert_subscription(&state.db, &active_monthly(a, product, level, start, 100))
+                .await
+                .unwrap();
         }
     }
     (dir, url, state)

@@ -222,3 +222,79 @@ impl Session {
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("{endpoint}: {e}: {body}"))
     }
 }
+
+/// An online FR account with its billing contact (`email`, password hash
+/// `"x"`: sign-in is not for these) and a 4242 card; (account, user) ids.
+pub async fn online_account_with_card(db: &Db, name: &str, email: &str) -> (i64, i64) {
+    use billing_center::db::accounts::{self, NewAccount};
+    use billing_center::db::billing::{self as store, PaymentMethodRecord};
+    let a = accounts::insert_account(
+        db,
+        &NewAccount {
+            name,
+            kind: "online",
+            country: "FR",
+            vat_number: None,
+            currency: "EUR",
+            time_zone: "Europe/Paris",
+            language: "en",
+            rep: None,
+        },
+    )
+    .await
+    .unwrap();
+    let user = accounts::insert_user(db, a, email, name, "x", true)
+        .await
+        .unwrap();
+    store::save_payment_method(
+        db,
+        a,
+        &PaymentMethodRecord {
+            kind: "card".into(),
+            token: "tok_ok_4242".into(),
+            brand: "Visa".into(),
+            last4: "4242".into(),
+            exp_month: Some(12),
+            exp_year: Some(2030),
+        },
+    )
+    .await
+    .unwrap();
+    (a, user)
+}
+
+/// An active monthly subscription of one seat at `unit_minor`, in its
+/// period from `start` (a month long).
+pub fn active_monthly(
+    account_id: i64,
+    product: &str,
+    level: &str,
+    start: chrono::NaiveDate,
+    unit_minor: i64,
+) -> billing_center::db::billing::SubscriptionRecord {
+    let end = start.checked_add_months(chrono::Months::new(1)).unwrap();
+    billing_center::db::billing::SubscriptionRecord {
+        id: 0,
+        account_id,
+        product: product.into(),
+        level: level.into(),
+        seats: 1,
+        frequency: "monthly".into(),
+        status: "active".into(),
+        trial_ends_on: None,
+        period_start: Some(start.to_string()),
+        period_end: Some(end.to_string()),
+        paid_unit_minor: Some(unit_minor),
+        paid_seats: Some(1),
+        period_paid_minor: Some(unit_minor),
+        period_credited_minor: Some(0),
+        scheduled_level: None,
+        scheduled_seats: None,
+        scheduled_frequency: None,
+        ended_on: None,
+        version: 1,
+        anchor_on: Some(start.to_string()),
+        dunning_step: 0,
+        next_retry_on: None,
+    }
+}

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use billing_center::db::accounts::{self, NewAccount};
-use billing_center::db::billing::{self as store, PaymentMethodRecord, SubscriptionRecord};
+use billing_center::db::accounts;
+use billing_center::db::billing as store;
 use chrono::Utc;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{TestApp, backends};
+use crate::helpers::{TestApp, active_monthly, backends, online_account_with_card};
 
 const ACCOUNTS: usize = 20;
 const SESSIONS_PER_ACCOUNT: usize = 10;
@@ -21,71 +21,16 @@ const SESSIONS_PER_ACCOUNT: usize = 10;
 async fn setup(app: &TestApp) -> Vec<String> {
     let today = billing_center::server::clock::local_date(Utc::now(), "Europe/Paris");
     let start = today - chrono::Duration::days(5);
-    let end = start.checked_add_months(chrono::Months::new(1)).unwrap();
     let now = Utc::now();
     let stamp = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let mut cookies = Vec::new();
     for i in 0..ACCOUNTS {
-        let name = format!("Soak {i}");
-        let a = accounts::insert_account(
-            &app.db,
-            &NewAccount {
-                name: &name,
-                kind: "online",
-                country: "FR",
-                vat_number: None,
-                currency: "EUR",
-                time_zone: "Europe/Paris",
-                language: "en",
-                rep: None,
-            },
-        )
-        .await
-        .unwrap();
-        let user =
-            accounts::insert_user(&app.db, a, &format!("soak{i}@demo.test"), &name, "x", true)
-                .await
-                .unwrap();
-        store::save_payment_method(
-            &app.db,
-            a,
-            &PaymentMethodRecord {
-                kind: "card".into(),
-                token: "tok_ok_4242".into(),
-                brand: "Visa".into(),
-                last4: "4242".into(),
-                exp_month: Some(12),
-                exp_year: Some(2030),
-            },
-        )
-        .await
-        .unwrap();
+        let (a, user) =
+            online_account_with_card(&app.db, &format!("Soak {i}"), &format!("soak{i}@demo.test"))
+                .await;
         store::insert_subscription(
             &app.db,
-            &SubscriptionRecord {
-                id: 0,
-                account_id: a,
-                product: "meeting".into(),
-                level: "business".into(),
-                seats: 1,
-                frequency: "monthly".into(),
-                status: "active".into(),
-                trial_ends_on: None,
-                period_start: Some(start.to_string()),
-                period_end: Some(end.to_string()),
-                paid_unit_minor: Some(1900),
-                paid_seats: Some(1),
-                period_paid_minor: Some(1900),
-                period_credited_minor: Some(0),
-                scheduled_level: None,
-                scheduled_seats: None,
-                scheduled_frequency: None,
-                ended_on: None,
-                version: 1,
-                anchor_on: Some(start.to_string()),
-                dunning_step: 0,
-                next_retry_on: None,
-            },
+            &active_monthly(a, "meeting", "business", start, 1900),
         )
         .await
         .unwrap();
