@@ -104,8 +104,14 @@ async fn run_batch(
             report.skipped_changed += 1;
             continue;
         }
-        if let Some(p) = plan(state, page, r, as_of)? {
-            planned.push(p);
+        match plan(state, page, r, as_of) {
+            Ok(Some(p)) => planned.push(p),
+            Ok(None) => {}
+            Err(e) => {
+                // Nothing of this batch is written: give back what it charged.
+                refund_all(state, planned.iter().map(|p| p.charge_ref.clone()));
+                return Err(e);
+            }
         }
     }
     if planned.is_empty() {
@@ -136,13 +142,15 @@ async fn run_batch(
             Ok(wrote)
         }
         Err(e) => {
-            for (charge_ref, _) in rest {
-                if let Some(c) = charge_ref {
-                    state.gateway.refund(&c);
-                }
-            }
+            refund_all(state, rest.into_iter().map(|(charge_ref, _)| charge_ref));
             Err(e.into())
         }
+    }
+}
+
+fn refund_all(state: &AppState, charges: impl Iterator<Item = Option<String>>) {
+    for c in charges.flatten() {
+        state.gateway.refund(&c);
     }
 }
 
