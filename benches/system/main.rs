@@ -195,6 +195,12 @@ async fn history(s: &Settings, r: &mut Report, backend: Backend) {
 
 #[tokio::main]
 async fn main() {
+    // `cargo test --all-targets` runs bench binaries too, without `--bench`:
+    // the system benchmark runs only when asked (`cargo bench`, make bench).
+    if !std::env::args().any(|a| a == "--bench") {
+        eprintln!("system benchmark: skipped (run it with `make bench`)");
+        return;
+    }
     let s = Settings::from_env();
     let mut r = Report::default();
     let started = Instant::now();
