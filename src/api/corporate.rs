@@ -68,7 +68,7 @@ mod ssr {
                 "Account: {}\nFrom: {} <{}>\nSubject: {subject}\n\n{message}\n",
                 c.account.name, c.user.name, c.user.email
             ),
-            html: format!("<pre>{}</pre>", message.replace('<', "&lt;")),
+            html: format!("<pre>{}</pre>", crate::server::email::escape(message)),
         };
         Ok(store::insert_ticket(
             &state.db,

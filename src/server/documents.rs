@@ -24,14 +24,8 @@ pub fn request_lang(query: Option<&str>, headers: &HeaderMap) -> Lang {
     if let Some(l) = query.and_then(Lang::parse) {
         return l;
     }
-    let cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == crate::i18n::COOKIE)
-        .and_then(|(_, v)| Lang::parse(v));
+    let cookie =
+        super::auth::cookie_value(headers, crate::i18n::COOKIE).and_then(|v| Lang::parse(&v));
     cookie.unwrap_or_else(|| {
         headers
             .get(header::ACCEPT_LANGUAGE)
@@ -105,7 +99,7 @@ pub async fn invoice_pdf(
 }
 
 /// `GET /billing/invoices.csv`: the whole history, newest first, read page
-/// by page (keyset) so a long history never sits in memory as rows.
+/// by page (keyset): only one page of rows at a time, beside the CSV text.
 pub async fn invoices_csv(
     State(state): State<AppState>,
     Query(q): Query<LangQuery>,
