@@ -130,7 +130,8 @@ mod ssr {
         }
         // One payment per invoice, whatever the number of clicks or tabs.
         let key = format!("pay-invoice-{id}");
-        let order_id = loop {
+        let lease_until = || crate::db::instant_text(chrono::Utc::now() + state.order_lease);
+        let order_id = 'claim: loop {
             if let Some(o) = store::claim_order(
                 &state.db,
                 c.account.id,
@@ -138,13 +139,24 @@ mod ssr {
                 &key,
                 inv.total_minor,
                 &inv.currency,
+                &lease_until(),
             )
             .await?
             {
                 break o;
             }
             for _ in 0..300 {
+                let now = crate::db::now_text();
                 match store::find_order(&state.db, c.account.id, &key).await? {
+                    // Its process died mid-payment: take the claim over (the
+                    // gateway deduplicates the charge by the key).
+                    Some(o)
+                        if o.abandoned(&now)
+                            && store::take_over_order(&state.db, o.id, &now, &lease_until())
+                                .await? =>
+                    {
+                        break 'claim o.id;
+                    }
                     Some(o) if o.status == "pending" => {
                         tokio::time::sleep(std::time::Duration::from_millis(50)).await
                     }

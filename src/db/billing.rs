@@ -263,6 +263,16 @@ pub struct OrderRecord {
     pub status: String,
     pub invoice_id: Option<i64>,
     pub total_minor: i64,
+    /// Until when the process that claimed it may still be working on it.
+    pub lease_until: Option<String>,
+}
+
+impl OrderRecord {
+    /// A pending order whose claimer stopped (killed, crashed) before
+    /// finishing: `now` is past its lease (no lease: from before leases).
+    pub fn abandoned(&self, now: &str) -> bool {
+        self.status == "pending" && self.lease_until.as_deref().is_none_or(|l| l < now)
+    }
 }
 
 /// Claims an idempotency key: `Some(order id)` for the first caller, `None`
@@ -274,10 +284,11 @@ pub async fn claim_order(
     request_hash: &str,
     total_minor: i64,
     currency: &str,
+    lease_until: &str,
 ) -> Result<Option<i64>, DbError> {
     let row: Option<(i64,)> = sqlx::query_as(
-        "INSERT INTO orders (account_id, idempotency_key, request_hash, status, total_minor, currency, created_at)
-         VALUES ($1, $2, $3, 'pending', $4, $5, $6)
+        "INSERT INTO orders (account_id, idempotency_key, request_hash, status, total_minor, currency, created_at, lease_until)
+         VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7)
          ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING id",
     )
     .bind(account_id)
@@ -286,6 +297,7 @@ pub async fn claim_order(
     .bind(total_minor)
     .bind(currency)
     .bind(super::now_text())
+    .bind(lease_until)
     .fetch_optional(&db.pool)
     .await?;
     Ok(row.map(|r| r.0))
@@ -297,7 +309,7 @@ pub async fn find_order(
     key: &str,
 ) -> Result<Option<OrderRecord>, DbError> {
     let row = sqlx::query(
-        "SELECT id, request_hash, status, invoice_id, total_minor FROM orders
+        "SELECT id, request_hash, status, invoice_id, total_minor, lease_until FROM orders
          WHERE account_id = $1 AND idempotency_key = $2",
     )
     .bind(account_id)
@@ -311,10 +323,43 @@ pub async fn find_order(
             status: r.try_get("status")?,
             invoice_id: r.try_get("invoice_id")?,
             total_minor: r.try_get("total_minor")?,
+            lease_until: r.try_get("lease_until")?,
         })
     })
     .transpose()
     .map_err(|e: sqlx::Error| e.into())
+}
+
+/// Takes over an abandoned claim (its lease ran out before `now`): true
+/// for exactly one caller, who then holds it until `lease_until`.
+pub async fn take_over_order(
+    db: &Db,
+    order_id: i64,
+    now: &str,
+    lease_until: &str,
+) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE orders SET lease_until = $1
+         WHERE id = $2 AND status = 'pending' AND (lease_until IS NULL OR lease_until < $3)",
+    )
+    .bind(lease_until)
+    .bind(order_id)
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Pending orders whose lease ran out before `now`: (id, idempotency key).
+pub async fn abandoned_orders(db: &Db, now: &str) -> Result<Vec<(i64, String)>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, idempotency_key FROM orders
+         WHERE status = 'pending' AND (lease_until IS NULL OR lease_until < $1)
+         ORDER BY id LIMIT 1000",
+    )
+    .bind(now)
+    .fetch_all(&db.pool)
+    .await?)
 }
 
 /// Frees a key whose order failed (declined card), so the customer can retry.

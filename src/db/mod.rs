@@ -155,9 +155,20 @@ fn short(e: &sqlx::Error) -> String {
     e.to_string().lines().next().unwrap_or_default().to_string()
 }
 
+/// One round trip to the database (health checks).
+pub async fn ping(db: &Db) -> Result<(), DbError> {
+    sqlx::query("SELECT 1").execute(&db.pool).await?;
+    Ok(())
+}
+
 /// Current UTC instant as RFC 3339 text (how instants are stored).
 pub fn now_text() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    instant_text(chrono::Utc::now())
+}
+
+/// An instant as stored: fixed-width RFC 3339, so text order is time order.
+pub fn instant_text(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// A consistent copy of a live SQLite database (`VACUUM INTO`).

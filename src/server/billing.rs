@@ -210,7 +210,11 @@ pub async fn place_order(
     let currency = quote.currency.code();
 
     // Claim the key: exactly one request proceeds; the others wait for its
-    // result (a double click, a second tab, a retry after a timeout).
+    // result (a double click, a second tab, a retry after a timeout). A
+    // claim is a lease: when its process died before finishing, a retry
+    // takes it over and charges under the same key, which the gateway
+    // deduplicates.
+    let lease_until = || crate::db::instant_text(chrono::Utc::now() + state.order_lease);
     let order_id = loop {
         if let Some(id) = store::claim_order(
             &state.db,
@@ -219,6 +223,7 @@ pub async fn place_order(
             &request_hash,
             total_minor,
             currency,
+            &lease_until(),
         )
         .await?
         {
@@ -227,6 +232,7 @@ pub async fn place_order(
         let mut waited = 0;
         let existing = loop {
             match store::find_order(&state.db, account_id, key).await? {
+                Some(o) if o.abandoned(&crate::db::now_text()) => break Some(o),
                 Some(o) if o.status == "pending" && waited < 300 => {
                     waited += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -239,6 +245,14 @@ pub async fn place_order(
             None => continue,
             Some(o) if o.request_hash != request_hash => return Err(other_content()),
             Some(o) if o.status == "done" => return stored_result(state, caller, &o).await,
+            Some(o) if o.abandoned(&crate::db::now_text()) => {
+                if store::take_over_order(&state.db, o.id, &crate::db::now_text(), &lease_until())
+                    .await?
+                {
+                    tracing::warn!(order = o.id, "taking over an abandoned order claim");
+                    break o.id;
+                }
+            }
             Some(_) => {
                 return Err(AppError::Invalid(
                     "Your order is still being processed. Reload the page in a moment.".into(),

@@ -38,6 +38,9 @@ pub struct RunReport {
     pub expired_after_retries: u32,
     pub skipped_changed: u32,
     pub reminders_sent: u32,
+    /// Orders whose process died between claim and commit: refunded if
+    /// charged, and their key released (the cart is still there).
+    pub orders_abandoned: u32,
 }
 
 impl RunReport {
@@ -49,6 +52,7 @@ impl RunReport {
         self.expired_after_retries += o.expired_after_retries;
         self.skipped_changed += o.skipped_changed;
         self.reminders_sent += o.reminders_sent;
+        self.orders_abandoned += o.orders_abandoned;
     }
 }
 
@@ -165,7 +169,10 @@ pub enum AsOf {
 
 /// Runs everything due.
 pub async fn run(state: &AppState, as_of: AsOf) -> Result<RunReport, AppError> {
-    let mut report = RunReport::default();
+    let mut report = RunReport {
+        orders_abandoned: release_abandoned_orders(state).await?,
+        ..RunReport::default()
+    };
     // The widest local date anywhere (UTC+14) selects candidates; each
     // account's own local date decides.
     let horizon = match as_of {
@@ -188,6 +195,28 @@ pub async fn run(state: &AppState, as_of: AsOf) -> Result<RunReport, AppError> {
     }
     remind(state, as_of, horizon, &mut report).await?;
     Ok(report)
+}
+
+/// Orders whose claim outlived its lease: the process placing them died
+/// (after the charge, maybe). Nobody saw a confirmation, so the charge is
+/// refunded and the key released; the customer's cart is intact. Taking
+/// the lease first keeps a concurrent retry of the same key out.
+async fn release_abandoned_orders(state: &AppState) -> Result<u32, AppError> {
+    let now = crate::db::now_text();
+    let lease_until = crate::db::instant_text(chrono::Utc::now() + state.order_lease);
+    let mut released = 0;
+    for (id, key) in store::abandoned_orders(&state.db, &now).await? {
+        if !store::take_over_order(&state.db, id, &now, &lease_until).await? {
+            continue;
+        }
+        if let Some(charge) = state.gateway.charge_for(&key) {
+            state.gateway.refund(&charge);
+        }
+        store::release_order(&state.db, id).await?;
+        tracing::warn!(order = id, "abandoned order released");
+        released += 1;
+    }
+    Ok(released)
 }
 
 /// Trial-ending and cancellation reminders, once per event.

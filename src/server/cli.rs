@@ -65,14 +65,15 @@ async fn bill(config: &Config, args: &[String]) -> Result<(), startup::StartupEr
         .await
         .map_err(|e| startup::StartupError::Seed(e.to_string()))?;
     println!(
-        "billing run: {} renewed, {} failed payments, {} trials ended, {} terms ended, {} expired after retries, {} skipped (changed meanwhile), {} reminders sent",
+        "billing run: {} renewed, {} failed payments, {} trials ended, {} terms ended, {} expired after retries, {} skipped (changed meanwhile), {} reminders sent, {} abandoned orders released",
         report.renewed,
         report.failed_payments,
         report.trials_ended,
         report.terms_ended,
         report.expired_after_retries,
         report.skipped_changed,
-        report.reminders_sent
+        report.reminders_sent,
+        report.orders_abandoned
     );
     Ok(())
 }

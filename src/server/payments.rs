@@ -40,6 +40,9 @@ pub trait PaymentGateway: Send + Sync + std::fmt::Debug {
     ) -> Result<String, PaymentError>;
     /// Gives back a charge whose order could not be recorded.
     fn refund(&self, charge_ref: &str);
+    /// The charge made under `reference`, if any: how an order abandoned
+    /// between charge and commit (a killed process) is found and refunded.
+    fn charge_for(&self, reference: &str) -> Option<String>;
     /// Charges made and not refunded, as (reference, amount): what
     /// reconciliation compares the books with.
     fn settled(&self) -> Vec<(String, i64)>;
@@ -48,10 +51,67 @@ pub trait PaymentGateway: Send + Sync + std::fmt::Debug {
 /// `4242…4242` succeeds, `…0002` is declined, `…9995` insufficient funds,
 /// `…0341` saves but fails when charged, `…0119` charges but times out on
 /// the first attempt of each reference (the double-charge trap); the demo
-/// SEPA IBAN succeeds. Charges are kept in memory, by reference.
+/// SEPA IBAN succeeds. Charges are kept in memory, by reference, and with
+/// `persistent` also in a journal file: a real gateway outlives the server,
+/// which the crash tests kill (`BC_TEST_GATEWAY_LEDGER`).
 #[derive(Debug, Default)]
 pub struct TestGateway {
-    ledger: std::sync::Mutex<std::collections::BTreeMap<String, i64>>,
+    ledger: std::sync::Mutex<Ledger>,
+}
+
+#[derive(Debug, Default)]
+struct Ledger {
+    charges: std::collections::BTreeMap<String, i64>,
+    journal: Option<std::fs::File>,
+}
+
+impl Ledger {
+    /// One `write` per line on an append-only file: a killed process leaves
+    /// whole lines; several processes may share the file.
+    fn record(&mut self, line: String) {
+        use std::io::Write;
+        if let Some(f) = &mut self.journal
+            && let Err(e) = f.write_all(line.as_bytes())
+        {
+            tracing::error!(error = %e, "test gateway journal write failed");
+        }
+    }
+}
+
+impl TestGateway {
+    /// A gateway whose charges survive the process: lines `charge REF
+    /// AMOUNT` and `refund REF` appended to `path`, replayed on open.
+    pub fn persistent(path: &std::path::Path) -> std::io::Result<TestGateway> {
+        let journal = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .read(true)
+            .open(path)?;
+        let mut charges = std::collections::BTreeMap::new();
+        for line in std::fs::read_to_string(path)?.lines() {
+            match line.split(' ').collect::<Vec<_>>()[..] {
+                ["charge", reference, amount] => {
+                    if let Ok(a) = amount.parse() {
+                        charges.entry(reference.to_string()).or_insert(a);
+                    }
+                }
+                ["refund", reference] => {
+                    charges.remove(reference);
+                }
+                _ => {}
+            }
+        }
+        Ok(TestGateway {
+            ledger: std::sync::Mutex::new(Ledger {
+                charges,
+                journal: Some(journal),
+            }),
+        })
+    }
+
+    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl PaymentGateway for TestGateway {
@@ -88,9 +148,12 @@ impl PaymentGateway for TestGateway {
         if token.starts_with("tok_fail_on_charge") {
             return Err(PaymentError::Declined);
         }
-        let mut ledger = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
-        let first = !ledger.contains_key(reference);
-        ledger.entry(reference.to_string()).or_insert(amount_minor);
+        let mut ledger = self.ledger();
+        let first = !ledger.charges.contains_key(reference);
+        if first {
+            ledger.charges.insert(reference.to_string(), amount_minor);
+            ledger.record(format!("charge {reference} {amount_minor}\n"));
+        }
         if first && token.starts_with("tok_timeout_after_charge") {
             // Charged, but the answer is lost on the way back.
             return Err(PaymentError::Timeout);
@@ -100,20 +163,26 @@ impl PaymentGateway for TestGateway {
 
     fn refund(&self, charge_ref: &str) {
         let reference = charge_ref.strip_prefix("ch_").unwrap_or(charge_ref);
-        self.ledger
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(reference);
+        let mut ledger = self.ledger();
+        if ledger.charges.remove(reference).is_some() {
+            ledger.record(format!("refund {reference}\n"));
+        }
         tracing::warn!(
             charge = charge_ref,
             "charge refunded: the order could not be recorded"
         );
     }
 
+    fn charge_for(&self, reference: &str) -> Option<String> {
+        self.ledger()
+            .charges
+            .contains_key(reference)
+            .then(|| format!("ch_{reference}"))
+    }
+
     fn settled(&self) -> Vec<(String, i64)> {
-        self.ledger
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.ledger()
+            .charges
             .iter()
             .map(|(r, a)| (r.clone(), *a))
             .collect()

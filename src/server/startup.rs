@@ -48,7 +48,8 @@ pub async fn offline_state(config: &Config) -> Result<AppState, StartupError> {
         db,
         catalog,
         clock: config.clock(),
-        gateway: Arc::new(super::payments::TestGateway::default()),
+        gateway: config.gateway().map_err(StartupError::Usage)?,
+        order_lease: config.order_lease(),
     })
 }
 
@@ -96,6 +97,7 @@ pub fn router(state: AppState) -> Router {
             "/billing/invoices/{id}/pdf",
             axum::routing::get(super::documents::invoice_pdf),
         )
+        .route("/health", axum::routing::get(health))
         .route(
             "/billing/invoices.csv",
             axum::routing::get(super::documents::invoices_csv),
@@ -111,6 +113,20 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(super::headers::security_headers))
         .with_state(state)
+}
+
+/// For load balancers and restarts: 200 when the database answers, 503
+/// (and nothing else said) when it does not.
+async fn health(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> (axum::http::StatusCode, &'static str) {
+    match crate::db::ping(&state.db).await {
+        Ok(()) => (axum::http::StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database unavailable");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        }
+    }
 }
 
 fn bench_routes(state: AppState) -> Router {
@@ -137,7 +153,8 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
         db,
         catalog,
         clock: config.clock(),
-        gateway: Arc::new(super::payments::TestGateway::default()),
+        gateway: config.gateway().map_err(StartupError::Usage)?,
+        order_lease: config.order_lease(),
     };
     // leptos_routes_with_context also mounts every server function under
     // /api/… with the same context.

@@ -16,6 +16,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     pub clock: Arc<dyn super::clock::Clock>,
     pub gateway: Arc<dyn super::payments::PaymentGateway>,
+    /// See `Config::order_lease`.
+    pub order_lease: chrono::Duration,
 }
 
 /// The state inside a server function.

@@ -5,10 +5,12 @@ use std::process::Command;
 use billing_center::db::accounts;
 use billing_center::db::billing::{self as store, PaymentMethodRecord};
 use billing_center::server::billing_run::{AsOf, RunReport, run};
+use billing_center::server::payments::{PaymentGateway, TestGateway};
 use chrono::{Duration, NaiveDate};
 
+use crate::crash::{Rng, kills};
 use crate::helpers::{
-    TestApp, active_monthly, backends, fresh_database_url, online_account_with_card,
+    TestApp, active_monthly, assert_books, backends, fresh_database_url, online_account_with_card,
 };
 
 fn today() -> NaiveDate {
@@ -237,33 +239,47 @@ fn bill_command(url: &str, as_of: &str) -> Command {
     c
 }
 
+/// Killed (SIGKILL) at random moments, `BC_KILLS` times (3 here, 20 in
+/// `make soak`), each time after it has made some progress; then a whole
+/// run: every period billed once, every charge kept by the gateway is a
+/// payment in the books and the other way round.
 #[tokio::test]
 async fn a_run_killed_mid_way_then_run_again_bills_each_period_exactly_once() {
+    let kills = kills();
     for backend in backends() {
-        let (_dir, url, state) = two_years_behind(backend, 40).await;
+        let (dir, url, state) = two_years_behind(backend, 40.max(kills * 4)).await;
+        // The gateway outlives the killed runs, as a real one does.
+        let ledger = dir.path().join("gateway.journal");
         let as_of = today().to_string();
-        let bill = || bill_command(&url, &as_of).spawn().unwrap();
-        let mut child = bill();
-        // Kill it once it has written some renewals but not all.
-        let mut seen = 0;
-        for _ in 0..400 {
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-            seen = billing_center::db::billing::count(&state.db, "invoices")
-                .await
-                .unwrap();
-            if seen > 50 {
-                break;
+        let bill = || {
+            bill_command(&url, &as_of)
+                .env("BC_TEST_GATEWAY_LEDGER", &ledger)
+                .spawn()
+                .unwrap()
+        };
+        let count = || billing_center::db::billing::count(&state.db, "invoices");
+        let mut rng = Rng::from_env();
+        let mut killed = 0;
+        for _ in 0..kills {
+            let before = count().await.unwrap();
+            let mut child = bill();
+            // Wait for progress, then a random moment more.
+            for _ in 0..400 {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                if count().await.unwrap() > before {
+                    break;
+                }
             }
+            tokio::time::sleep(std::time::Duration::from_millis(rng.below(150))).await;
+            if child.try_wait().unwrap().is_some() {
+                break; // it finished first: nothing left to kill
+            }
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            killed += 1;
         }
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        let at_kill = billing_center::db::billing::count(&state.db, "invoices")
-            .await
-            .unwrap();
-        assert!(
-            at_kill >= seen && at_kill > 0,
-            "{backend:?}: killed before any renewal"
-        );
+        let at_kill = count().await.unwrap();
+        assert!(killed > 0 && at_kill > 0, "{backend:?}: no kill mid-run");
         assert!(bill().wait().unwrap().success());
         let subs: Vec<(i64,)> = sqlx::query_as("SELECT id FROM subscriptions")
             .fetch_all(&state.db.pool)
@@ -278,13 +294,16 @@ async fn a_run_killed_mid_way_then_run_again_bills_each_period_exactly_once() {
                 "subscription {id}: a missed or doubled period"
             );
         }
-        let total = billing_center::db::billing::count(&state.db, "invoices")
-            .await
-            .unwrap();
+        let total = count().await.unwrap();
         assert_eq!(total as usize, expected_each * subs.len());
         assert!(
             at_kill < total,
-            "{backend:?}: the kill came too late to test anything ({at_kill} of {total})"
+            "{backend:?}: the kills came too late to test anything ({at_kill} of {total})"
+        );
+        let settled = TestGateway::persistent(&ledger).unwrap().settled();
+        assert_books(&state.db, &format!("killed runs {backend:?}"), &settled).await;
+        println!(
+            "billing run {backend:?}: killed {killed} times ({at_kill} of {total} renewals done by then), then completed: each period once, books = gateway"
         );
     }
 }

@@ -86,6 +86,7 @@ impl TestApp {
             catalog,
             clock: std::sync::Arc::new(billing_center::server::clock::SystemClock),
             gateway: std::sync::Arc::new(billing_center::server::payments::TestGateway::default()),
+            order_lease: chrono::Duration::seconds(120),
         };
         let app = startup::router(state.clone());
         tokio::spawn(async move {
@@ -297,4 +298,87 @@ pub fn active_monthly(
         dunning_step: 0,
         next_retry_on: None,
     }
+}
+
+/// A signed-in session for `user` written straight into the table (an
+/// Argon2 sign-in per session would measure the password hash): the cookie.
+pub async fn session_cookie(db: &Db, user: i64, seed: usize) -> String {
+    use sha2::{Digest, Sha256};
+    let now = chrono::Utc::now();
+    let token = format!("{:064x}", (seed + 1) as u128 * 0x9e37_79b9_7f4a_7c15);
+    let hash: String = Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    billing_center::db::accounts::insert_session(
+        db,
+        &hash,
+        user,
+        &billing_center::db::instant_text(now),
+        &billing_center::db::instant_text(now + chrono::Duration::hours(1)),
+    )
+    .await
+    .unwrap();
+    format!("bc_session={token}")
+}
+
+/// The books after a run: per account Σ invoice totals = Σ payments (one
+/// payment per non-zero invoice); the payments are exactly the charges the
+/// gateway kept (`settled`: reference and amount); invoice numbers have no
+/// gap; no order is left pending. Returns the number of invoices.
+pub async fn assert_books(db: &Db, what: &str, settled: &[(String, i64)]) -> i64 {
+    let per_account: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT a.id,
+                CAST((SELECT COUNT(*) FROM invoices i WHERE i.account_id = a.id AND i.status = 'paid' AND i.total_minor > 0) AS BIGINT),
+                CAST((SELECT COALESCE(SUM(total_minor), 0) FROM invoices i WHERE i.account_id = a.id AND i.status = 'paid') AS BIGINT),
+                CAST((SELECT COUNT(*) FROM payments p WHERE p.account_id = a.id) AS BIGINT),
+                CAST((SELECT COALESCE(SUM(amount_minor), 0) FROM payments p WHERE p.account_id = a.id) AS BIGINT)
+         FROM accounts a ORDER BY a.id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    for (account, n_paid_invoices, paid_invoices, n_payments, paid) in &per_account {
+        assert_eq!(
+            (n_paid_invoices, paid_invoices),
+            (n_payments, paid),
+            "{what} account {account}: paid invoices ≠ payments (count, sum)"
+        );
+    }
+    let mut payments: Vec<(String, i64)> =
+        sqlx::query_as("SELECT gateway_ref, amount_minor FROM payments ORDER BY gateway_ref")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    payments.sort();
+    let mut charges: Vec<(String, i64)> = settled
+        .iter()
+        .map(|(r, a)| (format!("ch_{r}"), *a))
+        .collect();
+    charges.sort();
+    assert_eq!(
+        payments.len(),
+        charges.len(),
+        "{what}: {} payments in the books, {} charges kept by the gateway",
+        payments.len(),
+        charges.len()
+    );
+    assert_eq!(payments, charges, "{what}: books ≠ gateway");
+    let (max_seq, count): (Option<i64>, i64) =
+        sqlx::query_as("SELECT CAST(MAX(seq) AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM invoices")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        max_seq.unwrap_or(0),
+        count,
+        "{what}: a gap in the invoice numbers"
+    );
+    let (pending,): (i64,) =
+        sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM orders WHERE status = 'pending'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(pending, 0, "{what}: orders left pending");
+    count
 }

@@ -9,6 +9,7 @@ mod accounts;
 mod backup;
 mod billing_run;
 mod corporate;
+mod crash;
 mod data_protection;
 mod documents;
 mod email;

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use billing_center::db::accounts;
 use billing_center::db::billing as store;
 use chrono::Utc;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
-use crate::helpers::{TestApp, active_monthly, backends, online_account_with_card};
+use crate::helpers::{
+    TestApp, active_monthly, assert_books, backends, online_account_with_card, session_cookie,
+};
 
 const ACCOUNTS: usize = 20;
 const SESSIONS_PER_ACCOUNT: usize = 10;
@@ -21,8 +21,6 @@ const SESSIONS_PER_ACCOUNT: usize = 10;
 async fn setup(app: &TestApp) -> Vec<String> {
     let today = billing_center::server::clock::local_date(Utc::now(), "Europe/Paris");
     let start = today - chrono::Duration::days(5);
-    let now = Utc::now();
-    let stamp = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let mut cookies = Vec::new();
     for i in 0..ACCOUNTS {
         let (a, user) =
@@ -34,27 +32,8 @@ async fn setup(app: &TestApp) -> Vec<String> {
         )
         .await
         .unwrap();
-        // Sessions straight into the table: 200 Argon2 sign-ins would
-        // measure the password hash, not the billing.
         for s in 0..SESSIONS_PER_ACCOUNT {
-            let token = format!(
-                "{:064x}",
-                (i * 1000 + s + 1) as u128 * 0x9e37_79b9_7f4a_7c15
-            );
-            let hash: String = Sha256::digest(token.as_bytes())
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            accounts::insert_session(
-                &app.db,
-                &hash,
-                user,
-                &stamp(now),
-                &stamp(now + chrono::Duration::hours(1)),
-            )
-            .await
-            .unwrap();
-            cookies.push(format!("bc_session={token}"));
+            cookies.push(session_cookie(&app.db, user, i * 1000 + s).await);
         }
     }
     cookies
@@ -148,51 +127,8 @@ async fn two_hundred_sessions_keep_the_books_straight() {
         );
         assert!(orders > 20, "{backend:?}: only {orders} orders placed");
 
-        // The books, per account.
-        let per_account: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(
-            "SELECT a.id,
-                    CAST((SELECT COUNT(*) FROM invoices i WHERE i.account_id = a.id) AS BIGINT),
-                    CAST((SELECT COALESCE(SUM(total_minor), 0) FROM invoices i WHERE i.account_id = a.id) AS BIGINT),
-                    CAST((SELECT COUNT(*) FROM payments p WHERE p.account_id = a.id) AS BIGINT),
-                    CAST((SELECT COALESCE(SUM(amount_minor), 0) FROM payments p WHERE p.account_id = a.id) AS BIGINT)
-             FROM accounts a ORDER BY a.id",
-        )
-        .fetch_all(&app.db.pool)
-        .await
-        .unwrap();
-        let mut invoices = 0;
-        for (account, n_inv, inv_total, n_pay, paid) in &per_account {
-            // Downgrades credit the account instead of charging: those
-            // invoices (total 0) have no payment.
-            let (zero,): (i64,) = sqlx::query_as(
-                "SELECT CAST(COUNT(*) AS BIGINT) FROM invoices WHERE account_id = $1 AND total_minor = 0",
-            )
-            .bind(account)
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
-            assert_eq!(
-                inv_total, paid,
-                "{backend:?} account {account}: invoices ≠ payments"
-            );
-            assert_eq!(*n_inv - zero, *n_pay, "{backend:?} account {account}");
-            invoices += n_inv;
-        }
-        let settled: i64 = app.state().gateway.settled().iter().map(|(_, a)| a).sum();
-        let paid: i64 = per_account.iter().map(|r| r.4).sum();
-        assert_eq!(settled, paid, "{backend:?}: gateway ≠ books");
-        let (max_seq, count): (Option<i64>, i64) = sqlx::query_as(
-            "SELECT CAST(MAX(seq) AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM invoices",
-        )
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
-        assert_eq!(
-            max_seq.unwrap_or(0),
-            count,
-            "{backend:?}: a gap in the invoice numbers"
-        );
-        assert_eq!(count, invoices);
+        let settled = app.state().gateway.settled();
+        let count = assert_books(&app.db, &format!("soak {backend:?}"), &settled).await;
         println!(
             "soak {backend:?}: {seconds} s, 200 sessions on {ACCOUNTS} accounts, {requests} requests, {orders} orders, {count} invoices, 0 server errors, books balanced"
         );
