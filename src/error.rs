@@ -37,6 +37,12 @@ pub enum AppError {
     Payment(String),
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
+    /// The database is briefly out of reach (restarting, or too busy): the
+    /// request changed nothing and can simply be sent again.
+    #[error(
+        "The service is briefly unavailable. Nothing was changed: please try again in a moment."
+    )]
+    Unavailable,
     /// Transport problems seen by the browser (server unreachable, bad reply).
     #[error("We could not reach the server. Check your connection and try again.")]
     Network(String),

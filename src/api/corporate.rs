@@ -130,7 +130,7 @@ mod ssr {
         }
         // One payment per invoice, whatever the number of clicks or tabs.
         let key = format!("pay-invoice-{id}");
-        let lease_until = || crate::db::instant_text(chrono::Utc::now() + state.order_lease);
+        let lease = state.order_lease_token();
         let order_id = 'claim: loop {
             if let Some(o) = store::claim_order(
                 &state.db,
@@ -139,7 +139,7 @@ mod ssr {
                 &key,
                 inv.total_minor,
                 &inv.currency,
-                &lease_until(),
+                &lease,
             )
             .await?
             {
@@ -152,8 +152,7 @@ mod ssr {
                     // gateway deduplicates the charge by the key).
                     Some(o)
                         if o.abandoned(&now)
-                            && store::take_over_order(&state.db, o.id, &now, &lease_until())
-                                .await? =>
+                            && store::take_over_order(&state.db, o.id, &now, &lease).await? =>
                     {
                         break 'claim o.id;
                     }
@@ -185,25 +184,31 @@ mod ssr {
                 t.payment_receipt_body,
                 &[("number", &inv.number), ("amount", &lang.money(total))],
             );
-            if !store::mark_invoice_paid(
+            match store::mark_invoice_paid(
                 &state.db,
                 c.account.id,
                 c.user.id,
                 id,
-                order_id,
+                (order_id, &lease),
                 &reference,
                 &email,
             )
             .await?
             {
-                state.gateway.refund(&reference);
+                store::InvoicePayment::Paid => Ok(true),
+                // Paid some other way meanwhile: give this charge back.
+                store::InvoicePayment::NotOpen => {
+                    state.gateway.refund(&reference);
+                    Ok(false)
+                }
+                // Taken over after our lease ran out: the taker decides.
+                store::InvoicePayment::ClaimLost => Ok(true),
             }
-            Ok(inv.number.clone())
         }
         .await;
-        if result.is_err() {
-            store::release_order(&state.db, order_id).await?;
+        if !matches!(result, Ok(true)) {
+            store::release_order(&state.db, order_id, &lease).await?;
         }
-        result
+        result.map(|_| inv.number.clone())
     }
 }

@@ -362,10 +362,12 @@ pub async fn abandoned_orders(db: &Db, now: &str) -> Result<Vec<(i64, String)>, 
     .await?)
 }
 
-/// Frees a key whose order failed (declined card), so the customer can retry.
-pub async fn release_order(db: &Db, order_id: i64) -> Result<(), DbError> {
-    sqlx::query("DELETE FROM orders WHERE id = $1 AND status = 'pending'")
+/// Frees a key whose order failed (declined card), so the customer can
+/// retry; only the claim's holder (its lease token) can.
+pub async fn release_order(db: &Db, order_id: i64, lease: &str) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM orders WHERE id = $1 AND status = 'pending' AND lease_until = $2")
         .bind(order_id)
+        .bind(lease)
         .execute(&db.pool)
         .await?;
     Ok(())
@@ -447,8 +449,9 @@ pub struct OrderWrite {
     pub account_id: i64,
     /// Who acted; `None` for the billing run.
     pub user_id: Option<i64>,
-    /// The claimed order row; `None` for the billing run.
-    pub order_id: Option<i64>,
+    /// The claimed order row and the claim's lease token; `None` for the
+    /// billing run.
+    pub order: Option<(i64, String)>,
     pub subscriptions: Vec<SubscriptionWrite>,
     pub invoice: Option<InvoiceWrite>,
     /// Gateway reference of the successful charge, if anything was charged.
@@ -463,6 +466,10 @@ pub struct OrderWrite {
 pub enum CommitError {
     #[error("a subscription changed in another window")]
     Stale,
+    /// The claim's lease ran out and another request (or the billing run)
+    /// took the order over: that one decides it, this one writes nothing.
+    #[error("the order was taken over by another request")]
+    ClaimLost,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -563,7 +570,20 @@ async fn commit_order_in(
 ) -> Result<Option<(i64, String)>, CommitError> {
     let now = super::now_text();
     // Writes first: on SQLite the transaction then takes the write lock at
-    // once instead of failing to upgrade a read lock under contention.
+    // once instead of failing to upgrade a read lock under contention. The
+    // order first of all: only the holder of its claim may complete it.
+    if let Some((order_id, lease)) = &w.order {
+        let done = sqlx::query(
+            "UPDATE orders SET status = 'done' WHERE id = $1 AND status = 'pending' AND lease_until = $2",
+        )
+        .bind(order_id)
+        .bind(lease)
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(CommitError::ClaimLost);
+        }
+    }
     for s in &w.subscriptions {
         write_subscription(tx, w.account_id, s, &now).await?;
     }
@@ -596,7 +616,7 @@ async fn commit_order_in(
         .execute(&mut **tx)
         .await?;
     }
-    if w.order_id.is_some() {
+    if w.order.is_some() {
         sqlx::query("DELETE FROM cart_items WHERE account_id = $1")
             .bind(w.account_id)
             .execute(&mut **tx)
@@ -609,11 +629,11 @@ async fn commit_order_in(
         .bind(w.user_id)
         .bind(&w.audit)
         .bind(&now)
-        .bind(if w.order_id.is_some() { "order" } else { "billing_run" })
+        .bind(if w.order.is_some() { "order" } else { "billing_run" })
         .execute(&mut **tx)
         .await?;
-    if let Some(order_id) = w.order_id {
-        sqlx::query("UPDATE orders SET status = 'done', invoice_id = $1 WHERE id = $2")
+    if let Some((order_id, _)) = w.order {
+        sqlx::query("UPDATE orders SET invoice_id = $1 WHERE id = $2")
             .bind(invoice.as_ref().map(|(id, _)| *id))
             .bind(order_id)
             .execute(&mut **tx)
@@ -1075,19 +1095,41 @@ pub async fn open_invoices(db: &Db, account_id: i64) -> Result<Vec<InvoiceRecord
     Ok(rows.iter().map(invoice).collect::<Result<_, _>>()?)
 }
 
+/// What became of a payment of an open invoice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvoicePayment {
+    Paid,
+    /// It was not open any more: the charge is to be given back.
+    NotOpen,
+    /// Another request took the claim over and decides (see `ClaimLost`).
+    ClaimLost,
+}
+
 /// Marks an open invoice paid with its payment, receipt and audit, in one
-/// transaction. `false` when it was not open (already paid).
+/// transaction, if this request still holds the order's claim.
 pub async fn mark_invoice_paid(
     db: &Db,
     account_id: i64,
     user_id: i64,
     invoice_id: i64,
-    order_id: i64,
+    (order_id, lease): (i64, &str),
     gateway_ref: &str,
     email: &EmailWrite,
-) -> Result<bool, DbError> {
+) -> Result<InvoicePayment, DbError> {
     let mut tx = db.pool.begin().await?;
     let now = super::now_text();
+    let held = sqlx::query(
+        "UPDATE orders SET status = 'done', invoice_id = $1
+         WHERE id = $2 AND status = 'pending' AND lease_until = $3",
+    )
+    .bind(invoice_id)
+    .bind(order_id)
+    .bind(lease)
+    .execute(&mut *tx)
+    .await?;
+    if held.rows_affected() != 1 {
+        return Ok(InvoicePayment::ClaimLost);
+    }
     let done = sqlx::query(
         "UPDATE invoices SET status = 'paid' WHERE id = $1 AND account_id = $2 AND status = 'open'",
     )
@@ -1096,7 +1138,7 @@ pub async fn mark_invoice_paid(
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
-        return Ok(false);
+        return Ok(InvoicePayment::NotOpen);
     }
     sqlx::query(
         "INSERT INTO payments (account_id, invoice_id, amount_minor, currency, status, gateway_ref, created_at)
@@ -1115,13 +1157,8 @@ pub async fn mark_invoice_paid(
         .bind(&now)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE orders SET status = 'done', invoice_id = $1 WHERE id = $2")
-        .bind(invoice_id)
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(InvoicePayment::Paid)
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -44,6 +44,36 @@ pub enum DbError {
     Query(#[from] sqlx::Error),
 }
 
+impl DbError {
+    /// The database was out of reach or too busy, not wrong: a PostgreSQL
+    /// server restarting or unreachable (connection errors, SQLSTATE class
+    /// 08 and 57P0x), the pool out of connections, SQLite still locked by
+    /// another writer after the busy timeout. The statement did not run;
+    /// the same request later will work.
+    pub fn is_transient(&self) -> bool {
+        let DbError::Query(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Tls(_) => true,
+            sqlx::Error::Database(d) => {
+                let code = d.code().unwrap_or_default();
+                // SQLite: 5 SQLITE_BUSY (and its extended codes), 6 LOCKED.
+                code.starts_with("08")
+                    || matches!(
+                        &*code,
+                        "57P01" | "57P02" | "57P03" | "5" | "6" | "261" | "517"
+                    )
+            }
+            _ => false,
+        }
+    }
+}
+
 impl Db {
     /// Opens (creating the SQLite file if needed) and checks the connection.
     pub async fn connect(url: &str) -> Result<Db, DbError> {

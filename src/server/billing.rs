@@ -214,7 +214,7 @@ pub async fn place_order(
     // claim is a lease: when its process died before finishing, a retry
     // takes it over and charges under the same key, which the gateway
     // deduplicates.
-    let lease_until = || crate::db::instant_text(chrono::Utc::now() + state.order_lease);
+    let lease = state.order_lease_token();
     let order_id = loop {
         if let Some(id) = store::claim_order(
             &state.db,
@@ -223,7 +223,7 @@ pub async fn place_order(
             &request_hash,
             total_minor,
             currency,
-            &lease_until(),
+            &lease,
         )
         .await?
         {
@@ -246,26 +246,24 @@ pub async fn place_order(
             Some(o) if o.request_hash != request_hash => return Err(other_content()),
             Some(o) if o.status == "done" => return stored_result(state, caller, &o).await,
             Some(o) if o.abandoned(&crate::db::now_text()) => {
-                if store::take_over_order(&state.db, o.id, &crate::db::now_text(), &lease_until())
-                    .await?
-                {
+                if store::take_over_order(&state.db, o.id, &crate::db::now_text(), &lease).await? {
                     tracing::warn!(order = o.id, "taking over an abandoned order claim");
                     break o.id;
                 }
             }
-            Some(_) => {
-                return Err(AppError::Invalid(
-                    "Your order is still being processed. Reload the page in a moment.".into(),
-                ));
-            }
+            Some(_) => return Err(still_processing()),
         }
     };
 
-    let result = charge_and_commit(state, caller, &ctx, &quote, order_id, key).await;
+    let result = charge_and_commit(state, caller, &ctx, &quote, (order_id, &lease), key).await;
     if result.is_err() {
-        store::release_order(&state.db, order_id).await?;
+        store::release_order(&state.db, order_id, &lease).await?;
     }
     result
+}
+
+fn still_processing() -> AppError {
+    AppError::Invalid("Your order is still being processed. Reload the page in a moment.".into())
 }
 
 fn other_content() -> AppError {
@@ -279,7 +277,7 @@ async fn charge_and_commit(
     caller: &Caller,
     ctx: &Context,
     quote: &Quote,
-    order_id: i64,
+    (order_id, lease): (i64, &str),
     key: &str,
 ) -> Result<OrderResult, AppError> {
     let account = &caller.account;
@@ -340,7 +338,7 @@ async fn charge_and_commit(
     let write = OrderWrite {
         account_id: account.id,
         user_id: Some(caller.user.id),
-        order_id: Some(order_id),
+        order: Some((order_id, lease.to_string())),
         subscriptions: writes,
         invoice,
         payment_ref: charge_ref.clone(),
@@ -358,12 +356,16 @@ async fn charge_and_commit(
             total: total.to_string(),
             email: caller.user.email.clone(),
         }),
+        // Our lease ran out and another request took the order over: it
+        // owns the charge (same key) and decides; nothing to give back.
+        Err(CommitError::ClaimLost) => Err(still_processing()),
         Err(e) => {
             if let Some(r) = &charge_ref {
                 state.gateway.refund(r);
             }
             Err(match e {
                 CommitError::Stale => AppError::Stale,
+                CommitError::ClaimLost => still_processing(),
                 CommitError::Db(db) => db.into(),
             })
         }

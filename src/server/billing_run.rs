@@ -134,7 +134,8 @@ async fn run_batch(
                         wrote = true;
                         report.add(&counts);
                     }
-                    Err(CommitError::Stale) | Err(CommitError::Db(_)) => {
+                    // (ClaimLost cannot happen: renewals claim no order.)
+                    Err(CommitError::Stale | CommitError::Db(_) | CommitError::ClaimLost) => {
                         // A customer changed it meanwhile: theirs stands.
                         if let Some(c) = charge_ref {
                             state.gateway.refund(&c);
@@ -203,16 +204,18 @@ pub async fn run(state: &AppState, as_of: AsOf) -> Result<RunReport, AppError> {
 /// the lease first keeps a concurrent retry of the same key out.
 async fn release_abandoned_orders(state: &AppState) -> Result<u32, AppError> {
     let now = crate::db::now_text();
-    let lease_until = crate::db::instant_text(chrono::Utc::now() + state.order_lease);
+    let lease = state.order_lease_token();
     let mut released = 0;
     for (id, key) in store::abandoned_orders(&state.db, &now).await? {
-        if !store::take_over_order(&state.db, id, &now, &lease_until).await? {
+        if !store::take_over_order(&state.db, id, &now, &lease).await? {
             continue;
         }
+        // Refund first: if this process dies now, the next run finds the
+        // order again (the refund is idempotent).
         if let Some(charge) = state.gateway.charge_for(&key) {
             state.gateway.refund(&charge);
         }
-        store::release_order(&state.db, id).await?;
+        store::release_order(&state.db, id, &lease).await?;
         tracing::warn!(order = id, "abandoned order released");
         released += 1;
     }
@@ -359,7 +362,7 @@ fn plan(
     let mut write = OrderWrite {
         account_id: account.id,
         user_id: None,
-        order_id: None,
+        order: None,
         subscriptions: vec![],
         invoice: None,
         payment_ref: None,

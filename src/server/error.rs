@@ -9,6 +9,10 @@ use crate::error::AppError;
 
 impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
+        if e.is_transient() {
+            tracing::warn!(error = %e, "database unavailable");
+            return AppError::Unavailable;
+        }
         tracing::error!(error = %e, "database error");
         AppError::Internal
     }
@@ -26,6 +30,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::NotBillingContact { .. } => StatusCode::FORBIDDEN,
         AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Internal | AppError::Network(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 

@@ -20,6 +20,17 @@ pub struct AppState {
     pub order_lease: chrono::Duration,
 }
 
+impl AppState {
+    /// A new lease on an order claim: its expiry as stored text (text order
+    /// is time order) and a random suffix, which makes the value the
+    /// holder's token; only the holder's commit or release matches it.
+    pub fn order_lease_token(&self) -> String {
+        use rand::RngCore;
+        let until = crate::db::instant_text(chrono::Utc::now() + self.order_lease);
+        format!("{until}#{:016x}", rand::rngs::OsRng.next_u64())
+    }
+}
+
 /// The state inside a server function.
 pub fn current() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| {

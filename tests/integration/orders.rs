@@ -389,3 +389,89 @@ async fn a_gateway_timeout_after_the_charge_is_reconciled_not_charged_again() {
         assert_eq!(first_subscription(&s).await["status"], "active");
     }
 }
+
+/// An order claim is a lease whose value is its holder's token: once a
+/// retry has taken an expired claim over, the first holder (slow, not dead)
+/// can neither complete nor release it, so it cannot refund or record the
+/// charge the new holder now owns.
+#[tokio::test]
+async fn a_claim_taken_over_is_no_longer_the_first_holders() {
+    use billing_center::db::billing::{self as store, CommitError, EmailWrite, OrderWrite};
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (account, _) =
+            crate::helpers::online_account_with_card(&app.db, "Lease", "lease@demo.test").await;
+        let state = app.state();
+        let first = state.order_lease_token();
+        let id = store::claim_order(
+            &app.db,
+            account,
+            "lease-key-0123456789",
+            "h",
+            100,
+            "EUR",
+            &first,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let now = billing_center::db::now_text();
+        let second = state.order_lease_token();
+        assert!(
+            !store::take_over_order(&app.db, id, &now, &second)
+                .await
+                .unwrap(),
+            "{backend:?}: taken over before its lease ran out"
+        );
+        // After the lease (120 s) has run out:
+        let later =
+            billing_center::db::instant_text(chrono::Utc::now() + chrono::Duration::minutes(3));
+        assert!(
+            store::take_over_order(&app.db, id, &later, &second)
+                .await
+                .unwrap()
+        );
+        // The new holder's lease now runs: nobody else may take it.
+        assert!(
+            !store::take_over_order(&app.db, id, &now, &state.order_lease_token())
+                .await
+                .unwrap(),
+            "taken twice"
+        );
+        let write = |lease: &str| OrderWrite {
+            account_id: account,
+            user_id: None,
+            order: Some((id, lease.to_string())),
+            subscriptions: vec![],
+            invoice: None,
+            payment_ref: None,
+            credit_delta_minor: 0,
+            email: Box::new(|_| EmailWrite {
+                to: "lease@demo.test".into(),
+                subject: "s".into(),
+                text: "t".into(),
+                html: "h".into(),
+            }),
+            audit: "lease test".into(),
+        };
+        assert!(matches!(
+            store::commit_order(&app.db, write(&first)).await,
+            Err(CommitError::ClaimLost)
+        ));
+        store::release_order(&app.db, id, &first).await.unwrap();
+        let o = store::find_order(&app.db, account, "lease-key-0123456789")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            o.status, "pending",
+            "{backend:?}: the first holder released it"
+        );
+        store::commit_order(&app.db, write(&second)).await.unwrap();
+        let o = store::find_order(&app.db, account, "lease-key-0123456789")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.status, "done");
+    }
+}

@@ -36,7 +36,7 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
             }
             .into_any()
         }
-        AppError::Internal | AppError::Network(_) => {
+        AppError::Internal | AppError::Unavailable | AppError::Network(_) => {
             // The page could not load at all: an error page, not a line.
             set_status(503);
             let message = error.to_string();
