@@ -68,12 +68,19 @@ impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = fresh_database_url(backend, dir.path()).await;
+        let app = TestApp::spawn_on(&url, dir).await;
+        assert_eq!(app.db.backend, backend);
+        app
+    }
+
+    /// The app on the database at `url` (kept alive with `dir`).
+    pub async fn spawn_on(url: &str, dir: tempfile::TempDir) -> TestApp {
+        let url = url.to_string();
         let config = Config {
             database_url: url.clone(),
             catalog_path: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("catalog.toml"),
         };
         let (db, catalog) = startup::prepare(&config).await.expect("prepare app");
-        assert_eq!(db.backend, backend);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let leptos_options = LeptosOptions::builder()

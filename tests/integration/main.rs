@@ -11,6 +11,7 @@ mod billing_run;
 mod corporate;
 mod crash;
 mod data_protection;
+mod db_faults;
 mod documents;
 mod email;
 mod hostile;
