@@ -155,3 +155,103 @@ async fn the_confirmation_email_reaches_the_smtp_server_even_after_an_outage() {
         );
     }
 }
+
+/// SMTP down for a whole month-end run: every renewal receipt waits in the
+/// outbox through repeated failed attempts, then each one arrives exactly
+/// once when the server is back.
+#[tokio::test]
+async fn smtp_down_for_a_whole_billing_run_then_every_email_arrives_once() {
+    use crate::helpers::{active_monthly, online_account_with_card};
+    use billing_center::db::billing as store;
+    use billing_center::server::billing_run::{AsOf, run};
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let today = billing_center::server::clock::local_date(chrono::Utc::now(), "Europe/Paris");
+        let start = today.checked_sub_months(chrono::Months::new(1)).unwrap();
+        for i in 0..40 {
+            let (a, _) = online_account_with_card(
+                &app.db,
+                &format!("Outage {i}"),
+                &format!("outage{i}@demo.test"),
+            )
+            .await;
+            for (product, level) in [
+                ("webinar", "lite"),
+                ("meeting", "business"),
+                ("training", "starter"),
+            ] {
+                store::insert_subscription(&app.db, &active_monthly(a, product, level, start, 100))
+                    .await
+                    .unwrap();
+            }
+        }
+        let report = run(&app.state(), AsOf::Now).await.unwrap();
+        assert_eq!(report.renewed, 120, "{backend:?}: {report:?}");
+        let outbox: Vec<(String,)> =
+            sqlx::query_as("SELECT to_addr FROM email_outbox WHERE sent_at IS NULL")
+                .fetch_all(&app.db.pool)
+                .await
+                .unwrap();
+        assert!(outbox.len() >= 120, "{}", outbox.len());
+
+        let port = free_port();
+        let mailer = Mailer::from_url(&format!("smtp://127.0.0.1:{port}")).unwrap();
+        let t0 = chrono::Utc::now();
+        // Down all along: attempts over two hours, each one failing.
+        let mut failed = 0;
+        for minutes in [0, 1, 2, 5, 10, 30, 60, 120] {
+            let at = t0 + chrono::Duration::minutes(minutes);
+            loop {
+                let d = mailer.deliver_pending(&app.db, at).await.unwrap();
+                assert_eq!(d.sent, 0);
+                failed += d.failed;
+                if d.failed == 0 {
+                    break;
+                }
+            }
+        }
+        assert!(
+            failed >= 2 * outbox.len() as u32,
+            "{failed} failed attempts"
+        );
+
+        // Back: everything goes out, once.
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = dir.path().join("maildir");
+        let sink = smtp_sink(port, &maildir);
+        let mut sent = 0;
+        for hours in [3, 4, 5, 6] {
+            loop {
+                let d = mailer
+                    .deliver_pending(&app.db, t0 + chrono::Duration::hours(hours))
+                    .await
+                    .unwrap();
+                assert_eq!(d.failed, 0, "{backend:?}: failed with the server up");
+                sent += d.sent;
+                if d.sent == 0 {
+                    break;
+                }
+            }
+        }
+        let mails = received(&maildir);
+        drop(sink);
+        assert_eq!(sent as usize, outbox.len(), "{backend:?}");
+        assert_eq!(mails.len(), outbox.len(), "{backend:?}: lost or duplicated");
+        let mut expected: Vec<String> = outbox.into_iter().map(|(to,)| to).collect();
+        let mut got: Vec<String> = mails
+            .iter()
+            .filter_map(|m| {
+                m.lines()
+                    .find_map(|l| l.strip_prefix("To: "))
+                    .map(str::to_string)
+            })
+            .collect();
+        expected.sort();
+        got.sort();
+        assert_eq!(got, expected, "{backend:?}: each recipient once per email");
+        println!(
+            "smtp outage {backend:?}: {} emails from one billing run, {failed} failed attempts over 2 h of outage, then {sent} delivered, each once",
+            mails.len()
+        );
+    }
+}
