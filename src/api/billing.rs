@@ -108,11 +108,22 @@ pub const BILLING_ENDPOINTS: &[&str] = &[
 ];
 
 /// Server functions anyone may call (they check what they need themselves).
-pub const PUBLIC_ENDPOINTS: &[&str] =
-    &["sign_in", "sign_out", "me", "list_products", "start_trial"];
+pub const PUBLIC_ENDPOINTS: &[&str] = &[
+    "sign_in",
+    "sign_out",
+    "me",
+    "list_products",
+    "start_trial",
+    "help_page",
+];
 
-pub fn format_date(d: chrono::NaiveDate) -> String {
-    d.format("%b %-d, %Y").to_string()
+/// A stored date (`YYYY-MM-DD`) as the request's language writes it.
+#[cfg(feature = "ssr")]
+pub fn local_date(lang: crate::i18n::Lang, stored: &str) -> String {
+    stored
+        .parse()
+        .map(|d| lang.date(d))
+        .unwrap_or_else(|_| stored.to_string())
 }
 
 #[cfg(feature = "ssr")]
@@ -122,6 +133,7 @@ mod ssr {
     use crate::billing::{AccountKind, Currency, Money, SubscriptionStatus, available_actions};
     use crate::db::billing as store;
     use crate::domain::Iban;
+    use crate::i18n::fill;
     use crate::server::auth::{Caller, require_billing_contact};
     use crate::server::billing::{context, quote_cart};
     use crate::server::state::{AppState, current};
@@ -144,77 +156,85 @@ mod ssr {
         let (state, caller) = billing_caller().await?;
         let ctx = context(&state, &caller).await?;
         let kind = ctx.terms.kind;
-        let cards =
-            ctx.subscriptions
-                .iter()
-                .map(|s| {
-                    let product = state.catalog.product(&s.product).ok();
-                    let level_name = product
-                        .and_then(|p| p.level(&s.level).ok())
-                        .map(|l| l.name.clone())
-                        .unwrap_or_else(|| s.level.clone());
-                    let period = s.period;
-                    let dates = match s.status {
-                        SubscriptionStatus::Trial => s
-                            .trial_ends
-                            .map(|d| format!("Trial ends {}", format_date(d))),
-                        SubscriptionStatus::TrialExpired => s
-                            .trial_ends
-                            .map(|d| format!("Trial ended {}", format_date(d))),
-                        SubscriptionStatus::Expired => {
-                            period.map(|p| format!("Expired {}", format_date(p.end)))
-                        }
-                        SubscriptionStatus::PendingCancellation => period
-                            .map(|p| format!("Ends {}; access until then", format_date(p.end))),
-                        _ => period.map(|p| {
-                            format!(
-                                "Current period {} – {}",
-                                format_date(p.start),
-                                format_date(p.last_day())
+        let lang = crate::server::lang::current();
+        let t = lang.ui();
+        let cards = ctx
+            .subscriptions
+            .iter()
+            .map(|s| {
+                let product = state.catalog.product(&s.product).ok();
+                let level_name = product
+                    .and_then(|p| p.level(&s.level).ok())
+                    .map(|l| l.name.clone())
+                    .unwrap_or_else(|| s.level.clone());
+                let period = s.period;
+                let dates = match s.status {
+                    SubscriptionStatus::Trial => s
+                        .trial_ends
+                        .map(|d| fill(t.trial_ends, &[("date", &lang.date(d))])),
+                    SubscriptionStatus::TrialExpired => s
+                        .trial_ends
+                        .map(|d| fill(t.trial_ended, &[("date", &lang.date(d))])),
+                    SubscriptionStatus::Expired => {
+                        period.map(|p| fill(t.expired_on, &[("date", &lang.date(p.end))]))
+                    }
+                    SubscriptionStatus::PendingCancellation => {
+                        period.map(|p| fill(t.ends_on, &[("date", &lang.date(p.end))]))
+                    }
+                    _ => period.map(|p| {
+                        fill(
+                            t.current_period,
+                            &[
+                                ("start", &lang.date(p.start)),
+                                ("end", &lang.date(p.last_day())),
+                            ],
+                        )
+                    }),
+                }
+                .unwrap_or_default();
+                let renewal = match (s.status, period) {
+                    (SubscriptionStatus::Active | SubscriptionStatus::PastDue, Some(p)) => {
+                        renewal_amount(&state.catalog, s).ok().map(|net| {
+                            let vat = Money::round(
+                                net.amount()
+                                    * crate::billing::tax::tax_treatment(
+                                        &ctx.terms.country,
+                                        ctx.terms.vat_number.as_ref(),
+                                    )
+                                    .rate(),
+                                net.currency(),
+                            );
+                            let gross = net.checked_add(vat).unwrap_or(net);
+                            fill(
+                                t.renews_on,
+                                &[("date", &lang.date(p.end)), ("amount", &lang.money(gross))],
                             )
-                        }),
+                        })
                     }
-                    .unwrap_or_default();
-                    let renewal = match (s.status, period) {
-                        (SubscriptionStatus::Active | SubscriptionStatus::PastDue, Some(p)) => {
-                            renewal_amount(&state.catalog, s).ok().map(|net| {
-                                let vat = Money::round(
-                                    net.amount()
-                                        * crate::billing::tax::tax_treatment(
-                                            &ctx.terms.country,
-                                            ctx.terms.vat_number.as_ref(),
-                                        )
-                                        .rate(),
-                                    net.currency(),
-                                );
-                                let gross = net.checked_add(vat).unwrap_or(net);
-                                format!("Renews on {} for {}", format_date(p.end), gross)
-                            })
-                        }
-                        _ => None,
-                    };
-                    SubscriptionCard {
-                        id: s.id,
-                        version: s.version,
-                        product: s.product.clone(),
-                        product_name: product
-                            .map(|p| p.name.clone())
-                            .unwrap_or_else(|| s.product.clone()),
-                        level_name,
-                        seats: s.seats,
-                        frequency: if s.frequency == crate::billing::Frequency::Annual {
-                            "Annual".into()
-                        } else {
-                            "Monthly".into()
-                        },
-                        status: s.status,
-                        status_label: s.status.label().into(),
-                        dates,
-                        renewal,
-                        actions: available_actions(s.status, kind),
-                    }
-                })
-                .collect();
+                    _ => None,
+                };
+                SubscriptionCard {
+                    id: s.id,
+                    version: s.version,
+                    product: s.product.clone(),
+                    product_name: product
+                        .map(|p| p.name.clone())
+                        .unwrap_or_else(|| s.product.clone()),
+                    level_name,
+                    seats: s.seats,
+                    frequency: if s.frequency == crate::billing::Frequency::Annual {
+                        t.annual.into()
+                    } else {
+                        t.monthly.into()
+                    },
+                    status: s.status,
+                    status_label: crate::ui::i18n::status_label(t, s.status).into(),
+                    dates,
+                    renewal,
+                    actions: available_actions(s.status, kind),
+                }
+            })
+            .collect();
         let a = &caller.account;
         Ok(BillingOverview {
             account_name: a.name.clone(),
@@ -267,13 +287,15 @@ mod ssr {
     }
 
     fn pm_view(pm: &store::PaymentMethodRecord) -> PaymentMethodView {
+        let t = crate::server::lang::current().ui();
         let label = match (pm.kind.as_str(), pm.exp_month, pm.exp_year) {
-            ("card", Some(m), Some(y)) => format!(
-                "{} •••• {}, expires {:02}/{:02}",
-                pm.brand,
-                pm.last4,
-                m,
-                y % 100
+            ("card", Some(m), Some(y)) => fill(
+                t.card_label,
+                &[
+                    ("brand", &pm.brand),
+                    ("last4", &pm.last4),
+                    ("expiry", &format!("{m:02}/{:02}", y % 100)),
+                ],
             ),
             _ => format!("{} •••• {}", pm.brand, pm.last4),
         };
@@ -430,32 +452,28 @@ mod ssr {
         const PAGE: i64 = 20;
         let rows = store::invoices(&state.db, caller.account.id, before, PAGE + 1).await?;
         let next = (rows.len() as i64 > PAGE).then(|| rows[PAGE as usize - 1].id);
+        let lang = crate::server::lang::current();
+        let t = lang.ui();
         Ok(InvoicePage {
             rows: rows
                 .iter()
                 .take(PAGE as usize)
                 .map(|i| {
                     let cur = Currency::parse(&i.currency).unwrap_or(Currency::Eur);
-                    let d = |s: &Option<String>| {
-                        s.as_deref()
-                            .and_then(|x| x.parse().ok())
-                            .map(format_date)
-                            .unwrap_or_default()
-                    };
+                    let d = |s: &Option<String>| local_date(lang, s.as_deref().unwrap_or_default());
                     InvoiceRow {
                         id: i.id,
                         number: i.number.clone(),
-                        issued_on: i
-                            .issued_on
-                            .parse()
-                            .map(format_date)
-                            .unwrap_or_else(|_| i.issued_on.clone()),
-                        period: format!("{} – {}", d(&i.period_start), d(&i.period_end)),
-                        total: Money::from_minor(i.total_minor, cur).to_string(),
+                        issued_on: local_date(lang, &i.issued_on),
+                        period: fill(
+                            t.period_range,
+                            &[("start", &d(&i.period_start)), ("end", &d(&i.period_end))],
+                        ),
+                        total: lang.money(Money::from_minor(i.total_minor, cur)),
                         status: if i.status == "paid" {
-                            "Paid".into()
+                            t.status_paid.into()
                         } else {
-                            "Open".into()
+                            t.status_open.into()
                         },
                     }
                 })
@@ -470,12 +488,14 @@ mod ssr {
             .await?
             .ok_or(AppError::NotFound)?;
         let cur = Currency::parse(&i.currency).unwrap_or(Currency::Eur);
-        let m = |minor| Money::from_minor(minor, cur).to_string();
+        let lang = crate::server::lang::current();
+        let t = lang.ui();
+        let m = |minor| lang.money(Money::from_minor(minor, cur));
         let rate: rust_decimal::Decimal = i.vat_rate.parse().unwrap_or_default();
         Ok(InvoiceDetail {
             id: i.id,
             number: i.number,
-            issued_on: i.issued_on.parse().map(format_date).unwrap_or(i.issued_on),
+            issued_on: local_date(lang, &i.issued_on),
             seller: i.seller_details,
             buyer: format!("{} <{}>", i.buyer_name, i.buyer_email),
             lines: lines
@@ -485,21 +505,25 @@ mod ssr {
                     seats: l.seats,
                     unit: m(l.unit_minor),
                     amount: m(l.amount_minor),
-                    period: format!("{} – {}", l.period_start, l.period_end),
+                    period: fill(
+                        t.period_range,
+                        &[
+                            ("start", &local_date(lang, &l.period_start)),
+                            ("end", &local_date(lang, &l.period_end)),
+                        ],
+                    ),
                 })
                 .collect(),
             net: m(i.net_minor),
-            vat_label: format!(
-                "VAT {}%",
-                (rate * rust_decimal::Decimal::from(100)).normalize()
-            ),
+            vat_label: fill(t.vat, &[("rate", &lang.percent(rate))]),
             vat: m(i.vat_minor),
             total: m(i.total_minor),
+            // The legal mention as written on the invoice (its language).
             tax_mention: i.tax_mention,
             status: if i.status == "paid" {
-                "Paid".into()
+                t.status_paid.into()
             } else {
-                "Open".into()
+                t.status_open.into()
             },
         })
     }

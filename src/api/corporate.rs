@@ -33,9 +33,10 @@ pub const SUPPORT_EMAIL: &str = "support@billing-center.example";
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
-    use crate::api::billing::format_date;
+    use crate::api::billing::local_date;
     use crate::billing::{Currency, Money};
     use crate::db::billing::{self as store, EmailWrite};
+    use crate::i18n::fill;
     use crate::server::auth::require_billing_contact;
     use crate::server::state::current;
 
@@ -84,6 +85,8 @@ mod ssr {
     pub async fn open_invoices() -> Result<Vec<InvoiceRow>, AppError> {
         let state = current()?;
         let c = require_billing_contact(&state).await?;
+        let lang = crate::server::lang::current();
+        let t = lang.ui();
         Ok(store::open_invoices(&state.db, c.account.id)
             .await?
             .into_iter()
@@ -92,14 +95,19 @@ mod ssr {
                 InvoiceRow {
                     id: i.id,
                     number: i.number,
-                    issued_on: i.issued_on.parse().map(format_date).unwrap_or(i.issued_on),
-                    period: format!(
-                        "{} – {}",
-                        i.period_start.unwrap_or_default(),
-                        i.period_end.unwrap_or_default()
+                    issued_on: local_date(lang, &i.issued_on),
+                    period: fill(
+                        t.period_range,
+                        &[
+                            (
+                                "start",
+                                &local_date(lang, &i.period_start.unwrap_or_default()),
+                            ),
+                            ("end", &local_date(lang, &i.period_end.unwrap_or_default())),
+                        ],
                     ),
-                    total: Money::from_minor(i.total_minor, cur).to_string(),
-                    status: "Open".into(),
+                    total: lang.money(Money::from_minor(i.total_minor, cur)),
+                    status: t.status_open.into(),
                 }
             })
             .collect())

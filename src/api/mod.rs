@@ -4,5 +4,6 @@
 pub mod auth;
 pub mod billing;
 pub mod corporate;
+pub mod help;
 pub mod products;
 pub mod types;

@@ -40,7 +40,8 @@ mod ssr {
                 ProductSummary {
                     code: r.code,
                     name: r.name,
-                    monthly_from: Money::from_minor(r.monthly_from_minor, currency).to_string(),
+                    monthly_from: crate::server::lang::current()
+                        .money(Money::from_minor(r.monthly_from_minor, currency)),
                     trials_started: r.trials_started,
                 }
             })

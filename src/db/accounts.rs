@@ -347,3 +347,13 @@ pub async fn transfer_billing_contact(
     tx.commit().await?;
     Ok(true)
 }
+
+/// The account's language (its emails and documents).
+pub async fn set_language(db: &Db, account_id: i64, code: &str) -> Result<(), DbError> {
+    sqlx::query("UPDATE accounts SET language = $1 WHERE id = $2")
+        .bind(code)
+        .bind(account_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}

@@ -1,9 +1,6 @@
 use super::Texts;
 
 pub const EN: Texts = Texts {
-    months: [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ],
     email_footer: "Manage your subscriptions, payment method and invoices in the billing center.",
     order_subject: "Your order confirmation: invoice {number}",
     order_subject_no_invoice: "Your order confirmation",

@@ -1,10 +1,6 @@
 use super::Texts;
 
 pub const FR: Texts = Texts {
-    months: [
-        "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
-        "déc.",
-    ],
     email_footer: "Gérez vos abonnements, votre moyen de paiement et vos factures dans le centre de facturation.",
     order_subject: "Confirmation de votre commande : facture {number}",
     order_subject_no_invoice: "Confirmation de votre commande",

@@ -5,7 +5,13 @@
 //! are formatted per language here, for pages, emails, PDFs and CSV alike.
 
 mod en;
+pub mod errors;
 mod fr;
+mod ui;
+#[cfg(feature = "ssr")]
+mod ui_en;
+#[cfg(feature = "ssr")]
+mod ui_fr;
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -13,7 +19,12 @@ use serde::{Deserialize, Serialize};
 use crate::billing::Money;
 
 pub use texts::Texts;
+pub use ui::Ui;
 mod texts;
+
+const MONTHS_EN: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// The cookie that remembers the chosen language.
 pub const COOKIE: &str = "bc_lang";
@@ -74,6 +85,24 @@ impl Lang {
         }
     }
 
+    /// The pages' texts. Server only: the browser reads its language's
+    /// texts from the page (`ui::i18n`), so neither table is in its bundle.
+    #[cfg(feature = "ssr")]
+    pub fn ui(self) -> &'static Ui {
+        match self {
+            Lang::En => &ui_en::UI_EN,
+            Lang::Fr => &ui_fr::UI_FR,
+        }
+    }
+
+    /// The name of the language in itself, for the language switch.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Fr => "Français",
+        }
+    }
+
     /// `€1,234.56` in English, `1 234,56 €` in French (no-break spaces).
     pub fn money(self, m: Money) -> String {
         match self {
@@ -111,7 +140,7 @@ impl Lang {
         match self {
             Lang::En => format!(
                 "{} {}, {}",
-                self.texts().months[d.month0() as usize],
+                MONTHS_EN[d.month0() as usize],
                 d.day(),
                 d.year()
             ),
@@ -190,6 +219,159 @@ mod tests {
         assert_eq!(Lang::from_accept_language(""), Lang::En);
         assert_eq!(Lang::from_accept_language("fr;q=0,en"), Lang::En);
         assert_eq!(Lang::parse("FR_ca"), Some(Lang::Fr));
+    }
+
+    #[test]
+    fn page_texts_travel_as_values_and_come_back_whole() {
+        for lang in Lang::ALL {
+            let values: Vec<String> = lang.ui().values().iter().map(|s| s.to_string()).collect();
+            let back = Ui::from_values(values.clone()).unwrap();
+            assert_eq!(back.all(), lang.ui().all());
+            // One too few or too many is refused, not misaligned.
+            assert!(Ui::from_values(values[1..].to_vec()).is_none());
+            let mut more = values;
+            more.push("extra".into());
+            assert!(Ui::from_values(more).is_none());
+        }
+    }
+
+    #[test]
+    fn every_page_text_is_translated() {
+        let en = Lang::En.ui().all();
+        let fr = Lang::Fr.ui().all();
+        assert_eq!(en.len(), fr.len());
+        // Words that are the same in both languages.
+        let allowed = ["iban", "pdf", "pdf_of", "message", "date", "description"];
+        for ((key, e), (_, f)) in en.iter().zip(fr.iter()) {
+            assert!(!e.trim().is_empty(), "empty English text for {key}");
+            assert!(!f.trim().is_empty(), "empty French text for {key}");
+            assert!(
+                e != f || allowed.contains(key),
+                "{key} is not translated into French"
+            );
+            // The same placeholders on both sides.
+            let holes = |t: &str| {
+                let mut h: Vec<String> = t
+                    .split('{')
+                    .skip(1)
+                    .filter_map(|p| p.split_once('}').map(|(n, _)| n.to_string()))
+                    .collect();
+                h.sort();
+                h
+            };
+            assert_eq!(holes(e), holes(f), "placeholders of {key}");
+        }
+        // The labels users and tests rely on (issue 6's table), exactly.
+        let (en, fr) = (Lang::En.ui(), Lang::Fr.ui());
+        for (e, f, want_e, want_f) in [
+            (
+                en.go_to_billing,
+                fr.go_to_billing,
+                "Go to Billing",
+                "Accéder à la facturation",
+            ),
+            (
+                en.subscribe_now,
+                fr.subscribe_now,
+                "Subscribe now",
+                "S'abonner maintenant",
+            ),
+            (en.reactivate, fr.reactivate, "Reactivate", "Réactiver"),
+            (
+                en.pending_cancellation,
+                fr.pending_cancellation,
+                "Pending cancellation",
+                "Annulation en attente",
+            ),
+            (
+                en.remove_pending_cancellation,
+                fr.remove_pending_cancellation,
+                "Remove pending cancellation",
+                "Retirer l'annulation en attente",
+            ),
+            (
+                en.yes_remove_cancellation,
+                fr.yes_remove_cancellation,
+                "Yes, remove cancellation",
+                "Oui, retirer l'annulation",
+            ),
+            (en.close, fr.close, "Close", "Fermer"),
+            (en.modify, fr.modify, "Modify", "Modifier"),
+            (
+                en.place_order,
+                fr.place_order,
+                "Place order",
+                "Passer la commande",
+            ),
+            (
+                en.add_to_cart,
+                fr.add_to_cart,
+                "Add to cart",
+                "Ajouter au panier",
+            ),
+            (
+                en.modify_order,
+                fr.modify_order,
+                "Modify order",
+                "Modifier la commande",
+            ),
+            (
+                en.contact_support,
+                fr.contact_support,
+                "Contact support",
+                "Contacter l'assistance",
+            ),
+            (
+                en.invoices_title,
+                fr.invoices_title,
+                "Invoice history",
+                "Historique des factures",
+            ),
+            (en.email, fr.email, "Email", "E-mail"),
+            (en.password, fr.password, "Password", "Mot de passe"),
+            (en.sign_in, fr.sign_in, "Sign in", "Se connecter"),
+            (en.sign_out, fr.sign_out, "Sign out", "Se déconnecter"),
+            (
+                en.add_a_product,
+                fr.add_a_product,
+                "Add a product",
+                "Ajouter un produit",
+            ),
+            (en.remove, fr.remove, "Remove", "Supprimer"),
+            (en.change, fr.change, "Change", "Changer"),
+            (en.pay_now, fr.pay_now, "Pay now", "Payer maintenant"),
+            (
+                en.export_csv,
+                fr.export_csv,
+                "Export CSV",
+                "Exporter en CSV",
+            ),
+            (en.level, fr.level, "Level", "Niveau"),
+            (en.seats, fr.seats, "Seats", "Postes"),
+            (
+                en.billing_frequency,
+                fr.billing_frequency,
+                "Billing frequency",
+                "Fréquence de facturation",
+            ),
+            (en.monthly, fr.monthly, "Monthly", "Mensuelle"),
+            (en.annual, fr.annual, "Annual", "Annuelle"),
+            (
+                en.card_number,
+                fr.card_number,
+                "Card number",
+                "Numéro de carte",
+            ),
+            (
+                en.expiry,
+                fr.expiry,
+                "Expiry date (MM/YY)",
+                "Date d'expiration (MM/AA)",
+            ),
+            (en.cvc, fr.cvc, "CVC", "Cryptogramme"),
+        ] {
+            assert_eq!((e, f), (want_e, want_f));
+        }
     }
 
     #[test]

@@ -1,15 +1,30 @@
 //! The keys. `{name}` placeholders are filled with [`super::fill`].
 
+/// A struct of texts, one `&'static str` field per key: a constant per
+/// language must give every key, or it does not compile.
 macro_rules! texts {
-    ($($(#[$doc:meta])* $key:ident),* $(,)?) => {
-        /// Every text of the product, one field per key.
-        pub struct Texts {
-            /// Short month names, January first.
-            pub months: [&'static str; 12],
+    ($(#[$sdoc:meta])* $name:ident { $($(#[$doc:meta])* $key:ident),* $(,)? }) => {
+        $(#[$sdoc])*
+        pub struct $name {
             $($(#[$doc])* pub $key: &'static str,)*
         }
 
-        impl Texts {
+        impl $name {
+            /// The texts in key order, for [`Self::from_values`].
+            pub fn values(&self) -> Vec<&'static str> {
+                vec![$(self.$key,)*]
+            }
+
+            /// Rebuilds the struct from [`Self::values`] (the browser gets
+            /// its language's texts as data in the page, not in its code);
+            /// `None` when the count is wrong.
+            pub fn from_values(values: Vec<String>) -> Option<Self> {
+                let mut it = values.into_iter();
+                let mut next = || -> Option<&'static str> { Some(Box::leak(it.next()?.into_boxed_str())) };
+                let built = Self { $($key: next()?,)* };
+                next().is_none().then_some(built)
+            }
+
             /// Every key with its text, for the completeness test.
             pub fn all(&self) -> Vec<(&'static str, &'static str)> {
                 vec![$((stringify!($key), self.$key),)*]
@@ -18,7 +33,12 @@ macro_rules! texts {
     };
 }
 
+pub(super) use texts;
+
 texts! {
+    /// The texts of documents the server writes: emails, PDF invoices, CSV.
+    /// Server-only in practice, so they stay out of the browser's bundle.
+    Texts {
     // Emails
     email_footer,
     order_subject,
@@ -83,4 +103,5 @@ texts! {
     csv_currency,
     csv_status,
     csv_status_open,
+}
 }

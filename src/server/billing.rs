@@ -353,7 +353,7 @@ async fn charge_and_commit(
         Ok(invoice) => Ok(OrderResult {
             invoice_id: invoice.as_ref().map(|(id, _)| *id),
             invoice_number: invoice.map(|(_, n)| n),
-            total: total.to_string(),
+            total: super::lang::current().money(total),
             email: caller.user.email.clone(),
         }),
         // Our lease ran out and another request took the order over: it
@@ -386,7 +386,10 @@ async fn stored_result(
     Ok(OrderResult {
         invoice_id: order.invoice_id,
         invoice_number: number,
-        total: Money::from_minor(order.total_minor, currency_of(&caller.account)).to_string(),
+        total: super::lang::current().money(Money::from_minor(
+            order.total_minor,
+            currency_of(&caller.account),
+        )),
         email: caller.user.email.clone(),
     })
 }

@@ -19,21 +19,7 @@ pub struct LangQuery {
     lang: Option<String>,
 }
 
-/// `?lang=` first, then the language cookie, then `Accept-Language`.
-pub fn request_lang(query: Option<&str>, headers: &HeaderMap) -> Lang {
-    if let Some(l) = query.and_then(Lang::parse) {
-        return l;
-    }
-    let cookie =
-        super::auth::cookie_value(headers, crate::i18n::COOKIE).and_then(|v| Lang::parse(&v));
-    cookie.unwrap_or_else(|| {
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .map(Lang::from_accept_language)
-            .unwrap_or_default()
-    })
-}
+use super::lang::request_lang;
 
 fn refuse(e: AppError) -> Response {
     if matches!(e, AppError::Unauthorized) {

@@ -42,7 +42,8 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     {
         resp.set_status(status_of(e));
     }
-    result
+    // Messages in the language of the request (the page's).
+    result.map_err(|e| crate::i18n::errors::localize(super::lang::current(), e))
 }
 
 /// Server-function framework errors (a missing or malformed argument) are

@@ -98,6 +98,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::get(super::documents::invoice_pdf),
         )
         .route("/health", axum::routing::get(health))
+        .route("/lang/{code}", axum::routing::get(super::lang::switch))
         .route(
             "/billing/invoices.csv",
             axum::routing::get(super::documents::invoices_csv),

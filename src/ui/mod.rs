@@ -1,6 +1,7 @@
 //! Components and pages, rendered on the server and hydrated in the browser.
 
 pub mod components;
+pub mod i18n;
 pub mod pages;
 
 use leptos::prelude::*;
@@ -12,8 +13,9 @@ use pages::auth::{AccountPage, LoginPage};
 use pages::cart::CartPage;
 use pages::checkout::{CheckoutPage, PaymentMethodPage};
 use pages::corporate::{PortalPage, SupportPage};
+use pages::help::HelpPage;
 use pages::home::HomePage;
-use pages::invoices::{HelpPage, InvoicePage, InvoicesPage, MailboxPage};
+use pages::invoices::{InvoicePage, InvoicesPage, MailboxPage};
 use pages::not_found::NotFound;
 use pages::plan::PlanPage;
 use pages::subscriptions::SubscriptionsPage;
@@ -29,11 +31,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     {
         resp.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, policy);
     }
+    #[cfg(feature = "ssr")]
+    let lang = crate::server::lang::current();
+    #[cfg(not(feature = "ssr"))]
+    let lang = crate::i18n::Lang::En; // the shell is only rendered on the server
+    #[cfg(feature = "ssr")]
+    let texts = i18n::texts_json(lang);
+    #[cfg(not(feature = "ssr"))]
+    let texts = String::new();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang.code()>
             <head>
                 <meta charset="utf-8"/>
+                // The page's texts, as data for the browser (not executed).
+                <script type="application/json" id=i18n::TEXTS_ID inner_html=texts></script>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <AutoReload options=options.clone()/>
@@ -50,6 +62,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    i18n::provide_lang();
+    let t = i18n::use_ui();
     // Effects run only in the browser: this marks the page as hydrated, for
     // tests and for CSS that should wait for interactivity.
     Effect::new(|_| {
@@ -59,18 +73,19 @@ pub fn App() -> impl IntoView {
     });
     view! {
         <Stylesheet id="leptos" href="/pkg/billing-center.css"/>
-        <Title text="Billing center"/>
+        <Title text=t.brand/>
         <Router>
             <header class="topbar">
-                <a class="brand" href="/">"Billing center"</a>
-                <nav aria-label="Main">
-                    <a href="/account">"My Account"</a>
-                    <a href="/billing">"Subscriptions"</a>
-                    <a href="/billing/cart">"Cart"</a>
-                    <a href="/billing/invoices">"Invoice history"</a>
-                    <a href="/billing/payment">"Payment method"</a>
-                    <a href="/help">"Help"</a>
+                <a class="brand" href="/">{t.brand}</a>
+                <nav aria-label=t.nav_main>
+                    <a href="/account">{t.nav_account}</a>
+                    <a href="/billing">{t.nav_subscriptions}</a>
+                    <a href="/billing/cart">{t.nav_cart}</a>
+                    <a href="/billing/invoices">{t.nav_invoices}</a>
+                    <a href="/billing/payment">{t.nav_payment}</a>
+                    <a href="/help">{t.nav_help}</a>
                 </nav>
+                <i18n::LanguageSwitch/>
             </header>
             <main>
                 // Async SSR: data is inline in the first HTML, so the page is
@@ -80,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("help") view=HelpPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("help"), ParamSegment("slug")) view=HelpPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("billing") view=SubscriptionsPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("billing"), StaticSegment("plan"), ParamSegment("id")) view=PlanPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("billing"), StaticSegment("cart")) view=CartPage ssr=SsrMode::Async/>

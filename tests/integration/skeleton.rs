@@ -40,7 +40,7 @@ async fn start_trial_writes_and_the_page_reads_it_back() {
         assert_eq!(res.text().await.unwrap(), "2");
         let html = app.get("/").await.text().await.unwrap();
         assert!(
-            html.contains(r#"data-testid="trials-meeting" class="trials">2<!> trials started"#),
+            html.contains(r#"data-testid="trials-meeting" class="trials">2 trial(s) started<"#),
             "{backend:?}: count not shown"
         );
     }

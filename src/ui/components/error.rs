@@ -4,14 +4,21 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
+use crate::ui::i18n::{use_lang, use_ui};
+
+/// An error as text in the page's language (for inline messages).
+pub fn error_text(e: &AppError) -> String {
+    crate::i18n::errors::message(use_lang(), e)
+}
 
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
+    let t = use_ui();
     match error.clone() {
         AppError::Unauthorized => view! {
             <div class="notice" role="alert">
-                <p>"Please sign in to see this page."</p>
-                <a class="button" href="/login">"Sign in"</a>
+                <p>{t.please_sign_in}</p>
+                <a class="button" href="/login">{t.sign_in}</a>
             </div>
         }
         .into_any(),
@@ -19,8 +26,9 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
             let mailto = format!("mailto:{email}");
             view! {
                 <div class="notice" role="alert" data-testid="billing-contact">
-                    <p>"Only the billing contact of your account can see and change billing."</p>
-                    <p>"Your billing contact is " <a href=mailto>{name} " (" {email} ")"</a> "."</p>
+                    <p>{t.only_billing_contact}</p>
+                    <p>{t.your_billing_contact} " " <a href=mailto>{name} " (" {email} ")"</a> "."</p>
+                    <p><a href="/help/billing-contact">{t.help_this_page}</a></p>
                 </div>
             }
             .into_any()
@@ -29,9 +37,9 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
             set_status(404);
             view! {
                 <div class="error-page" role="alert">
-                    <h2>"Not found"</h2>
-                    <p>"What you are looking for does not exist, or belongs to another account."</p>
-                    <a class="button" href="/billing">"Back to your subscriptions"</a>
+                    <h2>{t.error_not_found}</h2>
+                    <p>{t.error_not_found_body}</p>
+                    <a class="button" href="/billing">{t.back_to_subscriptions}</a>
                 </div>
             }
             .into_any()
@@ -39,20 +47,20 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
         AppError::Internal | AppError::Unavailable | AppError::Network(_) => {
             // The page could not load at all: an error page, not a line.
             set_status(503);
-            let message = error.to_string();
+            let message = error_text(&error);
             view! {
                 <div class="error-page" role="alert" data-testid="error-page">
-                    <h2>"Something went wrong"</h2>
+                    <h2>{t.error_title}</h2>
                     <p>{message}</p>
-                    <p>"Nothing was charged or changed by this error."</p>
-                    <a class="button" href="" rel="external">"Try again"</a>
+                    <p>{t.error_nothing_changed}</p>
+                    <a class="button" href="" rel="external">{t.try_again}</a>
                     " "
-                    <a href="/help">"Help"</a>
+                    <a href="/help">{t.nav_help}</a>
                 </div>
             }
             .into_any()
         }
-        other => view! { <p class="error" role="alert">{other.to_string()}</p> }.into_any(),
+        other => view! { <p class="error" role="alert">{error_text(&other)}</p> }.into_any(),
     }
 }
 

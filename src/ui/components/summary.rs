@@ -3,37 +3,31 @@
 
 use leptos::prelude::*;
 
-use crate::api::billing::format_date;
 use crate::billing::quote::{Effective, ItemKind, LineKind};
 use crate::billing::{Frequency, Quote};
-
-fn per(f: Frequency) -> &'static str {
-    match f {
-        Frequency::Monthly => "month",
-        Frequency::Annual => "year",
-    }
-}
+use crate::i18n::fill;
+use crate::ui::i18n::{use_lang, use_ui};
 
 #[component]
 pub fn OrderSummary(quote: Quote) -> impl IntoView {
-    let vat_pct = (quote.totals.tax.rate() * rust_decimal::Decimal::from(100))
-        .normalize()
-        .to_string();
-    let mention = quote.totals.tax.legal_mention();
+    let (lang, ui) = (use_lang(), use_ui());
+    let money = move |m: crate::billing::Money| lang.money(m);
+    let vat_pct = lang.percent(quote.totals.tax.rate());
+    let mention = quote.totals.tax.legal_mention().map(|_| ui.reverse_charge);
     let renewal = quote.next_renewal();
     let t = quote.totals.clone();
     view! {
-        <section class="summary" aria-label="Order summary" data-testid="order-summary">
-            <h2>"Order summary"</h2>
+        <section class="summary" aria-label=ui.order_summary data-testid="order-summary">
+            <h2>{ui.order_summary}</h2>
             {quote
                 .items
                 .iter()
                 .map(|item| {
                     let heading = format!("{} {}", item.product_name, item.level_name);
                     let effective = match (item.kind, item.effective) {
-                        (ItemKind::Downgrade, Effective::From(d)) => Some(format!("Takes effect from {}; nothing is charged today.", format_date(d))),
-                        (ItemKind::RemovePendingCancellation, _) => Some("Renewal restored; nothing is charged today.".to_string()),
-                        (ItemKind::Unchanged, _) => Some("No change.".to_string()),
+                        (ItemKind::Downgrade, Effective::From(d)) => Some(fill(ui.takes_effect, &[("date", &lang.date(d))])),
+                        (ItemKind::RemovePendingCancellation, _) => Some(ui.renewal_restored.to_string()),
+                        (ItemKind::Unchanged, _) => Some(ui.no_change.to_string()),
                         _ => None,
                     };
                     view! {
@@ -41,24 +35,27 @@ pub fn OrderSummary(quote: Quote) -> impl IntoView {
                             <h3>{heading}</h3>
                             <dl>
                                 {item.period.map(|p| view! {
-                                    <dt>"Billing period"</dt>
-                                    <dd data-testid="billing-period">{format!("{} – {}", format_date(p.start), format_date(p.last_day()))}</dd>
+                                    <dt>{ui.billing_period}</dt>
+                                    <dd data-testid="billing-period">{fill(ui.period_range, &[("start", &lang.date(p.start)), ("end", &lang.date(p.last_day()))])}</dd>
                                 })}
-                                <dt>"Seats"</dt>
+                                <dt>{ui.seats}</dt>
                                 <dd data-testid="seats">{item.seats}</dd>
-                                <dt>"Subscription price"</dt>
-                                <dd>{format!("{} per seat per {}", item.unit_price, per(item.frequency))}</dd>
+                                <dt>{ui.subscription_price}</dt>
+                                <dd>{fill(match item.frequency {
+                                    Frequency::Monthly => ui.per_seat_per_month,
+                                    Frequency::Annual => ui.per_seat_per_year,
+                                }, &[("price", &money(item.unit_price))])}</dd>
                             </dl>
                             {effective.map(|e| view! { <p class="muted">{e}</p> })}
                             <table class="lines">
                                 <tbody>
                                     {item.lines.iter().map(|l| {
                                         let label = match l.kind {
-                                            LineKind::Term => format!("{} × {} seat(s)", l.unit_price, l.seats),
-                                            LineKind::Prorated { remaining_days, period_days } => format!("New plan, {remaining_days} of {period_days} days"),
-                                            LineKind::UnusedCredit { remaining_days, period_days } => format!("Credit for unused time, {remaining_days} of {period_days} days"),
+                                            LineKind::Term => fill(ui.line_term, &[("price", &money(l.unit_price)), ("n", &l.seats.to_string())]),
+                                            LineKind::Prorated { remaining_days, period_days } => fill(ui.line_prorated, &[("days", &remaining_days.to_string()), ("total", &period_days.to_string())]),
+                                            LineKind::UnusedCredit { remaining_days, period_days } => fill(ui.line_credit, &[("days", &remaining_days.to_string()), ("total", &period_days.to_string())]),
                                         };
-                                        view! { <tr><td>{label}</td><td class="num">{l.amount.to_string()}</td></tr> }
+                                        view! { <tr><td>{label}</td><td class="num">{money(l.amount)}</td></tr> }
                                     }).collect_view()}
                                 </tbody>
                             </table>
@@ -68,20 +65,20 @@ pub fn OrderSummary(quote: Quote) -> impl IntoView {
                 .collect_view()}
             <table class="totals">
                 <tbody>
-                    <tr><th scope="row">"Subtotal (excl. VAT)"</th><td class="num">{t.subtotal.to_string()}</td></tr>
+                    <tr><th scope="row">{ui.subtotal}</th><td class="num">{money(t.subtotal)}</td></tr>
                     {(!t.credit_applied.is_zero()).then(|| view! {
-                        <tr><th scope="row">"Account credit"</th><td class="num">{(-t.credit_applied).to_string()}</td></tr>
+                        <tr><th scope="row">{ui.account_credit}</th><td class="num">{money(-t.credit_applied)}</td></tr>
                     })}
-                    <tr><th scope="row">{format!("VAT ({vat_pct}%)")}</th><td class="num" data-testid="vat">{t.vat.to_string()}</td></tr>
-                    <tr class="total"><th scope="row">"Total amount due today"</th><td class="num" data-testid="total">{t.total_due.to_string()}</td></tr>
+                    <tr><th scope="row">{fill(ui.vat, &[("rate", &vat_pct)])}</th><td class="num" data-testid="vat">{money(t.vat)}</td></tr>
+                    <tr class="total"><th scope="row">{ui.total_due_today}</th><td class="num" data-testid="total">{money(t.total_due)}</td></tr>
                 </tbody>
             </table>
             {mention.map(|m| view! { <p class="muted">{m}</p> })}
             {(!t.credit_created.is_zero()).then(|| view! {
-                <p class="muted">{format!("{} will be kept as credit for your next invoices.", t.credit_created)}</p>
+                <p class="muted">{fill(ui.credit_kept, &[("amount", &money(t.credit_created))])}</p>
             })}
             {renewal.map(|(d, amount)| view! {
-                <p data-testid="next-renewal">{format!("Next renewal: {} for {} (incl. VAT)", format_date(d), amount)}</p>
+                <p data-testid="next-renewal">{fill(ui.next_renewal, &[("date", &lang.date(d)), ("amount", &money(amount))])}</p>
             })}
         </section>
     }

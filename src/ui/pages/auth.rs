@@ -5,6 +5,8 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::auth::{SignIn, SignOut, TransferBillingContact, account_users, me};
 use crate::ui::components::error::ErrorNotice;
+use crate::ui::i18n::use_ui;
+use crate::ui::pages::help::HelpFor;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -15,20 +17,22 @@ pub fn LoginPage() -> impl IntoView {
             navigate("/account", Default::default());
         }
     });
+    let t = use_ui();
     view! {
         <section class="page narrow">
-            <h1>"Sign in"</h1>
+            <h1>{t.sign_in_title}</h1>
             <ActionForm action=sign_in>
-                <label for="email">"Email"</label>
+                <label for="email">{t.email}</label>
                 <input id="email" type="email" name="email" autocomplete="username" required maxlength="254"/>
-                <label for="password">"Password"</label>
+                <label for="password">{t.password}</label>
                 <input id="password" type="password" name="password" autocomplete="current-password" required/>
                 <button type="submit" disabled=move || sign_in.pending().get()>
-                    {move || if sign_in.pending().get() { "Signing in…" } else { "Sign in" }}
+                    {move || if sign_in.pending().get() { t.signing_in } else { t.sign_in }}
                 </button>
             </ActionForm>
             {move || sign_in.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
-            <p class="muted">"Demo accounts: trial@demo.test, pending@demo.test, trialover@demo.test, expired@demo.test, active@demo.test, corporate@demo.test, member@demo.test; password billing-demo."</p>
+            <p class="muted">{t.demo_accounts}</p>
+            <HelpFor slug="sign-in"/>
         </section>
     }
 }
@@ -43,25 +47,26 @@ pub fn AccountPage() -> impl IntoView {
             navigate("/login", Default::default());
         }
     });
+    let t = use_ui();
     view! {
         <section class="page">
-            <h1>"My Account"</h1>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <h1>{t.my_account}</h1>
+            <Suspense fallback=move || view! { <p>{t.loading}</p> }>
                 {move || Suspend::new(async move {
                     match me.await {
                         Ok(Some(u)) => view! {
                             <dl class="facts">
-                                <dt>"Account"</dt><dd data-testid="account-name">{u.account_name.clone()}</dd>
-                                <dt>"Name"</dt><dd>{u.name.clone()}</dd>
-                                <dt>"Email"</dt><dd>{u.email.clone()}</dd>
-                                <dt>"Role"</dt><dd data-testid="role">{if u.is_billing_contact { "Billing contact" } else { "User" }}</dd>
+                                <dt>{t.account}</dt><dd data-testid="account-name">{u.account_name.clone()}</dd>
+                                <dt>{t.name}</dt><dd>{u.name.clone()}</dd>
+                                <dt>{t.email}</dt><dd>{u.email.clone()}</dd>
+                                <dt>{t.role}</dt><dd data-testid="role">{if u.is_billing_contact { t.role_billing_contact } else { t.role_user }}</dd>
                             </dl>
-                            <h2>"Billing"</h2>
-                            <p>"Subscriptions, orders, payment method and invoices."</p>
-                            <a class="button" href="/billing">"Go to Billing"</a>
+                            <h2>{t.billing}</h2>
+                            <p>{t.billing_blurb}</p>
+                            <a class="button" href="/billing">{t.go_to_billing}</a>
                             {u.is_billing_contact.then(|| view! { <Handover/> })}
                             <ActionForm action=sign_out>
-                                <button type="submit" class="secondary">"Sign out"</button>
+                                <button type="submit" class="secondary">{t.sign_out}</button>
                             </ActionForm>
                         }.into_any(),
                         Ok(None) => view! { <ErrorNotice error=crate::error::AppError::Unauthorized/> }.into_any(),
@@ -78,34 +83,35 @@ pub fn AccountPage() -> impl IntoView {
 fn Handover() -> impl IntoView {
     let transfer = ServerAction::<TransferBillingContact>::new();
     let users = Resource::new(|| (), |_| account_users());
+    let t = use_ui();
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match users.await {
                     Ok(list) if !list.is_empty() => view! {
                         <details class="handover">
-                            <summary>"Hand over the billing contact role"</summary>
+                            <summary>{t.handover_summary}</summary>
                             <Show
                                 when=move || matches!(transfer.value().get(), Some(Ok(())))
                                 fallback=move || {
                                     let list = list.clone();
                                     view! {
                                         <ActionForm action=transfer>
-                                            <label for="handover-user">"New billing contact"</label>
+                                            <label for="handover-user">{t.handover_new}</label>
                                             <select id="handover-user" name="user_id">
                                                 {list.into_iter().map(|u| view! { <option value=u.id.to_string()>{format!("{} ({})", u.name, u.email)}</option> }).collect_view()}
                                             </select>
                                             <label class="choice">
                                                 <input type="checkbox" name="confirm" value="yes" required/>
-                                                "I understand that I will no longer manage billing"
+                                                {t.handover_confirm}
                                             </label>
-                                            <button type="submit" disabled=move || transfer.pending().get()>"Hand over"</button>
+                                            <button type="submit" disabled=move || transfer.pending().get()>{t.handover_button}</button>
                                         </ActionForm>
                                         {move || transfer.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
                                     }
                                 }
                             >
-                                <p role="status">"Done: the new billing contact and you have been emailed."</p>
+                                <p role="status">{t.handover_done}</p>
                             </Show>
                         </details>
                     }.into_any(),

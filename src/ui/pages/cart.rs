@@ -6,17 +6,20 @@ use leptos::prelude::*;
 use crate::api::billing::{RemoveCartItem, quote_context};
 use crate::api::types::EditorContext;
 use crate::billing::quote;
-use crate::ui::components::error::ErrorNotice;
+use crate::i18n::fill;
+use crate::ui::components::error::{ErrorNotice, error_text};
 use crate::ui::components::summary::OrderSummary;
+use crate::ui::i18n::{use_lang, use_ui};
 
 #[component]
 pub fn CartPage() -> impl IntoView {
     let remove = ServerAction::<RemoveCartItem>::new();
     let ctx = Resource::new(move || remove.version().get(), |_| quote_context());
+    let t = use_ui();
     view! {
         <section class="page">
-            <h1>"Cart"</h1>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <h1>{t.cart_title}</h1>
+            <Suspense fallback=move || view! { <p>{t.loading}</p> }>
                 {move || Suspend::new(async move {
                     match ctx.await {
                         Ok(c) => view! { <Cart c remove/> }.into_any(),
@@ -40,8 +43,9 @@ fn Cart(c: EditorContext, remove: ServerAction<RemoveCartItem>) -> impl IntoView
         .filter(|p| !c.cart.iter().any(|i| matches!(i, crate::billing::CartItem::Subscribe { product, .. } if *product == p.code)))
         .map(|p| (p.code.clone(), p.name.clone()))
         .collect();
+    let (lang, t) = (use_lang(), use_ui());
     view! {
-        {c.cart.is_empty().then(|| view! { <p>"Your cart is empty."</p> })}
+        {c.cart.is_empty().then(|| view! { <p>{t.cart_empty}</p> })}
         <div class="cart-items">
             {c.cart.iter().map(|item| {
                 let q = quote(&c.catalog, &c.account, &c.subscriptions, std::slice::from_ref(item), c.today);
@@ -52,39 +56,39 @@ fn Cart(c: EditorContext, remove: ServerAction<RemoveCartItem>) -> impl IntoView
                     <article class="card" data-product=product>
                         {match q {
                             Ok(q) => view! { <OrderSummary quote=q/> }.into_any(),
-                            Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                            Err(e) => view! { <p class="error">{error_text(&e.into())}</p> }.into_any(),
                         }}
                         <div class="actions">
-                            <a class="button secondary" href=edit>"Modify"</a>
+                            <a class="button secondary" href=edit>{t.modify}</a>
                             <ActionForm action=remove>
                                 <input type="hidden" name="product" value=hidden/>
-                                <button type="submit" class="secondary">"Remove"</button>
+                                <button type="submit" class="secondary">{t.remove}</button>
                             </ActionForm>
                         </div>
                     </article>
                 }
             }).collect_view()}
         </div>
-        {total.map(|t| match t {
+        {total.map(|total| match total {
             Ok(q) => {
-                let due = q.totals.total_due.to_string();
+                let due = lang.money(q.totals.total_due);
                 view! {
-                    <p class="total-line">"Total amount due today: " <strong data-testid="cart-total">{due}</strong></p>
-                    <a class="button" href="/billing/checkout">"Place order"</a>
+                    <p class="total-line">{t.cart_total} " " <strong data-testid="cart-total">{due}</strong></p>
+                    <a class="button" href="/billing/checkout">{t.place_order}</a>
                 }.into_any()
             }
-            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+            Err(e) => view! { <p class="error" role="alert">{error_text(&e.into())}</p> }.into_any(),
         })}
         <section class="add-product">
-            <h2>"Add a product"</h2>
+            <h2>{t.add_a_product}</h2>
             {if available.is_empty() {
-                view! { <p class="muted">"You already have every product."</p> }.into_any()
+                view! { <p class="muted">{t.have_every_product}</p> }.into_any()
             } else {
                 view! {
                     <ul>
                         {available.into_iter().map(|(code, name)| {
                             let href = format!("/billing/plan/new?product={code}");
-                            view! { <li><a href=href>{format!("Subscribe to {name}")}</a></li> }
+                            view! { <li><a href=href>{fill(t.subscribe_to, &[("product", &name)])}</a></li> }
                         }).collect_view()}
                     </ul>
                 }.into_any()

@@ -7,23 +7,28 @@ use leptos::prelude::*;
 use crate::api::billing::{PlaceOrder, SaveCard, SaveSepa, checkout, payment_method};
 use crate::api::types::{CheckoutView, PaymentMethodView};
 use crate::domain::{CardNumber, Iban};
+use crate::i18n::fill;
 use crate::ui::components::error::ErrorNotice;
 use crate::ui::components::summary::OrderSummary;
+use crate::ui::i18n::{use_lang, use_ui};
+use crate::ui::pages::help::HelpFor;
 
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| checkout());
+    let t = use_ui();
     view! {
         <section class="page">
-            <h1>"Review your order"</h1>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <h1>{t.review_order}</h1>
+            <Suspense fallback=move || view! { <p>{t.loading}</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(c) => view! { <Checkout c/> }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=e/> <p><a href="/billing">"Back to subscriptions"</a></p> }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=e/> <p><a href="/billing">{t.back_to_subscriptions}</a></p> }.into_any(),
                     }
                 })}
             </Suspense>
+            <HelpFor slug="payments-faq"/>
         </section>
     }
 }
@@ -36,6 +41,7 @@ fn Checkout(c: CheckoutView) -> impl IntoView {
     let total = c.quote.totals.total_due.plain();
     let (key, digest) = (c.idempotency_key.clone(), c.cart_digest.clone());
     let placed = move || place.value().get().and_then(|r| r.ok());
+    let t = use_ui();
     view! {
         <Show
             when=move || placed().is_some()
@@ -43,14 +49,14 @@ fn Checkout(c: CheckoutView) -> impl IntoView {
                 let (key, digest, total) = (key.clone(), digest.clone(), total.clone());
                 view! {
                     <OrderSummary quote=c.quote.clone()/>
-                    <p><a href="/billing/cart" class="button secondary">"Modify order"</a></p>
+                    <p><a href="/billing/cart" class="button secondary">{t.modify_order}</a></p>
                     <section class="payment">
-                        <h2>"Payment method"</h2>
+                        <h2>{t.payment_method}</h2>
                         <p data-testid="payment-method">
-                            {move || method.get().map(|m| m.label).unwrap_or_else(|| "No payment method on file.".into())}
+                            {move || method.get().map(|m| m.label).unwrap_or_else(|| t.no_payment_method.into())}
                         </p>
                         <Show when=move || !changing.get()>
-                            <button type="button" class="secondary" on:click=move |_| changing.set(true)>"Change"</button>
+                            <button type="button" class="secondary" on:click=move |_| changing.set(true)>{t.change}</button>
                         </Show>
                         <Show when=move || changing.get()>
                             <PaymentForm method changing/>
@@ -62,7 +68,7 @@ fn Checkout(c: CheckoutView) -> impl IntoView {
                         <input type="hidden" name="expected_total" value=total.clone()/>
                         <input type="hidden" name="cart_digest" value=digest.clone()/>
                         <button type="submit" class="primary" disabled=move || place.pending().get() || method.get().is_none()>
-                            {move || if place.pending().get() { "Placing order…" } else { "Place order" }}
+                            {move || if place.pending().get() { t.placing_order } else { t.place_order }}
                         </button>
                     </ActionForm>
                 }
@@ -72,12 +78,12 @@ fn Checkout(c: CheckoutView) -> impl IntoView {
                 let invoice = r.invoice_id.map(|id| format!("/billing/invoices/{id}"));
                 view! {
                     <div class="confirmation" role="status">
-                        <h2>"Thank you: your order is confirmed"</h2>
-                        {r.invoice_number.clone().map(|n| view! { <p>"Invoice number " <strong data-testid="invoice-number">{n}</strong></p> })}
-                        <p>{format!("Amount charged: {}", r.total)}</p>
-                        <p>{format!("A confirmation email has been sent to {}", r.email)}</p>
-                        {invoice.map(|href| view! { <a class="button" href=href>"View invoice"</a> })}
-                        <a class="button secondary" href="/billing">"Back to subscriptions"</a>
+                        <h2>{t.order_confirmed}</h2>
+                        {r.invoice_number.clone().map(|n| view! { <p>{t.invoice_number} " " <strong data-testid="invoice-number">{n}</strong></p> })}
+                        <p>{fill(t.amount_charged, &[("amount", &r.total)])}</p>
+                        <p>{fill(t.email_sent, &[("email", &r.email)])}</p>
+                        {invoice.map(|href| view! { <a class="button" href=href>{t.view_invoice}</a> })}
+                        <a class="button secondary" href="/billing">{t.back_to_subscriptions}</a>
                     </div>
                 }
             })}
@@ -95,18 +101,22 @@ pub fn PaymentForm(
     let sepa = RwSignal::new(false);
     let card = RwSignal::new(String::new());
     let iban = RwSignal::new(String::new());
+    let lang = use_lang();
+    let t = use_ui();
     // Only complain once something plausible has been typed.
     let card_error = move || {
         let n = card.get();
         (n.chars().filter(char::is_ascii_digit).count() >= 12)
             .then(|| CardNumber::parse(&n).err())
             .flatten()
+            .map(|e| crate::i18n::errors::sentence(lang, &e))
     };
     let iban_error = move || {
-        let t = iban.get();
-        (t.trim().len() >= 15)
-            .then(|| Iban::parse(&t).err())
+        let text = iban.get();
+        (text.trim().len() >= 15)
+            .then(|| Iban::parse(&text).err())
             .flatten()
+            .map(|e| crate::i18n::errors::sentence(lang, &e))
     };
     Effect::new(move |_| {
         let saved = save_card
@@ -123,32 +133,32 @@ pub fn PaymentForm(
         <div class="payment-form">
             <label class="choice">
                 <input type="checkbox" prop:checked=move || sepa.get() on:change=move |ev| sepa.set(event_target_checked(&ev))/>
-                "Pay by SEPA direct debit instead"
+                {t.pay_by_sepa}
             </label>
             <Show
                 when=move || sepa.get()
                 fallback=move || view! {
                     <ActionForm action=save_card>
-                        <label for="card-number">"Card number"</label>
+                        <label for="card-number">{t.card_number}</label>
                         <input id="card-number" name="number" inputmode="numeric" autocomplete="cc-number" required
                             aria-describedby="card-number-error"
                             on:input=move |ev| card.set(event_target_value(&ev))/>
                         // Checked in the browser as typed; the server checks again.
                         <p id="card-number-error" class="error" aria-live="polite">{move || card_error()}</p>
-                        <label for="card-expiry">"Expiry date (MM/YY)"</label>
-                        <input id="card-expiry" name="expiry" autocomplete="cc-exp" placeholder="MM/YY" required/>
-                        <label for="card-cvc">"CVC"</label>
+                        <label for="card-expiry">{t.expiry}</label>
+                        <input id="card-expiry" name="expiry" autocomplete="cc-exp" placeholder=t.expiry_placeholder required/>
+                        <label for="card-cvc">{t.cvc}</label>
                         <input id="card-cvc" name="cvc" inputmode="numeric" autocomplete="cc-csc" required maxlength="4"/>
-                        <button type="submit" disabled=move || save_card.pending().get() || card_error().is_some()>"Save card"</button>
+                        <button type="submit" disabled=move || save_card.pending().get() || card_error().is_some()>{t.save_card}</button>
                     </ActionForm>
                 }
             >
                 <ActionForm action=save_sepa>
-                    <label for="iban">"IBAN"</label>
+                    <label for="iban">{t.iban}</label>
                     <input id="iban" name="iban" required aria-describedby="iban-error"
                         on:input=move |ev| iban.set(event_target_value(&ev))/>
                     <p id="iban-error" class="error" aria-live="polite">{move || iban_error()}</p>
-                    <button type="submit" disabled=move || save_sepa.pending().get() || iban_error().is_some()>"Save"</button>
+                    <button type="submit" disabled=move || save_sepa.pending().get() || iban_error().is_some()>{t.save}</button>
                 </ActionForm>
             </Show>
             {move || save_card.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
@@ -161,10 +171,11 @@ pub fn PaymentForm(
 #[component]
 pub fn PaymentMethodPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| payment_method());
+    let t = use_ui();
     view! {
         <section class="page narrow">
-            <h1>"Payment method"</h1>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <h1>{t.payment_method}</h1>
+            <Suspense fallback=move || view! { <p>{t.loading}</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(pm) => {
@@ -172,10 +183,10 @@ pub fn PaymentMethodPage() -> impl IntoView {
                             let method = RwSignal::new(pm);
                             view! {
                                 <p data-testid="payment-method">
-                                    {move || method.get().map(|m| m.label).unwrap_or_else(|| "No payment method on file.".into())}
+                                    {move || method.get().map(|m| m.label).unwrap_or_else(|| t.no_payment_method.into())}
                                 </p>
                                 <Show when=move || !changing.get()>
-                                    <button type="button" class="secondary" on:click=move |_| changing.set(true)>"Change"</button>
+                                    <button type="button" class="secondary" on:click=move |_| changing.set(true)>{t.change}</button>
                                 </Show>
                                 <Show when=move || changing.get()>
                                     <PaymentForm method changing/>
@@ -186,6 +197,7 @@ pub fn PaymentMethodPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <HelpFor slug="payment-method"/>
         </section>
     }
 }

@@ -2,6 +2,7 @@ pub mod auth;
 pub mod cart;
 pub mod checkout;
 pub mod corporate;
+pub mod help;
 pub mod home;
 pub mod invoices;
 pub mod not_found;

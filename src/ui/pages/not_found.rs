@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use crate::ui::i18n::use_ui;
+
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -8,10 +10,11 @@ pub fn NotFound() -> impl IntoView {
             resp.set_status(axum::http::StatusCode::NOT_FOUND);
         }
     }
+    let t = use_ui();
     view! {
         <section class="page">
-            <h1>"Page not found"</h1>
-            <p>"This page does not exist. " <a href="/">"Back to the billing center"</a></p>
+            <h1>{t.not_found_title}</h1>
+            <p>{t.not_found_body} " " <a href="/">{t.back_home}</a></p>
         </section>
     }
 }

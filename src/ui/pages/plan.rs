@@ -9,17 +9,21 @@ use crate::api::billing::{put_cart_item, quote_context};
 use crate::api::types::EditorContext;
 use crate::billing::{CartItem, Frequency, PlanChoice, SubscriptionStatus, quote};
 use crate::error::AppError;
-use crate::ui::components::error::ErrorNotice;
+use crate::i18n::fill;
+use crate::ui::components::error::{ErrorNotice, error_text};
 use crate::ui::components::summary::OrderSummary;
+use crate::ui::i18n::{use_lang, use_ui};
+use crate::ui::pages::help::HelpFor;
 
 #[component]
 pub fn PlanPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let ctx = Resource::new(|| (), |_| quote_context());
+    let t = use_ui();
     view! {
         <section class="page">
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <Suspense fallback=move || view! { <p>{t.loading}</p> }>
                 {move || Suspend::new(async move {
                     let target = params.with(|p| p.get("id")).unwrap_or_default();
                     let product = query.with(|q| q.get("product"));
@@ -29,6 +33,7 @@ pub fn PlanPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <HelpFor slug="modify-subscription"/>
         </section>
     }
 }
@@ -179,17 +184,21 @@ fn Editor(ctx: EditorContext, target: String, product: Option<String>) -> impl I
             );
         }
     });
-    let title = match kind {
-        Target::Subscribe(_) => format!("Subscribe to {}", product.name),
-        Target::Reactivate(_) => format!("Reactivate {}", product.name),
-        Target::Change(_) => format!("Modify {}", product.name),
-    };
+    let (lang, t) = (use_lang(), use_ui());
+    let title = fill(
+        match kind {
+            Target::Subscribe(_) => t.subscribe_to,
+            Target::Reactivate(_) => t.reactivate_product,
+            Target::Change(_) => t.modify_product,
+        },
+        &[("product", &product.name)],
+    );
     let saving = |p: &crate::billing::Product, code: &str| -> Option<String> {
         let m = p.online_price(code, Frequency::Monthly).ok()?;
         let a = p.online_price(code, Frequency::Annual).ok()?;
         let year = m.amount() * rust_decimal::Decimal::from(12);
         let pct = ((year - a.amount()) * rust_decimal::Decimal::from(100) / year).round();
-        (pct > rust_decimal::Decimal::ZERO).then(|| format!("save {pct}%"))
+        (pct > rust_decimal::Decimal::ZERO).then(|| fill(t.save_pct, &[("pct", &pct.to_string())]))
     };
     let annual_saving = {
         let product = product.clone();
@@ -199,12 +208,12 @@ fn Editor(ctx: EditorContext, target: String, product: Option<String>) -> impl I
         <h1>{title}</h1>
         <form class="editor" on:submit=move |ev| { ev.prevent_default(); save.dispatch(item.get_untracked()); }>
             <fieldset>
-                <legend>"Level"</legend>
+                <legend>{t.level}</legend>
                 {product.levels.iter().map(|l| {
                     if l.online {
                         let code = l.code.clone();
                         let code2 = l.code.clone();
-                        let price = l.monthly.map(|m| format!("{m} per seat per month")).unwrap_or_default();
+                        let price = l.monthly.map(|m| fill(t.per_seat_per_month, &[("price", &lang.money(m))])).unwrap_or_default();
                         view! {
                             <label class="choice">
                                 <input type="radio" name="level" value=code.clone()
@@ -214,54 +223,54 @@ fn Editor(ctx: EditorContext, target: String, product: Option<String>) -> impl I
                             </label>
                         }.into_any()
                     } else {
-                        view! { <p class="choice muted">{l.name.clone()} ": " <a href="mailto:sales@billing-center.example">"Contact sales"</a></p> }.into_any()
+                        view! { <p class="choice muted">{l.name.clone()} ": " <a href="mailto:sales@billing-center.example">{t.contact_sales}</a></p> }.into_any()
                     }
                 }).collect_view()}
             </fieldset>
             <fieldset>
-                <legend>"Seats"</legend>
+                <legend>{t.seats}</legend>
                 <div class="stepper">
-                    <button type="button" class="secondary" aria-label="Fewer seats"
+                    <button type="button" class="secondary" aria-label=t.fewer_seats
                         disabled=move || { seats.get() <= min }
                         on:click=move |_| seats.update(|s| *s = (*s - 1).max(min))>"−"</button>
-                    <label for="seats" class="sr-only">"Seats"</label>
+                    <label for="seats" class="sr-only">{t.seats}</label>
                     <input id="seats" name="seats" type="number" inputmode="numeric" min=min max=max
                         prop:value=move || seats.get().to_string()
                         on:input=move |ev| {
                             // An empty or non-numeric field shows the engine's message.
                             seats.set(event_target_value(&ev).trim().parse().unwrap_or(0));
                         }/>
-                    <button type="button" class="secondary" aria-label="More seats"
+                    <button type="button" class="secondary" aria-label=t.more_seats
                         disabled=move || { seats.get() >= max }
                         on:click=move |_| seats.update(|s| *s = (*s + 1).min(max))>"+"</button>
                 </div>
-                <p class="muted">{format!("From {min} to {max} seats.")}</p>
+                <p class="muted">{fill(t.seats_range, &[("min", &min.to_string()), ("max", &max.to_string())])}</p>
             </fieldset>
             <fieldset>
-                <legend>"Billing frequency"</legend>
+                <legend>{t.billing_frequency}</legend>
                 <label class="choice">
                     <input type="radio" name="frequency" value="monthly"
                         prop:checked=move || frequency.get() == Frequency::Monthly
                         on:change=move |_| frequency.set(Frequency::Monthly)/>
-                    "Monthly"
+                    {t.monthly}
                 </label>
                 <label class="choice">
                     <input type="radio" name="frequency" value="annual"
                         prop:checked=move || frequency.get() == Frequency::Annual
                         on:change=move |_| frequency.set(Frequency::Annual)/>
-                    "Annual" {move || annual_saving().map(|s| view! { <span class="saving">{s}</span> })}
+                    {t.annual} {move || annual_saving().map(|s| view! { <span class="saving">{s}</span> })}
                 </label>
             </fieldset>
             {move || match preview.get() {
                 Ok(q) => view! { <OrderSummary quote=q/> }.into_any(),
-                Err(e) => view! { <p class="error" role="alert" data-testid="editor-error">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert" data-testid="editor-error">{error_text(&e.into())}</p> }.into_any(),
             }}
             {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
             <div class="actions sticky">
                 <button type="submit" disabled=move || preview.get().is_err() || save.pending().get()>
-                    {if cart_has_others { "Add to cart" } else { "Place order" }}
+                    {if cart_has_others { t.add_to_cart } else { t.place_order }}
                 </button>
-                <a href="/billing" class="button secondary">"Back to subscriptions"</a>
+                <a href="/billing" class="button secondary">{t.back_to_subscriptions}</a>
             </div>
         </form>
     }

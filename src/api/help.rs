@@ -1,0 +1,25 @@
+//! The help pages. Their text is data the server sends as HTML it builds
+//! from our own articles (every piece escaped), not code: the browser's
+//! bundle stays the same however many articles there are.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelpDoc {
+    pub title: String,
+    pub body_html: String,
+}
+
+/// An article by its slug; the empty slug is the list of articles.
+#[server(endpoint = "help_page")]
+pub async fn help_page(slug: String) -> Result<HelpDoc, AppError> {
+    let lang = crate::server::lang::current();
+    crate::server::error::respond(if slug.is_empty() {
+        Ok(crate::server::help::index_page(lang))
+    } else {
+        crate::server::help::article(lang, &slug).ok_or(AppError::NotFound)
+    })
+}
