@@ -17,11 +17,16 @@ const port = Number(process.env.BC_E2E_PORT);
 const profile = process.env.BC_PROFILE || 'debug';
 const bin = path.join(root, 'target', profile, 'billing-center');
 
-// One server and one fresh, seeded database per viewport, so the flows run
-// in full at phone and desktop widths.
+// One server and one fresh, seeded database per project, so that each
+// project's flows start from the demo data: the flows in English at desktop
+// and phone widths, the flows and the accessibility checks in French, a
+// keyboard-only run and a run without JavaScript.
+const english = [/flows\.spec/, /skeleton\.spec/];
 const viewports = [
-  { name: 'desktop', width: 1280, height: 900, port },
-  { name: 'mobile', width: 390, height: 844, port: port + 2 },
+  { name: 'desktop', width: 1280, height: 900, port, locale: 'en-US', match: [...english, /a11y\.spec/] },
+  { name: 'mobile', width: 390, height: 844, port: port + 2, locale: 'en-US', match: english },
+  { name: 'french', width: 1280, height: 900, port: port + 4, locale: 'fr-FR', match: [/flows\.spec/, /i18n\.spec/, /a11y\.spec/] },
+  { name: 'keyboard', width: 1280, height: 900, port: port + 6, locale: 'en-US', match: [/keyboard\.spec/] },
 ];
 
 function server(name: string, p: number) {
@@ -77,7 +82,14 @@ export default defineConfig({
   },
   projects: viewports.map((v) => ({
     name: v.name,
-    use: { ...devices['Desktop Chrome'], viewport: { width: v.width, height: v.height }, baseURL: `http://127.0.0.1:${v.port}` },
+    testMatch: v.match,
+    use: {
+      ...devices['Desktop Chrome'],
+      viewport: { width: v.width, height: v.height },
+      baseURL: `http://127.0.0.1:${v.port}`,
+      // Sets Accept-Language: the server picks the page's language from it.
+      locale: v.locale,
+    },
   })),
   webServer: viewports.map((v) => server(v.name, v.port)),
 });
