@@ -193,5 +193,6 @@ super::texts::texts! {
         reverse_charge,
         card_label,
         help_this_page,
+        added_to_cart,
     }
 }

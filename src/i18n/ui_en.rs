@@ -189,4 +189,5 @@ pub const UI_EN: Ui = Ui {
     reverse_charge: "Reverse charge: VAT to be accounted for by the customer (Art. 196 Directive 2006/112/EC)",
     card_label: "{brand} •••• {last4}, expires {expiry}",
     help_this_page: "Help with this page",
+    added_to_cart: "{product} was added to your cart.",
 };

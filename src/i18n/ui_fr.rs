@@ -189,4 +189,5 @@ pub const UI_FR: Ui = Ui {
     reverse_charge: "Autoliquidation : TVA due par le preneur (art. 196 de la directive 2006/112/CE)",
     card_label: "{brand} •••• {last4}, expire fin {expiry}",
     help_this_page: "Aide sur cette page",
+    added_to_cart: "{product} a été ajouté à votre panier.",
 };

@@ -2,6 +2,7 @@
 //! order, and products the account does not have yet.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 use crate::api::billing::{RemoveCartItem, quote_context};
 use crate::api::types::EditorContext;
@@ -44,7 +45,13 @@ fn Cart(c: EditorContext, remove: ServerAction<RemoveCartItem>) -> impl IntoView
         .map(|p| (p.code.clone(), p.name.clone()))
         .collect();
     let (lang, t) = (use_lang(), use_ui());
+    // Arriving from the plan editor's Add to cart: say so (announced).
+    let added = use_query_map()
+        .with_untracked(|q| q.get("added"))
+        .and_then(|code| c.catalog.product(&code).ok().map(|p| p.name.clone()))
+        .map(|name| fill(t.added_to_cart, &[("product", &name)]));
     view! {
+        <p role="status" class="status">{added}</p>
         {c.cart.is_empty().then(|| view! { <p>{t.cart_empty}</p> })}
         <div class="cart-items">
             {c.cart.iter().map(|item| {

@@ -168,6 +168,7 @@ fn Editor(ctx: EditorContext, target: String, product: Option<String>) -> impl I
         })
     });
     let navigate = use_navigate();
+    let added = format!("/billing/cart?added={}", product.code);
     let save = Action::new(move |item: &CartItem| {
         let item = item.clone();
         async move { put_cart_item(item, !cart_has_others).await }
@@ -176,7 +177,7 @@ fn Editor(ctx: EditorContext, target: String, product: Option<String>) -> impl I
         if let Some(Ok(_)) = save.value().get() {
             navigate(
                 if cart_has_others {
-                    "/billing/cart"
+                    &added
                 } else {
                     "/billing/checkout"
                 },

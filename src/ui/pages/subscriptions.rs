@@ -2,6 +2,7 @@
 //! the engine allows for its state.
 
 use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
 
 use crate::api::billing::{RemovePendingCancellation, overview};
 use crate::api::types::{BillingOverview, SubscriptionCard};
@@ -21,7 +22,8 @@ pub fn SubscriptionsPage() -> impl IntoView {
     let t = use_ui();
     view! {
         <section class="page">
-            <h1>{t.subscriptions_title}</h1>
+            // Focusable from script: where the focus goes when its target is gone.
+            <h1 tabindex="-1">{t.subscriptions_title}</h1>
             <Suspense fallback=move || view! { <p>{t.loading}</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
@@ -97,7 +99,7 @@ fn Card(c: SubscriptionCard, dialog: RwSignal<Option<SubscriptionCard>>) -> impl
                     Action::RemovePendingCancellation => {
                         let card = card_for_dialog.clone();
                         view! {
-                            <button type="button" on:click=move |_| dialog.set(Some(card.clone()))>
+                            <button type="button" id=format!("remove-{}", card.id) on:click=move |_| dialog.set(Some(card.clone()))>
                                 {t.remove_pending_cancellation}
                             </button>
                         }.into_any()
@@ -121,14 +123,79 @@ fn RemoveDialog(
     let done = move || matches!(remove.value().get(), Some(Ok(())));
     let t = use_ui();
     let title = fill(t.dialog_title, &[("product", &card.product_name)]);
-    let close = move |_| {
+    // Closing gives the focus back to the button that opened the dialog,
+    // or to the page's heading when that button is gone (the card changed).
+    let close_dialog = move |changed: bool| {
         remove.value().set(None);
         dialog.set(None);
-        refresh.update(|n| *n += 1);
+        if changed {
+            refresh.update(|n| *n += 1);
+        }
+        request_animation_frame(move || {
+            let doc = document();
+            let target = doc
+                .get_element_by_id(&format!("remove-{id}"))
+                .or_else(|| doc.query_selector("main h1").ok().flatten());
+            if let Some(el) = target.and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+            {
+                let _ = el.focus();
+            }
+        });
+    };
+    let close = move |_| close_dialog(true);
+    // A modal dialog keeps the focus inside (Tab and Shift+Tab cycle over
+    // its buttons) and closes with Escape.
+    let container = NodeRef::<leptos::html::Div>::new();
+    // Focus on its first button when it opens, and again when its content
+    // changes to the confirmation (the button that had it is gone).
+    Effect::new(move |_| {
+        let _ = done();
+        request_animation_frame(move || {
+            // The dialog may be gone by then (closed): nothing to focus.
+            if let Some(first) = container
+                .try_get_untracked()
+                .flatten()
+                .and_then(|c| c.get_elements_by_tag_name("button").item(0))
+                && let Ok(b) = first.dyn_into::<leptos::web_sys::HtmlElement>()
+            {
+                let _ = b.focus();
+            }
+        });
+    });
+    let on_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "Escape" => {
+            ev.prevent_default();
+            close_dialog(done());
+        }
+        "Tab" => {
+            let Some(c) = container.get() else { return };
+            let buttons = c.get_elements_by_tag_name("button");
+            let (Some(first), Some(last)) = (
+                buttons.item(0),
+                buttons.item(buttons.length().saturating_sub(1)),
+            ) else {
+                return;
+            };
+            let active = document().active_element();
+            let wrap_to = if ev.shift_key() && active.as_ref() == Some(&first) {
+                Some(last)
+            } else if !ev.shift_key() && active.as_ref() == Some(&last) {
+                Some(first)
+            } else {
+                None
+            };
+            if let Some(el) =
+                wrap_to.and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+            {
+                ev.prevent_default();
+                let _ = el.focus();
+            }
+        }
+        _ => {}
     };
     view! {
         <div class="backdrop">
-            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="remove-title">
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="remove-title" node_ref=container on:keydown=on_key>
                 <h2 id="remove-title">{title}</h2>
                 <Show
                     when=done
@@ -140,7 +207,7 @@ fn RemoveDialog(
                                 on:click=move |_| { remove.dispatch(RemovePendingCancellation { id, version }); }>
                                 {t.yes_remove_cancellation}
                             </button>
-                            <button type="button" class="secondary" on:click=move |_| dialog.set(None)>{t.keep_cancellation}</button>
+                            <button type="button" class="secondary" on:click=move |_| close_dialog(false)>{t.keep_cancellation}</button>
                         </div>
                     }
                 >
