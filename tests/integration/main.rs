@@ -15,6 +15,7 @@ mod db_faults;
 mod documents;
 mod email;
 mod hostile;
+mod languages;
 mod orders;
 mod skeleton;
 mod soak;
