@@ -27,6 +27,7 @@ const viewports = [
   { name: 'mobile', width: 390, height: 844, port: port + 2, locale: 'en-US', match: english },
   { name: 'french', width: 1280, height: 900, port: port + 4, locale: 'fr-FR', match: [/flows\.spec/, /i18n\.spec/, /a11y\.spec/] },
   { name: 'keyboard', width: 1280, height: 900, port: port + 6, locale: 'en-US', match: [/keyboard\.spec/] },
+  { name: 'nojs', width: 1280, height: 900, port: port + 8, locale: 'en-US', match: [/nojs\.spec/], javaScriptEnabled: false },
 ];
 
 function server(name: string, p: number) {
@@ -89,6 +90,7 @@ export default defineConfig({
       baseURL: `http://127.0.0.1:${v.port}`,
       // Sets Accept-Language: the server picks the page's language from it.
       locale: v.locale,
+      javaScriptEnabled: v.javaScriptEnabled ?? true,
     },
   })),
   webServer: viewports.map((v) => server(v.name, v.port)),

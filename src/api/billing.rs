@@ -26,6 +26,46 @@ pub async fn put_cart_item(item: CartItem, replace: bool) -> Result<usize, AppEr
     crate::server::error::respond(ssr::put_cart_item(item, replace).await)
 }
 
+/// The plan editor as a plain form post (JavaScript off): the same as
+/// `put_cart_item`, then on to the order page, or to the cart when it holds
+/// other products.
+#[server(endpoint = "put_plan")]
+pub async fn put_plan(
+    target: String,
+    subscription_id: Option<i64>,
+    product: String,
+    level: String,
+    seats: i64,
+    frequency: String,
+    replace: bool,
+) -> Result<usize, AppError> {
+    crate::server::error::respond(
+        async {
+            let item: CartItem = serde_json::from_value(serde_json::json!({
+                "type": target,
+                "subscription_id": subscription_id,
+                "product": product,
+                "plan": {"level": level, "seats": seats, "frequency": frequency},
+            }))
+            .map_err(|_| AppError::Invalid("The form was incomplete or malformed.".into()))?;
+            let n = ssr::put_cart_item(item, replace).await?;
+            crate::server::error::plain_form_redirect(&if replace {
+                "/billing/checkout".to_string()
+            } else {
+                format!("/billing/cart?added={product}")
+            });
+            Ok(n)
+        }
+        .await,
+    )
+}
+
+/// The result of a placed order, for its confirmation page.
+#[server(endpoint = "order_confirmation")]
+pub async fn order_confirmation(key: String) -> Result<OrderResult, AppError> {
+    crate::server::error::respond(ssr::order_confirmation(key).await)
+}
+
 #[server(endpoint = "remove_cart_item")]
 pub async fn remove_cart_item(product: String) -> Result<(), AppError> {
     crate::server::error::respond(ssr::remove_cart_item(product).await)
@@ -96,6 +136,8 @@ pub const BILLING_ENDPOINTS: &[&str] = &[
     "save_card",
     "save_sepa",
     "place_order",
+    "put_plan",
+    "order_confirmation",
     "remove_pending_cancellation",
     "invoices",
     "invoice",
@@ -402,11 +444,34 @@ mod ssr {
     ) -> Result<OrderResult, AppError> {
         let (state, caller) = billing_caller().await?;
         online_only(&caller)?;
-        crate::server::billing::place_order(&state, &caller, &key, &expected_total, &cart_digest)
-            .await
+        let result = crate::server::billing::place_order(
+            &state,
+            &caller,
+            &key,
+            &expected_total,
+            &cart_digest,
+        )
+        .await?;
+        // JavaScript off: the confirmation is a page of its own.
+        crate::server::error::plain_form_redirect(&format!("/billing/orders/{key}"));
+        Ok(result)
+    }
+
+    pub async fn order_confirmation(key: String) -> Result<OrderResult, AppError> {
+        let (state, caller) = billing_caller().await?;
+        crate::server::billing::order_result(&state, &caller, &key).await
     }
 
     pub async fn remove_pending_cancellation(id: i64, version: i64) -> Result<(), AppError> {
+        let done = remove_pending_cancellation_now(id, version).await;
+        if done.is_ok() {
+            // JavaScript off: back to the page, the dialog saying it is done.
+            crate::server::error::plain_form_redirect(&format!("/billing?removed={id}"));
+        }
+        done
+    }
+
+    async fn remove_pending_cancellation_now(id: i64, version: i64) -> Result<(), AppError> {
         let (state, caller) = billing_caller().await?;
         online_only(&caller)?;
         let ctx = context(&state, &caller).await?;

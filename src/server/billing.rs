@@ -372,6 +372,18 @@ async fn charge_and_commit(
     }
 }
 
+/// The result of this account's finished order `key` (its confirmation).
+pub async fn order_result(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+) -> Result<OrderResult, AppError> {
+    match store::find_order(&state.db, caller.account.id, key).await? {
+        Some(o) if o.status == "done" => stored_result(state, caller, &o).await,
+        _ => Err(AppError::NotFound),
+    }
+}
+
 async fn stored_result(
     state: &AppState,
     caller: &Caller,

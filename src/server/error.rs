@@ -46,6 +46,21 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     result.map_err(|e| crate::i18n::errors::localize(super::lang::current(), e))
 }
 
+/// After a plain form post (JavaScript off, the browser asks for HTML),
+/// goes on to `path` instead of back to the form's page. Requests from the
+/// app itself get their result as usual.
+pub fn plain_form_redirect(path: &str) {
+    let plain = use_context::<axum::http::request::Parts>().is_some_and(|p| {
+        p.headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    });
+    if plain {
+        leptos_axum::redirect(path);
+    }
+}
+
 /// Server-function framework errors (a missing or malformed argument) are
 /// answered 500 by `server_fn` before our code runs. This maps them, by the
 /// `AppError` in the body, to the status our own errors get.

@@ -11,7 +11,7 @@ use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use pages::auth::{AccountPage, LoginPage};
 use pages::cart::CartPage;
-use pages::checkout::{CheckoutPage, PaymentMethodPage};
+use pages::checkout::{CheckoutPage, OrderPage, PaymentMethodPage};
 use pages::corporate::{PortalPage, SupportPage};
 use pages::help::HelpPage;
 use pages::home::HomePage;
@@ -100,6 +100,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("billing"), StaticSegment("plan"), ParamSegment("id")) view=PlanPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("billing"), StaticSegment("cart")) view=CartPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("billing"), StaticSegment("checkout")) view=CheckoutPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("billing"), StaticSegment("orders"), ParamSegment("key")) view=OrderPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("billing"), StaticSegment("invoices")) view=InvoicesPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("billing"), StaticSegment("invoices"), ParamSegment("id")) view=InvoicePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("billing"), StaticSegment("mailbox")) view=MailboxPage ssr=SsrMode::Async/>

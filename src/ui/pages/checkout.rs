@@ -4,8 +4,10 @@
 
 use leptos::prelude::*;
 
-use crate::api::billing::{PlaceOrder, SaveCard, SaveSepa, checkout, payment_method};
-use crate::api::types::{CheckoutView, PaymentMethodView};
+use crate::api::billing::{
+    PlaceOrder, SaveCard, SaveSepa, checkout, order_confirmation, payment_method,
+};
+use crate::api::types::{CheckoutView, OrderResult, PaymentMethodView};
 use crate::domain::{CardNumber, Iban};
 use crate::i18n::fill;
 use crate::ui::components::error::ErrorNotice;
@@ -74,20 +76,49 @@ fn Checkout(c: CheckoutView) -> impl IntoView {
                 }
             }
         >
-            {move || placed().map(|r| {
-                let invoice = r.invoice_id.map(|id| format!("/billing/invoices/{id}"));
-                view! {
-                    <div class="confirmation" role="status">
-                        <h2>{t.order_confirmed}</h2>
-                        {r.invoice_number.clone().map(|n| view! { <p>{t.invoice_number} " " <strong data-testid="invoice-number">{n}</strong></p> })}
-                        <p>{fill(t.amount_charged, &[("amount", &r.total)])}</p>
-                        <p>{fill(t.email_sent, &[("email", &r.email)])}</p>
-                        {invoice.map(|href| view! { <a class="button" href=href>{t.view_invoice}</a> })}
-                        <a class="button secondary" href="/billing">{t.back_to_subscriptions}</a>
-                    </div>
-                }
-            })}
+            {move || placed().map(|r| view! { <Confirmation r/> })}
         </Show>
+    }
+}
+
+/// What an order placed: shown in the order page, or as a page of its own
+/// (`/billing/orders/{key}`) when the order was placed without JavaScript.
+#[component]
+fn Confirmation(r: OrderResult) -> impl IntoView {
+    let t = use_ui();
+    let invoice = r.invoice_id.map(|id| format!("/billing/invoices/{id}"));
+    view! {
+        <div class="confirmation" role="status">
+            <h2>{t.order_confirmed}</h2>
+            {r.invoice_number.clone().map(|n| view! { <p>{t.invoice_number} " " <strong data-testid="invoice-number">{n}</strong></p> })}
+            <p>{fill(t.amount_charged, &[("amount", &r.total)])}</p>
+            <p>{fill(t.email_sent, &[("email", &r.email)])}</p>
+            {invoice.map(|href| view! { <a class="button" href=href>{t.view_invoice}</a> })}
+            <a class="button secondary" href="/billing">{t.back_to_subscriptions}</a>
+        </div>
+    }
+}
+
+#[component]
+pub fn OrderPage() -> impl IntoView {
+    let t = use_ui();
+    let params = leptos_router::hooks::use_params_map();
+    let data = Resource::new(
+        move || params.with(|p| p.get("key")).unwrap_or_default(),
+        order_confirmation,
+    );
+    view! {
+        <section class="page">
+            <h1>{t.review_order}</h1>
+            <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(r) => view! { <Confirmation r/> }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }
 

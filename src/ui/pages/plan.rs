@@ -27,8 +27,18 @@ pub fn PlanPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let target = params.with(|p| p.get("id")).unwrap_or_default();
                     let product = query.with(|q| q.get("product"));
+                    // JavaScript off, "Update summary" sends the choice here.
+                    let asked = query.with(|q| Asked {
+                        level: q.get("level"),
+                        seats: q.get("seats").and_then(|s| s.trim().parse().ok()),
+                        frequency: match q.get("frequency").as_deref() {
+                            Some("annual") => Some(Frequency::Annual),
+                            Some("monthly") => Some(Frequency::Monthly),
+                            _ => None,
+                        },
+                    });
                     match ctx.await {
-                        Ok(ctx) => view! { <Editor ctx target product/> }.into_any(),
+                        Ok(ctx) => view! { <Editor ctx target product asked/> }.into_any(),
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                     }
                 })}
@@ -36,6 +46,14 @@ pub fn PlanPage() -> impl IntoView {
             <HelpFor slug="modify-subscription"/>
         </section>
     }
+}
+
+/// A choice carried in the address (the no-JavaScript "Update summary").
+#[derive(Clone, Default)]
+struct Asked {
+    level: Option<String>,
+    seats: Option<i64>,
+    frequency: Option<Frequency>,
 }
 
 /// Which cart item the editor builds, from the subscription's state.
@@ -47,7 +65,12 @@ enum Target {
 }
 
 #[component]
-fn Editor(ctx: EditorContext, target: String, product: Option<String>) -> impl IntoView {
+fn Editor(
+    ctx: EditorContext,
+    target: String,
+    product: Option<String>,
+    asked: Asked,
+) -> impl IntoView {
     let sub = target
         .parse::<i64>()
         .ok()
@@ -100,24 +123,25 @@ fn Editor(ctx: EditorContext, target: String, product: Option<String>) -> impl I
         .next()
         .map(|l| l.code.clone())
         .unwrap_or_default();
-    let start_level = in_cart
-        .as_ref()
-        .map(|p| p.level.clone())
+    let start_level = asked
+        .level
+        .clone()
+        .or_else(|| in_cart.as_ref().map(|p| p.level.clone()))
         .or_else(|| sub.as_ref().map(|s| s.level.clone()))
         .filter(|l| product.level(l).is_ok_and(|l| l.online))
         .unwrap_or(first_online);
     let level = RwSignal::new(start_level);
     let seats = RwSignal::new(
-        in_cart
-            .as_ref()
-            .map(|p| p.seats)
+        asked
+            .seats
+            .or_else(|| in_cart.as_ref().map(|p| p.seats))
             .or(sub.as_ref().map(|s| i64::from(s.seats)))
             .unwrap_or(1),
     );
     let frequency = RwSignal::new(
-        in_cart
-            .as_ref()
-            .map(|p| p.frequency)
+        asked
+            .frequency
+            .or_else(|| in_cart.as_ref().map(|p| p.frequency))
             .or(sub.as_ref().map(|s| s.frequency))
             .unwrap_or(Frequency::Monthly),
     );
@@ -186,6 +210,14 @@ fn Editor(ctx: EditorContext, target: String, product: Option<String>) -> impl I
         }
     });
     let (lang, t) = (use_lang(), use_ui());
+    let (target_kind, target_id) = match kind {
+        Target::Subscribe(id) => ("subscribe", id),
+        Target::Reactivate(id) => ("reactivate", Some(id)),
+        Target::Change(id) => ("change", Some(id)),
+    };
+    let here = leptos_router::hooks::use_location()
+        .pathname
+        .get_untracked();
     let title = fill(
         match kind {
             Target::Subscribe(_) => t.subscribe_to,
@@ -207,7 +239,14 @@ fn Editor(ctx: EditorContext, target: String, product: Option<String>) -> impl I
     };
     view! {
         <h1>{title}</h1>
-        <form class="editor" on:submit=move |ev| { ev.prevent_default(); save.dispatch(item.get_untracked()); }>
+        // A real form: with JavaScript the submit stays in the page; without,
+        // it posts to put_plan, and "Update summary" reloads with the choice.
+        <form class="editor" method="post" action="/api/put_plan"
+            on:submit=move |ev| { ev.prevent_default(); save.dispatch(item.get_untracked()); }>
+            <input type="hidden" name="target" value=target_kind/>
+            {target_id.map(|id| view! { <input type="hidden" name="subscription_id" value=id.to_string()/> })}
+            <input type="hidden" name="product" value=product.code.clone()/>
+            <input type="hidden" name="replace" value=(!cart_has_others).to_string()/>
             <fieldset>
                 <legend>{t.level}</legend>
                 {product.levels.iter().map(|l| {
@@ -218,6 +257,8 @@ fn Editor(ctx: EditorContext, target: String, product: Option<String>) -> impl I
                         view! {
                             <label class="choice">
                                 <input type="radio" name="level" value=code.clone()
+                                    // The attribute for the server's HTML, the property after.
+                                    checked=code == level.get_untracked()
                                     prop:checked=move || level.get() == code
                                     on:change=move |_| level.set(code2.clone())/>
                                 {l.name.clone()} <span class="muted">{price}</span>
@@ -236,6 +277,7 @@ fn Editor(ctx: EditorContext, target: String, product: Option<String>) -> impl I
                         on:click=move |_| seats.update(|s| *s = (*s - 1).max(min))>"−"</button>
                     <label for="seats" class="sr-only">{t.seats}</label>
                     <input id="seats" name="seats" type="number" inputmode="numeric" min=min max=max
+                        value=seats.get_untracked().to_string()
                         prop:value=move || seats.get().to_string()
                         on:input=move |ev| {
                             // An empty or non-numeric field shows the engine's message.
@@ -251,12 +293,14 @@ fn Editor(ctx: EditorContext, target: String, product: Option<String>) -> impl I
                 <legend>{t.billing_frequency}</legend>
                 <label class="choice">
                     <input type="radio" name="frequency" value="monthly"
+                        checked=frequency.get_untracked() == Frequency::Monthly
                         prop:checked=move || frequency.get() == Frequency::Monthly
                         on:change=move |_| frequency.set(Frequency::Monthly)/>
                     {t.monthly}
                 </label>
                 <label class="choice">
                     <input type="radio" name="frequency" value="annual"
+                        checked=frequency.get_untracked() == Frequency::Annual
                         prop:checked=move || frequency.get() == Frequency::Annual
                         on:change=move |_| frequency.set(Frequency::Annual)/>
                     {t.annual} {move || annual_saving().map(|s| view! { <span class="saving">{s}</span> })}
@@ -268,6 +312,7 @@ fn Editor(ctx: EditorContext, target: String, product: Option<String>) -> impl I
             }}
             {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
             <div class="actions sticky">
+                <button type="submit" class="secondary nojs-only" formmethod="get" formaction=here>{t.update_summary}</button>
                 <button type="submit" disabled=move || preview.get().is_err() || save.pending().get()>
                     {if cart_has_others { t.add_to_cart } else { t.place_order }}
                 </button>

@@ -19,6 +19,9 @@ pub fn SubscriptionsPage() -> impl IntoView {
     let refresh = RwSignal::new(0u32);
     let data = Resource::new(move || refresh.get(), |_| overview());
     let dialog: RwSignal<Option<SubscriptionCard>> = RwSignal::new(None);
+    // Without JavaScript the dialog is a state in the address
+    // (`?confirm=ID`, then `?removed=ID`); read once, on the first render.
+    let from_address = StoredValue::new(true);
     let t = use_ui();
     view! {
         <section class="page">
@@ -27,20 +30,37 @@ pub fn SubscriptionsPage() -> impl IntoView {
             <Suspense fallback=move || view! { <p>{t.loading}</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(o) => view! { <Overview o dialog/> }.into_any(),
+                        Ok(o) => view! { <Overview o dialog remove refresh from_address/> }.into_any(),
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                     }
                 })}
             </Suspense>
-            {move || dialog.get().map(|card| view! { <RemoveDialog card remove dialog refresh/> })}
             <HelpFor slug="reactivate"/>
         </section>
     }
 }
 
 #[component]
-fn Overview(o: BillingOverview, dialog: RwSignal<Option<SubscriptionCard>>) -> impl IntoView {
+fn Overview(
+    o: BillingOverview,
+    dialog: RwSignal<Option<SubscriptionCard>>,
+    remove: ServerAction<RemovePendingCancellation>,
+    refresh: RwSignal<u32>,
+    from_address: StoredValue<bool>,
+) -> impl IntoView {
     let t = use_ui();
+    let query = leptos_router::hooks::use_query_map();
+    let removed = query.with_untracked(|q| q.get("removed").and_then(|v| v.parse::<i64>().ok()));
+    if from_address.get_value() {
+        from_address.set_value(false);
+        let wanted = query.with_untracked(|q| q.get("confirm").and_then(|v| v.parse::<i64>().ok()));
+        if let Some(card) = wanted
+            .or(removed)
+            .and_then(|id| o.cards.iter().find(|c| c.id == id))
+        {
+            dialog.set(Some(card.clone()));
+        }
+    }
     view! {
         <p class="muted">{o.account_name.clone()}</p>
         {o.corporate.then(|| {
@@ -70,6 +90,7 @@ fn Overview(o: BillingOverview, dialog: RwSignal<Option<SubscriptionCard>>) -> i
             {o.cards.into_iter().map(|c| view! { <Card c dialog/> }).collect_view()}
         </div>
         <p><a href="/billing/cart">{t.add_a_product}</a></p>
+        {move || dialog.get().map(|card| view! { <RemoveDialog card remove dialog refresh removed/> })}
     }
 }
 
@@ -98,10 +119,17 @@ fn Card(c: SubscriptionCard, dialog: RwSignal<Option<SubscriptionCard>>) -> impl
                     Action::Modify => view! { <a class="button" href=plan.clone()>{t.modify}</a> }.into_any(),
                     Action::RemovePendingCancellation => {
                         let card = card_for_dialog.clone();
+                        let id = card.id.to_string();
+                        // A form for pages without JavaScript (the dialog
+                        // comes back from the server); with it, it opens here.
                         view! {
-                            <button type="button" id=format!("remove-{}", card.id) on:click=move |_| dialog.set(Some(card.clone()))>
-                                {t.remove_pending_cancellation}
-                            </button>
+                            <form method="get" action="/billing">
+                                <input type="hidden" name="confirm" value=id/>
+                                <button type="submit" id=format!("remove-{}", card.id)
+                                    on:click=move |ev| { ev.prevent_default(); dialog.set(Some(card.clone())); }>
+                                    {t.remove_pending_cancellation}
+                                </button>
+                            </form>
                         }.into_any()
                     }
                     Action::UpdatePaymentMethod => view! { <a class="button" href="/billing/payment">{t.update_payment_method}</a> }.into_any(),
@@ -118,9 +146,10 @@ fn RemoveDialog(
     remove: ServerAction<RemovePendingCancellation>,
     dialog: RwSignal<Option<SubscriptionCard>>,
     refresh: RwSignal<u32>,
+    removed: Option<i64>,
 ) -> impl IntoView {
     let (id, version) = (card.id, card.version);
-    let done = move || matches!(remove.value().get(), Some(Ok(())));
+    let done = move || matches!(remove.value().get(), Some(Ok(()))) || removed == Some(id);
     let t = use_ui();
     let title = fill(t.dialog_title, &[("product", &card.product_name)]);
     // Closing gives the focus back to the button that opened the dialog,
@@ -142,7 +171,10 @@ fn RemoveDialog(
             }
         });
     };
-    let close = move |_| close_dialog(true);
+    let close = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
+        close_dialog(true);
+    };
     // A modal dialog keeps the focus inside (Tab and Shift+Tab cycle over
     // its buttons) and closes with Escape.
     let container = NodeRef::<leptos::html::Div>::new();
@@ -202,17 +234,24 @@ fn RemoveDialog(
                     fallback=move || view! {
                         <p>{t.dialog_body}</p>
                         {move || remove.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
-                        <div class="actions">
-                            <button type="button" disabled=move || remove.pending().get()
-                                on:click=move |_| { remove.dispatch(RemovePendingCancellation { id, version }); }>
+                        // Real forms, so that it also works without JavaScript.
+                        <ActionForm action=remove attr:class="actions">
+                            <input type="hidden" name="id" value=id.to_string()/>
+                            <input type="hidden" name="version" value=version.to_string()/>
+                            <button type="submit" disabled=move || remove.pending().get()>
                                 {t.yes_remove_cancellation}
                             </button>
-                            <button type="button" class="secondary" on:click=move |_| close_dialog(false)>{t.keep_cancellation}</button>
-                        </div>
+                            <button type="submit" class="secondary" formmethod="get" formaction="/billing"
+                                on:click=move |ev| { ev.prevent_default(); close_dialog(false); }>
+                                {t.keep_cancellation}
+                            </button>
+                        </ActionForm>
                     }
                 >
                     <p role="status">{t.cancellation_removed}</p>
-                    <button type="button" on:click=close>{t.close}</button>
+                    <form method="get" action="/billing">
+                        <button type="submit" on:click=close>{t.close}</button>
+                    </form>
                 </Show>
             </div>
         </div>

@@ -1,0 +1,100 @@
+import { Page } from '@playwright/test';
+import { test, expect } from './fixtures';
+import { card } from './helpers';
+
+// The `nojs` project: JavaScript is off. Every step is a link, a plain form
+// post and a redirect; the live summary falls back to "Update summary".
+
+async function signIn(page: Page, email: string) {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('billing-demo');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'My Account' })).toBeVisible();
+  await page.getByRole('link', { name: 'Go to Billing' }).click();
+  await expect(page.getByRole('heading', { name: 'Subscriptions' })).toBeVisible();
+}
+
+async function placeOrderOnTheOrderPage(page: Page) {
+  await expect(page.getByRole('heading', { name: 'Review your order' })).toBeVisible();
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await expect(page).toHaveURL(/\/billing\/orders\//);
+  await expect(page.getByTestId('invoice-number')).toBeVisible();
+  return page.getByTestId('invoice-number').innerText();
+}
+
+test('1. subscribe before the trial ends', async ({ page }) => {
+  await signIn(page, 'trial@demo.test');
+  await card(page, 'webinar').getByRole('link', { name: 'Subscribe now' }).click();
+  await expect(page.getByTestId('total')).toHaveText('€154.80');
+  // The summary follows the form through "Update summary".
+  await page.getByLabel('Seats', { exact: true }).fill('2');
+  await page.getByLabel('Annual').check();
+  await page.getByRole('button', { name: 'Update summary' }).click();
+  await expect(page.getByTestId('total')).toHaveText('€2,851.20');
+  await page.getByLabel('Monthly').check();
+  await page.getByLabel('Seats', { exact: true }).fill('1');
+  await page.getByRole('button', { name: 'Update summary' }).click();
+  await expect(page.getByTestId('total')).toHaveText('€154.80');
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await expect(page.getByRole('heading', { name: 'Review your order' })).toBeVisible();
+  await expect(page.getByTestId('total')).toHaveText('€154.80');
+  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await page.getByLabel('Expiry date (MM/YY)').fill('12/30');
+  await page.getByLabel('CVC').fill('123');
+  await page.getByRole('button', { name: 'Save card' }).click();
+  await expect(page.getByTestId('payment-method')).toContainText('4242');
+  const number = await placeOrderOnTheOrderPage(page);
+  await expect(page.getByText('A confirmation email has been sent to trial@demo.test')).toBeVisible();
+  await page.goto('/billing/invoices');
+  await expect(page.getByRole('link', { name: number, exact: true })).toBeVisible();
+  await page.goto('/billing');
+  await expect(card(page, 'webinar')).toContainText('Active');
+});
+
+test('2. renew before expiry: remove the pending cancellation', async ({ page }) => {
+  await signIn(page, 'pending@demo.test');
+  const webinar = card(page, 'webinar');
+  await expect(webinar.locator('.banner')).toHaveText('Pending cancellation');
+  await webinar.getByRole('button', { name: 'Remove pending cancellation' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByRole('button', { name: 'Yes, remove cancellation' }).click();
+  await expect(dialog.getByRole('status')).toContainText('The cancellation was removed');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(card(page, 'webinar')).toContainText('Active');
+  await expect(card(page, 'webinar').locator('.banner')).toHaveCount(0);
+});
+
+test('4. reactivate after expiry', async ({ page }) => {
+  await signIn(page, 'expired@demo.test');
+  await card(page, 'webinar').getByRole('link', { name: 'Reactivate' }).click();
+  await expect(page.getByTestId('total')).toHaveText('€70.80');
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await expect(page.getByTestId('total')).toHaveText('€70.80');
+  await placeOrderOnTheOrderPage(page);
+  await page.goto('/billing');
+  await expect(card(page, 'webinar')).toContainText('Active');
+});
+
+test('5. a cart with two products, one order', async ({ page }) => {
+  await signIn(page, 'active@demo.test');
+  await page.goto('/billing/cart');
+  await page.getByRole('link', { name: 'Subscribe to GoToWebinar' }).click();
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await expect(page.getByRole('heading', { name: 'Review your order' })).toBeVisible();
+  await page.goto('/billing');
+  await card(page, 'meeting').getByRole('link', { name: 'Modify' }).click();
+  // With one item in the cart the editor offers Add to cart.
+  await page.getByLabel('Seats', { exact: true }).fill('3');
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await expect(page.getByRole('heading', { name: 'Cart' })).toBeVisible();
+  await expect(page.getByRole('status')).toHaveText('GoToMeeting was added to your cart.');
+  await expect(page.locator('.cart-items article')).toHaveCount(2);
+  await page.getByRole('link', { name: 'Place order' }).click();
+  await placeOrderOnTheOrderPage(page);
+  await page.goto('/billing/mailbox');
+  await expect(page.locator('article.mail')).toHaveCount(1);
+  await page.goto('/billing/invoices');
+  await expect(page.locator('table.invoices tbody tr')).toHaveCount(1);
+});
