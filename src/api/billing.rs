@@ -41,6 +41,8 @@ pub async fn put_plan(
 ) -> Result<usize, AppError> {
     crate::server::error::respond(
         async {
+            // Who first: a refusal says who may, before what was wrong.
+            ssr::billing_caller().await?;
             let item: CartItem = serde_json::from_value(serde_json::json!({
                 "type": target,
                 "subscription_id": subscription_id,
@@ -180,7 +182,7 @@ mod ssr {
     use crate::server::billing::{context, quote_cart};
     use crate::server::state::{AppState, current};
 
-    async fn billing_caller() -> Result<(AppState, Caller), AppError> {
+    pub(super) async fn billing_caller() -> Result<(AppState, Caller), AppError> {
         let state = current()?;
         let caller = require_billing_contact(&state).await?;
         Ok((state, caller))

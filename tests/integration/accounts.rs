@@ -164,6 +164,11 @@ async fn call(s: &Session, endpoint: &str) -> reqwest::Response {
                 .await
         }
         "remove_cart_item" => s.form(endpoint, &[("product", "webinar")]).await,
+        "put_plan" => {
+            s.form(endpoint, &[("target", "change"), ("subscription_id", "1"), ("product", "webinar"), ("level", "lite"), ("seats", "1"), ("frequency", "monthly"), ("replace", "true")])
+                .await
+        }
+        "order_confirmation" => s.form(endpoint, &[("key", "abcdefghijklmnopqrstuvwxyz123456")]).await,
         "save_card" => s.form(endpoint, &[("number", "4242424242424242"), ("expiry", "12/30"), ("cvc", "123")]).await,
         "save_sepa" => s.form(endpoint, &[("iban", "FR7630006000011234567890189")]).await,
         "place_order" => {
