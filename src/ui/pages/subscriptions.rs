@@ -235,7 +235,8 @@ fn RemoveDialog(
                         <p>{t.dialog_body}</p>
                         {move || remove.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
                         // Real forms, so that it also works without JavaScript.
-                        <ActionForm action=remove attr:class="actions">
+                        <form class="actions" method="post" action="/api/remove_pending_cancellation"
+                            on:submit=move |ev| { ev.prevent_default(); remove.dispatch(RemovePendingCancellation { id, version }); }>
                             <input type="hidden" name="id" value=id.to_string()/>
                             <input type="hidden" name="version" value=version.to_string()/>
                             <button type="submit" disabled=move || remove.pending().get()>
@@ -245,7 +246,7 @@ fn RemoveDialog(
                                 on:click=move |ev| { ev.prevent_default(); close_dialog(false); }>
                                 {t.keep_cancellation}
                             </button>
-                        </ActionForm>
+                        </form>
                     }
                 >
                     <p role="status">{t.cancellation_removed}</p>
