@@ -98,3 +98,30 @@ test('5. a cart with two products, one order', async ({ page }) => {
   await page.goto('/billing/invoices');
   await expect(page.locator('table.invoices tbody tr')).toHaveCount(1);
 });
+
+test('a refused form says why and leads back to the form', async ({ page }) => {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill('trialover@demo.test');
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('form-error')).toHaveText('The email or password is incorrect.');
+  await page.getByRole('link', { name: 'Back' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  // The message is shown once.
+  await page.goto('/form-error');
+  await expect(page.getByTestId('form-error')).toHaveCount(0);
+
+  await signIn(page, 'trialover@demo.test');
+  await card(page, 'webinar').getByRole('link', { name: 'Subscribe now' }).click();
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await expect(page.getByRole('heading', { name: 'Review your order' })).toBeVisible();
+  await page.getByLabel('Card number').fill('4000 0000 0000 0002');
+  await page.getByLabel('Expiry date (MM/YY)').fill('12/30');
+  await page.getByLabel('CVC').fill('123');
+  await page.getByRole('button', { name: 'Save card' }).click();
+  await expect(page.getByTestId('form-error')).toContainText('Your card was declined');
+  await page.getByRole('link', { name: 'Back' }).click();
+  // Nothing was charged and the cart is kept.
+  await expect(page.getByRole('heading', { name: 'Review your order' })).toBeVisible();
+  await expect(page.getByTestId('total')).toHaveText('€154.80');
+});

@@ -194,5 +194,7 @@ super::texts::texts! {
         card_label,
         help_this_page,
         added_to_cart,
+        form_error_title,
+        back,
     }
 }

@@ -190,4 +190,6 @@ pub const UI_EN: Ui = Ui {
     card_label: "{brand} •••• {last4}, expires {expiry}",
     help_this_page: "Help with this page",
     added_to_cart: "{product} was added to your cart.",
+    form_error_title: "Your request was not completed",
+    back: "Back",
 };

@@ -190,4 +190,6 @@ pub const UI_FR: Ui = Ui {
     card_label: "{brand} •••• {last4}, expire fin {expiry}",
     help_this_page: "Aide sur cette page",
     added_to_cart: "{product} a été ajouté à votre panier.",
+    form_error_title: "Votre demande n'a pas abouti",
+    back: "Retour",
 };

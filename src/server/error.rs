@@ -43,22 +43,89 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         resp.set_status(status_of(e));
     }
     // Messages in the language of the request (the page's).
-    result.map_err(|e| crate::i18n::errors::localize(super::lang::current(), e))
+    let result = result.map_err(|e| crate::i18n::errors::localize(super::lang::current(), e));
+    if let Err(e) = &result {
+        flash_for_plain_form(e);
+    }
+    result
+}
+
+/// The cookie carrying a refused plain form post's message to the page
+/// that shows it (`/form-error`). Set by the server only, read once.
+pub const FLASH_COOKIE: &str = "bc_flash";
+
+fn is_plain_form() -> bool {
+    use_context::<axum::http::request::Parts>().is_some_and(|p| {
+        p.headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    })
 }
 
 /// After a plain form post (JavaScript off, the browser asks for HTML),
 /// goes on to `path` instead of back to the form's page. Requests from the
 /// app itself get their result as usual.
 pub fn plain_form_redirect(path: &str) {
-    let plain = use_context::<axum::http::request::Parts>().is_some_and(|p| {
-        p.headers
-            .get(axum::http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"))
-    });
-    if plain {
+    if is_plain_form() {
         leptos_axum::redirect(path);
     }
+}
+
+/// A refused plain form post would otherwise go back to its page without a
+/// word: its message goes to `/form-error` in a short-lived cookie (never
+/// in the address, where a link could put words in our mouth).
+fn flash_for_plain_form(e: &AppError) {
+    let Some(resp) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    if !is_plain_form() {
+        return;
+    }
+    let message = crate::i18n::errors::message(super::lang::current(), e);
+    let encoded: String = url::form_urlencoded::byte_serialize(message.as_bytes()).collect();
+    if let Ok(cookie) = axum::http::HeaderValue::from_str(&format!(
+        "{FLASH_COOKIE}={encoded}; Path=/; Max-Age=120; HttpOnly; SameSite=Lax"
+    )) {
+        resp.append_header(axum::http::header::SET_COOKIE, cookie);
+        leptos_axum::redirect("/form-error");
+    }
+}
+
+/// The message of the refused plain form post this request follows, if
+/// any, and the header that forgets it (`/form-error`, server only).
+pub fn take_flash() -> Option<String> {
+    let parts = use_context::<axum::http::request::Parts>()?;
+    let raw = super::auth::cookie_value(&parts.headers, FLASH_COOKIE)?;
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.append_header(
+            axum::http::header::SET_COOKIE,
+            axum::http::HeaderValue::from_static(
+                "bc_flash=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax",
+            ),
+        );
+    }
+    let text = url::form_urlencoded::parse(format!("m={raw}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())?;
+    (!text.is_empty()).then_some(text)
+}
+
+/// Where the browser came from, as a path on this site (the form's page).
+pub fn referer_path() -> Option<String> {
+    let parts = use_context::<axum::http::request::Parts>()?;
+    let url = url::Url::parse(
+        parts
+            .headers
+            .get(axum::http::header::REFERER)?
+            .to_str()
+            .ok()?,
+    )
+    .ok()?;
+    Some(match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    })
 }
 
 /// Server-function framework errors (a missing or malformed argument) are

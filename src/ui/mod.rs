@@ -16,7 +16,7 @@ use pages::corporate::{PortalPage, SupportPage};
 use pages::help::HelpPage;
 use pages::home::HomePage;
 use pages::invoices::{InvoicePage, InvoicesPage, MailboxPage};
-use pages::not_found::NotFound;
+use pages::not_found::{FormErrorPage, NotFound};
 use pages::plan::PlanPage;
 use pages::subscriptions::SubscriptionsPage;
 
@@ -95,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("help") view=HelpPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("form-error") view=FormErrorPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("help"), ParamSegment("slug")) view=HelpPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("billing") view=SubscriptionsPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("billing"), StaticSegment("plan"), ParamSegment("id")) view=PlanPage ssr=SsrMode::Async/>
