@@ -113,19 +113,7 @@ pub fn take_flash() -> Option<String> {
 
 /// Where the browser came from, as a path on this site (the form's page).
 pub fn referer_path() -> Option<String> {
-    let parts = use_context::<axum::http::request::Parts>()?;
-    let url = url::Url::parse(
-        parts
-            .headers
-            .get(axum::http::header::REFERER)?
-            .to_str()
-            .ok()?,
-    )
-    .ok()?;
-    Some(match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_string(),
-    })
+    super::headers::referer_path(&use_context::<axum::http::request::Parts>()?.headers)
 }
 
 /// Server-function framework errors (a missing or malformed argument) are

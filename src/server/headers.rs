@@ -5,7 +5,7 @@
 //! other response gets a strict default.
 
 use axum::extract::Request;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -86,4 +86,20 @@ pub async fn reject_nul(request: Request, next: Next) -> Response {
     }
     next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
         .await
+}
+
+/// A path on this site: what a redirect or a link built from request data
+/// may point to (`//host` and `/\\host` are other sites to a browser).
+pub fn is_local_path(p: &str) -> bool {
+    p.starts_with('/') && !p.starts_with("//") && !p.contains('\\')
+}
+
+/// The `Referer`'s path and query, if it is a local path: where "back" goes.
+pub fn referer_path(headers: &HeaderMap) -> Option<String> {
+    let url = url::Url::parse(headers.get(header::REFERER)?.to_str().ok()?).ok()?;
+    let path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    is_local_path(&path).then_some(path)
 }

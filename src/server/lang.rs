@@ -54,18 +54,10 @@ pub async fn switch(
 ) -> Response {
     let lang = Lang::parse(&code).unwrap_or_default();
     // Only a path on this site: no open redirect.
-    let referer = headers
-        .get(header::REFERER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|r| url::Url::parse(r).ok())
-        .map(|u| match u.query() {
-            Some(q) => format!("{}?{q}", u.path()),
-            None => u.path().to_string(),
-        });
     let back = q
         .back
-        .or(referer)
-        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .filter(|b| super::headers::is_local_path(b))
+        .or_else(|| super::headers::referer_path(&headers))
         .unwrap_or_else(|| "/".into());
     if let Ok(Some(caller)) = caller_from(&state, &headers).await
         && caller.user.is_billing_contact
