@@ -54,12 +54,16 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
 /// that shows it (`/form-error`). Set by the server only, read once.
 pub const FLASH_COOKIE: &str = "bc_flash";
 
+/// A server function posted by a plain HTML form (JavaScript off): a POST
+/// that asks for HTML. Not a page being rendered, whose server functions
+/// run inside the page's own GET.
 fn is_plain_form() -> bool {
     use_context::<axum::http::request::Parts>().is_some_and(|p| {
-        p.headers
-            .get(axum::http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"))
+        p.method == axum::http::Method::POST
+            && p.headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
     })
 }
 
