@@ -14,14 +14,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use billing_center::db::billing as store;
 use billing_center::server::payments::{PaymentGateway, TestGateway};
 use chrono::Utc;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    active_monthly, assert_books, backends, fresh_database_url, online_account_with_card,
-    session_cookie,
+    assert_books, backends, customer_mid_period, fresh_database_url, session_cookie,
 };
 
 const CUSTOMERS: usize = 8;
@@ -152,24 +150,12 @@ async fn server_killed_during_orders_loses_nothing_and_bills_nothing_twice() {
         let today = billing_center::server::clock::local_date(Utc::now(), "Europe/Paris");
         let mut cookies = Vec::new();
         for i in 0..CUSTOMERS {
-            let (a, user) = online_account_with_card(
+            let (_, user) = customer_mid_period(
                 &state.db,
                 &format!("Crash {i}"),
                 &format!("crash{i}@demo.test"),
             )
             .await;
-            store::insert_subscription(
-                &state.db,
-                &active_monthly(
-                    a,
-                    "meeting",
-                    "business",
-                    today - chrono::Duration::days(5),
-                    1900,
-                ),
-            )
-            .await
-            .unwrap();
             cookies.push(session_cookie(&state.db, user, 50_000 + i).await);
         }
 

@@ -18,7 +18,8 @@ use serde_json::{Value, json};
 use sqlx::{Connection, Executor};
 
 use crate::helpers::{
-    TestApp, active_monthly, assert_books, backends, online_account_with_card, session_cookie,
+    TestApp, active_monthly, assert_books, backends, customer_mid_period, online_account_with_card,
+    session_cookie,
 };
 
 /// A PostgreSQL server of this test's own (the shared test server cannot be
@@ -123,27 +124,14 @@ fn is_root() -> bool {
 
 /// Customers on accounts with one active subscription: their cookies.
 async fn customers(app: &TestApp, n: usize) -> Vec<String> {
-    let today = billing_center::server::clock::local_date(Utc::now(), "Europe/Paris");
     let mut cookies = Vec::new();
     for i in 0..n {
-        let (a, user) = online_account_with_card(
+        let (_, user) = customer_mid_period(
             &app.db,
             &format!("Fault {i}"),
             &format!("fault{i}@demo.test"),
         )
         .await;
-        store::insert_subscription(
-            &app.db,
-            &active_monthly(
-                a,
-                "meeting",
-                "business",
-                today - chrono::Duration::days(5),
-                1900,
-            ),
-        )
-        .await
-        .unwrap();
         cookies.push(session_cookie(&app.db, user, 70_000 + i).await);
     }
     cookies

@@ -389,3 +389,24 @@ pub async fn assert_books(db: &Db, what: &str, settled: &[(String, i64)]) -> i64
     assert_eq!(pending, 0, "{what}: orders left pending");
     count
 }
+
+/// The load and fault tests' customer: an online account with a card and a
+/// Meeting Business subscription five days into its monthly period;
+/// (account, user) ids.
+pub async fn customer_mid_period(db: &Db, name: &str, email: &str) -> (i64, i64) {
+    let (a, user) = online_account_with_card(db, name, email).await;
+    let today = billing_center::server::clock::local_date(chrono::Utc::now(), "Europe/Paris");
+    billing_center::db::billing::insert_subscription(
+        db,
+        &active_monthly(
+            a,
+            "meeting",
+            "business",
+            today - chrono::Duration::days(5),
+            1900,
+        ),
+    )
+    .await
+    .unwrap();
+    (a, user)
+}

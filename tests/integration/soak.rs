@@ -7,31 +7,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use billing_center::db::billing as store;
-use chrono::Utc;
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    TestApp, active_monthly, assert_books, backends, online_account_with_card, session_cookie,
-};
+use crate::helpers::{TestApp, assert_books, backends, customer_mid_period, session_cookie};
 
 const ACCOUNTS: usize = 20;
 const SESSIONS_PER_ACCOUNT: usize = 10;
 
 async fn setup(app: &TestApp) -> Vec<String> {
-    let today = billing_center::server::clock::local_date(Utc::now(), "Europe/Paris");
-    let start = today - chrono::Duration::days(5);
     let mut cookies = Vec::new();
     for i in 0..ACCOUNTS {
-        let (a, user) =
-            online_account_with_card(&app.db, &format!("Soak {i}"), &format!("soak{i}@demo.test"))
-                .await;
-        store::insert_subscription(
-            &app.db,
-            &active_monthly(a, "meeting", "business", start, 1900),
-        )
-        .await
-        .unwrap();
+        let (_, user) =
+            customer_mid_period(&app.db, &format!("Soak {i}"), &format!("soak{i}@demo.test")).await;
         for s in 0..SESSIONS_PER_ACCOUNT {
             cookies.push(session_cookie(&app.db, user, i * 1000 + s).await);
         }
