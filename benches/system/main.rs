@@ -5,7 +5,8 @@
 //! of a throwaway server), `BENCH_SERVER_BIN` and `BENCH_SITE_ROOT` (the
 //! release build), `BENCH_SIZES` (billing-run sizes, default 10000,100000),
 //! `BENCH_QUICK=1` (tiny sizes: the smoke run of the test suite),
-//! `BENCH_OUT` (default bench/RESULTS.md).
+//! `BENCH_OUT` (default bench/RESULTS.md), `BENCH_ONLY` (comma-separated parts
+//! among `billing,history,ssr,orders,size`, for profiling one of them).
 
 mod fixtures;
 mod http;
@@ -29,6 +30,7 @@ pub struct Settings {
     pub site_root: std::path::PathBuf,
     pub load_time: Duration,
     pub orders: usize,
+    only: Option<Vec<String>>,
 }
 
 impl Settings {
@@ -61,7 +63,17 @@ impl Settings {
                 .into(),
             load_time: Duration::from_secs(if quick { 1 } else { 20 }),
             orders: if quick { 40 } else { 3_000 },
+            only: std::env::var("BENCH_ONLY")
+                .ok()
+                .map(|s| s.split(',').map(|p| p.trim().to_string()).collect()),
         }
+    }
+
+    /// Whether this part of the benchmark runs (all unless `BENCH_ONLY`).
+    pub fn runs(&self, part: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|parts| parts.iter().any(|p| p == part))
     }
 
     fn backends(&self) -> Vec<Backend> {
@@ -207,11 +219,13 @@ async fn main() {
 
     let mut scaling = String::from("| subscriptions | backend | renewals/s |\n|---|---|---|\n");
     for backend in s.backends() {
-        for &n in &s.sizes {
+        for &n in s.sizes.iter().filter(|_| s.runs("billing")) {
             let per_second = billing_run(&s, &mut r, backend, n).await;
             scaling.push_str(&format!("| {n} | {} | {per_second} |\n", name(backend)));
         }
-        history(&s, &mut r, backend).await;
+        if s.runs("history") {
+            history(&s, &mut r, backend).await;
+        }
     }
     r.section(
         "Billing run: scaling with the number of due subscriptions",
@@ -223,7 +237,9 @@ async fn main() {
     } else {
         eprintln!("bench: BENCH_SERVER_BIN not set: HTTP benchmarks skipped");
     }
-    http::client_size(&s, &mut r);
+    if s.runs("size") {
+        http::client_size(&s, &mut r);
+    }
 
     let commit = std::process::Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])

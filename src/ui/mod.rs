@@ -3,6 +3,7 @@
 pub mod components;
 pub mod i18n;
 pub mod pages;
+pub mod resource;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

@@ -1,5 +1,6 @@
 //! Sign-in and My Account.
 
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
@@ -39,7 +40,7 @@ pub fn LoginPage() -> impl IntoView {
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let me = Resource::new(|| (), |_| me());
+    let me = resource(|| (), |_| me());
     let sign_out = ServerAction::<SignOut>::new();
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -82,7 +83,7 @@ pub fn AccountPage() -> impl IntoView {
 #[component]
 fn Handover() -> impl IntoView {
     let transfer = ServerAction::<TransferBillingContact>::new();
-    let users = Resource::new(|| (), |_| account_users());
+    let users = resource(|| (), |_| account_users());
     let t = use_ui();
     view! {
         <Suspense fallback=|| ()>

@@ -1,6 +1,7 @@
 //! The cart: each item with its own summary and Remove, the total, Place
 //! order, and products the account does not have yet.
 
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -15,7 +16,7 @@ use crate::ui::i18n::{use_lang, use_ui};
 #[component]
 pub fn CartPage() -> impl IntoView {
     let remove = ServerAction::<RemoveCartItem>::new();
-    let ctx = Resource::new(move || remove.version().get(), |_| quote_context());
+    let ctx = resource(move || remove.version().get(), |_| quote_context());
     let t = use_ui();
     view! {
         <section class="page">

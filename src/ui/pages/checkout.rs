@@ -2,6 +2,7 @@
 //! method with Change, and Place order (bound to an idempotency key created
 //! when this page was rendered).
 
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 
 use crate::api::billing::{
@@ -17,7 +18,7 @@ use crate::ui::pages::help::HelpFor;
 
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| checkout());
+    let data = resource(|| (), |_| checkout());
     let t = use_ui();
     view! {
         <section class="page">
@@ -103,7 +104,7 @@ fn Confirmation(r: OrderResult) -> impl IntoView {
 pub fn OrderPage() -> impl IntoView {
     let t = use_ui();
     let params = leptos_router::hooks::use_params_map();
-    let data = Resource::new(
+    let data = resource(
         move || params.with(|p| p.get("key")).unwrap_or_default(),
         order_confirmation,
     );
@@ -201,7 +202,7 @@ pub fn PaymentForm(
 /// The payment method on file, viewed and changed outside checkout.
 #[component]
 pub fn PaymentMethodPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| payment_method());
+    let data = resource(|| (), |_| payment_method());
     let t = use_ui();
     view! {
         <section class="page narrow">

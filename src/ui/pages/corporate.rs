@@ -1,6 +1,7 @@
 //! Corporate accounts: the support request form and the corporate billing
 //! portal (open invoices, Pay now).
 
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 
 use crate::api::corporate::{ContactSupport, PayInvoice, open_invoices};
@@ -46,7 +47,7 @@ pub fn SupportPage() -> impl IntoView {
 #[component]
 pub fn PortalPage() -> impl IntoView {
     let pay = ServerAction::<PayInvoice>::new();
-    let data = Resource::new(move || pay.version().get(), |_| open_invoices());
+    let data = resource(move || pay.version().get(), |_| open_invoices());
     let t = use_ui();
     view! {
         <section class="page">

@@ -1,6 +1,7 @@
 //! Help: the list of articles and each article, in the page's language,
 //! from the server.
 
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -14,7 +15,7 @@ pub fn HelpPage() -> impl IntoView {
     let t = use_ui();
     let params = use_params_map();
     let slug = move || params.with(|p| p.get("slug")).unwrap_or_default();
-    let page = Resource::new(slug, help_page);
+    let page = resource(slug, help_page);
     view! {
         <section class="page help">
             <Suspense fallback=move || view! { <p>{t.loading}</p> }>

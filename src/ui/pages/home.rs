@@ -1,6 +1,7 @@
 //! The billing center's home (first draft): products read from the database,
 //! each with a button that starts a free trial through a server function.
 
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 
 use crate::api::products::{ProductSummary, StartTrial, list_products};
@@ -12,7 +13,7 @@ use crate::ui::i18n::use_ui;
 pub fn HomePage() -> impl IntoView {
     let start_trial = ServerAction::<StartTrial>::new();
     // Refetch after every completed trial start.
-    let products = Resource::new(move || start_trial.version().get(), |_| list_products());
+    let products = resource(move || start_trial.version().get(), |_| list_products());
     let t = use_ui();
     view! {
         <section class="page">

@@ -1,5 +1,6 @@
 //! Invoice history (keyset-paginated) and invoice detail.
 
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -17,7 +18,7 @@ pub fn InvoicesPage() -> impl IntoView {
             .with(|q| q.get("before"))
             .and_then(|b| b.parse::<i64>().ok())
     };
-    let data = Resource::new(before, invoices);
+    let data = resource(before, invoices);
     let t = use_ui();
     view! {
         <section class="page">
@@ -74,7 +75,7 @@ pub fn InvoicePage() -> impl IntoView {
             .and_then(|i| i.parse::<i64>().ok())
             .unwrap_or(0)
     };
-    let data = Resource::new(id, invoice);
+    let data = resource(id, invoice);
     let t = use_ui();
     view! {
         <section class="page">
@@ -121,7 +122,7 @@ pub fn InvoicePage() -> impl IntoView {
 /// Demo mode: the emails in the outbox, as they would be sent.
 #[component]
 pub fn MailboxPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| mailbox());
+    let data = resource(|| (), |_| mailbox());
     let t = use_ui();
     view! {
         <section class="page">

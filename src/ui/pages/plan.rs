@@ -2,6 +2,7 @@
 //! summary at the bottom recomputed in the browser by the shared engine on
 //! every change (no server round trip).
 
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
@@ -19,7 +20,7 @@ use crate::ui::pages::help::HelpFor;
 pub fn PlanPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let ctx = Resource::new(|| (), |_| quote_context());
+    let ctx = resource(|| (), |_| quote_context());
     let t = use_ui();
     view! {
         <section class="page">

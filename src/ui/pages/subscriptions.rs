@@ -1,6 +1,7 @@
 //! The billing center's home: one card per subscription, with the actions
 //! the engine allows for its state.
 
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 
@@ -17,7 +18,7 @@ pub fn SubscriptionsPage() -> impl IntoView {
     let remove = ServerAction::<RemovePendingCancellation>::new();
     // Refetch when the dialog is closed after a change.
     let refresh = RwSignal::new(0u32);
-    let data = Resource::new(move || refresh.get(), |_| overview());
+    let data = resource(move || refresh.get(), |_| overview());
     let dialog: RwSignal<Option<SubscriptionCard>> = RwSignal::new(None);
     // Without JavaScript the dialog is a state in the address
     // (`?confirm=ID`, then `?removed=ID`); read once, on the first render.
