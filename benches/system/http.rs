@@ -126,6 +126,7 @@ async fn get_load(
     connections: usize,
 ) -> LoadResult {
     let url = format!("{base}{path}");
+    eprintln!("bench: load GET {path} ({connections} connections)");
     load_for(s, connections, move |c| {
         let req = c.get(&url);
         match &cookie {
@@ -145,6 +146,7 @@ async fn post_load(
     connections: usize,
 ) -> LoadResult {
     let url = format!("{base}{path}");
+    eprintln!("bench: load POST {path} ({connections} connections)");
     load_for(s, connections, move |c| {
         c.post(&url)
             .header("Accept", "application/json")

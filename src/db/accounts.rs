@@ -31,6 +31,15 @@ pub struct UserRecord {
     pub is_billing_contact: bool,
 }
 
+/// A session row with the user it belongs to and that user's account.
+pub struct SessionCaller {
+    pub created_at: String,
+    pub last_seen_at: String,
+    pub expires_at: String,
+    pub user: UserRecord,
+    pub account: AccountRecord,
+}
+
 /// For seeding and tests.
 pub struct NewAccount<'a> {
     pub name: &'a str,
@@ -235,16 +244,39 @@ pub async fn insert_session(
 }
 
 /// (user id, created_at, last_seen_at, expires_at)
-pub async fn find_session(
+/// A session with its user and account, in one query: every signed-in
+/// request starts here, so it is one round trip, not three.
+pub async fn find_session_caller(
     db: &Db,
     token_hash: &str,
-) -> Result<Option<(i64, String, String, String)>, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT user_id, created_at, last_seen_at, expires_at FROM sessions WHERE token_hash = $1",
+) -> Result<Option<SessionCaller>, DbError> {
+    let row = sqlx::query(
+        "SELECT s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at,
+                s.expires_at AS s_expires_at,
+                u.id AS u_id, u.account_id AS u_account_id, u.email AS u_email,
+                u.name AS u_name, u.is_billing_contact AS u_is_billing_contact, a.*
+         FROM sessions s
+         JOIN users u ON u.id = s.user_id
+         JOIN accounts a ON a.id = u.account_id
+         WHERE s.token_hash = $1",
     )
     .bind(token_hash)
     .fetch_optional(&db.pool)
-    .await?)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(SessionCaller {
+        created_at: r.try_get("s_created_at")?,
+        last_seen_at: r.try_get("s_last_seen_at")?,
+        expires_at: r.try_get("s_expires_at")?,
+        user: UserRecord {
+            id: r.try_get("u_id")?,
+            account_id: r.try_get("u_account_id")?,
+            email: r.try_get("u_email")?,
+            name: r.try_get("u_name")?,
+            is_billing_contact: r.try_get::<i64, _>("u_is_billing_contact")? == 1,
+        },
+        account: account(&r)?,
+    }))
 }
 
 pub async fn touch_session(db: &Db, token_hash: &str, now: &str) -> Result<(), DbError> {

@@ -132,15 +132,13 @@ pub async fn caller_from(
         return Ok(None);
     };
     let hash = token_hash(&token);
-    let Some((user_id, created, last_seen, expires)) =
-        accounts::find_session(&state.db, &hash).await?
-    else {
+    let Some(found) = accounts::find_session_caller(&state.db, &hash).await? else {
         return Ok(None);
     };
     let now = state.clock.now();
     let parse = |s: &str| s.parse::<DateTime<Utc>>().ok();
     let alive = matches!(
-        (parse(&created), parse(&last_seen), parse(&expires)),
+        (parse(&found.created_at), parse(&found.last_seen_at), parse(&found.expires_at)),
         (Some(c), Some(l), Some(e)) if now < e && now - l < IDLE_TIMEOUT && now - c < ABSOLUTE_TIMEOUT
     );
     if !alive {
@@ -149,15 +147,10 @@ pub async fn caller_from(
     }
     // A write per request would serialize every page view on SQLite: the
     // idle clock only needs minute precision.
-    if parse(&last_seen).is_some_and(|l| now - l >= TOUCH_EVERY) {
+    if parse(&found.last_seen_at).is_some_and(|l| now - l >= TOUCH_EVERY) {
         accounts::touch_session(&state.db, &hash, &text(now)).await?;
     }
-    let Some(user) = accounts::find_user(&state.db, user_id).await? else {
-        return Ok(None);
-    };
-    let Some(account) = accounts::find_account(&state.db, user.account_id).await? else {
-        return Ok(None);
-    };
+    let (user, account) = (found.user, found.account);
     Ok(Some(Caller { user, account }))
 }
 

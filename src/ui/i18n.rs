@@ -13,10 +13,21 @@ pub const TEXTS_ID: &str = "bc-ui";
 /// texts to the browser: an array in key order (no key names), with `<`
 /// escaped so that no text can close the element.
 #[cfg(feature = "ssr")]
-pub fn texts_json(lang: Lang) -> String {
-    serde_json::to_string(&lang.ui().values())
-        .unwrap_or_default()
-        .replace('<', "\\u003c")
+pub fn texts_json(lang: Lang) -> &'static str {
+    // The same for every page of a language: built once, not per request.
+    static CACHE: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let all = CACHE.get_or_init(|| {
+        Lang::ALL
+            .iter()
+            .map(|l| {
+                serde_json::to_string(&l.ui().values())
+                    .unwrap_or_default()
+                    .replace('<', "\\u003c")
+            })
+            .collect()
+    });
+    let i = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0);
+    &all[i]
 }
 
 /// Puts the page's language and its texts in the context, for [`use_lang`]
