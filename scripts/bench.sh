@@ -2,7 +2,8 @@
 # `make bench`: release build, a throwaway PostgreSQL, then every benchmark
 # of benches/system (each with its baseline in the same run) and the engine
 # micro-benchmarks; writes bench/RESULTS.md.
-# BENCH_SIZES=10000,100000,1000000 adds the million-subscription run.
+# BENCH_SIZES=10000,100000,1000000 adds the million-subscription run
+# (BENCH_PG_SIZES: the sizes for PostgreSQL, default the same).
 source "$(dirname "$0")/lib.sh"
 START=$SECONDS
 

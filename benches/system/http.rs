@@ -261,6 +261,18 @@ async fn ssr_and_server_fn(
         "≥ 40 %, p99 < 50 ms",
         Some(tenths >= 400 && p99 < 50_000 && ssr.errors == 0),
     );
+    // The framework's floor: a page rendered with no database query at
+    // all (the sign-in page, signed out), against the same baseline.
+    let floor = get_load(s, base, "/login", None, 32).await;
+    let (_, floor_ratio) = percent(floor.per_second(), baseline.per_second());
+    r.row(
+        "sign-in page, signed out (SSR without any database query: the rendering floor), 32 connections",
+        summary(&floor),
+        "static file of the same size (above)",
+        floor_ratio,
+        "report",
+        None,
+    );
     r.row(
         "server memory under the SSR load",
         format!("peak RSS {rss} MB"),
@@ -339,6 +351,59 @@ async fn place_order(
     tokens: Vec<String>,
 ) {
     let client = client();
+    let connections = 8;
+    let orders = orders(base, db, tokens).await;
+    let inserts = {
+        let client = client.clone();
+        let url = format!("{base}/bench/insert");
+        load::run(
+            connections,
+            Duration::from_secs(if s.quick { 1 } else { 10 }),
+            usize::MAX,
+            move |_, _| {
+                let req = client.post(&url);
+                async move { matches!(req.send().await, Ok(r) if r.status().is_success()) }
+            },
+        )
+        .await
+    };
+    let (tenths, ratio) = percent(orders.per_second(), inserts.per_second());
+    r.row(
+        format!("place order end to end, 8 connections, {}", name(backend)),
+        format!(
+            "{} orders/s, p50 {} ms, p99 {} ms ({} orders, {} errors)",
+            orders.per_second(),
+            ms(orders.percentile_us(50)),
+            ms(orders.percentile_us(99)),
+            orders.requests,
+            orders.errors
+        ),
+        format!("bare INSERT per request: {}", summary(&inserts)),
+        ratio,
+        "≥ 25 %",
+        Some(tenths >= 250 && orders.errors == 0),
+    );
+}
+
+/// Place order on a database that already holds `subscriptions` (those of
+/// a billing run): orders/s at 8 connections, for the scaling table.
+pub async fn orders_at_scale(s: &Settings, bin: &Path, url: &str, db: &Db) -> u128 {
+    let count = if s.quick { 20 } else { 1_000 };
+    let today = billing_center::server::clock::local_date(chrono::Utc::now(), "Europe/Paris");
+    let accounts = fixtures::accounts(db, count, "x").await;
+    fixtures::trials(db, &accounts, today + chrono::Duration::days(10)).await;
+    let users: Vec<i64> = accounts.iter().map(|(_, u)| *u).collect();
+    let tokens = fixtures::sessions(db, &users).await;
+    let server = Server::start(bin, &s.site_root, url).await;
+    let orders = orders(&server.base, db, tokens).await;
+    orders.per_second()
+}
+
+/// Each account of `tokens` orders its trial's subscription: prepared
+/// (cart, order page) untimed, then placed from 8 connections. Asserts one
+/// invoice per order.
+async fn orders(base: &str, db: &Db, tokens: Vec<String>) -> LoadResult {
+    let client = client();
     // Not timed: each account puts its trial in the cart and opens the
     // order page (which creates the idempotency key).
     let mut prepared = Vec::new();
@@ -371,31 +436,21 @@ async fn place_order(
         .unwrap();
     let prepared = Arc::new(prepared);
     let url = format!("{base}/api/place_order");
-    let connections = 8;
     let count = prepared.len();
-    let orders = {
-        let client = client.clone();
-        let prepared = prepared.clone();
-        load::run(
-            connections,
-            Duration::from_secs(600),
-            count,
-            move |_, seq| {
-                let (c, key, total, digest) = prepared[seq].clone();
-                let req = client
-                    .post(&url)
-                    .header("Accept", "application/json")
-                    .header("Cookie", c)
-                    .form(&[
-                        ("key", key),
-                        ("expected_total", total),
-                        ("cart_digest", digest),
-                    ]);
-                async move { matches!(req.send().await, Ok(r) if r.status().is_success()) }
-            },
-        )
-        .await
-    };
+    let orders = load::run(8, Duration::from_secs(600), count, move |_, seq| {
+        let (c, key, total, digest) = prepared[seq].clone();
+        let req = client
+            .post(&url)
+            .header("Accept", "application/json")
+            .header("Cookie", c)
+            .form(&[
+                ("key", key),
+                ("expected_total", total),
+                ("cart_digest", digest),
+            ]);
+        async move { matches!(req.send().await, Ok(r) if r.status().is_success()) }
+    })
+    .await;
     let placed = billing_center::db::billing::count(db, "invoices")
         .await
         .unwrap()
@@ -405,36 +460,7 @@ async fn place_order(
         orders.requests - orders.errors,
         "one invoice per order"
     );
-    let inserts = {
-        let client = client.clone();
-        let url = format!("{base}/bench/insert");
-        load::run(
-            connections,
-            Duration::from_secs(if s.quick { 1 } else { 10 }),
-            usize::MAX,
-            move |_, _| {
-                let req = client.post(&url);
-                async move { matches!(req.send().await, Ok(r) if r.status().is_success()) }
-            },
-        )
-        .await
-    };
-    let (tenths, ratio) = percent(orders.per_second(), inserts.per_second());
-    r.row(
-        format!("place order end to end, 8 connections, {}", name(backend)),
-        format!(
-            "{} orders/s, p50 {} ms, p99 {} ms ({} orders, {} errors)",
-            orders.per_second(),
-            ms(orders.percentile_us(50)),
-            ms(orders.percentile_us(99)),
-            orders.requests,
-            orders.errors
-        ),
-        format!("bare INSERT per request: {}", summary(&inserts)),
-        ratio,
-        "≥ 25 %",
-        Some(tenths >= 250 && orders.errors == 0),
-    );
+    orders
 }
 
 /// Release WASM + JS + CSS: raw, gzip -9 and brotli -q 11 (CLI tools).

@@ -4,6 +4,7 @@
 //! Environment (set by `scripts/bench.sh`): `BENCH_POSTGRES_URL` (admin URL
 //! of a throwaway server), `BENCH_SERVER_BIN` and `BENCH_SITE_ROOT` (the
 //! release build), `BENCH_SIZES` (billing-run sizes, default 10000,100000),
+//! `BENCH_PG_SIZES` (the same for PostgreSQL, default `BENCH_SIZES`),
 //! `BENCH_QUICK=1` (tiny sizes: the smoke run of the test suite),
 //! `BENCH_OUT` (default bench/RESULTS.md), `BENCH_ONLY` (comma-separated parts
 //! among `billing,history,ssr,orders,size`, for profiling one of them).
@@ -24,6 +25,7 @@ use report::{Report, percent};
 pub struct Settings {
     pub pg: Option<String>,
     pub sizes: Vec<usize>,
+    pub pg_sizes: Vec<usize>,
     pub history: (usize, usize),
     pub quick: bool,
     pub server_bin: Option<std::path::PathBuf>,
@@ -46,7 +48,12 @@ impl Settings {
                     vec![10_000, 100_000]
                 }
             });
+        let pg_sizes = std::env::var("BENCH_PG_SIZES")
+            .ok()
+            .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+            .unwrap_or_else(|| sizes.clone());
         Settings {
+            pg_sizes,
             pg: std::env::var("BENCH_POSTGRES_URL")
                 .ok()
                 .filter(|u| !u.is_empty()),
@@ -97,14 +104,21 @@ pub fn rate(count: usize, elapsed: Duration) -> u128 {
     count as u128 * 1_000_000 / elapsed.as_micros().max(1)
 }
 
-async fn billing_run(s: &Settings, r: &mut Report, backend: Backend, n: usize) -> u128 {
+/// The billing run over `n` due subscriptions, then (with a server binary)
+/// place order on the database it leaves: (renewals/s, orders/s).
+async fn billing_run(
+    s: &Settings,
+    r: &mut Report,
+    backend: Backend,
+    n: usize,
+) -> (u128, Option<u128>) {
     let dir = tempfile::tempdir().unwrap();
     let due = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
     let (url, db) = fixtures::fresh(backend, dir.path(), s.pg.as_deref()).await;
     fixtures::due_subscriptions(&db, n, due).await;
     let state =
         billing_center::server::startup::offline_state(&billing_center::server::config::Config {
-            database_url: url,
+            database_url: url.clone(),
             catalog_path: concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml").into(),
         })
         .await
@@ -114,6 +128,10 @@ async fn billing_run(s: &Settings, r: &mut Report, backend: Backend, n: usize) -
     let elapsed = t0.elapsed();
     assert_eq!(report.renewed as usize, n, "{report:?}");
     let renewals = rate(n, elapsed);
+    let orders = match (&s.server_bin, s.runs("orders")) {
+        (Some(bin), true) => Some(http::orders_at_scale(s, bin, &url, &db).await),
+        _ => None,
+    };
 
     // Baseline: the same number of invoice rows, bulk-inserted.
     let (_, base_db) = fixtures::fresh(backend, dir.path(), s.pg.as_deref()).await;
@@ -152,7 +170,7 @@ async fn billing_run(s: &Settings, r: &mut Report, backend: Backend, n: usize) -
         }
         Backend::Postgres => r.row(what, figure, baseline, ratio, "report", None),
     }
-    renewals
+    (renewals, orders)
 }
 
 async fn history(s: &Settings, r: &mut Report, backend: Backend) {
@@ -217,19 +235,34 @@ async fn main() {
     let mut r = Report::default();
     let started = Instant::now();
 
-    let mut scaling = String::from("| subscriptions | backend | renewals/s |\n|---|---|---|\n");
+    let mut scaling = String::from(
+        "| subscriptions | backend | billing run: renewals/s | place order on that database: orders/s (8 connections, 1,000 orders) |\n|---|---|---|---|\n",
+    );
     for backend in s.backends() {
-        for &n in s.sizes.iter().filter(|_| s.runs("billing")) {
-            let per_second = billing_run(&s, &mut r, backend, n).await;
-            scaling.push_str(&format!("| {n} | {} | {per_second} |\n", name(backend)));
+        let sizes = match backend {
+            Backend::Sqlite => &s.sizes,
+            Backend::Postgres => &s.pg_sizes,
+        };
+        for &n in sizes.iter().filter(|_| s.runs("billing")) {
+            let (renewals, orders) = billing_run(&s, &mut r, backend, n).await;
+            let orders = orders
+                .map(|o| o.to_string())
+                .unwrap_or_else(|| "not run".into());
+            scaling.push_str(&format!(
+                "| {n} | {} | {renewals} | {orders} |\n",
+                name(backend)
+            ));
         }
         if s.runs("history") {
             history(&s, &mut r, backend).await;
         }
     }
     r.section(
-        "Billing run: scaling with the number of due subscriptions",
-        format!("The cost per renewal must not grow with the total.\n\n{scaling}"),
+        "Scaling with the number of subscriptions",
+        format!(
+            "The cost per renewal and per order must not grow with the total: each row's \
+             database holds that many subscriptions (renewed once, so as many invoices).\n\n{scaling}"
+        ),
     );
 
     if let Some(bin) = &s.server_bin {
