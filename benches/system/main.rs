@@ -237,7 +237,7 @@ async fn main() {
     let started = Instant::now();
 
     let mut scaling = String::from(
-        "| subscriptions | backend | billing run: renewals/s | place order on that database: orders/s (8 connections, 1,000 orders) |\n|---|---|---|---|\n",
+        "| subscriptions | backend | billing run: renewals/s | place order on that database: orders/s (8 connections, 1,000 orders, 20 in the quick run) |\n|---|---|---|---|\n",
     );
     for backend in s.backends() {
         let sizes = match backend {
