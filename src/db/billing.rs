@@ -983,21 +983,24 @@ pub async fn count(db: &Db, table: &'static str) -> Result<i64, DbError> {
 }
 
 /// Subscriptions with something due on or before `today` (ISO dates compare
-/// as text), oldest first, with their account id.
+/// as text), after `after_id` in id order (a keyset page).
 pub async fn due_subscriptions(
     db: &Db,
     today: &str,
+    after_id: i64,
     limit: i64,
 ) -> Result<Vec<SubscriptionRecord>, DbError> {
     let rows = sqlx::query(
         "SELECT * FROM subscriptions
-         WHERE (status = 'trial' AND trial_ends_on <= $1)
+         WHERE id > $3
+           AND ((status = 'trial' AND trial_ends_on <= $1)
             OR (status IN ('active', 'pending_cancellation') AND period_end <= $1)
-            OR (status = 'past_due' AND next_retry_on <= $1)
+            OR (status = 'past_due' AND next_retry_on <= $1))
          ORDER BY id LIMIT $2",
     )
     .bind(today)
     .bind(limit)
+    .bind(after_id)
     .fetch_all(&db.pool)
     .await?;
     Ok(rows.iter().map(subscription).collect::<Result<_, _>>()?)

@@ -180,18 +180,27 @@ pub async fn run(state: &AppState, as_of: AsOf) -> Result<RunReport, AppError> {
         AsOf::Date(d) => d,
         AsOf::Now => (state.clock.now() + chrono::Duration::hours(14)).date_naive(),
     };
-    // Steps move subscriptions forward, so re-querying terminates: a
-    // subscription several periods behind renews once per pass; a pass
-    // that changes nothing ends the run.
-    for _ in 0..10_000 {
-        let due = store::due_subscriptions(&state.db, &horizon.to_string(), PAGE).await?;
+    // Sweeps in id order (keyset: each page starts after the last one, so a
+    // sweep reads each row once; restarting from the first id every page
+    // re-scanned the renewed rows and made a 1M run quadratic). Steps move
+    // subscriptions forward, so sweeping again terminates: a subscription
+    // several periods behind renews once per sweep; a sweep that changes
+    // nothing ends the run.
+    let mut after_id = 0;
+    let mut swept_progress = false;
+    for _ in 0..100_000 {
+        let due = store::due_subscriptions(&state.db, &horizon.to_string(), after_id, PAGE).await?;
+        let Some(last) = due.last() else {
+            if !swept_progress {
+                break;
+            }
+            (after_id, swept_progress) = (0, false);
+            continue;
+        };
+        after_id = last.id;
         let page = Page::load(state, &due).await?;
-        let mut progressed = false;
         for chunk in due.chunks(BATCH) {
-            progressed |= run_batch(state, &page, chunk, as_of, &mut report).await?;
-        }
-        if !progressed {
-            break;
+            swept_progress |= run_batch(state, &page, chunk, as_of, &mut report).await?;
         }
     }
     remind(state, as_of, horizon, &mut report).await?;
