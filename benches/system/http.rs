@@ -85,8 +85,13 @@ fn cookie(token: &str) -> String {
 }
 
 fn summary(l: &LoadResult) -> String {
+    summary_of(l, "req/s", "requests")
+}
+
+/// Throughput, p50/p99 and counts, in `rate` and `items` (orders…).
+fn summary_of(l: &LoadResult, rate: &str, items: &str) -> String {
     format!(
-        "{} req/s, p50 {} ms, p99 {} ms ({} requests, {} errors)",
+        "{} {rate}, p50 {} ms, p99 {} ms ({} {items}, {} errors)",
         l.per_second(),
         ms(l.percentile_us(50)),
         ms(l.percentile_us(99)),
@@ -370,14 +375,7 @@ async fn place_order(
     let (tenths, ratio) = percent(orders.per_second(), inserts.per_second());
     r.row(
         format!("place order end to end, 8 connections, {}", name(backend)),
-        format!(
-            "{} orders/s, p50 {} ms, p99 {} ms ({} orders, {} errors)",
-            orders.per_second(),
-            ms(orders.percentile_us(50)),
-            ms(orders.percentile_us(99)),
-            orders.requests,
-            orders.errors
-        ),
+        summary_of(&orders, "orders/s", "orders"),
         format!("bare INSERT per request: {}", summary(&inserts)),
         ratio,
         "≥ 25 %",
