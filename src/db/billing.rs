@@ -483,7 +483,11 @@ impl From<sqlx::Error> for CommitError {
 /// Writes an order in one transaction; returns the invoice (id, number).
 pub async fn commit_order(db: &Db, w: OrderWrite) -> Result<Option<(i64, String)>, CommitError> {
     let mut tx = db.pool.begin().await.map_err(DbError::from)?;
-    let invoice = commit_order_in(&mut tx, w).await?;
+    // A stale subscription returns before the commit: nothing is written.
+    let invoice = commit_writes(&mut tx, vec![w])
+        .await?
+        .pop()
+        .unwrap_or(Ok(None))?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(invoice)
 }
@@ -552,27 +556,146 @@ pub async fn commit_batch(
         RunLock::Held { tx, .. } => tx,
         RunLock::NotNeeded => db.pool.begin().await?,
     };
-    let mut results = Vec::with_capacity(writes.len());
-    for w in writes {
-        debug_assert_eq!(w.subscriptions.len(), 1);
-        match commit_order_in(&mut tx, w).await {
-            Err(CommitError::Db(e)) => return Err(e),
-            other => results.push(other),
-        }
-    }
+    debug_assert!(writes.iter().all(|w| w.subscriptions.len() == 1));
+    let results = commit_writes(&mut tx, writes).await?;
     tx.commit().await?;
     Ok(results)
 }
 
-async fn commit_order_in(
+type WriteResult = Result<Option<(i64, String)>, CommitError>;
+
+/// Writes orders or billing-run steps into `tx`. Each write's claim and
+/// subscriptions go first, row by row under their version checks (a stale
+/// one drops its own write only); the rows they add (invoices, lines,
+/// payments, emails, audit) then go in one multi-row statement per table:
+/// seven statements per renewal made the billing run mostly round trips.
+async fn commit_writes(
     tx: &mut Transaction<'static, Any>,
-    w: OrderWrite,
-) -> Result<Option<(i64, String)>, CommitError> {
+    writes: Vec<OrderWrite>,
+) -> Result<Vec<WriteResult>, DbError> {
     let now = super::now_text();
-    // Writes first: on SQLite the transaction then takes the write lock at
-    // once instead of failing to upgrade a read lock under contention. The
-    // order first of all: only the holder of its claim may complete it.
-    if let Some((order_id, lease)) = &w.order {
+    let mut results: Vec<WriteResult> = Vec::with_capacity(writes.len());
+    let mut kept = Vec::with_capacity(writes.len());
+    for w in writes {
+        // (By field: `&OrderWrite` is not `Send`, its email builder is no `Sync`.)
+        match claim_and_write_subscriptions(
+            tx,
+            w.account_id,
+            w.order.as_ref(),
+            &w.subscriptions,
+            &now,
+        )
+        .await
+        {
+            Ok(()) => {
+                kept.push((results.len(), w));
+                results.push(Ok(None));
+            }
+            Err(CommitError::Db(e)) => return Err(e),
+            Err(e) => results.push(Err(e)),
+        }
+    }
+    let mut invoices = {
+        let issued: Vec<(i64, &InvoiceWrite)> = kept
+            .iter()
+            .filter_map(|(_, w)| w.invoice.as_ref().map(|inv| (w.account_id, inv)))
+            .collect();
+        insert_invoices(tx, &issued, &now).await?.into_iter()
+    };
+    let mut payments = Vec::new();
+    let mut emails = Vec::with_capacity(kept.len());
+    let mut audits = Vec::with_capacity(kept.len());
+    for (i, w) in kept {
+        let invoice = match &w.invoice {
+            Some(_) => invoices.next(),
+            None => None,
+        };
+        if let (Some(reference), Some((invoice_id, _)), Some(inv)) =
+            (&w.payment_ref, &invoice, &w.invoice)
+        {
+            payments.extend([
+                Param::Int(Some(w.account_id)),
+                Param::Int(Some(*invoice_id)),
+                Param::Int(Some(inv.total_minor)),
+                Param::Text(Some(inv.currency.clone())),
+                Param::Text(Some("succeeded".into())),
+                Param::Text(Some(reference.clone())),
+                Param::Text(Some(now.clone())),
+            ]);
+        }
+        if w.credit_delta_minor != 0 {
+            sqlx::query(
+                "UPDATE accounts SET credit_balance_minor = credit_balance_minor + $1 WHERE id = $2",
+            )
+            .bind(w.credit_delta_minor)
+            .bind(w.account_id)
+            .execute(&mut **tx)
+            .await?;
+        }
+        if let Some((order_id, _)) = &w.order {
+            sqlx::query("DELETE FROM cart_items WHERE account_id = $1")
+                .bind(w.account_id)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query("UPDATE orders SET invoice_id = $1 WHERE id = $2")
+                .bind(invoice.as_ref().map(|(id, _)| *id))
+                .bind(order_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        emails.push((
+            Some(w.account_id),
+            (w.email)(invoice.as_ref().map(|(_, n)| n.as_str())),
+        ));
+        audits.extend([
+            Param::Int(Some(w.account_id)),
+            Param::Int(w.user_id),
+            Param::Text(Some(
+                if w.order.is_some() {
+                    "order"
+                } else {
+                    "billing_run"
+                }
+                .into(),
+            )),
+            Param::Text(Some(w.audit)),
+            Param::Text(Some(now.clone())),
+        ]);
+        results[i] = Ok(invoice);
+    }
+    insert_rows(
+        tx,
+        "INSERT INTO payments (account_id, invoice_id, amount_minor, currency, status, gateway_ref, created_at)",
+        7,
+        "",
+        payments,
+    )
+    .await?;
+    let emails: Vec<_> = emails.iter().map(|(a, e)| (*a, e)).collect();
+    enqueue_emails(tx, &emails, &now).await?;
+    insert_rows(
+        tx,
+        "INSERT INTO audit_log (account_id, user_id, action, detail, created_at)",
+        5,
+        "",
+        audits,
+    )
+    .await?;
+    Ok(results)
+}
+
+/// The order's claim (only its holder may complete it), then the
+/// subscriptions. Writes first: on SQLite the transaction then takes the
+/// write lock at once instead of failing to upgrade a read lock under
+/// contention.
+async fn claim_and_write_subscriptions(
+    tx: &mut Transaction<'static, Any>,
+    account_id: i64,
+    order: Option<&(i64, String)>,
+    subscriptions: &[SubscriptionWrite],
+    now: &str,
+) -> Result<(), CommitError> {
+    if let Some((order_id, lease)) = order {
         let done = sqlx::query(
             "UPDATE orders SET status = 'done' WHERE id = $1 AND status = 'pending' AND lease_until = $2",
         )
@@ -584,62 +707,59 @@ async fn commit_order_in(
             return Err(CommitError::ClaimLost);
         }
     }
-    for s in &w.subscriptions {
-        write_subscription(tx, w.account_id, s, &now).await?;
+    for s in subscriptions {
+        write_subscription(tx, account_id, s, now).await?;
     }
-    let mut invoice = None;
-    if let Some(inv) = &w.invoice {
-        invoice = Some(insert_invoice(tx, w.account_id, inv, &now).await?);
+    Ok(())
+}
+
+/// A bound value of a multi-row statement.
+enum Param {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+/// Under SQLite's default limit of 32,766 bound parameters (PostgreSQL's
+/// is 65,535).
+const MAX_PARAMS: usize = 30_000;
+
+/// `{head} VALUES (…), (…){tail}` over `params`, `cols` to a row, in as few
+/// statements as the parameter limit allows; the rows `tail` returns.
+async fn insert_rows(
+    tx: &mut Transaction<'static, Any>,
+    head: &str,
+    cols: usize,
+    tail: &str,
+    params: Vec<Param>,
+) -> Result<Vec<AnyRow>, sqlx::Error> {
+    debug_assert_eq!(params.len() % cols, 0);
+    // Anonymous `?` on SQLite: sqlx looks every `$n` up by name, a linear
+    // scan each in SQLite (quadratic in the parameters of a statement, 39 %
+    // of a billing run's samples with 2,300 parameters per statement).
+    let anonymous = tx.backend_name() == "SQLite";
+    let row = |r: usize| match anonymous {
+        true => format!("({})", vec!["?"; cols].join(", ")),
+        false => format!("({})", placeholders(r * cols + 1, cols)),
+    };
+    let mut out = Vec::new();
+    let mut params = params.into_iter().peekable();
+    while params.peek().is_some() {
+        let chunk: Vec<Param> = params.by_ref().take(MAX_PARAMS / cols * cols).collect();
+        let values = (0..chunk.len() / cols)
+            .map(row)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("{head} VALUES {values}{tail}");
+        let mut q = sqlx::query(&sql);
+        for p in chunk {
+            q = match p {
+                Param::Int(v) => q.bind(v),
+                Param::Text(v) => q.bind(v),
+            };
+        }
+        out.extend(q.fetch_all(&mut **tx).await?);
     }
-    if let (Some(reference), Some((invoice_id, _)), Some(inv)) =
-        (&w.payment_ref, &invoice, &w.invoice)
-    {
-        sqlx::query(
-            "INSERT INTO payments (account_id, invoice_id, amount_minor, currency, status, gateway_ref, created_at)
-             VALUES ($1, $2, $3, $4, 'succeeded', $5, $6)",
-        )
-        .bind(w.account_id)
-        .bind(invoice_id)
-        .bind(inv.total_minor)
-        .bind(&inv.currency)
-        .bind(reference)
-        .bind(&now)
-        .execute(&mut **tx)
-        .await?;
-    }
-    if w.credit_delta_minor != 0 {
-        sqlx::query(
-            "UPDATE accounts SET credit_balance_minor = credit_balance_minor + $1 WHERE id = $2",
-        )
-        .bind(w.credit_delta_minor)
-        .bind(w.account_id)
-        .execute(&mut **tx)
-        .await?;
-    }
-    if w.order.is_some() {
-        sqlx::query("DELETE FROM cart_items WHERE account_id = $1")
-            .bind(w.account_id)
-            .execute(&mut **tx)
-            .await?;
-    }
-    let email = (w.email)(invoice.as_ref().map(|(_, n)| n.as_str()));
-    enqueue_email(tx, Some(w.account_id), &email, &now).await?;
-    sqlx::query("INSERT INTO audit_log (account_id, user_id, action, detail, created_at) VALUES ($1, $2, $5, $3, $4)")
-        .bind(w.account_id)
-        .bind(w.user_id)
-        .bind(&w.audit)
-        .bind(&now)
-        .bind(if w.order.is_some() { "order" } else { "billing_run" })
-        .execute(&mut **tx)
-        .await?;
-    if let Some((order_id, _)) = w.order {
-        sqlx::query("UPDATE orders SET invoice_id = $1 WHERE id = $2")
-            .bind(invoice.as_ref().map(|(id, _)| *id))
-            .bind(order_id)
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(invoice)
+    Ok(out)
 }
 
 async fn write_subscription(
@@ -722,91 +842,155 @@ async fn write_subscription(
     Ok(())
 }
 
-async fn insert_invoice(
-    tx: &mut Transaction<'_, Any>,
-    account_id: i64,
-    inv: &InvoiceWrite,
+/// Numbers and inserts invoices with their lines; their (id, number) in
+/// the order given.
+async fn insert_invoices(
+    tx: &mut Transaction<'static, Any>,
+    items: &[(i64, &InvoiceWrite)],
     now: &str,
-) -> Result<(i64, String), CommitError> {
-    // The next number of the seller's series, inside this transaction: a
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    // The next numbers of each seller's series, inside this transaction: a
     // rolled-back order leaves no gap, concurrent orders queue on the row.
-    let (seq,): (i64,) = sqlx::query_as(
-        "INSERT INTO invoice_counters (seller, last_number) VALUES ($1, 1)
-         ON CONFLICT (seller) DO UPDATE SET last_number = invoice_counters.last_number + 1
-         RETURNING last_number",
-    )
-    .bind(&inv.seller)
-    .fetch_one(&mut **tx)
-    .await?;
-    let number = format!("{}-{:06}", inv.seller, seq);
-    let (id,): (i64,) = sqlx::query_as(
+    let mut next: Vec<(&str, i64)> = Vec::new();
+    for (_, inv) in items {
+        match next.iter_mut().find(|(s, _)| *s == inv.seller) {
+            Some((_, n)) => *n += 1,
+            None => next.push((&inv.seller, 1)),
+        }
+    }
+    for (seller, n) in &mut next {
+        let (last,): (i64,) = sqlx::query_as(
+            "INSERT INTO invoice_counters (seller, last_number) VALUES ($1, $2)
+             ON CONFLICT (seller) DO UPDATE SET last_number = invoice_counters.last_number + $2
+             RETURNING last_number",
+        )
+        .bind(*seller)
+        .bind(*n)
+        .fetch_one(&mut **tx)
+        .await?;
+        *n = last - *n + 1;
+    }
+    let mut numbers = Vec::with_capacity(items.len());
+    let mut params = Vec::with_capacity(items.len() * 23);
+    for (account_id, inv) in items {
+        let Some((_, seq)) = next.iter_mut().find(|(s, _)| *s == inv.seller) else {
+            return Err(sqlx::Error::Protocol("invoice seller not numbered".into()));
+        };
+        let number = format!("{}-{:06}", inv.seller, *seq);
+        let text = |v: &str| Param::Text(Some(v.to_string()));
+        params.extend([
+            Param::Int(Some(*account_id)),
+            text(&inv.seller),
+            Param::Int(Some(*seq)),
+            text(&number),
+            text(&inv.issued_on),
+            text(&inv.time_zone),
+            text(&inv.currency),
+            Param::Int(Some(inv.net_minor)),
+            Param::Int(Some(inv.credit_applied_minor)),
+            text(&inv.vat_rate),
+            Param::Int(Some(inv.vat_minor)),
+            Param::Int(Some(inv.total_minor)),
+            Param::Text(inv.tax_mention.clone()),
+            text(&inv.status),
+            text(&inv.seller_details),
+            text(&inv.buyer_name),
+            text(&inv.buyer_country),
+            Param::Text(inv.buyer_vat_number.clone()),
+            text(&inv.buyer_email),
+            Param::Text(inv.period_start.clone()),
+            Param::Text(inv.period_end.clone()),
+            text(now),
+            Param::Text(inv.renewal_key.clone()),
+        ]);
+        *seq += 1;
+        numbers.push(number);
+    }
+    let rows = insert_rows(
+        tx,
         "INSERT INTO invoices (account_id, seller, seq, number, issued_on, time_zone, currency, net_minor,
            credit_applied_minor, vat_rate, vat_minor, total_minor, tax_mention, status, seller_details,
-           buyer_name, buyer_country, buyer_vat_number, buyer_email, period_start, period_end, created_at, renewal_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $22, $14, $15, $16, $17, $18, $19, $20, $21, $23)
-         RETURNING id",
+           buyer_name, buyer_country, buyer_vat_number, buyer_email, period_start, period_end, created_at, renewal_key)",
+        23,
+        " RETURNING id, number",
+        params,
     )
-    .bind(account_id)
-    .bind(&inv.seller)
-    .bind(seq)
-    .bind(&number)
-    .bind(&inv.issued_on)
-    .bind(&inv.time_zone)
-    .bind(&inv.currency)
-    .bind(inv.net_minor)
-    .bind(inv.credit_applied_minor)
-    .bind(&inv.vat_rate)
-    .bind(inv.vat_minor)
-    .bind(inv.total_minor)
-    .bind(&inv.tax_mention)
-    .bind(&inv.seller_details)
-    .bind(&inv.buyer_name)
-    .bind(&inv.buyer_country)
-    .bind(&inv.buyer_vat_number)
-    .bind(&inv.buyer_email)
-    .bind(&inv.period_start)
-    .bind(&inv.period_end)
-    .bind(now)
-    .bind(&inv.status)
-    .bind(&inv.renewal_key)
-    .fetch_one(&mut **tx)
     .await?;
-    for (i, l) in inv.lines.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO invoice_lines (invoice_id, position, description, seats, unit_minor, amount_minor,
-               period_start, period_end) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(id)
-        .bind(i as i64)
-        .bind(&l.description)
-        .bind(l.seats)
-        .bind(l.unit_minor)
-        .bind(l.amount_minor)
-        .bind(&l.period_start)
-        .bind(&l.period_end)
-        .execute(&mut **tx)
-        .await?;
+    // Matched by number: a multi-row RETURNING promises no order.
+    let ids = rows
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<String, _>("number")?,
+                r.try_get::<i64, _>("id")?,
+            ))
+        })
+        .collect::<Result<std::collections::HashMap<_, _>, sqlx::Error>>()?;
+    let mut out = Vec::with_capacity(items.len());
+    let mut lines = Vec::new();
+    for ((_, inv), number) in items.iter().zip(numbers) {
+        let Some(&id) = ids.get(&number) else {
+            return Err(sqlx::Error::RowNotFound);
+        };
+        for (position, l) in inv.lines.iter().enumerate() {
+            lines.extend([
+                Param::Int(Some(id)),
+                Param::Int(Some(position as i64)),
+                Param::Text(Some(l.description.clone())),
+                Param::Int(Some(l.seats)),
+                Param::Int(Some(l.unit_minor)),
+                Param::Int(Some(l.amount_minor)),
+                Param::Text(Some(l.period_start.clone())),
+                Param::Text(Some(l.period_end.clone())),
+            ]);
+        }
+        out.push((id, number));
     }
-    Ok((id, number))
+    insert_rows(
+        tx,
+        "INSERT INTO invoice_lines (invoice_id, position, description, seats, unit_minor, amount_minor,
+           period_start, period_end)",
+        8,
+        "",
+        lines,
+    )
+    .await?;
+    Ok(out)
 }
 
 pub(crate) async fn enqueue_email(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut Transaction<'static, Any>,
     account_id: Option<i64>,
     e: &EmailWrite,
     now: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO email_outbox (account_id, to_addr, subject, body_text, body_html, created_at, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    enqueue_emails(tx, &[(account_id, e)], now).await
+}
+
+async fn enqueue_emails(
+    tx: &mut Transaction<'static, Any>,
+    emails: &[(Option<i64>, &EmailWrite)],
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    let mut params = Vec::with_capacity(emails.len() * 7);
+    for (account_id, e) in emails {
+        params.extend([
+            Param::Int(*account_id),
+            Param::Text(Some(e.to.clone())),
+            Param::Text(Some(e.subject.clone())),
+            Param::Text(Some(e.text.clone())),
+            Param::Text(Some(e.html.clone())),
+            Param::Text(Some(now.to_string())),
+            Param::Text(Some(now.to_string())),
+        ]);
+    }
+    insert_rows(
+        tx,
+        "INSERT INTO email_outbox (account_id, to_addr, subject, body_text, body_html, created_at, next_attempt_at)",
+        7,
+        "",
+        params,
     )
-    .bind(account_id)
-    .bind(&e.to)
-    .bind(&e.subject)
-    .bind(&e.text)
-    .bind(&e.html)
-    .bind(now)
-    .execute(&mut **tx)
     .await?;
     Ok(())
 }
@@ -919,9 +1103,10 @@ pub async fn insert_paid_invoice(
     inv: &InvoiceWrite,
 ) -> Result<(i64, String), CommitError> {
     let mut tx = db.pool.begin().await.map_err(DbError::from)?;
-    let out = insert_invoice(&mut tx, account_id, inv, &super::now_text()).await?;
+    let mut out = insert_invoices(&mut tx, &[(account_id, inv)], &super::now_text()).await?;
     tx.commit().await?;
-    Ok(out)
+    out.pop()
+        .ok_or(CommitError::Db(DbError::Query(sqlx::Error::RowNotFound)))
 }
 
 // ---- outbox and audit ----
@@ -982,28 +1167,53 @@ pub async fn count(db: &Db, table: &'static str) -> Result<i64, DbError> {
     Ok(n)
 }
 
+/// Where a page of due subscriptions ends: the next page starts after it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DueCursor {
+    /// The `due_on` column (migration 0007): the date the subscription next
+    /// needs the run, by status. The empty string sorts before every date.
+    pub due_on: String,
+    pub id: i64,
+}
+
 /// Subscriptions with something due on or before `today` (ISO dates compare
-/// as text), after `after_id` in id order (a keyset page).
+/// as text), after `after` in (due date, id) order (a keyset page), and the
+/// cursor of the last one.
 pub async fn due_subscriptions(
     db: &Db,
     today: &str,
-    after_id: i64,
+    after: &DueCursor,
     limit: i64,
-) -> Result<Vec<SubscriptionRecord>, DbError> {
+) -> Result<(Vec<SubscriptionRecord>, Option<DueCursor>), DbError> {
+    // Two index ranges instead of `(due_on, id) > (…)`: with that row value
+    // SQLite starts at the cursor's date and filters the ids, and every
+    // subscription of a month end shares one date (quadratic again).
     let rows = sqlx::query(
-        "SELECT * FROM subscriptions
-         WHERE id > $3
-           AND ((status = 'trial' AND trial_ends_on <= $1)
-            OR (status IN ('active', 'pending_cancellation') AND period_end <= $1)
-            OR (status = 'past_due' AND next_retry_on <= $1))
-         ORDER BY id LIMIT $2",
+        "SELECT * FROM (
+           SELECT * FROM (SELECT * FROM subscriptions WHERE due_on = $2 AND id > $3
+                          ORDER BY id LIMIT $4) AS same_day
+           UNION ALL
+           SELECT * FROM (SELECT * FROM subscriptions WHERE due_on > $2 AND due_on <= $1
+                          ORDER BY due_on, id LIMIT $4) AS later
+         ) AS due ORDER BY due_on, id LIMIT $4",
     )
     .bind(today)
+    .bind(&after.due_on)
+    .bind(after.id)
     .bind(limit)
-    .bind(after_id)
     .fetch_all(&db.pool)
     .await?;
-    Ok(rows.iter().map(subscription).collect::<Result<_, _>>()?)
+    let next = match rows.last() {
+        Some(r) => Some(DueCursor {
+            due_on: r.try_get("due_on")?,
+            id: r.try_get("id")?,
+        }),
+        None => None,
+    };
+    Ok((
+        rows.iter().map(subscription).collect::<Result<_, _>>()?,
+        next,
+    ))
 }
 
 /// Trials and pending cancellations ending by `horizon` whose event has

@@ -23,7 +23,7 @@ use crate::billing::tax::tax_treatment;
 use crate::billing::{Frequency, SubscriptionStatus};
 use crate::db::accounts::{self, AccountRecord, UserRecord};
 use crate::db::billing::{
-    self as store, CommitError, EmailWrite, InvoiceLineWrite, InvoiceWrite, OrderWrite,
+    self as store, CommitError, DueCursor, EmailWrite, InvoiceLineWrite, InvoiceWrite, OrderWrite,
     PaymentMethodRecord, SubscriptionRecord, SubscriptionWrite,
 };
 use crate::error::AppError;
@@ -180,24 +180,25 @@ pub async fn run(state: &AppState, as_of: AsOf) -> Result<RunReport, AppError> {
         AsOf::Date(d) => d,
         AsOf::Now => (state.clock.now() + chrono::Duration::hours(14)).date_naive(),
     };
-    // Sweeps in id order (keyset: each page starts after the last one, so a
-    // sweep reads each row once; restarting from the first id every page
-    // re-scanned the renewed rows and made a 1M run quadratic). Steps move
-    // subscriptions forward, so sweeping again terminates: a subscription
-    // several periods behind renews once per sweep; a sweep that changes
-    // nothing ends the run.
-    let mut after_id = 0;
+    // Sweeps in (due date, id) order, each page after the last (keyset: a
+    // sweep reads each due row once, in pages of one index range). A renewal
+    // moves the due date forward, so a subscription several periods behind
+    // comes round again later in the same sweep. A step that writes nothing
+    // (a payment timeout) is passed over; sweeping again while sweeps make
+    // progress picks such rows up and terminates.
+    let mut after = DueCursor::default();
     let mut swept_progress = false;
+    let today = horizon.to_string();
     for _ in 0..100_000 {
-        let due = store::due_subscriptions(&state.db, &horizon.to_string(), after_id, PAGE).await?;
-        let Some(last) = due.last() else {
+        let (due, next) = store::due_subscriptions(&state.db, &today, &after, PAGE).await?;
+        let Some(next) = next else {
             if !swept_progress {
                 break;
             }
-            (after_id, swept_progress) = (0, false);
+            (after, swept_progress) = (DueCursor::default(), false);
             continue;
         };
-        after_id = last.id;
+        after = next;
         let page = Page::load(state, &due).await?;
         for chunk in due.chunks(BATCH) {
             swept_progress |= run_batch(state, &page, chunk, as_of, &mut report).await?;
