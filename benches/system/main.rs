@@ -21,6 +21,11 @@ use billing_center::server::billing_run::{AsOf, run};
 
 use report::{Report, percent};
 
+// The billing run runs in this process: measure it with the allocator of the
+// shipped binary (`src/main.rs`), not glibc's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub struct Settings {
     pub pg: Option<String>,
     pub sizes: Vec<usize>,

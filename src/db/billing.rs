@@ -577,24 +577,44 @@ async fn commit_writes(
     let mut results: Vec<WriteResult> = Vec::with_capacity(writes.len());
     let mut kept = Vec::with_capacity(writes.len());
     for w in writes {
-        // (By field: `&OrderWrite` is not `Send`, its email builder is no `Sync`.)
-        match claim_and_write_subscriptions(
-            tx,
-            w.account_id,
-            w.order.as_ref(),
-            &w.subscriptions,
-            &now,
-        )
-        .await
-        {
-            Ok(()) => {
-                kept.push((results.len(), w));
-                results.push(Ok(None));
-            }
+        // Writes first: on SQLite the transaction then takes the write lock
+        // at once instead of failing to upgrade a read lock under contention.
+        // The order's claim first of all: only its holder may complete it.
+        let i = results.len();
+        results.push(Ok(None));
+        match claim(tx, w.order.as_ref()).await {
+            Ok(()) => kept.push((i, w)),
             Err(CommitError::Db(e)) => return Err(e),
-            Err(e) => results.push(Err(e)),
+            Err(e) => results[i] = Err(e),
         }
     }
+    // Updates of every write in one statement, each under its version check;
+    // a write whose update missed is stale. Several writes in one call hold
+    // one subscription each (`commit_batch`), so a stale one wrote nothing;
+    // a single order with a stale one is rolled back whole (`commit_order`).
+    let updates: Vec<(i64, &SubscriptionWrite)> = kept
+        .iter()
+        .flat_map(|(_, w)| w.subscriptions.iter().map(|s| (w.account_id, s)))
+        .filter(|(_, s)| s.existing.is_some())
+        .collect();
+    let updated = update_subscriptions(tx, &updates, &now).await?;
+    let mut fresh = Vec::with_capacity(kept.len());
+    for (i, w) in kept {
+        let stale = w
+            .subscriptions
+            .iter()
+            .any(|s| s.existing.is_some_and(|(id, _)| !updated.contains(&id)));
+        let inserted = match stale {
+            true => Err(CommitError::Stale),
+            false => insert_subscriptions(tx, w.account_id, &w.subscriptions, &now).await,
+        };
+        match inserted {
+            Ok(()) => fresh.push((i, w)),
+            Err(CommitError::Db(e)) => return Err(e),
+            Err(e) => results[i] = Err(e),
+        }
+    }
+    let kept = fresh;
     let mut invoices = {
         let issued: Vec<(i64, &InvoiceWrite)> = kept
             .iter()
@@ -663,7 +683,7 @@ async fn commit_writes(
         ]);
         results[i] = Ok(invoice);
     }
-    insert_rows(
+    multi_row(
         tx,
         "INSERT INTO payments (account_id, invoice_id, amount_minor, currency, status, gateway_ref, created_at)",
         7,
@@ -673,7 +693,7 @@ async fn commit_writes(
     .await?;
     let emails: Vec<_> = emails.iter().map(|(a, e)| (*a, e)).collect();
     enqueue_emails(tx, &emails, &now).await?;
-    insert_rows(
+    multi_row(
         tx,
         "INSERT INTO audit_log (account_id, user_id, action, detail, created_at)",
         5,
@@ -684,16 +704,11 @@ async fn commit_writes(
     Ok(results)
 }
 
-/// The order's claim (only its holder may complete it), then the
-/// subscriptions. Writes first: on SQLite the transaction then takes the
-/// write lock at once instead of failing to upgrade a read lock under
-/// contention.
-async fn claim_and_write_subscriptions(
+/// Completes the order's claim; `ClaimLost` when its lease ran out and
+/// another request took it over.
+async fn claim(
     tx: &mut Transaction<'static, Any>,
-    account_id: i64,
     order: Option<&(i64, String)>,
-    subscriptions: &[SubscriptionWrite],
-    now: &str,
 ) -> Result<(), CommitError> {
     if let Some((order_id, lease)) = order {
         let done = sqlx::query(
@@ -706,9 +721,6 @@ async fn claim_and_write_subscriptions(
         if done.rows_affected() != 1 {
             return Err(CommitError::ClaimLost);
         }
-    }
-    for s in subscriptions {
-        write_subscription(tx, account_id, s, now).await?;
     }
     Ok(())
 }
@@ -725,7 +737,7 @@ const MAX_PARAMS: usize = 30_000;
 
 /// `{head} VALUES (…), (…){tail}` over `params`, `cols` to a row, in as few
 /// statements as the parameter limit allows; the rows `tail` returns.
-async fn insert_rows(
+async fn multi_row(
     tx: &mut Transaction<'static, Any>,
     head: &str,
     cols: usize,
@@ -762,81 +774,100 @@ async fn insert_rows(
     Ok(out)
 }
 
-async fn write_subscription(
-    tx: &mut Transaction<'_, Any>,
+/// Updates `writes` (existing subscriptions) where their version still is
+/// the one read; the ids updated.
+async fn update_subscriptions(
+    tx: &mut Transaction<'static, Any>,
+    writes: &[(i64, &SubscriptionWrite)],
+    now: &str,
+) -> Result<std::collections::HashSet<i64>, sqlx::Error> {
+    let mut params = Vec::with_capacity(writes.len() * 21);
+    for (account_id, s) in writes {
+        let Some((id, version)) = s.existing else {
+            continue;
+        };
+        let (sl, ss, sf) = match &s.scheduled {
+            Some((l, n, f)) => (Some(l.clone()), Some(*n), Some(f.clone())),
+            None => (None, None, None),
+        };
+        params.extend([
+            Param::Int(Some(id)),
+            Param::Int(Some(*account_id)),
+            Param::Int(Some(version)),
+            Param::Text(Some(s.level.clone())),
+            Param::Int(Some(s.seats)),
+            Param::Text(Some(s.frequency.clone())),
+            Param::Text(Some(s.status.clone())),
+            Param::Text(s.period_start.clone()),
+            Param::Text(s.period_end.clone()),
+            Param::Int(s.paid_unit_minor),
+            Param::Int(s.paid_seats),
+            Param::Int(s.period_paid_minor),
+            Param::Int(s.period_credited_minor),
+            Param::Text(sl),
+            Param::Int(ss),
+            Param::Text(sf),
+            Param::Text(s.ended_on.clone()),
+            Param::Text(s.anchor_on.clone()),
+            Param::Int(Some(s.dunning_step)),
+            Param::Text(s.next_retry_on.clone()),
+            Param::Text(Some(now.to_string())),
+        ]);
+    }
+    // VALUES columns are named column1… on SQLite and PostgreSQL alike.
+    let rows = multi_row(
+        tx,
+        "UPDATE subscriptions SET level = v.column4, seats = v.column5, frequency = v.column6,
+           status = v.column7, period_start = v.column8, period_end = v.column9,
+           paid_unit_minor = v.column10, paid_seats = v.column11, period_paid_minor = v.column12,
+           period_credited_minor = v.column13, scheduled_level = v.column14,
+           scheduled_seats = v.column15, scheduled_frequency = v.column16, ended_on = v.column17,
+           anchor_on = v.column18, dunning_step = v.column19, next_retry_on = v.column20,
+           version = subscriptions.version + 1, updated_at = v.column21
+         FROM (",
+        21,
+        ") AS v WHERE subscriptions.id = v.column1 AND subscriptions.account_id = v.column2
+           AND subscriptions.version = v.column3 RETURNING subscriptions.id",
+        params,
+    )
+    .await?;
+    rows.iter().map(|r| r.try_get::<i64, _>("id")).collect()
+}
+
+/// Inserts the new subscriptions among `subs`; `Stale` when the account
+/// already has one of the product (another window subscribed first).
+async fn insert_subscriptions(
+    tx: &mut Transaction<'static, Any>,
     account_id: i64,
-    s: &SubscriptionWrite,
+    subs: &[SubscriptionWrite],
     now: &str,
 ) -> Result<(), CommitError> {
-    let (sl, ss, sf) = match &s.scheduled {
-        Some((l, n, f)) => (Some(l.clone()), Some(*n), Some(f.clone())),
-        None => (None, None, None),
-    };
-    match s.existing {
-        Some((id, version)) => {
-            let done = sqlx::query(
-                "UPDATE subscriptions SET level = $1, seats = $2, frequency = $3, status = $4,
-                   period_start = $5, period_end = $6, paid_unit_minor = $7, paid_seats = $8,
-                   period_paid_minor = $9, period_credited_minor = $10, scheduled_level = $11,
-                   scheduled_seats = $12, scheduled_frequency = $13, ended_on = $18,
-                   anchor_on = $19, dunning_step = $20, next_retry_on = $21,
-                   version = version + 1, updated_at = $14
-                 WHERE id = $15 AND account_id = $16 AND version = $17",
-            )
-            .bind(&s.level)
-            .bind(s.seats)
-            .bind(&s.frequency)
-            .bind(&s.status)
-            .bind(&s.period_start)
-            .bind(&s.period_end)
-            .bind(s.paid_unit_minor)
-            .bind(s.paid_seats)
-            .bind(s.period_paid_minor)
-            .bind(s.period_credited_minor)
-            .bind(sl)
-            .bind(ss)
-            .bind(sf)
-            .bind(now)
-            .bind(id)
-            .bind(account_id)
-            .bind(version)
-            .bind(&s.ended_on)
-            .bind(&s.anchor_on)
-            .bind(s.dunning_step)
-            .bind(&s.next_retry_on)
-            .execute(&mut **tx)
-            .await?;
-            if done.rows_affected() != 1 {
-                return Err(CommitError::Stale);
-            }
-        }
-        None => {
-            let inserted = sqlx::query(
-                "INSERT INTO subscriptions (account_id, product, level, seats, frequency, status,
-                   period_start, period_end, paid_unit_minor, paid_seats, period_paid_minor,
-                   period_credited_minor, version, updated_at, anchor_on)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $7)
-                 ON CONFLICT (account_id, product) DO NOTHING",
-            )
-            .bind(account_id)
-            .bind(&s.product)
-            .bind(&s.level)
-            .bind(s.seats)
-            .bind(&s.frequency)
-            .bind(&s.status)
-            .bind(&s.period_start)
-            .bind(&s.period_end)
-            .bind(s.paid_unit_minor)
-            .bind(s.paid_seats)
-            .bind(s.period_paid_minor)
-            .bind(s.period_credited_minor)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-            if inserted.rows_affected() != 1 {
-                // Another window subscribed to the same product first.
-                return Err(CommitError::Stale);
-            }
+    for s in subs.iter().filter(|s| s.existing.is_none()) {
+        let inserted = sqlx::query(
+            "INSERT INTO subscriptions (account_id, product, level, seats, frequency, status,
+               period_start, period_end, paid_unit_minor, paid_seats, period_paid_minor,
+               period_credited_minor, version, updated_at, anchor_on)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $7)
+             ON CONFLICT (account_id, product) DO NOTHING",
+        )
+        .bind(account_id)
+        .bind(&s.product)
+        .bind(&s.level)
+        .bind(s.seats)
+        .bind(&s.frequency)
+        .bind(&s.status)
+        .bind(&s.period_start)
+        .bind(&s.period_end)
+        .bind(s.paid_unit_minor)
+        .bind(s.paid_seats)
+        .bind(s.period_paid_minor)
+        .bind(s.period_credited_minor)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        if inserted.rows_affected() != 1 {
+            // Another window subscribed to the same product first.
+            return Err(CommitError::Stale);
         }
     }
     Ok(())
@@ -906,7 +937,7 @@ async fn insert_invoices(
         *seq += 1;
         numbers.push(number);
     }
-    let rows = insert_rows(
+    let rows = multi_row(
         tx,
         "INSERT INTO invoices (account_id, seller, seq, number, issued_on, time_zone, currency, net_minor,
            credit_applied_minor, vat_rate, vat_minor, total_minor, tax_mention, status, seller_details,
@@ -946,7 +977,7 @@ async fn insert_invoices(
         }
         out.push((id, number));
     }
-    insert_rows(
+    multi_row(
         tx,
         "INSERT INTO invoice_lines (invoice_id, position, description, seats, unit_minor, amount_minor,
            period_start, period_end)",
@@ -984,7 +1015,7 @@ async fn enqueue_emails(
             Param::Text(Some(now.to_string())),
         ]);
     }
-    insert_rows(
+    multi_row(
         tx,
         "INSERT INTO email_outbox (account_id, to_addr, subject, body_text, body_html, created_at, next_attempt_at)",
         7,
@@ -1187,22 +1218,29 @@ pub async fn due_subscriptions(
 ) -> Result<(Vec<SubscriptionRecord>, Option<DueCursor>), DbError> {
     // Two index ranges instead of `(due_on, id) > (…)`: with that row value
     // SQLite starts at the cursor's date and filters the ids, and every
-    // subscription of a month end shares one date (quadratic again).
-    let rows = sqlx::query(
-        "SELECT * FROM (
-           SELECT * FROM (SELECT * FROM subscriptions WHERE due_on = $2 AND id > $3
-                          ORDER BY id LIMIT $4) AS same_day
-           UNION ALL
-           SELECT * FROM (SELECT * FROM subscriptions WHERE due_on > $2 AND due_on <= $1
-                          ORDER BY due_on, id LIMIT $4) AS later
-         ) AS due ORDER BY due_on, id LIMIT $4",
+    // subscription of a month end shares one date (quadratic again). The
+    // later dates are read only when the cursor's date runs out.
+    let mut rows = sqlx::query(
+        "SELECT * FROM subscriptions WHERE due_on = $1 AND id > $2 ORDER BY id LIMIT $3",
     )
-    .bind(today)
     .bind(&after.due_on)
     .bind(after.id)
     .bind(limit)
     .fetch_all(&db.pool)
     .await?;
+    if (rows.len() as i64) < limit {
+        rows.extend(
+            sqlx::query(
+                "SELECT * FROM subscriptions WHERE due_on > $1 AND due_on <= $2
+                 ORDER BY due_on, id LIMIT $3",
+            )
+            .bind(&after.due_on)
+            .bind(today)
+            .bind(limit - rows.len() as i64)
+            .fetch_all(&db.pool)
+            .await?,
+        );
+    }
     let next = match rows.last() {
         Some(r) => Some(DueCursor {
             due_on: r.try_get("due_on")?,
