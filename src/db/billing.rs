@@ -61,11 +61,31 @@ fn subscription(r: &AnyRow) -> Result<SubscriptionRecord, sqlx::Error> {
 }
 
 pub async fn subscriptions(db: &Db, account_id: i64) -> Result<Vec<SubscriptionRecord>, DbError> {
+    subscriptions_on(&db.pool, account_id).await
+}
+
+async fn subscriptions_on<'c>(
+    on: impl sqlx::Executor<'c, Database = Any>,
+    account_id: i64,
+) -> Result<Vec<SubscriptionRecord>, DbError> {
     let rows = sqlx::query("SELECT * FROM subscriptions WHERE account_id = $1 ORDER BY id")
         .bind(account_id)
-        .fetch_all(&db.pool)
+        .fetch_all(on)
         .await?;
     Ok(rows.iter().map(subscription).collect::<Result<_, _>>()?)
+}
+
+/// The account's subscriptions and cart (what every billing page starts
+/// from) on one connection: each checkout from the pool costs a round trip
+/// to the connection's thread, as sqlx pings a connection it takes back.
+pub async fn subscriptions_and_cart(
+    db: &Db,
+    account_id: i64,
+) -> Result<(Vec<SubscriptionRecord>, Vec<(String, String)>), DbError> {
+    let mut conn = db.pool.acquire().await?;
+    let subscriptions = subscriptions_on(&mut *conn, account_id).await?;
+    let cart = cart_on(&mut *conn, account_id).await?;
+    Ok((subscriptions, cart))
 }
 
 /// Inserts or replaces every column of a subscription (seeding, tests).
@@ -209,11 +229,18 @@ pub async fn save_payment_method(
 
 /// Cart items as (product, JSON of the engine's `CartItem`), oldest first.
 pub async fn cart(db: &Db, account_id: i64) -> Result<Vec<(String, String)>, DbError> {
+    cart_on(&db.pool, account_id).await
+}
+
+async fn cart_on<'c>(
+    on: impl sqlx::Executor<'c, Database = Any>,
+    account_id: i64,
+) -> Result<Vec<(String, String)>, DbError> {
     Ok(sqlx::query_as(
         "SELECT product, item_json FROM cart_items WHERE account_id = $1 ORDER BY id",
     )
     .bind(account_id)
-    .fetch_all(&db.pool)
+    .fetch_all(on)
     .await?)
 }
 

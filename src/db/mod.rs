@@ -105,6 +105,10 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(10))
+            // An embedded file cannot drop a connection: no ping (a round
+            // trip to the connection's thread) before every query. A
+            // PostgreSQL connection can die idle, and is tested.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

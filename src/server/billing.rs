@@ -96,13 +96,12 @@ pub fn today(state: &AppState, account: &AccountRecord) -> NaiveDate {
 
 pub async fn context(state: &AppState, caller: &Caller) -> Result<Context, AppError> {
     let terms = terms(&caller.account)?;
-    let records = store::subscriptions(&state.db, caller.account.id).await?;
+    let (records, cart) = store::subscriptions_and_cart(&state.db, caller.account.id).await?;
     let subscriptions = records
         .iter()
         .map(|r| snapshot(r, terms.currency))
         .collect();
-    let cart = store::cart(&state.db, caller.account.id)
-        .await?
+    let cart = cart
         .into_iter()
         .filter_map(|(_, json)| serde_json::from_str(&json).ok())
         .collect();
