@@ -591,30 +591,20 @@ pub async fn commit_batch(
 
 type WriteResult = Result<Option<(i64, String)>, CommitError>;
 
-/// Writes orders or billing-run steps into `tx`. Each write's claim and
-/// subscriptions go first, row by row under their version checks (a stale
-/// one drops its own write only); the rows they add (invoices, lines,
-/// payments, emails, audit) then go in one multi-row statement per table:
-/// seven statements per renewal made the billing run mostly round trips.
+/// Writes orders or billing-run steps into `tx`. The subscriptions go
+/// first, under their version checks (a stale one drops its own write
+/// only); the rows they add (invoices, lines, payments, emails, audit) then
+/// go in one multi-row statement per table: seven statements per renewal
+/// made the billing run mostly round trips. Writes first: on SQLite the
+/// transaction then takes the write lock at once instead of failing to
+/// upgrade a read lock under contention.
 async fn commit_writes(
     tx: &mut Transaction<'static, Any>,
     writes: Vec<OrderWrite>,
 ) -> Result<Vec<WriteResult>, DbError> {
     let now = super::now_text();
-    let mut results: Vec<WriteResult> = Vec::with_capacity(writes.len());
-    let mut kept = Vec::with_capacity(writes.len());
-    for w in writes {
-        // Writes first: on SQLite the transaction then takes the write lock
-        // at once instead of failing to upgrade a read lock under contention.
-        // The order's claim first of all: only its holder may complete it.
-        let i = results.len();
-        results.push(Ok(None));
-        match claim(tx, w.order.as_ref()).await {
-            Ok(()) => kept.push((i, w)),
-            Err(CommitError::Db(e)) => return Err(e),
-            Err(e) => results[i] = Err(e),
-        }
-    }
+    let mut results: Vec<WriteResult> = writes.iter().map(|_| Ok(None)).collect();
+    let kept: Vec<(usize, OrderWrite)> = writes.into_iter().enumerate().collect();
     // Updates of every write in one statement, each under its version check;
     // a write whose update missed is stale. Several writes in one call hold
     // one subscription each (`commit_batch`), so a stale one wrote nothing;
@@ -679,14 +669,25 @@ async fn commit_writes(
             .execute(&mut **tx)
             .await?;
         }
-        if let Some((order_id, _)) = &w.order {
+        if let Some((order_id, lease)) = &w.order {
+            // Only the holder of the claim may complete the order. Checked
+            // last, in the order's own transaction (`commit_order`): a lost
+            // claim rolls back all of it.
+            let done = sqlx::query(
+                "UPDATE orders SET status = 'done', invoice_id = $1
+                 WHERE id = $2 AND status = 'pending' AND lease_until = $3",
+            )
+            .bind(invoice.as_ref().map(|(id, _)| *id))
+            .bind(order_id)
+            .bind(lease)
+            .execute(&mut **tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                results[i] = Err(CommitError::ClaimLost);
+                continue;
+            }
             sqlx::query("DELETE FROM cart_items WHERE account_id = $1")
                 .bind(w.account_id)
-                .execute(&mut **tx)
-                .await?;
-            sqlx::query("UPDATE orders SET invoice_id = $1 WHERE id = $2")
-                .bind(invoice.as_ref().map(|(id, _)| *id))
-                .bind(order_id)
                 .execute(&mut **tx)
                 .await?;
         }
@@ -729,27 +730,6 @@ async fn commit_writes(
     )
     .await?;
     Ok(results)
-}
-
-/// Completes the order's claim; `ClaimLost` when its lease ran out and
-/// another request took it over.
-async fn claim(
-    tx: &mut Transaction<'static, Any>,
-    order: Option<&(i64, String)>,
-) -> Result<(), CommitError> {
-    if let Some((order_id, lease)) = order {
-        let done = sqlx::query(
-            "UPDATE orders SET status = 'done' WHERE id = $1 AND status = 'pending' AND lease_until = $2",
-        )
-        .bind(order_id)
-        .bind(lease)
-        .execute(&mut **tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Err(CommitError::ClaimLost);
-        }
-    }
-    Ok(())
 }
 
 /// A bound value of a multi-row statement.

@@ -187,24 +187,22 @@ pub async fn place_order(
     let ctx = context(state, caller).await?;
     // The key is bound to what the page showed: its cart and its total.
     let request_hash = hash(&format!("{page_cart_digest}|{}", expected_total.trim()));
-    // A repeat of a finished order returns its result (the cart is empty by
-    // then); the same key with other content is refused.
-    if let Some(done) = store::find_order(&state.db, account_id, key).await? {
-        if done.request_hash != request_hash {
-            return Err(other_content());
-        }
-        if done.status == "done" {
-            return stored_result(state, caller, &done).await;
-        }
-    }
-    if cart_digest(&ctx.cart) != page_cart_digest {
-        // The cart changed in another window since the page was rendered.
-        return Err(AppError::QuoteChanged);
-    }
-    let quote = quote_cart(state, &ctx, &ctx.cart)?;
-    if quote.totals.total_due.plain() != expected_total.trim() {
-        return Err(AppError::QuoteChanged);
-    }
+    // The cart changed in another window since the page was rendered, or
+    // the total did: unless this is a repeat of a finished order (its cart
+    // is empty by then), which returns its result; the same key with other
+    // content is refused. (Looked up only here: a first placing goes
+    // straight to the claim, which finds any repeat too.)
+    let quote = match cart_digest(&ctx.cart) == page_cart_digest {
+        true => Some(quote_cart(state, &ctx, &ctx.cart)?),
+        false => None,
+    };
+    let Some(quote) = quote.filter(|q| q.totals.total_due.plain() == expected_total.trim()) else {
+        return match store::find_order(&state.db, account_id, key).await? {
+            Some(done) if done.request_hash != request_hash => Err(other_content()),
+            Some(done) if done.status == "done" => stored_result(state, caller, &done).await,
+            _ => Err(AppError::QuoteChanged),
+        };
+    };
     let total_minor = quote.totals.total_due.to_minor();
     let currency = quote.currency.code();
 
