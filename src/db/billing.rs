@@ -313,6 +313,7 @@ pub async fn claim_order(
     currency: &str,
     lease_until: &str,
 ) -> Result<Option<i64>, DbError> {
+    let _turn = db.write_turn().await;
     let row: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO orders (account_id, idempotency_key, request_hash, status, total_minor, currency, created_at, lease_until)
          VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7)
@@ -365,6 +366,7 @@ pub async fn take_over_order(
     now: &str,
     lease_until: &str,
 ) -> Result<bool, DbError> {
+    let _turn = db.write_turn().await;
     let done = sqlx::query(
         "UPDATE orders SET lease_until = $1
          WHERE id = $2 AND status = 'pending' AND (lease_until IS NULL OR lease_until < $3)",
@@ -392,6 +394,7 @@ pub async fn abandoned_orders(db: &Db, now: &str) -> Result<Vec<(i64, String)>, 
 /// Frees a key whose order failed (declined card), so the customer can
 /// retry; only the claim's holder (its lease token) can.
 pub async fn release_order(db: &Db, order_id: i64, lease: &str) -> Result<(), DbError> {
+    let _turn = db.write_turn().await;
     sqlx::query("DELETE FROM orders WHERE id = $1 AND status = 'pending' AND lease_until = $2")
         .bind(order_id)
         .bind(lease)
@@ -509,6 +512,7 @@ impl From<sqlx::Error> for CommitError {
 
 /// Writes an order in one transaction; returns the invoice (id, number).
 pub async fn commit_order(db: &Db, w: OrderWrite) -> Result<Option<(i64, String)>, CommitError> {
+    let _turn = db.write_turn().await;
     let mut tx = db.pool.begin().await.map_err(DbError::from)?;
     // A stale subscription returns before the commit: nothing is written.
     let invoice = commit_writes(&mut tx, vec![w])
@@ -579,6 +583,7 @@ pub async fn commit_batch(
     lock: RunLock,
     writes: Vec<OrderWrite>,
 ) -> Result<Vec<Result<Option<(i64, String)>, CommitError>>, DbError> {
+    let _turn = db.write_turn().await;
     let mut tx = match lock {
         RunLock::Held { tx, .. } => tx,
         RunLock::NotNeeded => db.pool.begin().await?,

@@ -26,6 +26,8 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// SQLite's single writer, taken in this process: see [`Db::write_turn`].
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,7 +128,23 @@ impl Db {
             .connect(&url)
             .await
             .map_err(|e| fail(short(&e)))?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            writer: Default::default(),
+        })
+    }
+
+    /// On SQLite, the turn of a write transaction: writers queue here in
+    /// order instead of in SQLite's busy handler, which sleeps 1, 2, 5,
+    /// 10… ms between tries (place order had a p99 of 116 ms at 8
+    /// connections). Take it before checking out a connection, never while
+    /// holding one (the queue would hold the pool). PostgreSQL locks rows.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.writer.lock().await),
+            Backend::Postgres => None,
+        }
     }
 
     pub async fn migrate(&self) -> Result<(), DbError> {
