@@ -2,6 +2,8 @@
 //! and the audit log. The order is written in one transaction
 //! ([`commit_order`]): all or nothing.
 
+use std::borrow::Cow;
+
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
@@ -659,10 +661,10 @@ async fn commit_writes(
                 Param::Int(Some(w.account_id)),
                 Param::Int(Some(*invoice_id)),
                 Param::Int(Some(inv.total_minor)),
-                Param::Text(Some(inv.currency.clone())),
-                Param::Text(Some("succeeded".into())),
-                Param::Text(Some(reference.clone())),
-                Param::Text(Some(now.clone())),
+                Param::Text(Some(Cow::Owned(inv.currency.clone()))),
+                text("succeeded"),
+                Param::Text(Some(Cow::Owned(reference.clone()))),
+                text(&now),
             ]);
         }
         if w.credit_delta_minor != 0 {
@@ -703,16 +705,13 @@ async fn commit_writes(
         audits.extend([
             Param::Int(Some(w.account_id)),
             Param::Int(w.user_id),
-            Param::Text(Some(
-                if w.order.is_some() {
-                    "order"
-                } else {
-                    "billing_run"
-                }
-                .into(),
-            )),
-            Param::Text(Some(w.audit)),
-            Param::Text(Some(now.clone())),
+            text(if w.order.is_some() {
+                "order"
+            } else {
+                "billing_run"
+            }),
+            Param::Text(Some(Cow::Owned(w.audit))),
+            text(&now),
         ]);
         results[i] = Ok(invoice);
     }
@@ -737,10 +736,21 @@ async fn commit_writes(
     Ok(results)
 }
 
-/// A bound value of a multi-row statement.
-enum Param {
+/// A bound value of a multi-row statement; text borrowed from the writes
+/// where it can be (an email's bodies are not copied to be bound).
+enum Param<'a> {
     Int(Option<i64>),
-    Text(Option<String>),
+    Text(Option<Cow<'a, str>>),
+}
+
+/// Borrowed text.
+fn text(v: &str) -> Param<'_> {
+    Param::Text(Some(Cow::Borrowed(v)))
+}
+
+/// Borrowed optional text.
+fn opt_text(v: &Option<String>) -> Param<'_> {
+    Param::Text(v.as_deref().map(Cow::Borrowed))
 }
 
 /// Under SQLite's default limit of 32,766 bound parameters (PostgreSQL's
@@ -754,21 +764,22 @@ async fn multi_row(
     head: &str,
     cols: usize,
     tail: &str,
-    params: Vec<Param>,
+    params: Vec<Param<'_>>,
 ) -> Result<Vec<AnyRow>, sqlx::Error> {
     debug_assert_eq!(params.len() % cols, 0);
     // Anonymous `?` on SQLite: sqlx looks every `$n` up by name, a linear
     // scan each in SQLite (quadratic in the parameters of a statement, 39 %
     // of a billing run's samples with 2,300 parameters per statement).
-    let anonymous = tx.backend_name() == "SQLite";
-    let row = |r: usize| match anonymous {
-        true => format!("({})", vec!["?"; cols].join(", ")),
-        false => format!("({})", placeholders(r * cols + 1, cols)),
+    let anonymous =
+        (tx.backend_name() == "SQLite").then(|| format!("({})", vec!["?"; cols].join(", ")));
+    let row = |r: usize| match &anonymous {
+        Some(row) => row.clone(),
+        None => format!("({})", placeholders(r * cols + 1, cols)),
     };
     let mut out = Vec::new();
     let mut params = params.into_iter().peekable();
     while params.peek().is_some() {
-        let chunk: Vec<Param> = params.by_ref().take(MAX_PARAMS / cols * cols).collect();
+        let chunk: Vec<Param<'_>> = params.by_ref().take(MAX_PARAMS / cols * cols).collect();
         let values = (0..chunk.len() / cols)
             .map(row)
             .collect::<Vec<_>>()
@@ -778,7 +789,9 @@ async fn multi_row(
         for p in chunk {
             q = match p {
                 Param::Int(v) => q.bind(v),
-                Param::Text(v) => q.bind(v),
+                Param::Text(None) => q.bind(None::<&str>),
+                Param::Text(Some(Cow::Borrowed(v))) => q.bind(v),
+                Param::Text(Some(Cow::Owned(v))) => q.bind(v),
             };
         }
         out.extend(q.fetch_all(&mut **tx).await?);
@@ -799,31 +812,31 @@ async fn update_subscriptions(
             continue;
         };
         let (sl, ss, sf) = match &s.scheduled {
-            Some((l, n, f)) => (Some(l.clone()), Some(*n), Some(f.clone())),
+            Some((l, n, f)) => (Some(l.as_str()), Some(*n), Some(f.as_str())),
             None => (None, None, None),
         };
         params.extend([
             Param::Int(Some(id)),
             Param::Int(Some(*account_id)),
             Param::Int(Some(version)),
-            Param::Text(Some(s.level.clone())),
+            text(&s.level),
             Param::Int(Some(s.seats)),
-            Param::Text(Some(s.frequency.clone())),
-            Param::Text(Some(s.status.clone())),
-            Param::Text(s.period_start.clone()),
-            Param::Text(s.period_end.clone()),
+            text(&s.frequency),
+            text(&s.status),
+            opt_text(&s.period_start),
+            opt_text(&s.period_end),
             Param::Int(s.paid_unit_minor),
             Param::Int(s.paid_seats),
             Param::Int(s.period_paid_minor),
             Param::Int(s.period_credited_minor),
-            Param::Text(sl),
+            Param::Text(sl.map(Cow::Borrowed)),
             Param::Int(ss),
-            Param::Text(sf),
-            Param::Text(s.ended_on.clone()),
-            Param::Text(s.anchor_on.clone()),
+            Param::Text(sf.map(Cow::Borrowed)),
+            opt_text(&s.ended_on),
+            opt_text(&s.anchor_on),
             Param::Int(Some(s.dunning_step)),
-            Param::Text(s.next_retry_on.clone()),
-            Param::Text(Some(now.to_string())),
+            opt_text(&s.next_retry_on),
+            text(now),
         ]);
     }
     // VALUES columns are named column1… on SQLite and PostgreSQL alike.
@@ -913,19 +926,21 @@ async fn insert_invoices(
         .await?;
         *n = last - *n + 1;
     }
-    let mut numbers = Vec::with_capacity(items.len());
-    let mut params = Vec::with_capacity(items.len() * 23);
-    for (account_id, inv) in items {
+    let mut seqs = Vec::with_capacity(items.len());
+    for (_, inv) in items {
         let Some((_, seq)) = next.iter_mut().find(|(s, _)| *s == inv.seller) else {
             return Err(sqlx::Error::Protocol("invoice seller not numbered".into()));
         };
-        let number = format!("{}-{:06}", inv.seller, *seq);
-        let text = |v: &str| Param::Text(Some(v.to_string()));
+        seqs.push((*seq, format!("{}-{:06}", inv.seller, *seq)));
+        *seq += 1;
+    }
+    let mut params = Vec::with_capacity(items.len() * 23);
+    for ((account_id, inv), (seq, number)) in items.iter().zip(&seqs) {
         params.extend([
             Param::Int(Some(*account_id)),
             text(&inv.seller),
             Param::Int(Some(*seq)),
-            text(&number),
+            text(number),
             text(&inv.issued_on),
             text(&inv.time_zone),
             text(&inv.currency),
@@ -934,20 +949,18 @@ async fn insert_invoices(
             text(&inv.vat_rate),
             Param::Int(Some(inv.vat_minor)),
             Param::Int(Some(inv.total_minor)),
-            Param::Text(inv.tax_mention.clone()),
+            opt_text(&inv.tax_mention),
             text(&inv.status),
             text(&inv.seller_details),
             text(&inv.buyer_name),
             text(&inv.buyer_country),
-            Param::Text(inv.buyer_vat_number.clone()),
+            opt_text(&inv.buyer_vat_number),
             text(&inv.buyer_email),
-            Param::Text(inv.period_start.clone()),
-            Param::Text(inv.period_end.clone()),
+            opt_text(&inv.period_start),
+            opt_text(&inv.period_end),
             text(now),
-            Param::Text(inv.renewal_key.clone()),
+            opt_text(&inv.renewal_key),
         ]);
-        *seq += 1;
-        numbers.push(number);
     }
     let rows = multi_row(
         tx,
@@ -971,7 +984,7 @@ async fn insert_invoices(
         .collect::<Result<std::collections::HashMap<_, _>, sqlx::Error>>()?;
     let mut out = Vec::with_capacity(items.len());
     let mut lines = Vec::new();
-    for ((_, inv), number) in items.iter().zip(numbers) {
+    for ((_, inv), (_, number)) in items.iter().zip(seqs) {
         let Some(&id) = ids.get(&number) else {
             return Err(sqlx::Error::RowNotFound);
         };
@@ -979,12 +992,12 @@ async fn insert_invoices(
             lines.extend([
                 Param::Int(Some(id)),
                 Param::Int(Some(position as i64)),
-                Param::Text(Some(l.description.clone())),
+                text(&l.description),
                 Param::Int(Some(l.seats)),
                 Param::Int(Some(l.unit_minor)),
                 Param::Int(Some(l.amount_minor)),
-                Param::Text(Some(l.period_start.clone())),
-                Param::Text(Some(l.period_end.clone())),
+                text(&l.period_start),
+                text(&l.period_end),
             ]);
         }
         out.push((id, number));
@@ -1019,12 +1032,12 @@ async fn enqueue_emails(
     for (account_id, e) in emails {
         params.extend([
             Param::Int(*account_id),
-            Param::Text(Some(e.to.clone())),
-            Param::Text(Some(e.subject.clone())),
-            Param::Text(Some(e.text.clone())),
-            Param::Text(Some(e.html.clone())),
-            Param::Text(Some(now.to_string())),
-            Param::Text(Some(now.to_string())),
+            text(&e.to),
+            text(&e.subject),
+            text(&e.text),
+            text(&e.html),
+            text(now),
+            text(now),
         ]);
     }
     multi_row(

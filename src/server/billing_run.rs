@@ -56,11 +56,10 @@ impl RunReport {
     }
 }
 
-/// Due subscriptions read at once, and written per transaction: one
-/// transaction per renewal would spend most of the run committing (at 100
-/// per transaction the commits were still a tenth of the run).
+/// Due subscriptions read, planned and written at once, one transaction per
+/// page: one transaction per renewal would spend most of the run committing
+/// (at 100 per transaction the commits were still a tenth of the run).
 const PAGE: i64 = 500;
-const BATCH: usize = 500;
 
 /// What the steps of one page need, read once for the page.
 struct Page {
@@ -90,21 +89,21 @@ struct Planned {
     counts: RunReport,
 }
 
-/// Plans and writes the steps of `chunk` in one transaction; `true` when
+/// Plans and writes the steps of `due` in one transaction; `true` when
 /// something was written.
 async fn run_batch(
     state: &AppState,
     page: &Page,
-    chunk: &[SubscriptionRecord],
+    due: &[SubscriptionRecord],
     as_of: AsOf,
     report: &mut RunReport,
 ) -> Result<bool, AppError> {
     // On PostgreSQL the rows are locked (SKIP LOCKED) before anything is
     // charged: a second runner skips them instead of charging them too.
-    let ids: Vec<i64> = chunk.iter().map(|r| r.id).collect();
+    let ids: Vec<i64> = due.iter().map(|r| r.id).collect();
     let lock = store::lock_for_run(&state.db, &ids).await?;
     let mut planned = Vec::new();
-    for r in chunk {
+    for r in due {
         if !lock.holds(r.id) {
             report.skipped_changed += 1;
             continue;
@@ -201,9 +200,7 @@ pub async fn run(state: &AppState, as_of: AsOf) -> Result<RunReport, AppError> {
         };
         after = next;
         let page = Page::load(state, &due).await?;
-        for chunk in due.chunks(BATCH) {
-            swept_progress |= run_batch(state, &page, chunk, as_of, &mut report).await?;
-        }
+        swept_progress |= run_batch(state, &page, &due, as_of, &mut report).await?;
     }
     remind(state, as_of, horizon, &mut report).await?;
     Ok(report)
