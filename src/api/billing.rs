@@ -178,14 +178,22 @@ mod ssr {
     use crate::db::billing as store;
     use crate::domain::Iban;
     use crate::i18n::fill;
-    use crate::server::auth::{Caller, require_billing_contact};
-    use crate::server::billing::{context, quote_cart};
+    use crate::server::auth::{Caller, billing_contact_with_page, require_billing_contact};
+    use crate::server::billing::{Context, context_from, quote_cart};
     use crate::server::state::{AppState, current};
 
     pub(super) async fn billing_caller() -> Result<(AppState, Caller), AppError> {
         let state = current()?;
         let caller = require_billing_contact(&state).await?;
         Ok((state, caller))
+    }
+
+    /// [`billing_caller`] with the billing context, read on one connection.
+    async fn billing_page() -> Result<(AppState, Caller, Context), AppError> {
+        let state = current()?;
+        let (caller, page) = billing_contact_with_page(&state).await?;
+        let ctx = context_from(&state, &caller, page)?;
+        Ok((state, caller, ctx))
     }
 
     fn online_only(c: &Caller) -> Result<(), AppError> {
@@ -197,8 +205,7 @@ mod ssr {
     }
 
     pub async fn overview() -> Result<BillingOverview, AppError> {
-        let (state, caller) = billing_caller().await?;
-        let ctx = context(&state, &caller).await?;
+        let (state, caller, ctx) = billing_page().await?;
         let kind = ctx.terms.kind;
         let lang = crate::server::lang::current();
         let t = lang.ui();
@@ -297,9 +304,8 @@ mod ssr {
     }
 
     pub async fn quote_context() -> Result<EditorContext, AppError> {
-        let (state, caller) = billing_caller().await?;
+        let (state, caller, ctx) = billing_page().await?;
         online_only(&caller)?;
-        let ctx = context(&state, &caller).await?;
         Ok(EditorContext {
             catalog: (*state.catalog).clone(),
             account: ctx.terms,
@@ -310,9 +316,8 @@ mod ssr {
     }
 
     pub async fn put_cart_item(item: CartItem, replace: bool) -> Result<usize, AppError> {
-        let (state, caller) = billing_caller().await?;
+        let (state, caller, ctx) = billing_page().await?;
         online_only(&caller)?;
-        let ctx = context(&state, &caller).await?;
         // The item must quote on its own (ownership, state, level, seats).
         let q = quote_cart(&state, &ctx, std::slice::from_ref(&item))?;
         let product = q.items[0].product.clone();
@@ -350,9 +355,8 @@ mod ssr {
     }
 
     pub async fn checkout() -> Result<CheckoutView, AppError> {
-        let (state, caller) = billing_caller().await?;
+        let (state, caller, ctx) = billing_page().await?;
         online_only(&caller)?;
-        let ctx = context(&state, &caller).await?;
         let quote = quote_cart(&state, &ctx, &ctx.cart)?;
         let pm = store::payment_method(&state.db, caller.account.id).await?;
         use rand::Rng;
@@ -444,11 +448,12 @@ mod ssr {
         expected_total: String,
         cart_digest: String,
     ) -> Result<OrderResult, AppError> {
-        let (state, caller) = billing_caller().await?;
+        let (state, caller, ctx) = billing_page().await?;
         online_only(&caller)?;
         let result = crate::server::billing::place_order(
             &state,
             &caller,
+            &ctx,
             &key,
             &expected_total,
             &cart_digest,
@@ -474,9 +479,8 @@ mod ssr {
     }
 
     async fn remove_pending_cancellation_now(id: i64, version: i64) -> Result<(), AppError> {
-        let (state, caller) = billing_caller().await?;
+        let (state, caller, ctx) = billing_page().await?;
         online_only(&caller)?;
-        let ctx = context(&state, &caller).await?;
         let Some(sub) = ctx.subscriptions.iter().find(|s| s.id == id) else {
             return Err(AppError::NotFound);
         };

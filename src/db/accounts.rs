@@ -250,6 +250,13 @@ pub async fn find_session_caller(
     db: &Db,
     token_hash: &str,
 ) -> Result<Option<SessionCaller>, DbError> {
+    find_session_caller_on(&db.pool, token_hash).await
+}
+
+pub(super) async fn find_session_caller_on<'c>(
+    on: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    token_hash: &str,
+) -> Result<Option<SessionCaller>, DbError> {
     let row = sqlx::query(
         "SELECT s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at,
                 s.expires_at AS s_expires_at,
@@ -261,7 +268,7 @@ pub async fn find_session_caller(
          WHERE s.token_hash = $1",
     )
     .bind(token_hash)
-    .fetch_optional(&db.pool)
+    .fetch_optional(on)
     .await?;
     let Some(r) = row else { return Ok(None) };
     Ok(Some(SessionCaller {

@@ -80,14 +80,38 @@ async fn subscriptions_on<'c>(
 /// The account's subscriptions and cart (what every billing page starts
 /// from) on one connection: each checkout from the pool costs a round trip
 /// to the connection's thread, as sqlx pings a connection it takes back.
-pub async fn subscriptions_and_cart(
-    db: &Db,
-    account_id: i64,
-) -> Result<(Vec<SubscriptionRecord>, Vec<(String, String)>), DbError> {
+pub async fn subscriptions_and_cart(db: &Db, account_id: i64) -> Result<PageRows, DbError> {
     let mut conn = db.pool.acquire().await?;
     let subscriptions = subscriptions_on(&mut *conn, account_id).await?;
     let cart = cart_on(&mut *conn, account_id).await?;
     Ok((subscriptions, cart))
+}
+
+/// What a billing page starts from: the account's subscriptions and its
+/// cart items (product, item JSON).
+pub type PageRows = (Vec<SubscriptionRecord>, Vec<(String, String)>);
+
+/// A signed-in billing page's reads on one connection: the session with its
+/// user and account, then, when the user is the account's billing contact,
+/// the account's [`PageRows`]. One checkout instead of two: on SQLite each
+/// costs round trips to the connection's thread (sqlx pings a connection
+/// it takes back).
+pub async fn session_with_page(
+    db: &Db,
+    token_hash: &str,
+) -> Result<Option<(super::accounts::SessionCaller, Option<PageRows>)>, DbError> {
+    let mut conn = db.pool.acquire().await?;
+    let Some(found) = super::accounts::find_session_caller_on(&mut *conn, token_hash).await? else {
+        return Ok(None);
+    };
+    let page = match found.user.is_billing_contact {
+        true => {
+            let subscriptions = subscriptions_on(&mut *conn, found.account.id).await?;
+            Some((subscriptions, cart_on(&mut *conn, found.account.id).await?))
+        }
+        false => None,
+    };
+    Ok(Some((found, page)))
 }
 
 /// Inserts or replaces every column of a subscription (seeding, tests).

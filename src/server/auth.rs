@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, HeaderValue, header};
 use chrono::{DateTime, Duration, Utc};
-use leptos::prelude::use_context;
+use leptos::prelude::{use_context, with_context};
 use sha2::{Digest, Sha256};
 
 use super::state::AppState;
@@ -112,15 +112,25 @@ fn set_cookie(value: &str) {
     }
 }
 
+/// The request's headers (a copy: extracting them cloned the whole
+/// request head, extensions included, on every call).
 async fn headers() -> HeaderMap {
-    leptos_axum::extract::<HeaderMap>()
-        .await
-        .unwrap_or_default()
+    with_context::<axum::http::request::Parts, _>(|p| p.headers.clone()).unwrap_or_default()
+}
+
+/// The session token's hash, read from the request without copying it.
+fn session_hash() -> Option<String> {
+    with_context::<axum::http::request::Parts, _>(|p| cookie_token(&p.headers))
+        .flatten()
+        .map(|t| token_hash(&t))
 }
 
 /// The signed-in user, if the session cookie is valid and not expired.
 pub async fn caller(state: &AppState) -> Result<Option<Caller>, AppError> {
-    caller_from(state, &headers().await).await
+    match session_hash() {
+        Some(hash) => caller_by_hash(state, &hash).await,
+        None => Ok(None),
+    }
 }
 
 /// [`caller`] for plain axum handlers (downloads), from the request headers.
@@ -128,13 +138,44 @@ pub async fn caller_from(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Caller>, AppError> {
-    let Some(token) = cookie_token(headers) else {
-        return Ok(None);
-    };
-    let hash = token_hash(&token);
-    let Some(found) = accounts::find_session_caller(&state.db, &hash).await? else {
-        return Ok(None);
-    };
+    match cookie_token(headers) {
+        Some(token) => caller_by_hash(state, &token_hash(&token)).await,
+        None => Ok(None),
+    }
+}
+
+async fn caller_by_hash(state: &AppState, hash: &str) -> Result<Option<Caller>, AppError> {
+    match accounts::find_session_caller(&state.db, hash).await? {
+        Some(found) => live_caller(state, hash, found).await,
+        None => Ok(None),
+    }
+}
+
+/// The billing contact behind this request with what every billing page
+/// reads (subscriptions, cart), found on one connection.
+pub async fn billing_contact_with_page(
+    state: &AppState,
+) -> Result<(Caller, crate::db::billing::PageRows), AppError> {
+    let hash = session_hash().ok_or(AppError::Unauthorized)?;
+    let (found, page) = crate::db::billing::session_with_page(&state.db, &hash)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let caller = live_caller(state, &hash, found)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    match page {
+        Some(page) => Ok((caller, page)),
+        None => Err(not_billing_contact(state, caller.account.id).await?),
+    }
+}
+
+/// The session's caller when the session is still alive (idle and absolute
+/// timeouts); an expired session is deleted.
+async fn live_caller(
+    state: &AppState,
+    hash: &str,
+    found: accounts::SessionCaller,
+) -> Result<Option<Caller>, AppError> {
     let now = state.clock.now();
     let parse = |s: &str| s.parse::<DateTime<Utc>>().ok();
     let alive = matches!(
@@ -142,13 +183,13 @@ pub async fn caller_from(
         (Some(c), Some(l), Some(e)) if now < e && now - l < IDLE_TIMEOUT && now - c < ABSOLUTE_TIMEOUT
     );
     if !alive {
-        accounts::delete_session(&state.db, &hash).await?;
+        accounts::delete_session(&state.db, hash).await?;
         return Ok(None);
     }
     // A write per request would serialize every page view on SQLite: the
     // idle clock only needs minute precision.
     if parse(&found.last_seen_at).is_some_and(|l| now - l >= TOUCH_EVERY) {
-        accounts::touch_session(&state.db, &hash, &text(now)).await?;
+        accounts::touch_session(&state.db, hash, &text(now)).await?;
     }
     let (user, account) = (found.user, found.account);
     Ok(Some(Caller { user, account }))
@@ -166,17 +207,23 @@ pub async fn require_billing_contact(state: &AppState) -> Result<Caller, AppErro
 
 /// The same check for a caller found from headers.
 pub async fn billing_contact_only(state: &AppState, c: Caller) -> Result<Caller, AppError> {
-    if c.user.is_billing_contact {
-        return Ok(c);
+    match c.user.is_billing_contact {
+        true => Ok(c),
+        false => Err(not_billing_contact(state, c.account.id).await?),
     }
-    let contact = accounts::billing_contact(&state.db, c.account.id).await?;
-    Err(match contact {
-        Some(u) => AppError::NotBillingContact {
-            name: u.name,
-            email: u.email,
+}
+
+/// The refusal for anyone but the billing contact, naming who that is.
+async fn not_billing_contact(state: &AppState, account_id: i64) -> Result<AppError, AppError> {
+    Ok(
+        match accounts::billing_contact(&state.db, account_id).await? {
+            Some(u) => AppError::NotBillingContact {
+                name: u.name,
+                email: u.email,
+            },
+            None => AppError::NotFound,
         },
-        None => AppError::NotFound,
-    })
+    )
 }
 
 async fn client_ip() -> String {
@@ -248,8 +295,8 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Ca
 }
 
 pub async fn sign_out(state: &AppState) -> Result<(), AppError> {
-    if let Some(token) = cookie_token(&headers().await) {
-        accounts::delete_session(&state.db, &token_hash(&token)).await?;
+    if let Some(hash) = session_hash() {
+        accounts::delete_session(&state.db, &hash).await?;
     }
     set_cookie(&format!(
         "{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"

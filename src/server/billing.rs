@@ -95,8 +95,18 @@ pub fn today(state: &AppState, account: &AccountRecord) -> NaiveDate {
 }
 
 pub async fn context(state: &AppState, caller: &Caller) -> Result<Context, AppError> {
+    let page = store::subscriptions_and_cart(&state.db, caller.account.id).await?;
+    context_from(state, caller, page)
+}
+
+/// The billing context from rows already read (see
+/// [`super::auth::billing_contact_with_page`]).
+pub fn context_from(
+    state: &AppState,
+    caller: &Caller,
+    (records, cart): store::PageRows,
+) -> Result<Context, AppError> {
     let terms = terms(&caller.account)?;
-    let (records, cart) = store::subscriptions_and_cart(&state.db, caller.account.id).await?;
     let subscriptions = records
         .iter()
         .map(|r| snapshot(r, terms.currency))
@@ -171,6 +181,7 @@ pub fn cart_digest(cart: &[CartItem]) -> String {
 pub async fn place_order(
     state: &AppState,
     caller: &Caller,
+    ctx: &Context,
     key: &str,
     expected_total: &str,
     page_cart_digest: &str,
@@ -184,7 +195,6 @@ pub async fn place_order(
         ));
     }
     let account_id = caller.account.id;
-    let ctx = context(state, caller).await?;
     // The key is bound to what the page showed: its cart and its total.
     let request_hash = hash(&format!("{page_cart_digest}|{}", expected_total.trim()));
     // The cart changed in another window since the page was rendered, or
@@ -193,7 +203,7 @@ pub async fn place_order(
     // content is refused. (Looked up only here: a first placing goes
     // straight to the claim, which finds any repeat too.)
     let quote = match cart_digest(&ctx.cart) == page_cart_digest {
-        true => Some(quote_cart(state, &ctx, &ctx.cart)?),
+        true => Some(quote_cart(state, ctx, &ctx.cart)?),
         false => None,
     };
     let Some(quote) = quote.filter(|q| q.totals.total_due.plain() == expected_total.trim()) else {
@@ -252,7 +262,7 @@ pub async fn place_order(
         }
     };
 
-    let result = charge_and_commit(state, caller, &ctx, &quote, (order_id, &lease), key).await;
+    let result = charge_and_commit(state, caller, ctx, &quote, (order_id, &lease), key).await;
     if result.is_err() {
         store::release_order(&state.db, order_id, &lease).await?;
     }

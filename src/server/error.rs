@@ -2,7 +2,7 @@
 //! to the log, the user gets a clear sentence and a fitting HTTP status.
 
 use axum::http::StatusCode;
-use leptos::prelude::use_context;
+use leptos::prelude::{use_context, with_context};
 
 use crate::db::DbError;
 use crate::error::AppError;
@@ -58,13 +58,14 @@ pub const FLASH_COOKIE: &str = "bc_flash";
 /// that asks for HTML. Not a page being rendered, whose server functions
 /// run inside the page's own GET.
 fn is_plain_form() -> bool {
-    use_context::<axum::http::request::Parts>().is_some_and(|p| {
+    with_context::<axum::http::request::Parts, _>(|p| {
         p.method == axum::http::Method::POST
             && p.headers
                 .get(axum::http::header::ACCEPT)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.contains("text/html"))
     })
+    .unwrap_or(false)
 }
 
 /// After a plain form post (JavaScript off, the browser asks for HTML),
@@ -99,8 +100,9 @@ fn flash_for_plain_form(e: &AppError) {
 /// The message of the refused plain form post this request follows, if
 /// any, and the header that forgets it (`/form-error`, server only).
 pub fn take_flash() -> Option<String> {
-    let parts = use_context::<axum::http::request::Parts>()?;
-    let raw = super::auth::cookie_value(&parts.headers, FLASH_COOKIE)?;
+    let raw = with_context::<axum::http::request::Parts, _>(|p| {
+        super::auth::cookie_value(&p.headers, FLASH_COOKIE)
+    })??;
     if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
         resp.append_header(
             axum::http::header::SET_COOKIE,
@@ -117,7 +119,7 @@ pub fn take_flash() -> Option<String> {
 
 /// Where the browser came from, as a path on this site (the form's page).
 pub fn referer_path() -> Option<String> {
-    super::headers::referer_path(&use_context::<axum::http::request::Parts>()?.headers)
+    with_context::<axum::http::request::Parts, _>(|p| super::headers::referer_path(&p.headers))?
 }
 
 /// Server-function framework errors (a missing or malformed argument) are

@@ -32,9 +32,12 @@ pub fn request_lang(query: Option<&str>, headers: &HeaderMap) -> Lang {
 /// The language of the request being rendered or served (pages and server
 /// functions: leptos_axum puts the request's parts in the context).
 pub fn current() -> Lang {
-    leptos::prelude::use_context::<axum::http::request::Parts>()
-        .map(|p| request_lang(None, &p.headers))
-        .unwrap_or_default()
+    // By reference: `use_context` would clone the whole request head, and
+    // a page asks for its language many times.
+    leptos::prelude::with_context::<axum::http::request::Parts, _>(|p| {
+        request_lang(None, &p.headers)
+    })
+    .unwrap_or_default()
 }
 
 #[derive(Deserialize)]
