@@ -381,6 +381,34 @@ async fn place_order(
         "≥ 25 %",
         Some(tenths >= 250 && orders.errors == 0),
     );
+    // The floor under place order: a transaction of as many one-row
+    // statements as an order's commit, with none of its other work.
+    let floor = {
+        let url = format!("{base}/bench/transaction");
+        load::run(
+            connections,
+            Duration::from_secs(if s.quick { 1 } else { 10 }),
+            usize::MAX,
+            move |_, _| {
+                let req = client.post(&url);
+                async move { matches!(req.send().await, Ok(r) if r.status().is_success()) }
+            },
+        )
+        .await
+    };
+    let (_, ratio) = percent(floor.per_second(), inserts.per_second());
+    r.row(
+        format!(
+            "floor under place order: one transaction of {} one-row INSERTs per request (an order's commit alone), 8 connections, {}",
+            billing_center::db::bench::ORDER_STATEMENTS,
+            name(backend)
+        ),
+        summary(&floor),
+        "bare INSERT per request (above)",
+        ratio,
+        "report",
+        None,
+    );
 }
 
 /// Place order on a database that already holds `subscriptions` (those of

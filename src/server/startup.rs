@@ -139,8 +139,17 @@ fn bench_routes(state: AppState) -> Router {
             Err(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE,
         }
     }
+    async fn transaction(
+        axum::extract::State(state): axum::extract::State<AppState>,
+    ) -> axum::http::StatusCode {
+        match crate::db::bench::insert_transaction(&state.db).await {
+            Ok(()) => axum::http::StatusCode::NO_CONTENT,
+            Err(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
     Router::new()
         .route("/bench/insert", axum::routing::post(insert))
+        .route("/bench/transaction", axum::routing::post(transaction))
         .with_state(state)
 }
 
