@@ -110,8 +110,15 @@ async fn load_for<F>(s: &Settings, connections: usize, request: F) -> LoadResult
 where
     F: Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync + 'static,
 {
+    load_during(s.load_time, connections, request).await
+}
+
+async fn load_during<F>(time: Duration, connections: usize, request: F) -> LoadResult
+where
+    F: Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
     let client = client();
-    load::run(connections, s.load_time, usize::MAX, move |_, _| {
+    load::run(connections, time, usize::MAX, move |_, _| {
         let req = request(&client);
         async move {
             match req.send().await {
@@ -355,23 +362,9 @@ async fn place_order(
     db: &Db,
     tokens: Vec<String>,
 ) {
-    let client = client();
     let connections = 8;
     let orders = orders(base, db, tokens).await;
-    let inserts = {
-        let client = client.clone();
-        let url = format!("{base}/bench/insert");
-        load::run(
-            connections,
-            Duration::from_secs(if s.quick { 1 } else { 10 }),
-            usize::MAX,
-            move |_, _| {
-                let req = client.post(&url);
-                async move { matches!(req.send().await, Ok(r) if r.status().is_success()) }
-            },
-        )
-        .await
-    };
+    let inserts = bench_endpoint_load(s, base, "/bench/insert", connections).await;
     let (tenths, ratio) = percent(orders.per_second(), inserts.per_second());
     r.row(
         format!("place order end to end, 8 connections, {}", name(backend)),
@@ -383,19 +376,7 @@ async fn place_order(
     );
     // The floor under place order: a transaction of as many one-row
     // statements as an order's commit, with none of its other work.
-    let floor = {
-        let url = format!("{base}/bench/transaction");
-        load::run(
-            connections,
-            Duration::from_secs(if s.quick { 1 } else { 10 }),
-            usize::MAX,
-            move |_, _| {
-                let req = client.post(&url);
-                async move { matches!(req.send().await, Ok(r) if r.status().is_success()) }
-            },
-        )
-        .await
-    };
+    let floor = bench_endpoint_load(s, base, "/bench/transaction", connections).await;
     let (_, ratio) = percent(floor.per_second(), inserts.per_second());
     r.row(
         format!(
@@ -409,6 +390,19 @@ async fn place_order(
         "report",
         None,
     );
+}
+
+/// Empty POSTs to one bench endpoint for 10 s (1 s in the quick run): the
+/// place-order baseline and its floor.
+async fn bench_endpoint_load(
+    s: &Settings,
+    base: &str,
+    path: &str,
+    connections: usize,
+) -> LoadResult {
+    let url = format!("{base}{path}");
+    let time = Duration::from_secs(if s.quick { 1 } else { 10 });
+    load_during(time, connections, move |c| c.post(&url)).await
 }
 
 /// Place order on a database that already holds `subscriptions` (those of

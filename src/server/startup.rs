@@ -131,21 +131,20 @@ async fn health(
 }
 
 fn bench_routes(state: AppState) -> Router {
-    async fn insert(
-        axum::extract::State(state): axum::extract::State<AppState>,
-    ) -> axum::http::StatusCode {
-        match crate::db::bench::insert_row(&state.db).await {
-            Ok(()) => axum::http::StatusCode::NO_CONTENT,
-            Err(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE,
+    use axum::http::StatusCode;
+    fn status(done: Result<(), crate::db::DbError>) -> StatusCode {
+        match done {
+            Ok(()) => StatusCode::NO_CONTENT,
+            Err(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
+    }
+    async fn insert(axum::extract::State(state): axum::extract::State<AppState>) -> StatusCode {
+        status(crate::db::bench::insert_row(&state.db).await)
     }
     async fn transaction(
         axum::extract::State(state): axum::extract::State<AppState>,
-    ) -> axum::http::StatusCode {
-        match crate::db::bench::insert_transaction(&state.db).await {
-            Ok(()) => axum::http::StatusCode::NO_CONTENT,
-            Err(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE,
-        }
+    ) -> StatusCode {
+        status(crate::db::bench::insert_transaction(&state.db).await)
     }
     Router::new()
         .route("/bench/insert", axum::routing::post(insert))
