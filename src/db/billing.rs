@@ -77,16 +77,6 @@ async fn subscriptions_on<'c>(
     Ok(rows.iter().map(subscription).collect::<Result<_, _>>()?)
 }
 
-/// The account's subscriptions and cart (what every billing page starts
-/// from) on one connection: each checkout from the pool costs a round trip
-/// to the connection's thread, as sqlx pings a connection it takes back.
-pub async fn subscriptions_and_cart(db: &Db, account_id: i64) -> Result<PageRows, DbError> {
-    let mut conn = db.pool.acquire().await?;
-    let subscriptions = subscriptions_on(&mut *conn, account_id).await?;
-    let cart = cart_on(&mut *conn, account_id).await?;
-    Ok((subscriptions, cart))
-}
-
 /// What a billing page starts from: the account's subscriptions and its
 /// cart items (product, item JSON).
 pub type PageRows = (Vec<SubscriptionRecord>, Vec<(String, String)>);

@@ -94,13 +94,8 @@ pub fn today(state: &AppState, account: &AccountRecord) -> NaiveDate {
     super::clock::local_date(state.clock.now(), &account.time_zone)
 }
 
-pub async fn context(state: &AppState, caller: &Caller) -> Result<Context, AppError> {
-    let page = store::subscriptions_and_cart(&state.db, caller.account.id).await?;
-    context_from(state, caller, page)
-}
-
-/// The billing context from rows already read (see
-/// [`super::auth::billing_contact_with_page`]).
+/// The billing context from the rows a billing page read with its session
+/// (see [`super::auth::billing_contact_with_page`]).
 pub fn context_from(
     state: &AppState,
     caller: &Caller,
