@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod bench;
 pub mod billing;
 pub mod products;
+mod sqlite_alloc;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -80,6 +81,7 @@ impl Db {
     /// Opens (creating the SQLite file if needed) and checks the connection.
     pub async fn connect(url: &str) -> Result<Db, DbError> {
         install_default_drivers();
+        sqlite_alloc::install();
         let (backend, url) = normalize(url)?;
         let target = redact(&url);
         let max = if backend == Backend::Sqlite { 8 } else { 16 };
