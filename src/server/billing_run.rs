@@ -10,6 +10,7 @@
 
 use chrono::NaiveDate;
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use super::billing::{SELLER, SELLER_DETAILS, currency_of, lang_of, snapshot, terms};
 use super::email::{self, notice};
@@ -56,6 +57,17 @@ impl RunReport {
     }
 }
 
+/// Where a run's time went: reading the due rows and what they need,
+/// planning the steps (prices, invoices, emails, charges), writing them.
+/// Printed by `bill` for operators; the benchmark compares the writing
+/// alone with a bulk insert (what a run cannot go below).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunTimes {
+    pub reading: Duration,
+    pub planning: Duration,
+    pub writing: Duration,
+}
+
 /// Due subscriptions read, planned and written at once, one transaction per
 /// page: one transaction per renewal would spend most of the run committing
 /// (at 100 per transaction the commits were still a tenth of the run).
@@ -96,12 +108,15 @@ async fn run_batch(
     page: &Page,
     due: &[SubscriptionRecord],
     as_of: AsOf,
-    report: &mut RunReport,
+    (report, times): (&mut RunReport, &mut RunTimes),
 ) -> Result<bool, AppError> {
     // On PostgreSQL the rows are locked (SKIP LOCKED) before anything is
     // charged: a second runner skips them instead of charging them too.
+    let t0 = Instant::now();
     let ids: Vec<i64> = due.iter().map(|r| r.id).collect();
     let lock = store::lock_for_run(&state.db, &ids).await?;
+    let t1 = Instant::now();
+    times.reading += t1 - t0;
     let mut planned = Vec::new();
     for r in due {
         if !lock.holds(r.id) {
@@ -118,6 +133,8 @@ async fn run_batch(
             }
         }
     }
+    let t2 = Instant::now();
+    times.planning += t2 - t1;
     if planned.is_empty() {
         return Ok(false);
     }
@@ -125,7 +142,9 @@ async fn run_batch(
         .into_iter()
         .map(|p| (p.write, (p.charge_ref, p.counts)))
         .unzip();
-    match store::commit_batch(&state.db, lock, writes).await {
+    let committed = store::commit_batch(&state.db, lock, writes).await;
+    times.writing += t2.elapsed();
+    match committed {
         Ok(results) => {
             let mut wrote = false;
             for (result, (charge_ref, counts)) in results.into_iter().zip(rest) {
@@ -170,6 +189,12 @@ pub enum AsOf {
 
 /// Runs everything due.
 pub async fn run(state: &AppState, as_of: AsOf) -> Result<RunReport, AppError> {
+    Ok(run_timed(state, as_of).await?.0)
+}
+
+/// [`run`], with where its time went.
+pub async fn run_timed(state: &AppState, as_of: AsOf) -> Result<(RunReport, RunTimes), AppError> {
+    let mut times = RunTimes::default();
     let mut report = RunReport {
         orders_abandoned: release_abandoned_orders(state).await?,
         ..RunReport::default()
@@ -190,7 +215,9 @@ pub async fn run(state: &AppState, as_of: AsOf) -> Result<RunReport, AppError> {
     let mut swept_progress = false;
     let today = horizon.to_string();
     for _ in 0..100_000 {
+        let t0 = Instant::now();
         let (due, next) = store::due_subscriptions(&state.db, &today, &after, PAGE).await?;
+        times.reading += t0.elapsed();
         let Some(next) = next else {
             if !swept_progress {
                 break;
@@ -199,11 +226,13 @@ pub async fn run(state: &AppState, as_of: AsOf) -> Result<RunReport, AppError> {
             continue;
         };
         after = next;
+        let t1 = Instant::now();
         let page = Page::load(state, &due).await?;
-        swept_progress |= run_batch(state, &page, &due, as_of, &mut report).await?;
+        times.reading += t1.elapsed();
+        swept_progress |= run_batch(state, &page, &due, as_of, (&mut report, &mut times)).await?;
     }
     remind(state, as_of, horizon, &mut report).await?;
-    Ok(report)
+    Ok((report, times))
 }
 
 /// Orders whose claim outlived its lease: the process placing them died

@@ -46,7 +46,7 @@ async fn seed(config: &Config) -> Result<(), startup::StartupError> {
 }
 
 async fn bill(config: &Config, args: &[String]) -> Result<(), startup::StartupError> {
-    use super::billing_run::{AsOf, run};
+    use super::billing_run::{AsOf, run_timed};
     let as_of = match args {
         [] => AsOf::Now,
         [flag, date] if flag == "--as-of" => AsOf::Date(date.parse().map_err(|_| {
@@ -61,7 +61,8 @@ async fn bill(config: &Config, args: &[String]) -> Result<(), startup::StartupEr
         }
     };
     let state = startup::offline_state(config).await?;
-    let report = run(&state, as_of)
+    let started = std::time::Instant::now();
+    let (report, times) = run_timed(&state, as_of)
         .await
         .map_err(|e| startup::StartupError::Seed(e.to_string()))?;
     println!(
@@ -74,6 +75,14 @@ async fn bill(config: &Config, args: &[String]) -> Result<(), startup::StartupEr
         report.skipped_changed,
         report.reminders_sent,
         report.orders_abandoned
+    );
+    let ms = |d: std::time::Duration| d.as_millis();
+    println!(
+        "took {} ms: reading {} ms, planning {} ms, writing {} ms",
+        ms(started.elapsed()),
+        ms(times.reading),
+        ms(times.planning),
+        ms(times.writing)
     );
     Ok(())
 }
