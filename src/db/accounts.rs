@@ -243,35 +243,32 @@ pub async fn insert_session(
     Ok(())
 }
 
-/// (user id, created_at, last_seen_at, expires_at)
 /// A session with its user and account, in one query: every signed-in
 /// request starts here, so it is one round trip, not three.
 pub async fn find_session_caller(
     db: &Db,
     token_hash: &str,
 ) -> Result<Option<SessionCaller>, DbError> {
-    find_session_caller_on(&db.pool, token_hash).await
+    let sql = format!("SELECT {SESSION_CALLER_COLUMNS} {SESSION_CALLER_FROM}");
+    let row = sqlx::query(&sql)
+        .bind(token_hash)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.as_ref().map(session_caller).transpose()?)
 }
 
-pub(super) async fn find_session_caller_on<'c>(
-    on: impl sqlx::Executor<'c, Database = sqlx::Any>,
-    token_hash: &str,
-) -> Result<Option<SessionCaller>, DbError> {
-    let row = sqlx::query(
-        "SELECT s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at,
-                s.expires_at AS s_expires_at,
-                u.id AS u_id, u.account_id AS u_account_id, u.email AS u_email,
-                u.name AS u_name, u.is_billing_contact AS u_is_billing_contact, a.*
-         FROM sessions s
-         JOIN users u ON u.id = s.user_id
-         JOIN accounts a ON a.id = u.account_id
-         WHERE s.token_hash = $1",
-    )
-    .bind(token_hash)
-    .fetch_optional(on)
-    .await?;
-    let Some(r) = row else { return Ok(None) };
-    Ok(Some(SessionCaller {
+/// The session join's columns and tables (token hash as `$1`), shared with
+/// the billing page's read, which adds the page's rows to the same row.
+pub(super) const SESSION_CALLER_COLUMNS: &str = "s.created_at AS s_created_at, \
+    s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at, u.id AS u_id, \
+    u.account_id AS u_account_id, u.email AS u_email, u.name AS u_name, \
+    u.is_billing_contact AS u_is_billing_contact, a.*";
+pub(super) const SESSION_CALLER_FROM: &str = "FROM sessions s \
+    JOIN users u ON u.id = s.user_id JOIN accounts a ON a.id = u.account_id \
+    WHERE s.token_hash = $1";
+
+pub(super) fn session_caller(r: &AnyRow) -> Result<SessionCaller, sqlx::Error> {
+    Ok(SessionCaller {
         created_at: r.try_get("s_created_at")?,
         last_seen_at: r.try_get("s_last_seen_at")?,
         expires_at: r.try_get("s_expires_at")?,
@@ -282,8 +279,8 @@ pub(super) async fn find_session_caller_on<'c>(
             name: r.try_get("u_name")?,
             is_billing_contact: r.try_get::<i64, _>("u_is_billing_contact")? == 1,
         },
-        account: account(&r)?,
-    }))
+        account: account(r)?,
+    })
 }
 
 pub async fn touch_session(db: &Db, token_hash: &str, now: &str) -> Result<(), DbError> {

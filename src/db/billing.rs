@@ -7,9 +7,9 @@ use std::borrow::Cow;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Db, DbError};
+use super::{Backend, Db, DbError};
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
 pub struct SubscriptionRecord {
     pub id: i64,
     pub account_id: i64,
@@ -81,27 +81,103 @@ async fn subscriptions_on<'c>(
 /// cart items (product, item JSON).
 pub type PageRows = (Vec<SubscriptionRecord>, Vec<(String, String)>);
 
-/// A signed-in billing page's reads on one connection: the session with its
-/// user and account, then, when the user is the account's billing contact,
-/// the account's [`PageRows`]. One checkout instead of two: on SQLite each
-/// costs round trips to the connection's thread (sqlx pings a connection
-/// it takes back).
+/// A signed-in billing page's reads in one statement: the session with its
+/// user and account and, when the user is the account's billing contact,
+/// the account's [`PageRows`], aggregated as JSON into the same row. On
+/// SQLite every statement is a round trip to the connection's thread (and
+/// sqlx pings a connection it takes back): measured sequentially, the
+/// three separate reads cost a signed-in page about 200 µs of server CPU
+/// (`bench/NOTES.md`).
 pub async fn session_with_page(
     db: &Db,
     token_hash: &str,
 ) -> Result<Option<(super::accounts::SessionCaller, Option<PageRows>)>, DbError> {
-    let mut conn = db.pool.acquire().await?;
-    let Some(found) = super::accounts::find_session_caller_on(&mut *conn, token_hash).await? else {
+    let Some(r) = sqlx::query(session_with_page_sql(db.backend))
+        .bind(token_hash)
+        .fetch_optional(&db.pool)
+        .await?
+    else {
         return Ok(None);
     };
+    let found = super::accounts::session_caller(&r)?;
     let page = match found.user.is_billing_contact {
-        true => {
-            let subscriptions = subscriptions_on(&mut *conn, found.account.id).await?;
-            Some((subscriptions, cart_on(&mut *conn, found.account.id).await?))
-        }
+        true => Some((
+            from_json(r.try_get("page_subscriptions")?)?,
+            from_json(r.try_get("page_cart")?)?,
+        )),
         false => None,
     };
     Ok(Some((found, page)))
+}
+
+/// [`SubscriptionRecord`]'s columns, named as its fields.
+const SUBSCRIPTION_COLUMNS: [&str; 22] = [
+    "id",
+    "account_id",
+    "product",
+    "level",
+    "seats",
+    "frequency",
+    "status",
+    "trial_ends_on",
+    "period_start",
+    "period_end",
+    "paid_unit_minor",
+    "paid_seats",
+    "period_paid_minor",
+    "period_credited_minor",
+    "scheduled_level",
+    "scheduled_seats",
+    "scheduled_frequency",
+    "ended_on",
+    "version",
+    "anchor_on",
+    "dunning_step",
+    "next_retry_on",
+];
+
+fn session_with_page_sql(backend: Backend) -> &'static str {
+    static SQL: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
+    let [sqlite, postgres] = SQL.get_or_init(|| {
+        let pairs = SUBSCRIPTION_COLUMNS
+            .iter()
+            .map(|c| format!("'{c}', {c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let build = |subscriptions: String, cart: &str| {
+            format!(
+                "SELECT {}, \
+                 CASE WHEN u.is_billing_contact = 1 THEN \
+                   (SELECT {subscriptions} FROM subscriptions WHERE account_id = a.id) \
+                 END AS page_subscriptions, \
+                 CASE WHEN u.is_billing_contact = 1 THEN \
+                   (SELECT {cart} FROM cart_items WHERE account_id = a.id) \
+                 END AS page_cart {}",
+                super::accounts::SESSION_CALLER_COLUMNS,
+                super::accounts::SESSION_CALLER_FROM
+            )
+        };
+        [
+            build(
+                format!("json_group_array(json_object({pairs}) ORDER BY id)"),
+                "json_group_array(json_array(product, item_json) ORDER BY id)",
+            ),
+            build(
+                format!(
+                    "CAST(COALESCE(json_agg(json_build_object({pairs}) ORDER BY id), '[]') AS TEXT)"
+                ),
+                "CAST(COALESCE(json_agg(json_build_array(product, item_json) ORDER BY id), '[]') AS TEXT)",
+            ),
+        ]
+    });
+    match backend {
+        Backend::Sqlite => sqlite,
+        Backend::Postgres => postgres,
+    }
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(json: String) -> Result<T, sqlx::Error> {
+    serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
 /// Inserts or replaces every column of a subscription (seeding, tests).

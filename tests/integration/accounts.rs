@@ -468,3 +468,83 @@ async fn last_seen_is_refreshed_once_a_minute_not_on_every_request() {
         assert!(last_seen().await > old, "{backend:?}: not refreshed");
     }
 }
+
+/// A billing page reads the session, the subscriptions and the cart in one
+/// statement (the rows aggregated as JSON): it returns exactly what the
+/// separate reads return, every column of every subscription included
+/// (NULLs, scheduled changes, dunning), and no page rows for a user who is
+/// not the billing contact. On both backends.
+#[tokio::test]
+async fn one_statement_page_read_matches_the_separate_reads() {
+    use billing_center::db::{accounts, billing as store};
+    use sha2::{Digest, Sha256};
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let db = &app.db;
+        let (account, contact) =
+            crate::helpers::online_account_with_card(db, "Page GmbH", "page@x.test").await;
+        let member = accounts::insert_user(db, account, "member@x.test", "Member", "x", false)
+            .await
+            .unwrap();
+        let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 31).unwrap();
+        let mut changed =
+            crate::helpers::active_monthly(account, "meeting", "business", start, 1900);
+        changed.scheduled_level = Some("starter".into());
+        changed.scheduled_seats = Some(3);
+        changed.scheduled_frequency = Some("annual".into());
+        let mut retrying = crate::helpers::active_monthly(account, "webinar", "lite", start, 4900);
+        retrying.status = "past_due".into();
+        retrying.dunning_step = 2;
+        retrying.next_retry_on = Some("2026-03-03".into());
+        retrying.anchor_on = None;
+        let mut trial = crate::helpers::active_monthly(account, "training", "starter", start, 0);
+        (trial.status, trial.trial_ends_on) = ("trial".into(), Some("2026-02-14".into()));
+        (trial.period_start, trial.period_end, trial.paid_unit_minor) = (None, None, None);
+        for s in [&changed, &retrying, &trial] {
+            store::insert_subscription(db, s).await.unwrap();
+        }
+        store::put_cart_item(db, account, "webinar", r#"{"level":"pro","seats":"2"}"#)
+            .await
+            .unwrap();
+        store::put_cart_item(db, account, "meeting", "{}")
+            .await
+            .unwrap();
+
+        let hash_of = |cookie: String| -> String {
+            let token = cookie.trim_start_matches("bc_session=").to_string();
+            Sha256::digest(token.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        };
+        let as_contact = hash_of(crate::helpers::session_cookie(db, contact, 1).await);
+        let (found, page) = store::session_with_page(db, &as_contact)
+            .await
+            .unwrap()
+            .expect("the session is found");
+        assert_eq!(found.user.id, contact);
+        assert_eq!(found.account.id, account);
+        let (subscriptions, cart) = page.expect("the billing contact gets the page's rows");
+        assert_eq!(subscriptions.len(), 3, "{backend:?}");
+        assert_eq!(
+            subscriptions,
+            store::subscriptions(db, account).await.unwrap()
+        );
+        assert_eq!(cart, store::cart(db, account).await.unwrap());
+        assert_eq!(cart.len(), 2);
+
+        let as_member = hash_of(crate::helpers::session_cookie(db, member, 2).await);
+        let (found, page) = store::session_with_page(db, &as_member)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.user.id, member);
+        assert!(page.is_none(), "not the billing contact: no page rows");
+        assert!(
+            store::session_with_page(db, "no-such-hash")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
