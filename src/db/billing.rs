@@ -63,16 +63,9 @@ fn subscription(r: &AnyRow) -> Result<SubscriptionRecord, sqlx::Error> {
 }
 
 pub async fn subscriptions(db: &Db, account_id: i64) -> Result<Vec<SubscriptionRecord>, DbError> {
-    subscriptions_on(&db.pool, account_id).await
-}
-
-async fn subscriptions_on<'c>(
-    on: impl sqlx::Executor<'c, Database = Any>,
-    account_id: i64,
-) -> Result<Vec<SubscriptionRecord>, DbError> {
     let rows = sqlx::query("SELECT * FROM subscriptions WHERE account_id = $1 ORDER BY id")
         .bind(account_id)
-        .fetch_all(on)
+        .fetch_all(&db.pool)
         .await?;
     Ok(rows.iter().map(subscription).collect::<Result<_, _>>()?)
 }
@@ -321,18 +314,11 @@ pub async fn save_payment_method(
 
 /// Cart items as (product, JSON of the engine's `CartItem`), oldest first.
 pub async fn cart(db: &Db, account_id: i64) -> Result<Vec<(String, String)>, DbError> {
-    cart_on(&db.pool, account_id).await
-}
-
-async fn cart_on<'c>(
-    on: impl sqlx::Executor<'c, Database = Any>,
-    account_id: i64,
-) -> Result<Vec<(String, String)>, DbError> {
     Ok(sqlx::query_as(
         "SELECT product, item_json FROM cart_items WHERE account_id = $1 ORDER BY id",
     )
     .bind(account_id)
-    .fetch_all(on)
+    .fetch_all(&db.pool)
     .await?)
 }
 
