@@ -249,8 +249,11 @@ pub async fn find_session_caller(
     db: &Db,
     token_hash: &str,
 ) -> Result<Option<SessionCaller>, DbError> {
-    let sql = format!("SELECT {SESSION_CALLER_COLUMNS} {SESSION_CALLER_FROM}");
-    let row = sqlx::query(&sql)
+    // Built once: every signed-in request that is not a billing page asks.
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!("SELECT {SESSION_CALLER_COLUMNS} {SESSION_CALLER_FROM}")
+    });
+    let row = sqlx::query(SQL.as_str())
         .bind(token_hash)
         .fetch_optional(&db.pool)
         .await?;
