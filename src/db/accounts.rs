@@ -4,7 +4,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
 
-use super::{Db, DbError};
+use super::{Columns, Db, DbError};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct AccountRecord {
@@ -52,20 +52,20 @@ pub struct NewAccount<'a> {
     pub rep: Option<(&'a str, &'a str, &'a str)>,
 }
 
-fn account(r: &AnyRow) -> Result<AccountRecord, sqlx::Error> {
+fn account(r: &impl Columns) -> Result<AccountRecord, sqlx::Error> {
     Ok(AccountRecord {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
-        kind: r.try_get("kind")?,
-        country: r.try_get("country")?,
-        vat_number: r.try_get("vat_number")?,
-        currency: r.try_get("currency")?,
-        time_zone: r.try_get("time_zone")?,
-        language: r.try_get("language")?,
-        credit_balance_minor: r.try_get("credit_balance_minor")?,
-        rep_name: r.try_get("rep_name")?,
-        rep_email: r.try_get("rep_email")?,
-        rep_phone: r.try_get("rep_phone")?,
+        id: r.int("id")?,
+        name: r.text("name")?,
+        kind: r.text("kind")?,
+        country: r.text("country")?,
+        vat_number: r.opt_text("vat_number")?,
+        currency: r.text("currency")?,
+        time_zone: r.text("time_zone")?,
+        language: r.text("language")?,
+        credit_balance_minor: r.int("credit_balance_minor")?,
+        rep_name: r.opt_text("rep_name")?,
+        rep_email: r.opt_text("rep_email")?,
+        rep_phone: r.opt_text("rep_phone")?,
     })
 }
 
@@ -253,6 +253,9 @@ pub async fn find_session_caller(
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!("SELECT {SESSION_CALLER_COLUMNS} {SESSION_CALLER_FROM}")
     });
+    if let Some(read) = db.read_row_direct(&SQL, token_hash, |r| Ok(session_caller(r)?)) {
+        return read;
+    }
     let row = sqlx::query(SQL.as_str())
         .bind(token_hash)
         .fetch_optional(&db.pool)
@@ -270,17 +273,17 @@ pub(super) const SESSION_CALLER_FROM: &str = "FROM sessions s \
     JOIN users u ON u.id = s.user_id JOIN accounts a ON a.id = u.account_id \
     WHERE s.token_hash = $1";
 
-pub(super) fn session_caller(r: &AnyRow) -> Result<SessionCaller, sqlx::Error> {
+pub(super) fn session_caller(r: &impl Columns) -> Result<SessionCaller, sqlx::Error> {
     Ok(SessionCaller {
-        created_at: r.try_get("s_created_at")?,
-        last_seen_at: r.try_get("s_last_seen_at")?,
-        expires_at: r.try_get("s_expires_at")?,
+        created_at: r.text("s_created_at")?,
+        last_seen_at: r.text("s_last_seen_at")?,
+        expires_at: r.text("s_expires_at")?,
         user: UserRecord {
-            id: r.try_get("u_id")?,
-            account_id: r.try_get("u_account_id")?,
-            email: r.try_get("u_email")?,
-            name: r.try_get("u_name")?,
-            is_billing_contact: r.try_get::<i64, _>("u_is_billing_contact")? == 1,
+            id: r.int("u_id")?,
+            account_id: r.int("u_account_id")?,
+            email: r.text("u_email")?,
+            name: r.text("u_name")?,
+            is_billing_contact: r.int("u_is_billing_contact")? == 1,
         },
         account: account(r)?,
     })

@@ -85,22 +85,29 @@ pub async fn session_with_page(
     db: &Db,
     token_hash: &str,
 ) -> Result<Option<(super::accounts::SessionCaller, Option<PageRows>)>, DbError> {
-    let Some(r) = sqlx::query(session_with_page_sql(db.backend))
+    let sql = session_with_page_sql(db.backend);
+    if let Some(read) = db.read_row_direct(sql, token_hash, |r| session_with_page_row(r)) {
+        return read;
+    }
+    let row = sqlx::query(sql)
         .bind(token_hash)
         .fetch_optional(&db.pool)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let found = super::accounts::session_caller(&r)?;
+        .await?;
+    row.as_ref().map(session_with_page_row).transpose()
+}
+
+fn session_with_page_row(
+    r: &impl super::Columns,
+) -> Result<(super::accounts::SessionCaller, Option<PageRows>), DbError> {
+    let found = super::accounts::session_caller(r)?;
     let page = match found.user.is_billing_contact {
         true => Some((
-            from_json(r.try_get("page_subscriptions")?)?,
-            from_json(r.try_get("page_cart")?)?,
+            from_json(r.text("page_subscriptions")?)?,
+            from_json(r.text("page_cart")?)?,
         )),
         false => None,
     };
-    Ok(Some((found, page)))
+    Ok((found, page))
 }
 
 /// [`SubscriptionRecord`]'s columns, named as its fields.

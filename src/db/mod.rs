@@ -1,13 +1,17 @@
 //! The data layer: the only place with SQL. One code path for SQLite and
 //! PostgreSQL through sqlx's `Any` driver (`$n` placeholders, money as
 //! BIGINT minor units, dates as ISO text, booleans as 0/1 integers), with one
-//! migration directory per backend under the same version numbers.
+//! migration directory per backend under the same version numbers. One
+//! exception: on a SQLite file the session reads of every signed-in request
+//! run the same SQL through a direct read-only connection (`sqlite_read`),
+//! mapped by the same row functions (`Columns`).
 
 pub mod accounts;
 pub mod bench;
 pub mod billing;
 pub mod products;
 mod sqlite_alloc;
+mod sqlite_read;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -29,6 +33,8 @@ pub struct Db {
     pub backend: Backend,
     /// SQLite's single writer, taken in this process: see [`Db::write_turn`].
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// SQLite file only: the session reads' direct path (`sqlite_read`).
+    readers: Option<std::sync::Arc<sqlite_read::Readers>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +51,8 @@ pub enum DbError {
     Migrate(String),
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Read(#[from] rusqlite::Error),
 }
 
 impl DbError {
@@ -54,6 +62,12 @@ impl DbError {
     /// another writer after the busy timeout. The statement did not run;
     /// the same request later will work.
     pub fn is_transient(&self) -> bool {
+        if let DbError::Read(rusqlite::Error::SqliteFailure(e, _)) = self {
+            return matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            );
+        }
         let DbError::Query(e) = self else {
             return false;
         };
@@ -130,10 +144,16 @@ impl Db {
             .connect(&url)
             .await
             .map_err(|e| fail(short(&e)))?;
+        let readers = match backend {
+            Backend::Sqlite => sqlite_path(&url).map(sqlite_read::Readers::for_file),
+            Backend::Postgres => None,
+        }
+        .map(std::sync::Arc::new);
         Ok(Db {
             pool,
             backend,
             writer: Default::default(),
+            readers,
         })
     }
 
@@ -149,6 +169,31 @@ impl Db {
         }
     }
 
+    /// On a SQLite file, the first row of `sql` (one `$1` text parameter)
+    /// read on the direct path (`sqlite_read`); `None` on PostgreSQL or an
+    /// in-memory SQLite, where the caller reads through sqlx.
+    pub(crate) fn read_row_direct<T>(
+        &self,
+        sql: &str,
+        param: &str,
+        map: impl FnOnce(&rusqlite::Row<'_>) -> Result<T, DbError>,
+    ) -> Option<Result<Option<T>, DbError>> {
+        let readers = self.readers.as_ref()?;
+        Some(readers.read(|conn| {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let mut rows = stmt.query([param])?;
+            match rows.next()? {
+                Some(row) => map(row).map(Some),
+                None => Ok(None),
+            }
+        }))
+    }
+
+    /// Whether session reads take the direct path (a SQLite file).
+    pub fn reads_sessions_directly(&self) -> bool {
+        self.readers.is_some()
+    }
+
     pub async fn migrate(&self) -> Result<(), DbError> {
         let result = match self.backend {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await,
@@ -156,6 +201,43 @@ impl Db {
         };
         result.map_err(|e| DbError::Migrate(e.to_string()))
     }
+}
+
+/// A result row, whichever driver read it, so one mapper serves both the
+/// sqlx reads and the direct SQLite ones (`sqlite_read`).
+pub(crate) trait Columns {
+    fn text(&self, col: &str) -> Result<String, sqlx::Error>;
+    fn opt_text(&self, col: &str) -> Result<Option<String>, sqlx::Error>;
+    fn int(&self, col: &str) -> Result<i64, sqlx::Error>;
+}
+
+impl Columns for sqlx::any::AnyRow {
+    fn text(&self, col: &str) -> Result<String, sqlx::Error> {
+        sqlx::Row::try_get(self, col)
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::Row::try_get(self, col)
+    }
+    fn int(&self, col: &str) -> Result<i64, sqlx::Error> {
+        sqlx::Row::try_get(self, col)
+    }
+}
+
+impl Columns for rusqlite::Row<'_> {
+    fn text(&self, col: &str) -> Result<String, sqlx::Error> {
+        self.get(col).map_err(decode)
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>, sqlx::Error> {
+        self.get(col).map_err(decode)
+    }
+    fn int(&self, col: &str) -> Result<i64, sqlx::Error> {
+        self.get(col).map_err(decode)
+    }
+}
+
+/// A column that does not read as its field's type: as sqlx reports it.
+fn decode(e: rusqlite::Error) -> sqlx::Error {
+    sqlx::Error::Decode(Box::new(e))
 }
 
 /// Validates the scheme and, for SQLite, makes sure the directory exists and

@@ -546,5 +546,55 @@ async fn one_statement_page_read_matches_the_separate_reads() {
                 .unwrap()
                 .is_none()
         );
+
+        // On a SQLite file the session reads take the direct path, and its
+        // kept connections see what was committed since (no stale snapshot).
+        assert_eq!(
+            db.reads_sessions_directly(),
+            backend == billing_center::db::Backend::Sqlite,
+            "{backend:?}"
+        );
+        store::remove_cart_item(db, account, "meeting")
+            .await
+            .unwrap();
+        let trial_row = subscriptions
+            .iter()
+            .find(|s| s.product == "training")
+            .unwrap();
+        assert!(
+            store::set_status(
+                db,
+                account,
+                trial_row.id,
+                trial_row.version,
+                "trial_expired"
+            )
+            .await
+            .unwrap()
+        );
+        let (_, page) = store::session_with_page(db, &as_contact)
+            .await
+            .unwrap()
+            .unwrap();
+        let (subscriptions, cart) = page.unwrap();
+        let now = subscriptions.iter().find(|s| s.id == trial_row.id).unwrap();
+        assert_eq!(now.status, "trial_expired", "{backend:?}");
+        assert_eq!(now.version, trial_row.version + 1);
+        assert_eq!(cart.len(), 1, "{backend:?}");
+        assert_eq!(cart, store::cart(db, account).await.unwrap());
+        accounts::delete_session(db, &as_contact).await.unwrap();
+        assert!(
+            store::session_with_page(db, &as_contact)
+                .await
+                .unwrap()
+                .is_none(),
+            "a deleted session is gone at once"
+        );
+        assert!(
+            accounts::find_session_caller(db, &as_member)
+                .await
+                .unwrap()
+                .is_some()
+        );
     }
 }
