@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use super::config::Config;
-use super::state::AppState;
+use super::state::{AppState, Services};
 use crate::billing::catalog::load;
 use crate::db::{Db, products};
 use crate::ui::{App, shell};
@@ -41,7 +41,7 @@ pub async fn prepare(config: &Config) -> Result<(Db, Arc<crate::billing::Catalog
 /// The state for commands that do not serve HTTP (`bill`).
 pub async fn offline_state(config: &Config) -> Result<AppState, StartupError> {
     let (db, catalog) = prepare(config).await?;
-    Ok(AppState {
+    Ok(AppState::new(Services {
         leptos_options: LeptosOptions::builder()
             .output_name("billing-center")
             .build(),
@@ -50,7 +50,7 @@ pub async fn offline_state(config: &Config) -> Result<AppState, StartupError> {
         clock: config.clock(),
         gateway: config.gateway().map_err(StartupError::Usage)?,
         order_lease: config.order_lease(),
-    })
+    }))
 }
 
 /// The billing run every few minutes inside the server.
@@ -157,14 +157,14 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
     let leptos_options = conf.leptos_options;
     let addr = leptos_options.site_addr;
     let (db, catalog) = prepare(&config).await?;
-    let state = AppState {
+    let state = AppState::new(Services {
         leptos_options,
         db,
         catalog,
         clock: config.clock(),
         gateway: config.gateway().map_err(StartupError::Usage)?,
         order_lease: config.order_lease(),
-    };
+    });
     // leptos_routes_with_context also mounts every server function under
     // /api/… with the same context.
     spawn_billing_job(state.clone());

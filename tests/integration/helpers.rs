@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use billing_center::db::{Backend, Db};
 use billing_center::server::config::Config;
 use billing_center::server::startup;
-use billing_center::server::state::AppState;
+use billing_center::server::state::{AppState, Services};
 use leptos::prelude::LeptosOptions;
 use sqlx::Executor;
 
@@ -87,14 +87,14 @@ impl TestApp {
             .output_name("billing-center")
             .site_addr(addr)
             .build();
-        let state = AppState {
+        let state = AppState::new(Services {
             leptos_options,
             db: db.clone(),
             catalog,
             clock: std::sync::Arc::new(billing_center::server::clock::SystemClock),
             gateway: std::sync::Arc::new(billing_center::server::payments::TestGateway::default()),
             order_lease: chrono::Duration::seconds(120),
-        };
+        });
         let app = startup::router(state.clone());
         tokio::spawn(async move {
             axum::serve(
