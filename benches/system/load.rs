@@ -22,6 +22,16 @@ impl LoadResult {
         (self.requests as u128 * 1000) / self.elapsed_ms.max(1)
     }
 
+    /// Adds another stretch of the same load (its requests, errors, time
+    /// and latencies).
+    pub fn merge(&mut self, other: LoadResult) {
+        self.requests += other.requests;
+        self.errors += other.errors;
+        self.elapsed_ms += other.elapsed_ms;
+        self.latencies_us.extend(other.latencies_us);
+        self.latencies_us.sort_unstable();
+    }
+
     pub fn percentile_us(&self, p: usize) -> u128 {
         if self.latencies_us.is_empty() {
             return 0;
