@@ -52,7 +52,7 @@ pub struct NewAccount<'a> {
     pub rep: Option<(&'a str, &'a str, &'a str)>,
 }
 
-fn account(r: &impl Columns) -> Result<AccountRecord, sqlx::Error> {
+fn account(r: &(impl Columns + ?Sized)) -> Result<AccountRecord, sqlx::Error> {
     Ok(AccountRecord {
         id: r.int("id")?,
         name: r.text("name")?,
@@ -253,14 +253,8 @@ pub async fn find_session_caller(
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!("SELECT {SESSION_CALLER_COLUMNS} {SESSION_CALLER_FROM}")
     });
-    if let Some(read) = db.read_row_direct(&SQL, token_hash, |r| Ok(session_caller(r)?)) {
-        return read;
-    }
-    let row = sqlx::query(SQL.as_str())
-        .bind(token_hash)
-        .fetch_optional(&db.pool)
-        .await?;
-    Ok(row.as_ref().map(session_caller).transpose()?)
+    db.read_row(&SQL, token_hash, |r| Ok(session_caller(r)?))
+        .await
 }
 
 /// The session join's columns and tables (token hash as `$1`), shared with
@@ -273,7 +267,7 @@ pub(super) const SESSION_CALLER_FROM: &str = "FROM sessions s \
     JOIN users u ON u.id = s.user_id JOIN accounts a ON a.id = u.account_id \
     WHERE s.token_hash = $1";
 
-pub(super) fn session_caller(r: &impl Columns) -> Result<SessionCaller, sqlx::Error> {
+pub(super) fn session_caller(r: &(impl Columns + ?Sized)) -> Result<SessionCaller, sqlx::Error> {
     Ok(SessionCaller {
         created_at: r.text("s_created_at")?,
         last_seen_at: r.text("s_last_seen_at")?,

@@ -85,19 +85,16 @@ pub async fn session_with_page(
     db: &Db,
     token_hash: &str,
 ) -> Result<Option<(super::accounts::SessionCaller, Option<PageRows>)>, DbError> {
-    let sql = session_with_page_sql(db.backend);
-    if let Some(read) = db.read_row_direct(sql, token_hash, |r| session_with_page_row(r)) {
-        return read;
-    }
-    let row = sqlx::query(sql)
-        .bind(token_hash)
-        .fetch_optional(&db.pool)
-        .await?;
-    row.as_ref().map(session_with_page_row).transpose()
+    db.read_row(
+        session_with_page_sql(db.backend),
+        token_hash,
+        session_with_page_row,
+    )
+    .await
 }
 
 fn session_with_page_row(
-    r: &impl super::Columns,
+    r: &dyn super::Columns,
 ) -> Result<(super::accounts::SessionCaller, Option<PageRows>), DbError> {
     let found = super::accounts::session_caller(r)?;
     let page = match found.user.is_billing_contact {

@@ -169,24 +169,27 @@ impl Db {
         }
     }
 
-    /// On a SQLite file, the first row of `sql` (one `$1` text parameter)
-    /// read on the direct path (`sqlite_read`); `None` on PostgreSQL or an
-    /// in-memory SQLite, where the caller reads through sqlx.
-    pub(crate) fn read_row_direct<T>(
+    /// The first row of `sql` (one `$1` text parameter), mapped by `map`:
+    /// on a SQLite file through the direct path (`sqlite_read`), on
+    /// PostgreSQL or an in-memory SQLite through sqlx.
+    pub(crate) async fn read_row<T>(
         &self,
         sql: &str,
         param: &str,
-        map: impl FnOnce(&rusqlite::Row<'_>) -> Result<T, DbError>,
-    ) -> Option<Result<Option<T>, DbError>> {
-        let readers = self.readers.as_ref()?;
-        Some(readers.read(|conn| {
-            let mut stmt = conn.prepare_cached(sql)?;
-            let mut rows = stmt.query([param])?;
-            match rows.next()? {
-                Some(row) => map(row).map(Some),
-                None => Ok(None),
-            }
-        }))
+        map: impl Fn(&dyn Columns) -> Result<T, DbError>,
+    ) -> Result<Option<T>, DbError> {
+        if let Some(readers) = &self.readers {
+            return readers.read(|conn| {
+                let mut stmt = conn.prepare_cached(sql)?;
+                let mut rows = stmt.query([param])?;
+                rows.next()?.map(|row| map(row)).transpose()
+            });
+        }
+        let row = sqlx::query(sql)
+            .bind(param)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(|row| map(row)).transpose()
     }
 
     /// Whether session reads take the direct path (a SQLite file).
