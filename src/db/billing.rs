@@ -1,6 +1,7 @@
 //! Subscriptions, payment methods, carts, orders, invoices, the email outbox
-//! and the audit log. The order is written in one transaction
-//! ([`commit_order`]): all or nothing.
+//! and the audit log. An order is written in one transaction
+//! ([`commit_order`], shared with the orders that arrived meanwhile):
+//! all or nothing.
 
 use std::borrow::Cow;
 
@@ -554,8 +555,10 @@ pub struct EmailWrite {
     pub html: String,
 }
 
-/// Builds the confirmation email once the invoice number is known.
-pub type EmailBuilder = Box<dyn FnOnce(Option<&str>) -> EmailWrite + Send>;
+/// Builds the confirmation email once the invoice number is known. `Fn`,
+/// not `FnOnce`: an order whose group commit is rolled back is written
+/// again on its own (`write_orders`).
+pub type EmailBuilder = Box<dyn Fn(Option<&str>) -> EmailWrite + Send + Sync>;
 
 pub struct OrderWrite {
     pub account_id: i64,
@@ -592,12 +595,66 @@ impl From<sqlx::Error> for CommitError {
     }
 }
 
-/// Writes an order in one transaction; returns the invoice (id, number).
-pub async fn commit_order(db: &Db, w: OrderWrite) -> Result<Option<(i64, String)>, CommitError> {
-    let _turn = db.write_turn().await;
+/// Writes an order; returns the invoice (id, number). Orders that arrive
+/// while another group is being written are written together in the next
+/// transaction (`group_commit`), each with the result it would have had
+/// alone.
+pub async fn commit_order(db: &Db, w: OrderWrite) -> WriteResult {
+    db.orders.commit(db, w).await
+}
+
+/// Writes queued orders, the caller holding the order turn: all in one
+/// transaction when each of them goes through; otherwise (one stale, one
+/// claim lost, a database error that is not transient) that transaction is
+/// rolled back and each order is written in its own, so one order's
+/// failure is its own alone.
+pub(crate) async fn write_orders(db: &Db, writes: &[OrderWrite]) -> Vec<WriteResult> {
+    if writes.len() > 1 {
+        match write_together(db, writes).await {
+            Ok(Some(results)) => return results,
+            Ok(None) => {}
+            // The database is away or busy: each order alone would wait for
+            // it again (SQLite's busy timeout, PostgreSQL's reconnection),
+            // under the turn. Each is answered "try again".
+            Err(e) if e.is_transient() => {
+                let e = e.to_string();
+                return writes
+                    .iter()
+                    .map(|_| Err(CommitError::Db(DbError::Unavailable(e.clone()))))
+                    .collect();
+            }
+            Err(e) => tracing::warn!(
+                "a group of {} orders is written one by one: {e}",
+                writes.len()
+            ),
+        }
+    }
+    let mut results = Vec::with_capacity(writes.len());
+    for w in writes {
+        results.push(write_alone(db, w).await);
+    }
+    results
+}
+
+/// `None` (nothing written) unless every write goes through.
+async fn write_together(
+    db: &Db,
+    writes: &[OrderWrite],
+) -> Result<Option<Vec<WriteResult>>, DbError> {
+    let mut tx = db.pool.begin().await?;
+    let results = commit_writes(&mut tx, writes).await?;
+    if results.iter().any(Result::is_err) {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    tx.commit().await?;
+    Ok(Some(results))
+}
+
+async fn write_alone(db: &Db, w: &OrderWrite) -> WriteResult {
     let mut tx = db.pool.begin().await.map_err(DbError::from)?;
     // A stale subscription returns before the commit: nothing is written.
-    let invoice = commit_writes(&mut tx, vec![w])
+    let invoice = commit_writes(&mut tx, std::slice::from_ref(w))
         .await?
         .pop()
         .unwrap_or(Ok(None))?;
@@ -671,12 +728,12 @@ pub async fn commit_batch(
         RunLock::NotNeeded => db.pool.begin().await?,
     };
     debug_assert!(writes.iter().all(|w| w.subscriptions.len() == 1));
-    let results = commit_writes(&mut tx, writes).await?;
+    let results = commit_writes(&mut tx, &writes).await?;
     tx.commit().await?;
     Ok(results)
 }
 
-type WriteResult = Result<Option<(i64, String)>, CommitError>;
+pub type WriteResult = Result<Option<(i64, String)>, CommitError>;
 
 /// Writes orders or billing-run steps into `tx`. The subscriptions go
 /// first, under their version checks (a stale one drops its own write
@@ -687,15 +744,16 @@ type WriteResult = Result<Option<(i64, String)>, CommitError>;
 /// upgrade a read lock under contention.
 async fn commit_writes(
     tx: &mut Transaction<'static, Any>,
-    writes: Vec<OrderWrite>,
+    writes: &[OrderWrite],
 ) -> Result<Vec<WriteResult>, DbError> {
     let now = super::now_text();
     let mut results: Vec<WriteResult> = writes.iter().map(|_| Ok(None)).collect();
-    let kept: Vec<(usize, OrderWrite)> = writes.into_iter().enumerate().collect();
+    let kept: Vec<(usize, &OrderWrite)> = writes.iter().enumerate().collect();
     // Updates of every write in one statement, each under its version check;
     // a write whose update missed is stale. Several writes in one call hold
     // one subscription each (`commit_batch`), so a stale one wrote nothing;
-    // a single order with a stale one is rolled back whole (`commit_order`).
+    // orders with a stale one are rolled back and written alone
+    // (`write_orders`).
     let updates: Vec<(i64, &SubscriptionWrite)> = kept
         .iter()
         .flat_map(|(_, w)| w.subscriptions.iter().map(|s| (w.account_id, s)))
@@ -758,8 +816,7 @@ async fn commit_writes(
         }
         if let Some((order_id, lease)) = &w.order {
             // Only the holder of the claim may complete the order. Checked
-            // last, in the order's own transaction (`commit_order`): a lost
-            // claim rolls back all of it.
+            // last: a lost claim rolls back all of it (`write_orders`).
             let done = sqlx::query(
                 "UPDATE orders SET status = 'done', invoice_id = $1
                  WHERE id = $2 AND status = 'pending' AND lease_until = $3",
@@ -790,7 +847,7 @@ async fn commit_writes(
             } else {
                 "billing_run"
             }),
-            Param::Text(Some(Cow::Owned(w.audit))),
+            text(&w.audit),
             text(&now),
         ]);
         results[i] = Ok(invoice);

@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod bench;
 pub mod billing;
+mod group_commit;
 pub mod products;
 mod sqlite_alloc;
 mod sqlite_read;
@@ -35,6 +36,8 @@ pub struct Db {
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// SQLite file only: the session reads' direct path (`sqlite_read`).
     readers: Option<std::sync::Arc<sqlite_read::Readers>>,
+    /// Orders waiting for their commit (`group_commit`).
+    orders: std::sync::Arc<group_commit::OrderQueue>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +56,10 @@ pub enum DbError {
     Query(#[from] sqlx::Error),
     #[error("database error: {0}")]
     Read(#[from] rusqlite::Error),
+    /// A transient error met by a group of orders written together
+    /// (`group_commit`), as each of them receives it.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl DbError {
@@ -62,6 +69,9 @@ impl DbError {
     /// another writer after the busy timeout. The statement did not run;
     /// the same request later will work.
     pub fn is_transient(&self) -> bool {
+        if let DbError::Unavailable(_) = self {
+            return true;
+        }
         if let DbError::Read(rusqlite::Error::SqliteFailure(e, _)) = self {
             return matches!(
                 e.code,
@@ -149,11 +159,17 @@ impl Db {
             Backend::Postgres => None,
         }
         .map(std::sync::Arc::new);
+        let writer = std::sync::Arc::new(tokio::sync::Mutex::new(()));
+        let orders_turn = match backend {
+            Backend::Sqlite => writer.clone(),
+            Backend::Postgres => Default::default(),
+        };
         Ok(Db {
             pool,
             backend,
-            writer: Default::default(),
+            writer,
             readers,
+            orders: std::sync::Arc::new(group_commit::OrderQueue::new(orders_turn)),
         })
     }
 
@@ -190,6 +206,13 @@ impl Db {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(|row| map(row)).transpose()
+    }
+
+    /// How many groups orders have been committed in so far: fewer than the
+    /// orders when they arrived together (`group_commit`). A group is one
+    /// transaction unless one of its orders failed.
+    pub fn order_groups(&self) -> u64 {
+        self.orders.groups()
     }
 
     /// Whether session reads take the direct path (a SQLite file).

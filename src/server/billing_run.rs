@@ -641,5 +641,5 @@ fn plan(
 
 /// An email that does not depend on the invoice number.
 fn boxed(mail: EmailWrite) -> crate::db::billing::EmailBuilder {
-    Box::new(move |_| mail)
+    Box::new(move |_| mail.clone())
 }

@@ -475,3 +475,119 @@ async fn a_claim_taken_over_is_no_longer_the_first_holders() {
         assert_eq!(o.status, "done");
     }
 }
+
+/// Orders that arrive while the writer is busy are committed together, in
+/// one group; one of them losing its claim fails alone (the group is rolled
+/// back and each order written on its own), the others are written once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn orders_arriving_together_commit_together_and_fail_alone() {
+    use billing_center::db::Backend;
+    use billing_center::db::billing::{self as store, CommitError, EmailWrite, OrderWrite};
+    use sqlx::{Connection, Executor};
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (account, _) =
+            crate::helpers::online_account_with_card(&app.db, "Group", "group@demo.test").await;
+        let state = app.state();
+        let mut claims = Vec::new();
+        for i in 0..6 {
+            let lease = state.order_lease_token();
+            let key = format!("group-key-{i:02}-0123456789");
+            let id = store::claim_order(&app.db, account, &key, "h", 100, "EUR", &lease)
+                .await
+                .unwrap()
+                .unwrap();
+            claims.push((id, key, lease));
+        }
+        let write = |id: i64, lease: &str, credit: i64| OrderWrite {
+            account_id: account,
+            user_id: None,
+            order: Some((id, lease.to_string())),
+            subscriptions: vec![],
+            invoice: None,
+            payment_ref: None,
+            // Written before the claim is checked: must be rolled back.
+            credit_delta_minor: credit,
+            email: Box::new(|_| EmailWrite {
+                to: "group@demo.test".into(),
+                subject: "s".into(),
+                text: "t".into(),
+                html: "h".into(),
+            }),
+            audit: "group test".into(),
+        };
+        // Another connection holds the database's write lock: the first
+        // order's commit waits on it, the others queue behind that one.
+        let mut blocker = sqlx::AnyConnection::connect(&app.url).await.unwrap();
+        match backend {
+            Backend::Sqlite => blocker.execute("BEGIN IMMEDIATE").await.unwrap(),
+            Backend::Postgres => {
+                blocker.execute("BEGIN").await.unwrap();
+                blocker
+                    .execute("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+                    .await
+                    .unwrap()
+            }
+        };
+        let groups_before = app.db.order_groups();
+        let (audit, outbox) = (
+            app.count("audit_log").await,
+            app.count("email_outbox").await,
+        );
+        let mut tasks = Vec::new();
+        for (n, (id, _, lease)) in claims.iter().enumerate() {
+            // The last one's claim is not its own any more.
+            let w = match n {
+                5 => write(*id, "someone-else", 500),
+                _ => write(*id, lease, 0),
+            };
+            let db = app.db.clone();
+            tasks.push(tokio::spawn(
+                async move { store::commit_order(&db, w).await },
+            ));
+            if n == 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        blocker.execute("ROLLBACK").await.unwrap();
+        let mut results = Vec::new();
+        for t in tasks {
+            results.push(t.await.unwrap());
+        }
+        assert_eq!(
+            app.db.order_groups() - groups_before,
+            2,
+            "{backend:?}: the first order alone, then the five that queued behind it"
+        );
+        for (n, r) in results.iter().enumerate() {
+            match n {
+                5 => assert!(matches!(r, Err(CommitError::ClaimLost)), "{r:?}"),
+                _ => assert!(r.is_ok(), "{backend:?} order {n}: {r:?}"),
+            }
+        }
+        for (n, (_, key, _)) in claims.iter().enumerate() {
+            let o = store::find_order(&app.db, account, key)
+                .await
+                .unwrap()
+                .unwrap();
+            let want = if n == 5 { "pending" } else { "done" };
+            assert_eq!(o.status, want, "{backend:?} order {n}");
+        }
+        assert_eq!(
+            app.count("audit_log").await - audit,
+            5,
+            "{backend:?}: once each"
+        );
+        assert_eq!(app.count("email_outbox").await - outbox, 5, "{backend:?}");
+        let credit = billing_center::db::accounts::find_account(&app.db, account)
+            .await
+            .unwrap()
+            .unwrap()
+            .credit_balance_minor;
+        assert_eq!(
+            credit, 0,
+            "{backend:?}: the failed order's credit rolled back"
+        );
+    }
+}
