@@ -253,8 +253,10 @@ pub async fn find_session_caller(
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!("SELECT {SESSION_CALLER_COLUMNS} {SESSION_CALLER_FROM}")
     });
-    db.read_row(&SQL, token_hash, |r| Ok(session_caller(r)?))
-        .await
+    db.read_row(&SQL, super::exec::text(token_hash), |r| {
+        Ok(session_caller(r)?)
+    })
+    .await
 }
 
 /// The session join's columns and tables (token hash as `$1`), shared with

@@ -8,7 +8,8 @@ use std::borrow::Cow;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Backend, Db, DbError};
+use super::exec::{Exec, Param, opt_text, run_ready, text};
+use super::{Backend, Columns, Db, DbError};
 
 #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
 pub struct SubscriptionRecord {
@@ -88,7 +89,7 @@ pub async fn session_with_page(
 ) -> Result<Option<(super::accounts::SessionCaller, Option<PageRows>)>, DbError> {
     db.read_row(
         session_with_page_sql(db.backend),
-        token_hash,
+        text(token_hash),
         session_with_page_row,
     )
     .await
@@ -265,14 +266,14 @@ pub async fn payment_methods(
     Ok(out)
 }
 
-fn payment_method_row(r: &AnyRow) -> Result<PaymentMethodRecord, sqlx::Error> {
+fn payment_method_row(r: &dyn Columns) -> Result<PaymentMethodRecord, DbError> {
     Ok(PaymentMethodRecord {
-        kind: r.try_get("kind")?,
-        token: r.try_get("token")?,
-        brand: r.try_get("brand")?,
-        last4: r.try_get("last4")?,
-        exp_month: r.try_get("exp_month")?,
-        exp_year: r.try_get("exp_year")?,
+        kind: r.text("kind")?,
+        token: r.text("token")?,
+        brand: r.text("brand")?,
+        last4: r.text("last4")?,
+        exp_month: r.opt_int("exp_month")?,
+        exp_year: r.opt_int("exp_year")?,
     })
 }
 
@@ -280,13 +281,12 @@ pub async fn payment_method(
     db: &Db,
     account_id: i64,
 ) -> Result<Option<PaymentMethodRecord>, DbError> {
-    let row = sqlx::query(
+    db.read_row(
         "SELECT kind, token, brand, last4, exp_month, exp_year FROM payment_methods WHERE account_id = $1",
+        Param::Int(Some(account_id)),
+        payment_method_row,
     )
-    .bind(account_id)
-    .fetch_optional(&db.pool)
-    .await?;
-    Ok(row.as_ref().map(payment_method_row).transpose()?)
+    .await
 }
 
 /// One payment method per account: saving replaces the previous one.
@@ -397,21 +397,43 @@ pub async fn claim_order(
     lease_until: &str,
 ) -> Result<Option<i64>, DbError> {
     let _turn = db.write_turn().await;
-    let row: Option<(i64,)> = sqlx::query_as(
-        "INSERT INTO orders (account_id, idempotency_key, request_hash, status, total_minor, currency, created_at, lease_until)
+    let sql = "INSERT INTO orders (account_id, idempotency_key, request_hash, status, total_minor, currency, created_at, lease_until)
          VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7)
-         ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING id",
-    )
-    .bind(account_id)
-    .bind(key)
-    .bind(request_hash)
-    .bind(total_minor)
-    .bind(currency)
-    .bind(super::now_text())
-    .bind(lease_until)
-    .fetch_optional(&db.pool)
-    .await?;
-    Ok(row.map(|r| r.0))
+         ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING id";
+    // Owned: the direct writer runs on a blocking thread.
+    let values = [key, request_hash, currency, &super::now_text(), lease_until].map(String::from);
+    fn bound(account_id: i64, total_minor: i64, v: &[String; 5]) -> Vec<Param<'_>> {
+        let [key, hash, currency, now, lease] = v;
+        vec![
+            Param::Int(Some(account_id)),
+            text(key),
+            text(hash),
+            Param::Int(Some(total_minor)),
+            text(currency),
+            text(now),
+            text(lease),
+        ]
+    }
+    match &db.direct_writer {
+        Some(writer) => {
+            writer
+                .run(move |conn| {
+                    let rows = run_ready(conn.fetch(sql, bound(account_id, total_minor, &values)))
+                        .ok_or_else(|| waited("a claim"))??;
+                    first_int(&rows, "id")
+                })
+                .await
+        }
+        None => {
+            let params = bound(account_id, total_minor, &values);
+            first_int(&(&db.pool).fetch(sql, params).await?, "id")
+        }
+    }
+}
+
+/// Integer column `col` of the first of `rows`.
+fn first_int(rows: &[impl Columns], col: &str) -> Result<Option<i64>, DbError> {
+    Ok(rows.first().map(|r| r.int(col)).transpose()?)
 }
 
 pub async fn find_order(
@@ -607,22 +629,28 @@ pub async fn commit_order(db: &Db, w: OrderWrite) -> WriteResult {
 /// transaction when each of them goes through; otherwise (one stale, one
 /// claim lost, a database error that is not transient) that transaction is
 /// rolled back and each order is written in its own, so one order's
-/// failure is its own alone.
-pub(crate) async fn write_orders(db: &Db, writes: &[OrderWrite]) -> Vec<WriteResult> {
+/// failure is its own alone. On a SQLite file through the direct writer,
+/// on a blocking thread (a busy database is waited for there).
+pub(crate) async fn write_orders(db: &Db, writes: Vec<OrderWrite>) -> Vec<WriteResult> {
+    let Some(writer) = &db.direct_writer else {
+        return write_orders_in(&mut Pooled(db), &writes).await;
+    };
+    let n = writes.len();
+    let done = writer
+        .run(move |conn| run_ready(write_orders_in(conn, &writes)).ok_or_else(|| waited("orders")))
+        .await;
+    done.unwrap_or_else(|e| unavailable(n, &e))
+}
+
+async fn write_orders_in(txs: &mut impl Transactions, writes: &[OrderWrite]) -> Vec<WriteResult> {
     if writes.len() > 1 {
-        match write_together(db, writes).await {
-            Ok(Some(results)) => return results,
-            Ok(None) => {}
+        match txs.write(writes).await {
+            Ok(results) if results.iter().all(Result::is_ok) => return results,
+            Ok(_) => {}
             // The database is away or busy: each order alone would wait for
             // it again (SQLite's busy timeout, PostgreSQL's reconnection),
             // under the turn. Each is answered "try again".
-            Err(e) if e.is_transient() => {
-                let e = e.to_string();
-                return writes
-                    .iter()
-                    .map(|_| Err(CommitError::Db(DbError::Unavailable(e.clone()))))
-                    .collect();
-            }
+            Err(e) if e.is_transient() => return unavailable(writes.len(), &e),
             Err(e) => tracing::warn!(
                 "a group of {} orders is written one by one: {e}",
                 writes.len()
@@ -631,35 +659,63 @@ pub(crate) async fn write_orders(db: &Db, writes: &[OrderWrite]) -> Vec<WriteRes
     }
     let mut results = Vec::with_capacity(writes.len());
     for w in writes {
-        results.push(write_alone(db, w).await);
+        results.push(match txs.write(std::slice::from_ref(w)).await {
+            Ok(mut r) => r.pop().unwrap_or(Ok(None)),
+            Err(e) => Err(e.into()),
+        });
     }
     results
 }
 
-/// `None` (nothing written) unless every write goes through.
-async fn write_together(
-    db: &Db,
-    writes: &[OrderWrite],
-) -> Result<Option<Vec<WriteResult>>, DbError> {
-    let mut tx = db.pool.begin().await?;
-    let results = commit_writes(&mut tx, writes).await?;
-    if results.iter().any(Result::is_err) {
-        tx.rollback().await?;
-        return Ok(None);
-    }
-    tx.commit().await?;
-    Ok(Some(results))
+/// The same transient error for each of `n` orders.
+fn unavailable(n: usize, e: &dyn std::fmt::Display) -> Vec<WriteResult> {
+    let e = e.to_string();
+    (0..n)
+        .map(|_| Err(CommitError::Db(DbError::Unavailable(e.clone()))))
+        .collect()
 }
 
-async fn write_alone(db: &Db, w: &OrderWrite) -> WriteResult {
-    let mut tx = db.pool.begin().await.map_err(DbError::from)?;
-    // A stale subscription returns before the commit: nothing is written.
-    let invoice = commit_writes(&mut tx, std::slice::from_ref(w))
-        .await?
-        .pop()
-        .unwrap_or(Ok(None))?;
-    tx.commit().await.map_err(DbError::from)?;
-    Ok(invoice)
+/// A direct write that waited: a bug, never a user's fault.
+fn waited(what: &str) -> DbError {
+    DbError::Query(sqlx::Error::Protocol(format!(
+        "a direct SQLite write of {what} waited"
+    )))
+}
+
+/// Where a group of writes gets its transactions: the pool (sqlx) or the
+/// direct writer's connection.
+trait Transactions {
+    /// `writes` in one transaction, committed only if each goes through.
+    fn write(
+        &mut self,
+        writes: &[OrderWrite],
+    ) -> impl std::future::Future<Output = Result<Vec<WriteResult>, DbError>>;
+}
+
+struct Pooled<'a>(&'a Db);
+
+impl Transactions for Pooled<'_> {
+    async fn write(&mut self, writes: &[OrderWrite]) -> Result<Vec<WriteResult>, DbError> {
+        let mut tx = self.0.pool.begin().await?;
+        let results = commit_writes(&mut tx, writes).await?;
+        match results.iter().all(Result::is_ok) {
+            true => tx.commit().await?,
+            false => tx.rollback().await?,
+        }
+        Ok(results)
+    }
+}
+
+impl Transactions for rusqlite::Connection {
+    async fn write(&mut self, writes: &[OrderWrite]) -> Result<Vec<WriteResult>, DbError> {
+        // IMMEDIATE: the write lock at once, not a read lock to upgrade.
+        let mut tx = self.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let results = commit_writes(&mut tx, writes).await?;
+        if results.iter().all(Result::is_ok) {
+            tx.commit()?;
+        } // else dropped: rolled back
+        Ok(results)
+    }
 }
 
 /// A billing runner's hold on a batch of subscriptions while it charges
@@ -723,11 +779,23 @@ pub async fn commit_batch(
     writes: Vec<OrderWrite>,
 ) -> Result<Vec<Result<Option<(i64, String)>, CommitError>>, DbError> {
     let _turn = db.write_turn().await;
-    let mut tx = match lock {
-        RunLock::Held { tx, .. } => tx,
-        RunLock::NotNeeded => db.pool.begin().await?,
-    };
     debug_assert!(writes.iter().all(|w| w.subscriptions.len() == 1));
+    let mut tx = match (lock, db.direct_writer.clone()) {
+        (RunLock::Held { tx, .. }, _) => tx,
+        (RunLock::NotNeeded, Some(writer)) => {
+            return writer
+                .run(move |conn| {
+                    let mut tx =
+                        conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                    let results = run_ready(commit_writes(&mut tx, &writes))
+                        .ok_or_else(|| waited("a billing-run batch"))??;
+                    tx.commit()?;
+                    Ok(results)
+                })
+                .await;
+        }
+        (RunLock::NotNeeded, None) => db.pool.begin().await?,
+    };
     let results = commit_writes(&mut tx, &writes).await?;
     tx.commit().await?;
     Ok(results)
@@ -743,7 +811,7 @@ pub type WriteResult = Result<Option<(i64, String)>, CommitError>;
 /// transaction then takes the write lock at once instead of failing to
 /// upgrade a read lock under contention.
 async fn commit_writes(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut impl Exec,
     writes: &[OrderWrite],
 ) -> Result<Vec<WriteResult>, DbError> {
     let now = super::now_text();
@@ -806,34 +874,38 @@ async fn commit_writes(
             ]);
         }
         if w.credit_delta_minor != 0 {
-            sqlx::query(
+            tx.execute(
                 "UPDATE accounts SET credit_balance_minor = credit_balance_minor + $1 WHERE id = $2",
+                vec![
+                    Param::Int(Some(w.credit_delta_minor)),
+                    Param::Int(Some(w.account_id)),
+                ],
             )
-            .bind(w.credit_delta_minor)
-            .bind(w.account_id)
-            .execute(&mut **tx)
             .await?;
         }
         if let Some((order_id, lease)) = &w.order {
             // Only the holder of the claim may complete the order. Checked
             // last: a lost claim rolls back all of it (`write_orders`).
-            let done = sqlx::query(
-                "UPDATE orders SET status = 'done', invoice_id = $1
-                 WHERE id = $2 AND status = 'pending' AND lease_until = $3",
-            )
-            .bind(invoice.as_ref().map(|(id, _)| *id))
-            .bind(order_id)
-            .bind(lease)
-            .execute(&mut **tx)
-            .await?;
-            if done.rows_affected() != 1 {
+            let done = tx
+                .execute(
+                    "UPDATE orders SET status = 'done', invoice_id = $1
+                     WHERE id = $2 AND status = 'pending' AND lease_until = $3",
+                    vec![
+                        Param::Int(invoice.as_ref().map(|(id, _)| *id)),
+                        Param::Int(Some(*order_id)),
+                        text(lease),
+                    ],
+                )
+                .await?;
+            if done != 1 {
                 results[i] = Err(CommitError::ClaimLost);
                 continue;
             }
-            sqlx::query("DELETE FROM cart_items WHERE account_id = $1")
-                .bind(w.account_id)
-                .execute(&mut **tx)
-                .await?;
+            tx.execute(
+                "DELETE FROM cart_items WHERE account_id = $1",
+                vec![Param::Int(Some(w.account_id))],
+            )
+            .await?;
         }
         emails.push((
             Some(w.account_id),
@@ -873,42 +945,25 @@ async fn commit_writes(
     Ok(results)
 }
 
-/// A bound value of a multi-row statement; text borrowed from the writes
-/// where it can be (an email's bodies are not copied to be bound).
-enum Param<'a> {
-    Int(Option<i64>),
-    Text(Option<Cow<'a, str>>),
-}
-
-/// Borrowed text.
-fn text(v: &str) -> Param<'_> {
-    Param::Text(Some(Cow::Borrowed(v)))
-}
-
-/// Borrowed optional text.
-fn opt_text(v: &Option<String>) -> Param<'_> {
-    Param::Text(v.as_deref().map(Cow::Borrowed))
-}
-
 /// Under SQLite's default limit of 32,766 bound parameters (PostgreSQL's
 /// is 65,535).
 const MAX_PARAMS: usize = 30_000;
 
 /// `{head} VALUES (…), (…){tail}` over `params`, `cols` to a row, in as few
 /// statements as the parameter limit allows; the rows `tail` returns.
-async fn multi_row(
-    tx: &mut Transaction<'static, Any>,
+async fn multi_row<E: Exec>(
+    tx: &mut E,
     head: &str,
     cols: usize,
     tail: &str,
     params: Vec<Param<'_>>,
-) -> Result<Vec<AnyRow>, sqlx::Error> {
+) -> Result<Vec<E::Row>, DbError> {
     debug_assert_eq!(params.len() % cols, 0);
     // Anonymous `?` on SQLite: sqlx looks every `$n` up by name, a linear
     // scan each in SQLite (quadratic in the parameters of a statement, 39 %
     // of a billing run's samples with 2,300 parameters per statement).
     let anonymous =
-        (tx.backend_name() == "SQLite").then(|| format!("({})", vec!["?"; cols].join(", ")));
+        (tx.backend() == Backend::Sqlite).then(|| format!("({})", vec!["?"; cols].join(", ")));
     let row = |r: usize| match &anonymous {
         Some(row) => row.clone(),
         None => format!("({})", placeholders(r * cols + 1, cols)),
@@ -922,16 +977,7 @@ async fn multi_row(
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!("{head} VALUES {values}{tail}");
-        let mut q = sqlx::query(&sql);
-        for p in chunk {
-            q = match p {
-                Param::Int(v) => q.bind(v),
-                Param::Text(None) => q.bind(None::<&str>),
-                Param::Text(Some(Cow::Borrowed(v))) => q.bind(v),
-                Param::Text(Some(Cow::Owned(v))) => q.bind(v),
-            };
-        }
-        out.extend(q.fetch_all(&mut **tx).await?);
+        out.extend(tx.fetch(&sql, chunk).await?);
     }
     Ok(out)
 }
@@ -939,10 +985,10 @@ async fn multi_row(
 /// Updates `writes` (existing subscriptions) where their version still is
 /// the one read; the ids updated.
 async fn update_subscriptions(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut impl Exec,
     writes: &[(i64, &SubscriptionWrite)],
     now: &str,
-) -> Result<std::collections::HashSet<i64>, sqlx::Error> {
+) -> Result<std::collections::HashSet<i64>, DbError> {
     let mut params = Vec::with_capacity(writes.len() * 21);
     for (account_id, s) in writes {
         let Some((id, version)) = s.existing else {
@@ -993,41 +1039,43 @@ async fn update_subscriptions(
         params,
     )
     .await?;
-    rows.iter().map(|r| r.try_get::<i64, _>("id")).collect()
+    Ok(rows.iter().map(|r| r.int("id")).collect::<Result<_, _>>()?)
 }
 
 /// Inserts the new subscriptions among `subs`; `Stale` when the account
 /// already has one of the product (another window subscribed first).
 async fn insert_subscriptions(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut impl Exec,
     account_id: i64,
     subs: &[SubscriptionWrite],
     now: &str,
 ) -> Result<(), CommitError> {
     for s in subs.iter().filter(|s| s.existing.is_none()) {
-        let inserted = sqlx::query(
-            "INSERT INTO subscriptions (account_id, product, level, seats, frequency, status,
-               period_start, period_end, paid_unit_minor, paid_seats, period_paid_minor,
-               period_credited_minor, version, updated_at, anchor_on)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $7)
-             ON CONFLICT (account_id, product) DO NOTHING",
-        )
-        .bind(account_id)
-        .bind(&s.product)
-        .bind(&s.level)
-        .bind(s.seats)
-        .bind(&s.frequency)
-        .bind(&s.status)
-        .bind(&s.period_start)
-        .bind(&s.period_end)
-        .bind(s.paid_unit_minor)
-        .bind(s.paid_seats)
-        .bind(s.period_paid_minor)
-        .bind(s.period_credited_minor)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-        if inserted.rows_affected() != 1 {
+        let inserted = tx
+            .execute(
+                "INSERT INTO subscriptions (account_id, product, level, seats, frequency, status,
+                   period_start, period_end, paid_unit_minor, paid_seats, period_paid_minor,
+                   period_credited_minor, version, updated_at, anchor_on)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $7)
+                 ON CONFLICT (account_id, product) DO NOTHING",
+                vec![
+                    Param::Int(Some(account_id)),
+                    text(&s.product),
+                    text(&s.level),
+                    Param::Int(Some(s.seats)),
+                    text(&s.frequency),
+                    text(&s.status),
+                    opt_text(&s.period_start),
+                    opt_text(&s.period_end),
+                    Param::Int(s.paid_unit_minor),
+                    Param::Int(s.paid_seats),
+                    Param::Int(s.period_paid_minor),
+                    Param::Int(s.period_credited_minor),
+                    text(now),
+                ],
+            )
+            .await?;
+        if inserted != 1 {
             // Another window subscribed to the same product first.
             return Err(CommitError::Stale);
         }
@@ -1038,10 +1086,10 @@ async fn insert_subscriptions(
 /// Numbers and inserts invoices with their lines; their (id, number) in
 /// the order given.
 async fn insert_invoices(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut impl Exec,
     items: &[(i64, &InvoiceWrite)],
     now: &str,
-) -> Result<Vec<(i64, String)>, sqlx::Error> {
+) -> Result<Vec<(i64, String)>, DbError> {
     // The next numbers of each seller's series, inside this transaction: a
     // rolled-back order leaves no gap, concurrent orders queue on the row.
     let mut next: Vec<(&str, i64)> = Vec::new();
@@ -1052,21 +1100,24 @@ async fn insert_invoices(
         }
     }
     for (seller, n) in &mut next {
-        let (last,): (i64,) = sqlx::query_as(
-            "INSERT INTO invoice_counters (seller, last_number) VALUES ($1, $2)
-             ON CONFLICT (seller) DO UPDATE SET last_number = invoice_counters.last_number + $2
-             RETURNING last_number",
-        )
-        .bind(*seller)
-        .bind(*n)
-        .fetch_one(&mut **tx)
-        .await?;
+        let rows = tx
+            .fetch(
+                "INSERT INTO invoice_counters (seller, last_number) VALUES ($1, $2)
+                 ON CONFLICT (seller) DO UPDATE SET last_number = invoice_counters.last_number + $2
+                 RETURNING last_number",
+                vec![text(seller), Param::Int(Some(*n))],
+            )
+            .await?;
+        let last = match rows.first() {
+            Some(row) => row.int("last_number")?,
+            None => return Err(sqlx::Error::RowNotFound.into()),
+        };
         *n = last - *n + 1;
     }
     let mut seqs = Vec::with_capacity(items.len());
     for (_, inv) in items {
         let Some((_, seq)) = next.iter_mut().find(|(s, _)| *s == inv.seller) else {
-            return Err(sqlx::Error::Protocol("invoice seller not numbered".into()));
+            return Err(sqlx::Error::Protocol("invoice seller not numbered".into()).into());
         };
         seqs.push((*seq, format!("{}-{:06}", inv.seller, *seq)));
         *seq += 1;
@@ -1112,18 +1163,13 @@ async fn insert_invoices(
     // Matched by number: a multi-row RETURNING promises no order.
     let ids = rows
         .iter()
-        .map(|r| {
-            Ok((
-                r.try_get::<String, _>("number")?,
-                r.try_get::<i64, _>("id")?,
-            ))
-        })
+        .map(|r| Ok((r.text("number")?, r.int("id")?)))
         .collect::<Result<std::collections::HashMap<_, _>, sqlx::Error>>()?;
     let mut out = Vec::with_capacity(items.len());
     let mut lines = Vec::new();
     for ((_, inv), (_, number)) in items.iter().zip(seqs) {
         let Some(&id) = ids.get(&number) else {
-            return Err(sqlx::Error::RowNotFound);
+            return Err(sqlx::Error::RowNotFound.into());
         };
         for (position, l) in inv.lines.iter().enumerate() {
             lines.extend([
@@ -1152,19 +1198,19 @@ async fn insert_invoices(
 }
 
 pub(crate) async fn enqueue_email(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut impl Exec,
     account_id: Option<i64>,
     e: &EmailWrite,
     now: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
     enqueue_emails(tx, &[(account_id, e)], now).await
 }
 
 async fn enqueue_emails(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut impl Exec,
     emails: &[(Option<i64>, &EmailWrite)],
     now: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
     let mut params = Vec::with_capacity(emails.len() * 7);
     for (account_id, e) in emails {
         params.extend([

@@ -58,7 +58,7 @@ impl OrderQueue {
             // already, which must be written even if this request goes away.
             let _ = tokio::spawn(async move {
                 let (writes, senders): (Vec<_>, Vec<_>) = group.into_iter().unzip();
-                let results = super::billing::write_orders(&db, &writes).await;
+                let results = super::billing::write_orders(&db, writes).await;
                 drop(turn);
                 for (sender, r) in senders.into_iter().zip(results) {
                     let _ = sender.send(r);

@@ -4,15 +4,19 @@
 //! migration directory per backend under the same version numbers. One
 //! exception: on a SQLite file the session reads of every signed-in request
 //! run the same SQL through a direct read-only connection (`sqlite_read`),
-//! mapped by the same row functions (`Columns`).
+//! mapped by the same row functions (`Columns`), and the order and
+//! billing-run writes the same statements through a direct writer
+//! (`sqlite_write`, written once against `exec::Exec`).
 
 pub mod accounts;
 pub mod bench;
 pub mod billing;
+mod exec;
 mod group_commit;
 pub mod products;
 mod sqlite_alloc;
 mod sqlite_read;
+mod sqlite_write;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -36,6 +40,9 @@ pub struct Db {
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// SQLite file only: the session reads' direct path (`sqlite_read`).
     readers: Option<std::sync::Arc<sqlite_read::Readers>>,
+    /// SQLite file only: the order and billing-run writes' direct path
+    /// (`sqlite_write`), used under the write turn.
+    direct_writer: Option<std::sync::Arc<sqlite_write::Writer>>,
     /// Orders waiting for their commit (`group_commit`).
     orders: std::sync::Arc<group_commit::OrderQueue>,
 }
@@ -154,11 +161,14 @@ impl Db {
             .connect(&url)
             .await
             .map_err(|e| fail(short(&e)))?;
-        let readers = match backend {
-            Backend::Sqlite => sqlite_path(&url).map(sqlite_read::Readers::for_file),
+        let file = match backend {
+            Backend::Sqlite => sqlite_path(&url),
             Backend::Postgres => None,
-        }
-        .map(std::sync::Arc::new);
+        };
+        let readers = file
+            .clone()
+            .map(|f| std::sync::Arc::new(sqlite_read::Readers::for_file(f)));
+        let direct_writer = file.map(|f| std::sync::Arc::new(sqlite_write::Writer::for_file(f)));
         let writer = std::sync::Arc::new(tokio::sync::Mutex::new(()));
         let orders_turn = match backend {
             Backend::Sqlite => writer.clone(),
@@ -169,6 +179,7 @@ impl Db {
             backend,
             writer,
             readers,
+            direct_writer,
             orders: std::sync::Arc::new(group_commit::OrderQueue::new(orders_turn)),
         })
     }
@@ -185,24 +196,24 @@ impl Db {
         }
     }
 
-    /// The first row of `sql` (one `$1` text parameter), mapped by `map`:
+    /// The first row of `sql` (one `$1` parameter), mapped by `map`:
     /// on a SQLite file through the direct path (`sqlite_read`), on
     /// PostgreSQL or an in-memory SQLite through sqlx.
     pub(crate) async fn read_row<T>(
         &self,
         sql: &str,
-        param: &str,
+        param: exec::Param<'_>,
         map: impl Fn(&dyn Columns) -> Result<T, DbError>,
     ) -> Result<Option<T>, DbError> {
         if let Some(readers) = &self.readers {
             return readers.read(|conn| {
                 let mut stmt = conn.prepare_cached(sql)?;
-                let mut rows = stmt.query([param])?;
+                exec::bind_direct(&mut stmt, vec![param])?;
+                let mut rows = stmt.raw_query();
                 rows.next()?.map(|row| map(row)).transpose()
             });
         }
-        let row = sqlx::query(sql)
-            .bind(param)
+        let row = exec::bind(sqlx::query(sql), vec![param])
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(|row| map(row)).transpose()
@@ -235,6 +246,7 @@ pub(crate) trait Columns {
     fn text(&self, col: &str) -> Result<String, sqlx::Error>;
     fn opt_text(&self, col: &str) -> Result<Option<String>, sqlx::Error>;
     fn int(&self, col: &str) -> Result<i64, sqlx::Error>;
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, sqlx::Error>;
 }
 
 impl Columns for sqlx::any::AnyRow {
@@ -247,6 +259,9 @@ impl Columns for sqlx::any::AnyRow {
     fn int(&self, col: &str) -> Result<i64, sqlx::Error> {
         sqlx::Row::try_get(self, col)
     }
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::Row::try_get(self, col)
+    }
 }
 
 impl Columns for rusqlite::Row<'_> {
@@ -257,6 +272,9 @@ impl Columns for rusqlite::Row<'_> {
         self.get(col).map_err(decode)
     }
     fn int(&self, col: &str) -> Result<i64, sqlx::Error> {
+        self.get(col).map_err(decode)
+    }
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, sqlx::Error> {
         self.get(col).map_err(decode)
     }
 }

@@ -1,0 +1,275 @@
+//! The statements of a write transaction, whichever driver runs them: the
+//! order and billing-run writes are written once against [`Exec`], and run
+//! through sqlx (PostgreSQL, in-memory SQLite) or, on a SQLite file,
+//! through the direct writer connection (`sqlite_write`), where each
+//! statement is a call on the calling thread instead of a round trip to
+//! sqlx's connection thread (`bench/NOTES.md`, session 9).
+
+use std::borrow::Cow;
+use std::future::Future;
+
+use rusqlite::types::Value;
+use sqlx::{Any, Transaction};
+
+use super::{Backend, Columns, DbError};
+
+/// A bound value; text borrowed where it can be (an email's bodies are
+/// not copied to be bound).
+pub(crate) enum Param<'a> {
+    Int(Option<i64>),
+    Text(Option<Cow<'a, str>>),
+}
+
+/// Borrowed text.
+pub(crate) fn text(v: &str) -> Param<'_> {
+    Param::Text(Some(Cow::Borrowed(v)))
+}
+
+/// Borrowed optional text.
+pub(crate) fn opt_text(v: &Option<String>) -> Param<'_> {
+    Param::Text(v.as_deref().map(Cow::Borrowed))
+}
+
+/// An open transaction. Its futures never wait on the direct writer, which
+/// is how that one runs them on a plain thread ([`run_ready`]).
+pub(crate) trait Exec {
+    type Row: Columns;
+    fn backend(&self) -> Backend;
+    /// Runs `sql`; the rows it changed.
+    fn execute<'q>(
+        &mut self,
+        sql: &'q str,
+        params: Vec<Param<'q>>,
+    ) -> impl Future<Output = Result<u64, DbError>>;
+    /// The rows `sql` returns.
+    fn fetch<'q>(
+        &mut self,
+        sql: &'q str,
+        params: Vec<Param<'q>>,
+    ) -> impl Future<Output = Result<Vec<Self::Row>, DbError>>;
+}
+
+pub(crate) fn bind<'q>(
+    mut q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    params: Vec<Param<'q>>,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    for p in params {
+        q = match p {
+            Param::Int(v) => q.bind(v),
+            Param::Text(None) => q.bind(None::<&str>),
+            Param::Text(Some(Cow::Borrowed(v))) => q.bind(v),
+            Param::Text(Some(Cow::Owned(v))) => q.bind(v),
+        };
+    }
+    q
+}
+
+impl Exec for Transaction<'_, Any> {
+    type Row = sqlx::any::AnyRow;
+
+    fn backend(&self) -> Backend {
+        match self.backend_name() {
+            "SQLite" => Backend::Sqlite,
+            _ => Backend::Postgres,
+        }
+    }
+
+    async fn execute<'q>(&mut self, sql: &'q str, params: Vec<Param<'q>>) -> Result<u64, DbError> {
+        let done = bind(sqlx::query(sql), params).execute(&mut **self).await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn fetch<'q>(
+        &mut self,
+        sql: &'q str,
+        params: Vec<Param<'q>>,
+    ) -> Result<Vec<Self::Row>, DbError> {
+        Ok(bind(sqlx::query(sql), params)
+            .fetch_all(&mut **self)
+            .await?)
+    }
+}
+
+/// A row read on the direct writer, owned (the statement is reset after).
+pub(crate) struct OwnedRow {
+    names: std::sync::Arc<[String]>,
+    values: Vec<Value>,
+}
+
+impl OwnedRow {
+    fn get(&self, col: &str) -> Result<&Value, sqlx::Error> {
+        self.names
+            .iter()
+            .position(|n| n == col)
+            .map(|i| &self.values[i])
+            .ok_or_else(|| sqlx::Error::ColumnNotFound(col.into()))
+    }
+}
+
+fn mismatch(col: &str, v: &Value) -> sqlx::Error {
+    sqlx::Error::ColumnDecode {
+        index: col.into(),
+        source: format!("unexpected {:?}", v.data_type()).into(),
+    }
+}
+
+impl Columns for OwnedRow {
+    fn text(&self, col: &str) -> Result<String, sqlx::Error> {
+        match self.get(col)? {
+            Value::Text(s) => Ok(s.clone()),
+            v => Err(mismatch(col, v)),
+        }
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>, sqlx::Error> {
+        match self.get(col)? {
+            Value::Null => Ok(None),
+            _ => self.text(col).map(Some),
+        }
+    }
+    fn int(&self, col: &str) -> Result<i64, sqlx::Error> {
+        match self.get(col)? {
+            Value::Integer(i) => Ok(*i),
+            v => Err(mismatch(col, v)),
+        }
+    }
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, sqlx::Error> {
+        match self.get(col)? {
+            Value::Null => Ok(None),
+            _ => self.int(col).map(Some),
+        }
+    }
+}
+
+/// Binds `params` to `$1…` by name (a number may repeat or come out of
+/// order) or to anonymous `?` by position.
+pub(crate) fn bind_direct(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    params: Vec<Param<'_>>,
+) -> Result<(), DbError> {
+    let named = stmt.parameter_name(1).is_some_and(|n| n.starts_with('$'));
+    for (i, p) in params.into_iter().enumerate() {
+        let index = match named {
+            true => stmt
+                .parameter_index(&format!("${}", i + 1))?
+                .ok_or_else(|| rusqlite::Error::InvalidParameterName(format!("${}", i + 1)))?,
+            false => i + 1,
+        };
+        match p {
+            Param::Int(v) => stmt.raw_bind_parameter(index, v)?,
+            Param::Text(v) => stmt.raw_bind_parameter(index, v.as_deref())?,
+        }
+    }
+    Ok(())
+}
+
+fn direct_execute(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: Vec<Param<'_>>,
+) -> Result<u64, DbError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind_direct(&mut stmt, params)?;
+    Ok(stmt.raw_execute()? as u64)
+}
+
+fn direct_fetch(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: Vec<Param<'_>>,
+) -> Result<Vec<OwnedRow>, DbError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind_direct(&mut stmt, params)?;
+    let names: std::sync::Arc<[String]> =
+        stmt.column_names().into_iter().map(String::from).collect();
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let values = (0..names.len())
+            .map(|i| row.get::<_, Value>(i))
+            .collect::<Result<_, _>>()?;
+        out.push(OwnedRow {
+            names: names.clone(),
+            values,
+        });
+    }
+    Ok(out)
+}
+
+/// A transaction on the direct writer.
+impl Exec for rusqlite::Transaction<'_> {
+    type Row = OwnedRow;
+
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn execute<'q>(&mut self, sql: &'q str, params: Vec<Param<'q>>) -> Result<u64, DbError> {
+        direct_execute(self, sql, params)
+    }
+
+    async fn fetch<'q>(
+        &mut self,
+        sql: &'q str,
+        params: Vec<Param<'q>>,
+    ) -> Result<Vec<OwnedRow>, DbError> {
+        direct_fetch(self, sql, params)
+    }
+}
+
+/// The direct writer outside a transaction: each statement commits.
+impl Exec for rusqlite::Connection {
+    type Row = OwnedRow;
+
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn execute<'q>(&mut self, sql: &'q str, params: Vec<Param<'q>>) -> Result<u64, DbError> {
+        direct_execute(self, sql, params)
+    }
+
+    async fn fetch<'q>(
+        &mut self,
+        sql: &'q str,
+        params: Vec<Param<'q>>,
+    ) -> Result<Vec<OwnedRow>, DbError> {
+        direct_fetch(self, sql, params)
+    }
+}
+
+/// The pool outside a transaction: each statement commits.
+impl Exec for &sqlx::AnyPool {
+    type Row = sqlx::any::AnyRow;
+
+    fn backend(&self) -> Backend {
+        match self.connect_options().database_url.scheme() {
+            "sqlite" => Backend::Sqlite,
+            _ => Backend::Postgres,
+        }
+    }
+
+    async fn execute<'q>(&mut self, sql: &'q str, params: Vec<Param<'q>>) -> Result<u64, DbError> {
+        let done = bind(sqlx::query(sql), params).execute(*self).await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn fetch<'q>(
+        &mut self,
+        sql: &'q str,
+        params: Vec<Param<'q>>,
+    ) -> Result<Vec<Self::Row>, DbError> {
+        Ok(bind(sqlx::query(sql), params).fetch_all(*self).await?)
+    }
+}
+
+/// Runs a future that never waits (the direct writer's statements) to its
+/// end on this thread; `None` if it waited, which would be a bug in the
+/// caller: reported, not spun on.
+pub(crate) fn run_ready<T>(f: impl Future<Output = T>) -> Option<T> {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(out) => Some(out),
+        std::task::Poll::Pending => None,
+    }
+}
