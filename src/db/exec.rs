@@ -273,3 +273,42 @@ pub(crate) fn run_ready<T>(f: impl Future<Output = T>) -> Option<T> {
         std::task::Poll::Pending => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `$n` bind by number wherever and however often they appear (SQLite
+    /// numbers parameters by first appearance); `?` by position.
+    #[test]
+    fn direct_parameters_bind_by_number_and_rows_decode_strictly() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        let mut tx = conn.transaction().unwrap();
+        let rows = run_ready(tx.fetch(
+            "SELECT $2 AS b, $1 AS a, $2 || $1 AS ba, $3 AS n",
+            vec![text("x"), text("y"), Param::Int(None)],
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(rows[0].text("b").unwrap(), "y");
+        assert_eq!(rows[0].text("a").unwrap(), "x");
+        assert_eq!(rows[0].text("ba").unwrap(), "yx");
+        assert_eq!(rows[0].opt_int("n").unwrap(), None);
+        assert!(rows[0].int("a").is_err(), "text is not read as a number");
+        assert!(rows[0].text("missing").is_err());
+        let rows = run_ready(tx.fetch(
+            "SELECT ? + ? AS s",
+            vec![Param::Int(Some(2)), Param::Int(Some(40))],
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(rows[0].int("s").unwrap(), 42);
+        run_ready(tx.execute("CREATE TABLE t (x INTEGER)", vec![]))
+            .unwrap()
+            .unwrap();
+        let n = run_ready(tx.execute("INSERT INTO t VALUES ($1), ($1)", vec![Param::Int(Some(7))]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(n, 2, "rows changed");
+    }
+}
