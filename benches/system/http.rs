@@ -379,13 +379,15 @@ async fn place_order(
         "≥ 25 %",
         Some(tenths >= 250 && orders.errors == 0),
     );
-    // The floor under place order: a transaction of as many one-row
-    // statements as an order's commit, with none of its other work.
+    // A reference: a transaction of as many one-row statements as an
+    // order's commit, through the pool, one per request. It was the floor
+    // under place order while each order had its own such transaction
+    // (before group commit and the direct writer, bench/NOTES.md).
     let floor = bench_endpoint_load(s, base, "/bench/transaction", connections).await;
     let (_, ratio) = percent(floor.per_second(), inserts.per_second());
     r.row(
         format!(
-            "floor under place order: one transaction of {} one-row INSERTs per request (an order's commit alone), 8 connections, {}",
+            "reference: one transaction of {} one-row INSERTs per request through the pool (an order's commit alone, before group commit), 8 connections, {}",
             billing_center::db::bench::ORDER_STATEMENTS,
             name(backend)
         ),

@@ -1,6 +1,7 @@
 //! The baseline of the place-order benchmark: one bare `INSERT` per request
-//! through the app's own pool; and its floor, a write transaction of as
-//! many one-row statements as an order's commit. Mounted only with
+//! through the app's own write path; and a reference, a write transaction of
+//! as many one-row statements as an order's commit through the pool (what
+//! each order cost before group commit). Mounted only with
 //! `BC_BENCH_ENDPOINTS=1`.
 
 use super::{Db, DbError};
@@ -12,11 +13,14 @@ pub async fn ensure_table(db: &Db) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Through the app's own write path for one-statement writes (an order's
+/// claim's): the write turn, then the direct writer on a SQLite file.
 pub async fn insert_row(db: &Db) -> Result<(), DbError> {
-    sqlx::query("INSERT INTO bench_rows (at) VALUES ($1)")
-        .bind(super::now_text())
-        .execute(&db.pool)
-        .await?;
+    db.write_one(
+        "INSERT INTO bench_rows (at) VALUES ($1)",
+        vec![super::exec::owned(&super::now_text())],
+    )
+    .await?;
     Ok(())
 }
 
@@ -24,9 +28,10 @@ pub async fn insert_row(db: &Db) -> Result<(), DbError> {
 /// counter, invoice, lines, payment, credit, order, cart, outbox, audit).
 pub const ORDER_STATEMENTS: usize = 10;
 
-/// One write transaction of [`ORDER_STATEMENTS`] one-row inserts, queued
-/// for the write turn like an order's commit: what an order costs the
-/// database before any of its own work.
+/// One write transaction of [`ORDER_STATEMENTS`] one-row inserts through
+/// the pool, queued for the write turn: what an order's commit cost the
+/// database, before any of its own work, when each order had its own
+/// transaction on sqlx (it was the floor under place order until session 9).
 pub async fn insert_transaction(db: &Db) -> Result<(), DbError> {
     let _turn = db.write_turn().await;
     let mut tx = db.pool.begin().await?;

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::exec::{Exec, Param, opt_text, run_ready, text};
+use super::exec::{Exec, Param, opt_text, owned, run_ready, text, waited};
 use super::{Backend, Columns, Db, DbError};
 
 #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
@@ -396,44 +396,21 @@ pub async fn claim_order(
     currency: &str,
     lease_until: &str,
 ) -> Result<Option<i64>, DbError> {
-    let _turn = db.write_turn().await;
-    let sql = "INSERT INTO orders (account_id, idempotency_key, request_hash, status, total_minor, currency, created_at, lease_until)
+    db.write_one(
+        "INSERT INTO orders (account_id, idempotency_key, request_hash, status, total_minor, currency, created_at, lease_until)
          VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7)
-         ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING id";
-    // Owned: the direct writer runs on a blocking thread.
-    let values = [key, request_hash, currency, &super::now_text(), lease_until].map(String::from);
-    fn bound(account_id: i64, total_minor: i64, v: &[String; 5]) -> Vec<Param<'_>> {
-        let [key, hash, currency, now, lease] = v;
+         ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING id",
         vec![
             Param::Int(Some(account_id)),
-            text(key),
-            text(hash),
+            owned(key),
+            owned(request_hash),
             Param::Int(Some(total_minor)),
-            text(currency),
-            text(now),
-            text(lease),
-        ]
-    }
-    match &db.direct_writer {
-        Some(writer) => {
-            writer
-                .run(move |conn| {
-                    let rows = run_ready(conn.fetch(sql, bound(account_id, total_minor, &values)))
-                        .ok_or_else(|| waited("a claim"))??;
-                    first_int(&rows, "id")
-                })
-                .await
-        }
-        None => {
-            let params = bound(account_id, total_minor, &values);
-            first_int(&(&db.pool).fetch(sql, params).await?, "id")
-        }
-    }
-}
-
-/// Integer column `col` of the first of `rows`.
-fn first_int(rows: &[impl Columns], col: &str) -> Result<Option<i64>, DbError> {
-    Ok(rows.first().map(|r| r.int(col)).transpose()?)
+            owned(currency),
+            owned(&super::now_text()),
+            owned(lease_until),
+        ],
+    )
+    .await
 }
 
 pub async fn find_order(
@@ -673,13 +650,6 @@ fn unavailable(n: usize, e: &dyn std::fmt::Display) -> Vec<WriteResult> {
     (0..n)
         .map(|_| Err(CommitError::Db(DbError::Unavailable(e.clone()))))
         .collect()
-}
-
-/// A direct write that waited: a bug, never a user's fault.
-fn waited(what: &str) -> DbError {
-    DbError::Query(sqlx::Error::Protocol(format!(
-        "a direct SQLite write of {what} waited"
-    )))
 }
 
 /// Where a group of writes gets its transactions: the pool (sqlx) or the

@@ -25,6 +25,11 @@ pub(crate) fn text(v: &str) -> Param<'_> {
     Param::Text(Some(Cow::Borrowed(v)))
 }
 
+/// Owned text (a value moved to another thread).
+pub(crate) fn owned(v: &str) -> Param<'static> {
+    Param::Text(Some(Cow::Owned(v.to_string())))
+}
+
 /// Borrowed optional text.
 pub(crate) fn opt_text(v: &Option<String>) -> Param<'_> {
     Param::Text(v.as_deref().map(Cow::Borrowed))
@@ -262,6 +267,13 @@ impl Exec for &sqlx::AnyPool {
     }
 }
 
+/// A direct write that waited ([`run_ready`]): a bug, never a user's fault.
+pub(crate) fn waited(what: &str) -> DbError {
+    DbError::Query(sqlx::Error::Protocol(format!(
+        "a direct SQLite write of {what} waited"
+    )))
+}
+
 /// Runs a future that never waits (the direct writer's statements) to its
 /// end on this thread; `None` if it waited, which would be a bug in the
 /// caller: reported, not spun on.
@@ -282,6 +294,8 @@ mod tests {
     /// numbers parameters by first appearance); `?` by position.
     #[test]
     fn direct_parameters_bind_by_number_and_rows_decode_strictly() {
+        // Before any connection of this process (see `sqlite_alloc`'s test).
+        crate::db::sqlite_alloc::install();
         let mut conn = rusqlite::Connection::open_in_memory().unwrap();
         let mut tx = conn.transaction().unwrap();
         let rows = run_ready(tx.fetch(

@@ -219,6 +219,34 @@ impl Db {
         row.as_ref().map(|row| map(row)).transpose()
     }
 
+    /// One statement on its own, under the write turn: on a SQLite file
+    /// through the direct writer (`sqlite_write`), otherwise the pool. The
+    /// `id` its first row returns, if any.
+    pub(crate) async fn write_one(
+        &self,
+        sql: &'static str,
+        params: Vec<exec::Param<'static>>,
+    ) -> Result<Option<i64>, DbError> {
+        use exec::Exec;
+        fn first_id(rows: &[impl Columns]) -> Result<Option<i64>, DbError> {
+            Ok(rows.first().map(|r| r.int("id")).transpose()?)
+        }
+        let _turn = self.write_turn().await;
+        match &self.direct_writer {
+            Some(writer) => {
+                writer
+                    .run(
+                        move |conn| match exec::run_ready(Exec::fetch(conn, sql, params)) {
+                            Some(rows) => first_id(&rows?),
+                            None => Err(exec::waited("one statement")),
+                        },
+                    )
+                    .await
+            }
+            None => first_id(&Exec::fetch(&mut &self.pool, sql, params).await?),
+        }
+    }
+
     /// How many groups orders have been committed in so far: fewer than the
     /// orders when they arrived together (`group_commit`). A group is one
     /// transaction unless one of its orders failed.

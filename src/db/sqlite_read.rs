@@ -92,6 +92,8 @@ mod tests {
     /// since (no snapshot held between reads), and is reused, not reopened.
     #[test]
     fn kept_connections_see_each_commit() {
+        // Before any connection of this process (see `sqlite_alloc`'s test).
+        crate::db::sqlite_alloc::install();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.db").display().to_string();
         let writer = Connection::open(&path).unwrap();
