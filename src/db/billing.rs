@@ -676,14 +676,15 @@ impl Transactions for Pooled<'_> {
     }
 }
 
+/// The direct writer's connection, inside the transaction `Writer::run`
+/// holds: each unit is a savepoint.
 impl Transactions for rusqlite::Connection {
     async fn write(&mut self, writes: &[OrderWrite]) -> Result<Vec<WriteResult>, DbError> {
-        // IMMEDIATE: the write lock at once, not a read lock to upgrade.
-        let mut tx = self.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let results = commit_writes(&mut tx, writes).await?;
+        let mut unit = self.savepoint()?;
+        let results = commit_writes(&mut unit, writes).await?;
         if results.iter().all(Result::is_ok) {
-            tx.commit()?;
-        } // else dropped: rolled back
+            unit.commit()?;
+        } // else dropped: rolled back to where it began
         Ok(results)
     }
 }
@@ -755,12 +756,8 @@ pub async fn commit_batch(
         (RunLock::NotNeeded, Some(writer)) => {
             return writer
                 .run(move |conn| {
-                    let mut tx =
-                        conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                    let results = run_ready(commit_writes(&mut tx, &writes))
-                        .ok_or_else(|| waited("a billing-run batch"))??;
-                    tx.commit()?;
-                    Ok(results)
+                    run_ready(commit_writes(conn, &writes))
+                        .ok_or_else(|| waited("a billing-run batch"))?
                 })
                 .await;
         }

@@ -200,8 +200,8 @@ fn direct_fetch(
     Ok(out)
 }
 
-/// A transaction on the direct writer.
-impl Exec for rusqlite::Transaction<'_> {
+/// A savepoint on the direct writer.
+impl Exec for rusqlite::Savepoint<'_> {
     type Row = OwnedRow;
 
     fn backend(&self) -> Backend {
@@ -221,7 +221,8 @@ impl Exec for rusqlite::Transaction<'_> {
     }
 }
 
-/// The direct writer outside a transaction: each statement commits.
+/// The direct writer's connection (inside the transaction `Writer::run`
+/// holds, or in autocommit).
 impl Exec for rusqlite::Connection {
     type Row = OwnedRow;
 
@@ -297,7 +298,7 @@ mod tests {
         // Before any connection of this process (see `sqlite_alloc`'s test).
         crate::db::sqlite_alloc::install();
         let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-        let mut tx = conn.transaction().unwrap();
+        let mut tx = conn.savepoint().unwrap();
         let rows = run_ready(tx.fetch(
             "SELECT $2 AS b, $1 AS a, $2 || $1 AS ba, $3 AS n",
             vec![text("x"), text("y"), Param::Int(None)],

@@ -34,26 +34,54 @@ impl Writer {
         }
     }
 
-    /// Runs `write` on the writer connection (opened on first use, after
-    /// the migrations), on a blocking thread: the connection may wait for
-    /// another writer's lock (busy timeout), and that writer may need this
-    /// runtime's threads to finish. The caller holds the write turn.
+    /// Runs `write` in one transaction holding SQLite's write lock,
+    /// committed if it returns `Ok` (units inside it that may fail alone
+    /// use savepoints). The caller holds the write turn, so the lock is
+    /// normally free and taken at once, and `write` runs on this thread: its
+    /// statements cannot wait then. When another connection holds it (a
+    /// sqlx write outside the turn, another process), it is waited for on a
+    /// blocking thread instead: that writer may need this runtime's threads
+    /// to finish (blocking one here deadlocked until the busy timeout).
     pub(crate) async fn run<T: Send + 'static>(
         self: &Arc<Self>,
         write: impl FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
     ) -> Result<T, DbError> {
+        let began = self.with(|conn| {
+            if !conn.is_autocommit() {
+                // Left open by a panic inside an earlier `write`.
+                conn.execute_batch("ROLLBACK")?;
+            }
+            match conn.execute_batch("BEGIN IMMEDIATE") {
+                Ok(()) => Ok(true),
+                Err(e) if busy(&e) => Ok(false),
+                Err(e) => Err(e.into()),
+            }
+        })?;
+        if began {
+            return self.with(|conn| {
+                let result = write(conn);
+                finish(conn, result)
+            });
+        }
         let writer = self.clone();
-        tokio::task::spawn_blocking(move || writer.with(write))
-            .await
-            .map_err(|e| DbError::Query(sqlx::Error::Protocol(format!("direct write: {e}"))))?
+        tokio::task::spawn_blocking(move || {
+            writer.with(|conn| {
+                conn.busy_timeout(BUSY_TIMEOUT)?;
+                let began = conn.execute_batch("BEGIN IMMEDIATE");
+                conn.busy_timeout(std::time::Duration::ZERO)?;
+                began?;
+                let result = write(conn);
+                finish(conn, result)
+            })
+        })
+        .await
+        .map_err(|e| DbError::Query(sqlx::Error::Protocol(format!("direct write: {e}"))))?
     }
 
     fn with<T>(
         &self,
         write: impl FnOnce(&mut Connection) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
-        // A panic while holding it: a transaction left open is rolled back
-        // by its own drop, the connection stays usable.
         let mut kept = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let conn = match &mut *kept {
             Some(conn) => conn,
@@ -67,12 +95,36 @@ impl Writer {
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        // As the pool's connections (`Db::connect`).
+        // As the pool's connections (`Db::connect`), but no busy handler:
+        // a busy lock is waited for on a blocking thread (`run`).
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.busy_timeout(std::time::Duration::ZERO)?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
     }
+}
+
+/// As the pool's connections (`Db::connect`).
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn busy(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+}
+
+/// Commits the transaction `run` began if `result` is `Ok`, else rolls it
+/// back; a failed commit is rolled back too.
+fn finish<T>(conn: &Connection, result: Result<T, DbError>) -> Result<T, DbError> {
+    let end = match &result {
+        Ok(_) => conn.execute_batch("COMMIT"),
+        Err(_) => conn.execute_batch("ROLLBACK"),
+    };
+    if let Err(e) = end {
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        return Err(e.into());
+    }
+    result
 }
