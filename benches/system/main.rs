@@ -7,7 +7,8 @@
 //! `BENCH_PG_SIZES` (the same for PostgreSQL, default `BENCH_SIZES`),
 //! `BENCH_QUICK=1` (tiny sizes: the smoke run of the test suite),
 //! `BENCH_OUT` (default bench/RESULTS.md), `BENCH_ONLY` (comma-separated parts
-//! among `billing,history,ssr,orders,size`, for profiling one of them).
+//! among `billing,history,ssr,orders,size`, for profiling one of them),
+//! `BENCH_ORDERS` (orders placed, default 3,000: more for a longer profile).
 
 mod fixtures;
 mod http;
@@ -73,7 +74,10 @@ impl Settings {
                 .unwrap_or_else(|_| "target/site".into())
                 .into(),
             load_time: Duration::from_secs(if quick { 1 } else { 20 }),
-            orders: if quick { 40 } else { 3_000 },
+            orders: std::env::var("BENCH_ORDERS")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(if quick { 40 } else { 3_000 }),
             only: std::env::var("BENCH_ONLY")
                 .ok()
                 .map(|s| s.split(',').map(|p| p.trim().to_string()).collect()),
