@@ -775,25 +775,33 @@ impl RunLock {
     }
 }
 
-/// Locks what it can of `ids` (`FOR UPDATE SKIP LOCKED`): rows another
-/// runner holds are left out, not waited for.
-pub async fn lock_for_run(db: &Db, ids: &[i64]) -> Result<RunLock, DbError> {
-    if db.backend != super::Backend::Postgres || ids.is_empty() {
+/// Locks what it can of `read`, (id, version) as the runner read them
+/// (`FOR UPDATE SKIP LOCKED`): rows another runner holds are left out, not
+/// waited for, and so are rows changed since they were read (another
+/// runner renewed them between this one's read and its lock): charging
+/// those would only be refunded at the version check.
+pub async fn lock_for_run(db: &Db, read: &[(i64, i64)]) -> Result<RunLock, DbError> {
+    if db.backend != super::Backend::Postgres || read.is_empty() {
         return Ok(RunLock::NotNeeded);
     }
     let mut tx = db.pool.begin().await?;
     let sql = format!(
-        "SELECT id FROM subscriptions WHERE id IN ({}) FOR UPDATE SKIP LOCKED",
-        placeholders(1, ids.len())
+        "SELECT id, version FROM subscriptions WHERE id IN ({}) FOR UPDATE SKIP LOCKED",
+        placeholders(1, read.len())
     );
-    let mut q = sqlx::query_as::<_, (i64,)>(&sql);
-    for id in ids {
+    let mut q = sqlx::query_as::<_, (i64, i64)>(&sql);
+    for (id, _) in read {
         q = q.bind(id);
     }
     let locked = q.fetch_all(&mut *tx).await?;
+    let read: std::collections::HashSet<&(i64, i64)> = read.iter().collect();
     Ok(RunLock::Held {
         tx,
-        ids: locked.into_iter().map(|(id,)| id).collect(),
+        ids: locked
+            .into_iter()
+            .filter(|row| read.contains(row))
+            .map(|(id, _)| id)
+            .collect(),
     })
 }
 

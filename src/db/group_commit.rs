@@ -23,7 +23,8 @@ use super::{Db, DbError};
 pub(crate) type ClaimResult = Result<Option<i64>, DbError>;
 
 enum Waiting {
-    Order(OrderWrite, oneshot::Sender<WriteResult>),
+    // Boxed: an order is several times a claim's size.
+    Order(Box<OrderWrite>, oneshot::Sender<WriteResult>),
     Claim(Claim, oneshot::Sender<ClaimResult>),
 }
 
@@ -56,7 +57,7 @@ impl OrderQueue {
     /// got it first.
     pub(crate) async fn commit(&self, db: &Db, w: OrderWrite) -> WriteResult {
         let (sender, result) = oneshot::channel();
-        self.lock().push(Waiting::Order(w, sender));
+        self.lock().push(Waiting::Order(Box::new(w), sender));
         self.lead(db).await;
         result.await.unwrap_or(Err(CommitError::Db(crashed())))
     }
@@ -88,7 +89,7 @@ impl OrderQueue {
             for w in group {
                 match w {
                     Waiting::Order(w, s) => {
-                        orders.push(w);
+                        orders.push(*w);
                         order_senders.push(s);
                     }
                     Waiting::Claim(c, s) => {

@@ -113,8 +113,8 @@ async fn run_batch(
     // On PostgreSQL the rows are locked (SKIP LOCKED) before anything is
     // charged: a second runner skips them instead of charging them too.
     let t0 = Instant::now();
-    let ids: Vec<i64> = due.iter().map(|r| r.id).collect();
-    let lock = store::lock_for_run(&state.db, &ids).await?;
+    let read: Vec<(i64, i64)> = due.iter().map(|r| (r.id, r.version)).collect();
+    let lock = store::lock_for_run(&state.db, &read).await?;
     let t1 = Instant::now();
     times.reading += t1 - t0;
     let mut planned = Vec::new();
