@@ -386,9 +386,7 @@ impl OrderRecord {
 }
 
 /// Claims an idempotency key: `Some(order id)` for the first caller, `None`
-/// when the key already exists (the caller then reads that order). On a
-/// SQLite file it shares the commit of the orders and claims queued with
-/// it (`group_commit`).
+/// when the key already exists (the caller then reads that order).
 pub async fn claim_order(
     db: &Db,
     account_id: i64,
@@ -398,48 +396,21 @@ pub async fn claim_order(
     currency: &str,
     lease_until: &str,
 ) -> Result<Option<i64>, DbError> {
-    let claim = Claim {
-        account_id,
-        key: key.into(),
-        request_hash: request_hash.into(),
-        total_minor,
-        currency: currency.into(),
-        now: super::now_text(),
-        lease_until: lease_until.into(),
-    };
-    match db.direct_writer {
-        Some(_) => db.orders.claim(db, claim).await,
-        None => db.write_one(CLAIM, claim.params()).await,
-    }
-}
-
-/// A claim of an idempotency key, owned: it may be written by another task.
-pub(crate) struct Claim {
-    account_id: i64,
-    key: String,
-    request_hash: String,
-    total_minor: i64,
-    currency: String,
-    now: String,
-    lease_until: String,
-}
-
-const CLAIM: &str = "INSERT INTO orders (account_id, idempotency_key, request_hash, status, total_minor, currency, created_at, lease_until)
-     VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7)
-     ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING id";
-
-impl Claim {
-    fn params(&self) -> Vec<Param<'static>> {
+    db.write_one(
+        "INSERT INTO orders (account_id, idempotency_key, request_hash, status, total_minor, currency, created_at, lease_until)
+         VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7)
+         ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING id",
         vec![
-            Param::Int(Some(self.account_id)),
-            owned(&self.key),
-            owned(&self.request_hash),
-            Param::Int(Some(self.total_minor)),
-            owned(&self.currency),
-            owned(&self.now),
-            owned(&self.lease_until),
-        ]
-    }
+            Param::Int(Some(account_id)),
+            owned(key),
+            owned(request_hash),
+            Param::Int(Some(total_minor)),
+            owned(currency),
+            owned(&super::now_text()),
+            owned(lease_until),
+        ],
+    )
+    .await
 }
 
 pub async fn find_order(
@@ -585,7 +556,7 @@ pub struct EmailWrite {
 
 /// Builds the confirmation email once the invoice number is known. `Fn`,
 /// not `FnOnce`: an order whose group commit is rolled back is written
-/// again on its own (`write_group`).
+/// again on its own (`write_orders`).
 pub type EmailBuilder = Box<dyn Fn(Option<&str>) -> EmailWrite + Send + Sync>;
 
 pub struct OrderWrite {
@@ -631,56 +602,21 @@ pub async fn commit_order(db: &Db, w: OrderWrite) -> WriteResult {
     db.orders.commit(db, w).await
 }
 
-/// Writes queued claims and orders, the caller holding the order turn.
-/// Orders: all in one transaction when each of them goes through;
-/// otherwise (one stale, one claim lost, a database error that is not
-/// transient) that transaction is rolled back and each order is written in
-/// its own, so one order's failure is its own alone. Claims come only on a
-/// SQLite file, where everything goes through the direct writer in one
-/// transaction, each claim and each try of the orders a savepoint.
-pub(crate) async fn write_group(
-    db: &Db,
-    claims: Vec<Claim>,
-    orders: Vec<OrderWrite>,
-) -> (Vec<Result<Option<i64>, DbError>>, Vec<WriteResult>) {
+/// Writes queued orders, the caller holding the order turn: all in one
+/// transaction when each of them goes through; otherwise (one stale, one
+/// claim lost, a database error that is not transient) that transaction is
+/// rolled back and each order is written in its own, so one order's
+/// failure is its own alone. On a SQLite file through the direct writer,
+/// on a blocking thread (a busy database is waited for there).
+pub(crate) async fn write_orders(db: &Db, writes: Vec<OrderWrite>) -> Vec<WriteResult> {
     let Some(writer) = &db.direct_writer else {
-        // Not queued there (`claim_order`); written alone if ever, under
-        // the turn the caller holds.
-        let mut claimed = Vec::with_capacity(claims.len());
-        for c in &claims {
-            let rows = Exec::fetch(&mut &db.pool, CLAIM, c.params()).await;
-            claimed.push(rows.and_then(|rows| super::first_id(&rows)));
-        }
-        return (claimed, write_orders_in(&mut Pooled(db), &orders).await);
+        return write_orders_in(&mut Pooled(db), &writes).await;
     };
-    let (n_claims, n_orders) = (claims.len(), orders.len());
+    let n = writes.len();
     let done = writer
-        .run(move |conn| {
-            let claimed = claims.iter().map(|c| claim_in(conn, c)).collect::<Vec<_>>();
-            let written =
-                run_ready(write_orders_in(conn, &orders)).ok_or_else(|| waited("orders"))?;
-            Ok((claimed, written))
-        })
+        .run(move |conn| run_ready(write_orders_in(conn, &writes)).ok_or_else(|| waited("orders")))
         .await;
-    done.unwrap_or_else(|e| {
-        let e = e.to_string();
-        let failed = || DbError::Unavailable(e.clone());
-        (
-            (0..n_claims).map(|_| Err(failed())).collect(),
-            (0..n_orders)
-                .map(|_| Err(CommitError::Db(failed())))
-                .collect(),
-        )
-    })
-}
-
-/// One claim in its own savepoint of the direct writer's transaction.
-fn claim_in(conn: &mut rusqlite::Connection, c: &Claim) -> Result<Option<i64>, DbError> {
-    let mut unit = conn.savepoint()?;
-    let rows = run_ready(unit.fetch(CLAIM, c.params())).ok_or_else(|| waited("a claim"))??;
-    let id = super::first_id(&rows)?;
-    unit.commit()?;
-    Ok(id)
+    done.unwrap_or_else(|e| unavailable(n, &e))
 }
 
 async fn write_orders_in(txs: &mut impl Transactions, writes: &[OrderWrite]) -> Vec<WriteResult> {
@@ -860,7 +796,7 @@ async fn commit_writes(
     // a write whose update missed is stale. Several writes in one call hold
     // one subscription each (`commit_batch`), so a stale one wrote nothing;
     // orders with a stale one are rolled back and written alone
-    // (`write_group`).
+    // (`write_orders`).
     let updates: Vec<(i64, &SubscriptionWrite)> = kept
         .iter()
         .flat_map(|(_, w)| w.subscriptions.iter().map(|s| (w.account_id, s)))
@@ -924,7 +860,7 @@ async fn commit_writes(
         }
         if let Some((order_id, lease)) = &w.order {
             // Only the holder of the claim may complete the order. Checked
-            // last: a lost claim rolls back all of it (`write_group`).
+            // last: a lost claim rolls back all of it (`write_orders`).
             let done = tx
                 .execute(
                     "UPDATE orders SET status = 'done', invoice_id = $1

@@ -228,6 +228,9 @@ impl Db {
         params: Vec<exec::Param<'static>>,
     ) -> Result<Option<i64>, DbError> {
         use exec::Exec;
+        fn first_id(rows: &[impl Columns]) -> Result<Option<i64>, DbError> {
+            Ok(rows.first().map(|r| r.int("id")).transpose()?)
+        }
         let _turn = self.write_turn().await;
         match &self.direct_writer {
             Some(writer) => {
@@ -263,12 +266,6 @@ impl Db {
         };
         result.map_err(|e| DbError::Migrate(e.to_string()))
     }
-}
-
-/// The `id` column of the first of `rows` (what an `INSERT … RETURNING id`
-/// inserted, if it did).
-pub(crate) fn first_id(rows: &[impl Columns]) -> Result<Option<i64>, DbError> {
-    Ok(rows.first().map(|r| r.int("id")).transpose()?)
 }
 
 /// A result row, whichever driver read it, so one mapper serves both the
