@@ -594,12 +594,17 @@ impl From<sqlx::Error> for CommitError {
     }
 }
 
-/// Writes an order; returns the invoice (id, number). Orders that arrive
-/// while another group is being written are written together in the next
-/// transaction (`group_commit`), each with the result it would have had
-/// alone.
+/// Writes an order; returns the invoice (id, number). On SQLite, orders
+/// that arrive while another group is being written are written together
+/// in the next transaction (`group_commit`), each with the result it would
+/// have had alone.
 pub async fn commit_order(db: &Db, w: OrderWrite) -> WriteResult {
-    db.orders.commit(db, w).await
+    match db.backend {
+        // Row locks let PostgreSQL's orders commit side by side: behind one
+        // turn, grouped, they measured no faster (`bench/NOTES.md`).
+        Backend::Postgres => write_orders(db, vec![w]).await.pop().unwrap_or(Ok(None)),
+        Backend::Sqlite => db.orders.commit(db, w).await,
+    }
 }
 
 /// Writes queued orders, the caller holding the order turn: all in one
@@ -763,7 +768,7 @@ pub async fn commit_batch(
         (RunLock::Held { tx, .. }, _) => tx,
         (RunLock::NotNeeded, Some(writer)) => {
             return writer
-                .run(move |conn| {
+                .run_blocking(move |conn| {
                     run_ready(commit_writes(conn, &writes))
                         .ok_or_else(|| waited("a billing-run batch"))?
                 })

@@ -1,7 +1,7 @@
-//! Group commit of orders.
+//! Group commit of orders (SQLite).
 //!
 //! An order's commit is ten-odd statements and a commit behind a single
-//! writer (SQLite's lock, or here the order turn): each order in its own
+//! writer (SQLite's lock): each order in its own
 //! transaction kept place order near a tenth of the bare insert however idle
 //! the rest of the machine was (`bench/NOTES.md`). Orders queue here; whoever
 //! gets the turn writes every order queued so far in one transaction
@@ -21,8 +21,7 @@ type Waiting = (OrderWrite, oneshot::Sender<WriteResult>);
 
 pub(crate) struct OrderQueue {
     waiting: Mutex<Vec<Waiting>>,
-    /// On SQLite the database's write turn (one writer anyway); on
-    /// PostgreSQL the orders' own.
+    /// The database's write turn (SQLite: one writer anyway).
     turn: Arc<tokio::sync::Mutex<()>>,
     /// Groups taken from the queue so far.
     groups: AtomicU64,

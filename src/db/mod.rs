@@ -43,7 +43,7 @@ pub struct Db {
     /// SQLite file only: the order and billing-run writes' direct path
     /// (`sqlite_write`), used under the write turn.
     direct_writer: Option<std::sync::Arc<sqlite_write::Writer>>,
-    /// Orders waiting for their commit (`group_commit`).
+    /// SQLite: orders waiting for their commit (`group_commit`).
     orders: std::sync::Arc<group_commit::OrderQueue>,
 }
 
@@ -170,17 +170,14 @@ impl Db {
             .map(|f| std::sync::Arc::new(sqlite_read::Readers::for_file(f)));
         let direct_writer = file.map(|f| std::sync::Arc::new(sqlite_write::Writer::for_file(f)));
         let writer = std::sync::Arc::new(tokio::sync::Mutex::new(()));
-        let orders_turn = match backend {
-            Backend::Sqlite => writer.clone(),
-            Backend::Postgres => Default::default(),
-        };
+        let orders = std::sync::Arc::new(group_commit::OrderQueue::new(writer.clone()));
         Ok(Db {
             pool,
             backend,
             writer,
             readers,
             direct_writer,
-            orders: std::sync::Arc::new(group_commit::OrderQueue::new(orders_turn)),
+            orders,
         })
     }
 
@@ -247,9 +244,9 @@ impl Db {
         }
     }
 
-    /// How many groups orders have been committed in so far: fewer than the
-    /// orders when they arrived together (`group_commit`). A group is one
-    /// transaction unless one of its orders failed.
+    /// How many groups orders have been committed in so far on SQLite: fewer
+    /// than the orders when they arrived together (`group_commit`). A group
+    /// is one transaction unless one of its orders failed.
     pub fn order_groups(&self) -> u64 {
         self.orders.groups()
     }

@@ -9,6 +9,7 @@
 //! holder of the write turn uses it.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -46,16 +47,10 @@ impl Writer {
         self: &Arc<Self>,
         write: impl FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
     ) -> Result<T, DbError> {
-        let began = self.with(|conn| {
-            if !conn.is_autocommit() {
-                // Left open by a panic inside an earlier `write`.
-                conn.execute_batch("ROLLBACK")?;
-            }
-            match conn.execute_batch("BEGIN IMMEDIATE") {
-                Ok(()) => Ok(true),
-                Err(e) if busy(&e) => Ok(false),
-                Err(e) => Err(e.into()),
-            }
+        let began = self.with(|conn| match begin(conn, Duration::ZERO) {
+            Ok(()) => Ok(true),
+            Err(e) if busy(&e) => Ok(false),
+            Err(e) => Err(e.into()),
         })?;
         if began {
             return self.with(|conn| {
@@ -63,13 +58,20 @@ impl Writer {
                 finish(conn, result)
             });
         }
+        self.run_blocking(write).await
+    }
+
+    /// As [`Writer::run`], but on a blocking thread in any case: for a
+    /// write long enough (a billing-run batch) to hold up the other
+    /// requests of this runtime's thread.
+    pub(crate) async fn run_blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        write: impl FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
+    ) -> Result<T, DbError> {
         let writer = self.clone();
         tokio::task::spawn_blocking(move || {
             writer.with(|conn| {
-                conn.busy_timeout(BUSY_TIMEOUT)?;
-                let began = conn.execute_batch("BEGIN IMMEDIATE");
-                conn.busy_timeout(std::time::Duration::ZERO)?;
-                began?;
+                begin(conn, BUSY_TIMEOUT)?;
                 let result = write(conn);
                 finish(conn, result)
             })
@@ -100,14 +102,26 @@ impl Writer {
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )?;
-        conn.busy_timeout(std::time::Duration::ZERO)?;
+        conn.busy_timeout(Duration::ZERO)?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
     }
 }
 
 /// As the pool's connections (`Db::connect`).
-const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `BEGIN IMMEDIATE`, waiting up to `wait` for another writer's lock.
+fn begin(conn: &Connection, wait: Duration) -> rusqlite::Result<()> {
+    if !conn.is_autocommit() {
+        // Left open by a panic inside an earlier `write`.
+        conn.execute_batch("ROLLBACK")?;
+    }
+    conn.busy_timeout(wait)?;
+    let began = conn.execute_batch("BEGIN IMMEDIATE");
+    conn.busy_timeout(Duration::ZERO)?;
+    began
+}
 
 fn busy(e: &rusqlite::Error) -> bool {
     e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
