@@ -611,8 +611,8 @@ pub async fn commit_order(db: &Db, w: OrderWrite) -> WriteResult {
 /// transaction when each of them goes through; otherwise (one stale, one
 /// claim lost, a database error that is not transient) that transaction is
 /// rolled back and each order is written in its own, so one order's
-/// failure is its own alone. On a SQLite file through the direct writer,
-/// on a blocking thread (a busy database is waited for there).
+/// failure is its own alone. On a SQLite file through the direct writer
+/// (`sqlite_write`), each try a savepoint of one transaction.
 pub(crate) async fn write_orders(db: &Db, writes: Vec<OrderWrite>) -> Vec<WriteResult> {
     let Some(writer) = &db.direct_writer else {
         return write_orders_in(&mut Pooled(db), &writes).await;

@@ -1,12 +1,12 @@
 //! Group commit of orders (SQLite).
 //!
-//! An order's commit is ten-odd statements and a commit behind a single
-//! writer (SQLite's lock): each order in its own
-//! transaction kept place order near a tenth of the bare insert however idle
-//! the rest of the machine was (`bench/NOTES.md`). Orders queue here; whoever
-//! gets the turn writes every order queued so far in one transaction
-//! (`billing::write_orders`, which falls back to one transaction per order
-//! when any of them fails) and hands each its own result.
+//! An order's commit is ten-odd statements and a commit behind SQLite's
+//! single writer: each order in its own transaction kept place order near a
+//! tenth of the bare insert however idle the rest of the machine was
+//! (`bench/NOTES.md`). Orders queue here; whoever gets the write turn writes
+//! every order queued so far in one transaction (`billing::write_orders`,
+//! which falls back to one transaction per order when any of them fails)
+//! and hands each its own result.
 
 use std::sync::Arc;
 use std::sync::Mutex;
