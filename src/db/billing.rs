@@ -685,8 +685,8 @@ impl Transactions for Pooled<'_> {
 /// holds: each unit is a savepoint.
 impl Transactions for rusqlite::Connection {
     async fn write(&mut self, writes: &[OrderWrite]) -> Result<Vec<WriteResult>, DbError> {
-        let mut unit = self.savepoint()?;
-        let results = commit_writes(&mut unit, writes).await?;
+        let unit = self.savepoint()?;
+        let results = commit_writes(&mut &*unit, writes).await?;
         if results.iter().all(Result::is_ok) {
             unit.commit()?;
         } // else dropped: rolled back to where it began
@@ -769,7 +769,7 @@ pub async fn commit_batch(
         (RunLock::NotNeeded, Some(writer)) => {
             return writer
                 .run_blocking(move |conn| {
-                    run_ready(commit_writes(conn, &writes))
+                    run_ready(commit_writes(&mut &*conn, &writes))
                         .ok_or_else(|| waited("a billing-run batch"))?
                 })
                 .await;
@@ -982,16 +982,9 @@ async fn update_subscriptions(
             Param::Int(Some(id)),
             Param::Int(Some(*account_id)),
             Param::Int(Some(version)),
-            text(&s.level),
-            Param::Int(Some(s.seats)),
-            text(&s.frequency),
-            text(&s.status),
-            opt_text(&s.period_start),
-            opt_text(&s.period_end),
-            Param::Int(s.paid_unit_minor),
-            Param::Int(s.paid_seats),
-            Param::Int(s.period_paid_minor),
-            Param::Int(s.period_credited_minor),
+        ]);
+        params.extend(plan_params(s));
+        params.extend([
             Param::Text(sl.map(Cow::Borrowed)),
             Param::Int(ss),
             Param::Text(sf.map(Cow::Borrowed)),
@@ -1022,6 +1015,23 @@ async fn update_subscriptions(
     Ok(rows.iter().map(|r| r.int("id")).collect::<Result<_, _>>()?)
 }
 
+/// A subscription's plan and period as bound in both its update and its
+/// insert, in their columns' order there.
+fn plan_params(s: &SubscriptionWrite) -> [Param<'_>; 10] {
+    [
+        text(&s.level),
+        Param::Int(Some(s.seats)),
+        text(&s.frequency),
+        text(&s.status),
+        opt_text(&s.period_start),
+        opt_text(&s.period_end),
+        Param::Int(s.paid_unit_minor),
+        Param::Int(s.paid_seats),
+        Param::Int(s.period_paid_minor),
+        Param::Int(s.period_credited_minor),
+    ]
+}
+
 /// Inserts the new subscriptions among `subs`; `Stale` when the account
 /// already has one of the product (another window subscribed first).
 async fn insert_subscriptions(
@@ -1038,21 +1048,11 @@ async fn insert_subscriptions(
                    period_credited_minor, version, updated_at, anchor_on)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $7)
                  ON CONFLICT (account_id, product) DO NOTHING",
-                vec![
-                    Param::Int(Some(account_id)),
-                    text(&s.product),
-                    text(&s.level),
-                    Param::Int(Some(s.seats)),
-                    text(&s.frequency),
-                    text(&s.status),
-                    opt_text(&s.period_start),
-                    opt_text(&s.period_end),
-                    Param::Int(s.paid_unit_minor),
-                    Param::Int(s.paid_seats),
-                    Param::Int(s.period_paid_minor),
-                    Param::Int(s.period_credited_minor),
-                    text(now),
-                ],
+                [Param::Int(Some(account_id)), text(&s.product)]
+                    .into_iter()
+                    .chain(plan_params(s))
+                    .chain([text(now)])
+                    .collect(),
             )
             .await?;
         if inserted != 1 {

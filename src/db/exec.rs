@@ -167,41 +167,9 @@ pub(crate) fn bind_direct(
     Ok(())
 }
 
-fn direct_execute(
-    conn: &rusqlite::Connection,
-    sql: &str,
-    params: Vec<Param<'_>>,
-) -> Result<u64, DbError> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    bind_direct(&mut stmt, params)?;
-    Ok(stmt.raw_execute()? as u64)
-}
-
-fn direct_fetch(
-    conn: &rusqlite::Connection,
-    sql: &str,
-    params: Vec<Param<'_>>,
-) -> Result<Vec<OwnedRow>, DbError> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    bind_direct(&mut stmt, params)?;
-    let names: std::sync::Arc<[String]> =
-        stmt.column_names().into_iter().map(String::from).collect();
-    let mut rows = stmt.raw_query();
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        let values = (0..names.len())
-            .map(|i| row.get::<_, Value>(i))
-            .collect::<Result<_, _>>()?;
-        out.push(OwnedRow {
-            names: names.clone(),
-            values,
-        });
-    }
-    Ok(out)
-}
-
-/// A savepoint on the direct writer.
-impl Exec for rusqlite::Savepoint<'_> {
+/// The direct writer's connection: inside the transaction `Writer::run`
+/// holds (or a savepoint of it, through `&*savepoint`), or in autocommit.
+impl Exec for &rusqlite::Connection {
     type Row = OwnedRow;
 
     fn backend(&self) -> Backend {
@@ -209,7 +177,9 @@ impl Exec for rusqlite::Savepoint<'_> {
     }
 
     async fn execute<'q>(&mut self, sql: &'q str, params: Vec<Param<'q>>) -> Result<u64, DbError> {
-        direct_execute(self, sql, params)
+        let mut stmt = self.prepare_cached(sql)?;
+        bind_direct(&mut stmt, params)?;
+        Ok(stmt.raw_execute()? as u64)
     }
 
     async fn fetch<'q>(
@@ -217,29 +187,22 @@ impl Exec for rusqlite::Savepoint<'_> {
         sql: &'q str,
         params: Vec<Param<'q>>,
     ) -> Result<Vec<OwnedRow>, DbError> {
-        direct_fetch(self, sql, params)
-    }
-}
-
-/// The direct writer's connection (inside the transaction `Writer::run`
-/// holds, or in autocommit).
-impl Exec for rusqlite::Connection {
-    type Row = OwnedRow;
-
-    fn backend(&self) -> Backend {
-        Backend::Sqlite
-    }
-
-    async fn execute<'q>(&mut self, sql: &'q str, params: Vec<Param<'q>>) -> Result<u64, DbError> {
-        direct_execute(self, sql, params)
-    }
-
-    async fn fetch<'q>(
-        &mut self,
-        sql: &'q str,
-        params: Vec<Param<'q>>,
-    ) -> Result<Vec<OwnedRow>, DbError> {
-        direct_fetch(self, sql, params)
+        let mut stmt = self.prepare_cached(sql)?;
+        bind_direct(&mut stmt, params)?;
+        let names: std::sync::Arc<[String]> =
+            stmt.column_names().into_iter().map(String::from).collect();
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let values = (0..names.len())
+                .map(|i| row.get::<_, Value>(i))
+                .collect::<Result<_, _>>()?;
+            out.push(OwnedRow {
+                names: names.clone(),
+                values,
+            });
+        }
+        Ok(out)
     }
 }
 
@@ -298,7 +261,8 @@ mod tests {
         // Before any connection of this process (see `sqlite_alloc`'s test).
         crate::db::sqlite_alloc::install();
         let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-        let mut tx = conn.savepoint().unwrap();
+        let sp = conn.savepoint().unwrap();
+        let mut tx = &*sp;
         let rows = run_ready(tx.fetch(
             "SELECT $2 AS b, $1 AS a, $2 || $1 AS ba, $3 AS n",
             vec![text("x"), text("y"), Param::Int(None)],
@@ -318,12 +282,16 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(rows[0].int("s").unwrap(), 42);
-        run_ready(tx.execute("CREATE TABLE t (x INTEGER)", vec![]))
+        run_ready(Exec::execute(&mut tx, "CREATE TABLE t (x INTEGER)", vec![]))
             .unwrap()
             .unwrap();
-        let n = run_ready(tx.execute("INSERT INTO t VALUES ($1), ($1)", vec![Param::Int(Some(7))]))
-            .unwrap()
-            .unwrap();
+        let n = run_ready(Exec::execute(
+            &mut tx,
+            "INSERT INTO t VALUES ($1), ($1)",
+            vec![Param::Int(Some(7))],
+        ))
+        .unwrap()
+        .unwrap();
         assert_eq!(n, 2, "rows changed");
     }
 }

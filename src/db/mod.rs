@@ -233,7 +233,7 @@ impl Db {
             Some(writer) => {
                 writer
                     .run(
-                        move |conn| match exec::run_ready(Exec::fetch(conn, sql, params)) {
+                        move |conn| match exec::run_ready(Exec::fetch(&mut &*conn, sql, params)) {
                             Some(rows) => first_id(&rows?),
                             None => Err(exec::waited("one statement")),
                         },

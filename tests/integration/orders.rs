@@ -396,7 +396,7 @@ async fn a_gateway_timeout_after_the_charge_is_reconciled_not_charged_again() {
 /// charge the new holder now owns.
 #[tokio::test]
 async fn a_claim_taken_over_is_no_longer_the_first_holders() {
-    use billing_center::db::billing::{self as store, CommitError, EmailWrite, OrderWrite};
+    use billing_center::db::billing::{self as store, CommitError};
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let (account, _) =
@@ -438,22 +438,7 @@ async fn a_claim_taken_over_is_no_longer_the_first_holders() {
                 .unwrap(),
             "taken twice"
         );
-        let write = |lease: &str| OrderWrite {
-            account_id: account,
-            user_id: None,
-            order: Some((id, lease.to_string())),
-            subscriptions: vec![],
-            invoice: None,
-            payment_ref: None,
-            credit_delta_minor: 0,
-            email: Box::new(|_| EmailWrite {
-                to: "lease@demo.test".into(),
-                subject: "s".into(),
-                text: "t".into(),
-                html: "h".into(),
-            }),
-            audit: "lease test".into(),
-        };
+        let write = |lease: &str| bare_order(account, (id, lease), 0);
         assert!(matches!(
             store::commit_order(&app.db, write(&first)).await,
             Err(CommitError::ClaimLost)
@@ -482,7 +467,7 @@ async fn a_claim_taken_over_is_no_longer_the_first_holders() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn orders_arriving_together_commit_together_and_fail_alone() {
     use billing_center::db::Backend;
-    use billing_center::db::billing::{self as store, CommitError, EmailWrite, OrderWrite};
+    use billing_center::db::billing::{self as store, CommitError};
     use sqlx::{Connection, Executor};
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
@@ -499,23 +484,9 @@ async fn orders_arriving_together_commit_together_and_fail_alone() {
                 .unwrap();
             claims.push((id, key, lease));
         }
-        let write = |id: i64, lease: &str, credit: i64| OrderWrite {
-            account_id: account,
-            user_id: None,
-            order: Some((id, lease.to_string())),
-            subscriptions: vec![],
-            invoice: None,
-            payment_ref: None,
-            // Written before the claim is checked: must be rolled back.
-            credit_delta_minor: credit,
-            email: Box::new(|_| EmailWrite {
-                to: "group@demo.test".into(),
-                subject: "s".into(),
-                text: "t".into(),
-                html: "h".into(),
-            }),
-            audit: "group test".into(),
-        };
+        // The credit change is written before the claim is checked: it
+        // must be rolled back when the claim was lost.
+        let write = |id: i64, lease: &str, credit: i64| bare_order(account, (id, lease), credit);
         // Another connection holds the database's write lock: the first
         // order's commit waits on it, the others queue behind that one.
         let mut blocker = sqlx::AnyConnection::connect(&app.url).await.unwrap();
@@ -591,5 +562,31 @@ async fn orders_arriving_together_commit_together_and_fail_alone() {
             credit, 0,
             "{backend:?}: the failed order's credit rolled back"
         );
+    }
+}
+
+/// An order that completes the claim `(order id, lease)` with nothing but
+/// a credit change, an email and an audit line.
+fn bare_order(
+    account: i64,
+    (id, lease): (i64, &str),
+    credit: i64,
+) -> billing_center::db::billing::OrderWrite {
+    use billing_center::db::billing::{EmailWrite, OrderWrite};
+    OrderWrite {
+        account_id: account,
+        user_id: None,
+        order: Some((id, lease.to_string())),
+        subscriptions: vec![],
+        invoice: None,
+        payment_ref: None,
+        credit_delta_minor: credit,
+        email: Box::new(|_| EmailWrite {
+            to: "order@demo.test".into(),
+            subject: "s".into(),
+            text: "t".into(),
+            html: "h".into(),
+        }),
+        audit: "order test".into(),
     }
 }
