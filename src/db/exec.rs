@@ -56,7 +56,7 @@ pub(crate) trait Exec {
 
 pub(crate) fn bind<'q>(
     mut q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
-    params: Vec<Param<'q>>,
+    params: impl IntoIterator<Item = Param<'q>>,
 ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
     for p in params {
         q = match p {
@@ -147,9 +147,9 @@ impl Columns for OwnedRow {
 
 /// Binds `params` to `$1…` by name (a number may repeat or come out of
 /// order) or to anonymous `?` by position.
-pub(crate) fn bind_direct(
+pub(crate) fn bind_direct<'p>(
     stmt: &mut rusqlite::CachedStatement<'_>,
-    params: Vec<Param<'_>>,
+    params: impl IntoIterator<Item = Param<'p>>,
 ) -> Result<(), DbError> {
     let named = stmt.parameter_name(1).is_some_and(|n| n.starts_with('$'));
     for (i, p) in params.into_iter().enumerate() {

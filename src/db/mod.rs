@@ -205,12 +205,12 @@ impl Db {
         if let Some(readers) = &self.readers {
             return readers.read(|conn| {
                 let mut stmt = conn.prepare_cached(sql)?;
-                exec::bind_direct(&mut stmt, vec![param])?;
+                exec::bind_direct(&mut stmt, [param])?;
                 let mut rows = stmt.raw_query();
                 rows.next()?.map(|row| map(row)).transpose()
             });
         }
-        let row = exec::bind(sqlx::query(sql), vec![param])
+        let row = exec::bind(sqlx::query(sql), [param])
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(|row| map(row)).transpose()

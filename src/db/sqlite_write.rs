@@ -117,6 +117,10 @@ fn begin(conn: &Connection, wait: Duration) -> rusqlite::Result<()> {
         // Left open by a panic inside an earlier `write`.
         conn.execute_batch("ROLLBACK")?;
     }
+    if wait.is_zero() {
+        // The connection's own setting (`open`): nothing to set or undo.
+        return conn.execute_batch("BEGIN IMMEDIATE");
+    }
     conn.busy_timeout(wait)?;
     let began = conn.execute_batch("BEGIN IMMEDIATE");
     conn.busy_timeout(Duration::ZERO)?;
