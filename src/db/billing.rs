@@ -607,7 +607,8 @@ pub async fn commit_order(db: &Db, w: OrderWrite) -> WriteResult {
     }
 }
 
-/// Writes queued orders, the caller holding the order turn: all in one
+/// Writes orders (on SQLite the queued ones, the caller holding the write
+/// turn; on PostgreSQL one at a time): all in one
 /// transaction when each of them goes through; otherwise (one stale, one
 /// claim lost, a database error that is not transient) that transaction is
 /// rolled back and each order is written in its own, so one order's
