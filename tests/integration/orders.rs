@@ -484,8 +484,8 @@ async fn orders_arriving_together_commit_together_and_fail_alone() {
                 .unwrap();
             claims.push((id, key, lease));
         }
-        // The credit change is written before the claim is checked: it
-        // must be rolled back when the claim was lost.
+        // The credit change and the audit line are written before the claim
+        // is checked: they must be rolled back when the claim was lost.
         let write = |id: i64, lease: &str, credit: i64| bare_order(account, (id, lease), credit);
         // Another connection holds the database's write lock: the first
         // order's commit waits on it, the others queue behind that one.
