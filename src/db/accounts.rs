@@ -1,9 +1,10 @@
 //! Accounts, users, sessions and sign-in attempts.
 
 use sqlx::Row;
-use sqlx::any::AnyRow;
+
 use std::collections::HashMap;
 
+use super::exec::Param;
 use super::{Columns, Db, DbError};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -69,13 +70,13 @@ fn account(r: &(impl Columns + ?Sized)) -> Result<AccountRecord, sqlx::Error> {
     })
 }
 
-fn user(r: &AnyRow) -> Result<UserRecord, sqlx::Error> {
+fn user(r: &(impl Columns + ?Sized)) -> Result<UserRecord, sqlx::Error> {
     Ok(UserRecord {
-        id: r.try_get("id")?,
-        account_id: r.try_get("account_id")?,
-        email: r.try_get("email")?,
-        name: r.try_get("name")?,
-        is_billing_contact: r.try_get::<i64, _>("is_billing_contact")? == 1,
+        id: r.int("id")?,
+        account_id: r.int("account_id")?,
+        email: r.text("email")?,
+        name: r.text("name")?,
+        is_billing_contact: r.int("is_billing_contact")? == 1,
     })
 }
 
@@ -98,15 +99,11 @@ pub async fn find_accounts(db: &Db, ids: &[i64]) -> Result<HashMap<i64, AccountR
         "SELECT * FROM accounts WHERE id IN ({})",
         super::billing::placeholders(1, ids.len())
     );
-    let mut q = sqlx::query(&sql);
-    for id in ids {
-        q = q.bind(id);
-    }
-    let rows = q.fetch_all(&db.pool).await?;
-    Ok(rows
-        .iter()
-        .map(|r| account(r).map(|a| (a.id, a)))
-        .collect::<Result<_, _>>()?)
+    let ids = ids.iter().map(|id| Param::Int(Some(*id))).collect();
+    let rows = db
+        .read_rows(sql, ids, |r| Ok(account(r).map(|a| (a.id, a))?))
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// The billing contact of each of `accounts`, in one query.
@@ -121,15 +118,11 @@ pub async fn billing_contacts(
         "SELECT {USER_COLS} FROM users WHERE is_billing_contact = 1 AND account_id IN ({})",
         super::billing::placeholders(1, accounts.len())
     );
-    let mut q = sqlx::query(&sql);
-    for a in accounts {
-        q = q.bind(a);
-    }
-    let rows = q.fetch_all(&db.pool).await?;
-    Ok(rows
-        .iter()
-        .map(|r| user(r).map(|u| (u.account_id, u)))
-        .collect::<Result<_, _>>()?)
+    let ids = accounts.iter().map(|a| Param::Int(Some(*a))).collect();
+    let rows = db
+        .read_rows(sql, ids, |r| Ok(user(r).map(|u| (u.account_id, u))?))
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 pub async fn find_account_by_name(db: &Db, name: &str) -> Result<Option<AccountRecord>, DbError> {

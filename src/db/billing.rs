@@ -37,30 +37,30 @@ pub struct SubscriptionRecord {
     pub next_retry_on: Option<String>,
 }
 
-fn subscription(r: &AnyRow) -> Result<SubscriptionRecord, sqlx::Error> {
+fn subscription(r: &(impl Columns + ?Sized)) -> Result<SubscriptionRecord, sqlx::Error> {
     Ok(SubscriptionRecord {
-        id: r.try_get("id")?,
-        account_id: r.try_get("account_id")?,
-        product: r.try_get("product")?,
-        level: r.try_get("level")?,
-        seats: r.try_get("seats")?,
-        frequency: r.try_get("frequency")?,
-        status: r.try_get("status")?,
-        trial_ends_on: r.try_get("trial_ends_on")?,
-        period_start: r.try_get("period_start")?,
-        period_end: r.try_get("period_end")?,
-        paid_unit_minor: r.try_get("paid_unit_minor")?,
-        paid_seats: r.try_get("paid_seats")?,
-        period_paid_minor: r.try_get("period_paid_minor")?,
-        period_credited_minor: r.try_get("period_credited_minor")?,
-        scheduled_level: r.try_get("scheduled_level")?,
-        scheduled_seats: r.try_get("scheduled_seats")?,
-        scheduled_frequency: r.try_get("scheduled_frequency")?,
-        ended_on: r.try_get("ended_on")?,
-        version: r.try_get("version")?,
-        anchor_on: r.try_get("anchor_on")?,
-        dunning_step: r.try_get("dunning_step")?,
-        next_retry_on: r.try_get("next_retry_on")?,
+        id: r.int("id")?,
+        account_id: r.int("account_id")?,
+        product: r.text("product")?,
+        level: r.text("level")?,
+        seats: r.int("seats")?,
+        frequency: r.text("frequency")?,
+        status: r.text("status")?,
+        trial_ends_on: r.opt_text("trial_ends_on")?,
+        period_start: r.opt_text("period_start")?,
+        period_end: r.opt_text("period_end")?,
+        paid_unit_minor: r.opt_int("paid_unit_minor")?,
+        paid_seats: r.opt_int("paid_seats")?,
+        period_paid_minor: r.opt_int("period_paid_minor")?,
+        period_credited_minor: r.opt_int("period_credited_minor")?,
+        scheduled_level: r.opt_text("scheduled_level")?,
+        scheduled_seats: r.opt_int("scheduled_seats")?,
+        scheduled_frequency: r.opt_text("scheduled_frequency")?,
+        ended_on: r.opt_text("ended_on")?,
+        version: r.int("version")?,
+        anchor_on: r.opt_text("anchor_on")?,
+        dunning_step: r.int("dunning_step")?,
+        next_retry_on: r.opt_text("next_retry_on")?,
     })
 }
 
@@ -254,16 +254,13 @@ pub async fn payment_methods(
         "SELECT account_id, kind, token, brand, last4, exp_month, exp_year FROM payment_methods WHERE account_id IN ({})",
         placeholders(1, accounts.len())
     );
-    let mut q = sqlx::query(&sql);
-    for a in accounts {
-        q = q.bind(a);
-    }
-    let rows = q.fetch_all(&db.pool).await?;
-    let mut out = std::collections::HashMap::new();
-    for r in rows {
-        out.insert(r.try_get("account_id")?, payment_method_row(&r)?);
-    }
-    Ok(out)
+    let ids = accounts.iter().map(|a| Param::Int(Some(*a))).collect();
+    let rows = db
+        .read_rows(sql, ids, |r| {
+            Ok((r.int("account_id")?, payment_method_row(r)?))
+        })
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 fn payment_method_row(r: &dyn Columns) -> Result<PaymentMethodRecord, DbError> {
@@ -1422,38 +1419,41 @@ pub async fn due_subscriptions(
     // SQLite starts at the cursor's date and filters the ids, and every
     // subscription of a month end shares one date (quadratic again). The
     // later dates are read only when the cursor's date runs out.
-    let mut rows = sqlx::query(
-        "SELECT * FROM subscriptions WHERE due_on = $1 AND id > $2 ORDER BY id LIMIT $3",
-    )
-    .bind(&after.due_on)
-    .bind(after.id)
-    .bind(limit)
-    .fetch_all(&db.pool)
-    .await?;
+    fn due(r: &dyn Columns) -> Result<(SubscriptionRecord, String), DbError> {
+        Ok((subscription(r)?, r.text("due_on")?))
+    }
+    let mut rows = db
+        .read_rows(
+            "SELECT * FROM subscriptions WHERE due_on = $1 AND id > $2 ORDER BY id LIMIT $3".into(),
+            vec![
+                owned(&after.due_on),
+                Param::Int(Some(after.id)),
+                Param::Int(Some(limit)),
+            ],
+            due,
+        )
+        .await?;
     if (rows.len() as i64) < limit {
         rows.extend(
-            sqlx::query(
+            db.read_rows(
                 "SELECT * FROM subscriptions WHERE due_on > $1 AND due_on <= $2
-                 ORDER BY due_on, id LIMIT $3",
+                 ORDER BY due_on, id LIMIT $3"
+                    .into(),
+                vec![
+                    owned(&after.due_on),
+                    owned(today),
+                    Param::Int(Some(limit - rows.len() as i64)),
+                ],
+                due,
             )
-            .bind(&after.due_on)
-            .bind(today)
-            .bind(limit - rows.len() as i64)
-            .fetch_all(&db.pool)
             .await?,
         );
     }
-    let next = match rows.last() {
-        Some(r) => Some(DueCursor {
-            due_on: r.try_get("due_on")?,
-            id: r.try_get("id")?,
-        }),
-        None => None,
-    };
-    Ok((
-        rows.iter().map(subscription).collect::<Result<_, _>>()?,
-        next,
-    ))
+    let next = rows.last().map(|(r, due_on)| DueCursor {
+        due_on: due_on.clone(),
+        id: r.id,
+    });
+    Ok((rows.into_iter().map(|(r, _)| r).collect(), next))
 }
 
 /// Trials and pending cancellations ending by `horizon` whose event has

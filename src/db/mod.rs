@@ -216,6 +216,39 @@ impl Db {
         row.as_ref().map(|row| map(row)).transpose()
     }
 
+    /// Every row of `sql`, mapped by `map`: on a SQLite file through the
+    /// direct path (`sqlite_read`) on a blocking thread (a billing-run page
+    /// is hundreds of rows; through sqlx each row was a message from its
+    /// connection's thread and a conversion), otherwise through sqlx.
+    pub(crate) async fn read_rows<T: Send + 'static>(
+        &self,
+        sql: String,
+        params: Vec<exec::Param<'static>>,
+        map: fn(&dyn Columns) -> Result<T, DbError>,
+    ) -> Result<Vec<T>, DbError> {
+        if let Some(readers) = &self.readers {
+            let readers = readers.clone();
+            return tokio::task::spawn_blocking(move || {
+                readers.read(|conn| {
+                    let mut stmt = conn.prepare_cached(&sql)?;
+                    exec::bind_direct(&mut stmt, params)?;
+                    let mut rows = stmt.raw_query();
+                    let mut out = Vec::new();
+                    while let Some(row) = rows.next()? {
+                        out.push(map(row)?);
+                    }
+                    Ok(out)
+                })
+            })
+            .await
+            .map_err(|e| DbError::Query(sqlx::Error::Protocol(format!("direct read: {e}"))))?;
+        }
+        let rows = exec::bind(sqlx::query(&sql), params)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|row| map(row)).collect()
+    }
+
     /// One statement on its own, under the write turn: on a SQLite file
     /// through the direct writer (`sqlite_write`), otherwise the pool. The
     /// `id` its first row returns, if any.
