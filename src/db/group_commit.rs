@@ -8,9 +8,11 @@
 //! which falls back to one transaction per order when any of them fails)
 //! and hands each its own result.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
 
 use tokio::sync::oneshot;
 
@@ -33,6 +35,14 @@ impl std::fmt::Debug for OrderQueue {
     }
 }
 
+/// An order's result; its sender dropped unanswered only if the writing
+/// task panicked.
+fn answered(r: Result<WriteResult, oneshot::error::RecvError>) -> WriteResult {
+    r.unwrap_or(Err(CommitError::Db(DbError::Query(
+        sqlx::Error::WorkerCrashed,
+    ))))
+}
+
 impl OrderQueue {
     pub(crate) fn new(turn: Arc<tokio::sync::Mutex<()>>) -> OrderQueue {
         OrderQueue {
@@ -46,29 +56,41 @@ impl OrderQueue {
     /// the first to get the turn after `w` queued, else by the call that
     /// got it first.
     pub(crate) async fn commit(&self, db: &Db, w: OrderWrite) -> WriteResult {
-        let (sender, result) = oneshot::channel();
+        let (sender, mut result) = oneshot::channel();
         self.lock().push((w, sender));
-        let turn = self.turn.clone().lock_owned().await;
+        // Written by another call's group meanwhile: done, without taking
+        // the turn only to find the queue empty (each turn is a hand-over
+        // between tasks, and every writer queues for it).
+        let turn = tokio::select! {
+            biased;
+            r = &mut result => return answered(r),
+            turn = self.turn.clone().lock_owned() => turn,
+        };
         let group = std::mem::take(&mut *self.lock());
         if !group.is_empty() {
             self.groups.fetch_add(1, Ordering::Relaxed);
             let db = db.clone();
-            // Its own task: the group holds other requests' orders, charged
-            // already, which must be written even if this request goes away.
-            let _ = tokio::spawn(async move {
+            let mut write = Box::pin(async move {
                 let (writes, senders): (Vec<_>, Vec<_>) = group.into_iter().unzip();
                 let results = super::billing::write_orders(&db, writes).await;
-                drop(turn);
+                // Answered before the turn goes: the orders waiting for it
+                // leave its queue instead of each taking it in turn.
                 for (sender, r) in senders.into_iter().zip(results) {
                     let _ = sender.send(r);
                 }
-            })
-            .await;
+                drop(turn);
+            });
+            // The group holds other requests' orders, charged already, which
+            // must be written even if this request goes away. The direct
+            // writer normally writes it without waiting, in this first poll:
+            // nothing left to cancel then. If it has to wait (the lock is
+            // busy), the rest is its own task.
+            let first = std::future::poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await;
+            if first.is_pending() {
+                let _ = tokio::spawn(write).await;
+            }
         }
-        // Dropped unanswered only if the writing task panicked.
-        result.await.unwrap_or(Err(CommitError::Db(DbError::Query(
-            sqlx::Error::WorkerCrashed,
-        ))))
+        answered(result.await)
     }
 
     /// Groups taken from the queue so far.
