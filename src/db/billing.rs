@@ -600,7 +600,7 @@ pub async fn commit_order(db: &Db, w: OrderWrite) -> WriteResult {
         // Row locks let PostgreSQL's orders commit side by side: behind one
         // turn, grouped, they measured no faster (`bench/NOTES.md`).
         Backend::Postgres => write_orders(db, vec![w]).await.pop().unwrap_or(Ok(None)),
-        Backend::Sqlite => db.orders.commit(db, w).await,
+        Backend::Sqlite => db.queue.commit(db, w).await,
     }
 }
 

@@ -15,6 +15,7 @@ use super::{Backend, Columns, DbError};
 
 /// A bound value; text borrowed where it can be (an email's bodies are
 /// not copied to be bound).
+#[derive(Clone)]
 pub(crate) enum Param<'a> {
     Int(Option<i64>),
     Text(Option<Cow<'a, str>>),

@@ -1,12 +1,16 @@
-//! Group commit of orders (SQLite).
+//! Group commit on SQLite: one statement on its own (an order's claim) and
+//! orders' commits.
 //!
 //! An order's commit is ten-odd statements and a commit behind SQLite's
 //! single writer: each order in its own transaction kept place order near a
 //! tenth of the bare insert however idle the rest of the machine was
-//! (`bench/NOTES.md`). Orders queue here; whoever gets the write turn writes
-//! every order queued so far in one transaction (`billing::write_orders`,
-//! which falls back to one transaction per order when any of them fails)
-//! and hands each its own result.
+//! (`bench/NOTES.md`). Writes queue here; whoever gets the write turn writes
+//! every statement queued so far in one transaction, answers them, then
+//! every order queued so far in another (`billing::write_orders`); each
+//! falls back to one transaction per write when any of them fails, so a
+//! write's result is the one it would have had alone. A write that another
+//! call wrote meanwhile returns without taking the turn: each turn is a
+//! hand-over between tasks, which every writer queues for.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,89 +21,125 @@ use std::task::Poll;
 use tokio::sync::oneshot;
 
 use super::billing::{CommitError, OrderWrite, WriteResult};
+use super::exec::Param;
 use super::{Db, DbError};
 
-type Waiting = (OrderWrite, oneshot::Sender<WriteResult>);
+/// A statement on its own and its `id`, if it returns one.
+pub(crate) type Statement = (&'static str, Vec<Param<'static>>);
+pub(crate) type StatementResult = Result<Option<i64>, DbError>;
 
-pub(crate) struct OrderQueue {
-    waiting: Mutex<Vec<Waiting>>,
+#[derive(Default)]
+struct Waiting {
+    statements: Vec<(Statement, oneshot::Sender<StatementResult>)>,
+    orders: Vec<(OrderWrite, oneshot::Sender<WriteResult>)>,
+}
+
+pub(crate) struct WriteQueue {
+    waiting: Mutex<Waiting>,
     /// The database's write turn (SQLite: one writer anyway).
     turn: Arc<tokio::sync::Mutex<()>>,
-    /// Groups taken from the queue so far.
+    /// Groups of orders taken from the queue so far.
     groups: AtomicU64,
 }
 
-impl std::fmt::Debug for OrderQueue {
+impl std::fmt::Debug for WriteQueue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OrderQueue").finish_non_exhaustive()
+        f.debug_struct("WriteQueue").finish_non_exhaustive()
     }
 }
 
-/// An order's result; its sender dropped unanswered only if the writing
-/// task panicked.
-fn answered(r: Result<WriteResult, oneshot::error::RecvError>) -> WriteResult {
-    r.unwrap_or(Err(CommitError::Db(DbError::Query(
-        sqlx::Error::WorkerCrashed,
-    ))))
+/// Sender dropped unanswered: only if the writing task panicked.
+fn crashed() -> DbError {
+    DbError::Query(sqlx::Error::WorkerCrashed)
 }
 
-impl OrderQueue {
-    pub(crate) fn new(turn: Arc<tokio::sync::Mutex<()>>) -> OrderQueue {
-        OrderQueue {
-            waiting: Mutex::new(Vec::new()),
+impl WriteQueue {
+    pub(crate) fn new(turn: Arc<tokio::sync::Mutex<()>>) -> WriteQueue {
+        WriteQueue {
+            waiting: Mutex::new(Waiting::default()),
             turn,
             groups: AtomicU64::new(0),
         }
     }
 
-    /// Queues `w` and waits for its result: written by this call if it is
-    /// the first to get the turn after `w` queued, else by the call that
-    /// got it first.
+    /// Queues the statement and waits for its result: written by this call
+    /// if it is the first to get the turn after it queued, else by the
+    /// call that got it first.
+    pub(crate) async fn write_one(&self, db: &Db, statement: Statement) -> StatementResult {
+        let (sender, result) = oneshot::channel();
+        self.lock().statements.push((statement, sender));
+        self.until_answered(db, result)
+            .await
+            .unwrap_or_else(|_| Err(crashed()))
+    }
+
+    /// As [`WriteQueue::write_one`], for an order's commit.
     pub(crate) async fn commit(&self, db: &Db, w: OrderWrite) -> WriteResult {
-        let (sender, mut result) = oneshot::channel();
-        self.lock().push((w, sender));
-        // Written by another call's group meanwhile: done, without taking
-        // the turn only to find the queue empty (each turn is a hand-over
-        // between tasks, and every writer queues for it).
+        let (sender, result) = oneshot::channel();
+        self.lock().orders.push((w, sender));
+        self.until_answered(db, result)
+            .await
+            .unwrap_or_else(|_| Err(CommitError::Db(crashed())))
+    }
+
+    async fn until_answered<T>(
+        &self,
+        db: &Db,
+        mut result: oneshot::Receiver<T>,
+    ) -> Result<T, oneshot::error::RecvError> {
         let turn = tokio::select! {
             biased;
-            r = &mut result => return answered(r),
+            r = &mut result => return r,
             turn = self.turn.clone().lock_owned() => turn,
         };
-        let group = std::mem::take(&mut *self.lock());
-        if !group.is_empty() {
-            self.groups.fetch_add(1, Ordering::Relaxed);
+        let Waiting { statements, orders } = std::mem::take(&mut *self.lock());
+        if !(statements.is_empty() && orders.is_empty()) {
+            if !orders.is_empty() {
+                self.groups.fetch_add(1, Ordering::Relaxed);
+            }
             let db = db.clone();
             let mut write = Box::pin(async move {
-                let (writes, senders): (Vec<_>, Vec<_>) = group.into_iter().unzip();
-                let results = super::billing::write_orders(&db, writes).await;
-                // Answered before the turn goes: the orders waiting for it
-                // leave its queue instead of each taking it in turn.
-                for (sender, r) in senders.into_iter().zip(results) {
-                    let _ = sender.send(r);
+                // Answered before the orders are written (a claim's request
+                // goes on to charge meanwhile), and all before the turn goes:
+                // the calls waiting for it then leave its queue instead of
+                // each taking it in turn.
+                if !statements.is_empty() {
+                    let (writes, senders): (Vec<_>, Vec<_>) = statements.into_iter().unzip();
+                    for (sender, r) in senders.into_iter().zip(db.write_statements(writes).await) {
+                        let _ = sender.send(r);
+                    }
+                }
+                if !orders.is_empty() {
+                    let (writes, senders): (Vec<_>, Vec<_>) = orders.into_iter().unzip();
+                    for (sender, r) in senders
+                        .into_iter()
+                        .zip(super::billing::write_orders(&db, writes).await)
+                    {
+                        let _ = sender.send(r);
+                    }
                 }
                 drop(turn);
             });
-            // The group holds other requests' orders, charged already, which
-            // must be written even if this request goes away. The direct
-            // writer normally writes it without waiting, in this first poll:
-            // nothing left to cancel then. If it has to wait (the lock is
-            // busy), the rest is its own task.
+            // Queued writes belong to other requests (orders charged
+            // already) and must be written even if this request goes away.
+            // The direct writer normally writes them without waiting, in this
+            // first poll: nothing left to cancel then. If it has to wait (the
+            // lock is busy), the rest is its own task.
             let first = std::future::poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await;
             if first.is_pending() {
                 let _ = tokio::spawn(write).await;
             }
         }
-        answered(result.await)
+        result.await
     }
 
-    /// Groups taken from the queue so far.
+    /// Groups of orders taken from the queue so far.
     pub(crate) fn groups(&self) -> u64 {
         self.groups.load(Ordering::Relaxed)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Waiting>> {
-        // A panic while holding the lock cannot leave the list half-changed.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
+        // A panic while holding the lock cannot leave the lists half-changed.
         self.waiting.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

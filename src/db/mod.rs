@@ -43,8 +43,8 @@ pub struct Db {
     /// SQLite file only: the order and billing-run writes' direct path
     /// (`sqlite_write`), used under the write turn.
     direct_writer: Option<std::sync::Arc<sqlite_write::Writer>>,
-    /// SQLite: orders waiting for their commit (`group_commit`).
-    orders: std::sync::Arc<group_commit::OrderQueue>,
+    /// SQLite: claims and orders waiting for their commit (`group_commit`).
+    queue: std::sync::Arc<group_commit::WriteQueue>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -170,14 +170,14 @@ impl Db {
             .map(|f| std::sync::Arc::new(sqlite_read::Readers::for_file(f)));
         let direct_writer = file.map(|f| std::sync::Arc::new(sqlite_write::Writer::for_file(f)));
         let writer = std::sync::Arc::new(tokio::sync::Mutex::new(()));
-        let orders = std::sync::Arc::new(group_commit::OrderQueue::new(writer.clone()));
+        let queue = std::sync::Arc::new(group_commit::WriteQueue::new(writer.clone()));
         Ok(Db {
             pool,
             backend,
             writer,
             readers,
             direct_writer,
-            orders,
+            queue,
         })
     }
 
@@ -250,38 +250,82 @@ impl Db {
     }
 
     /// One statement on its own, under the write turn: on a SQLite file
-    /// through the direct writer (`sqlite_write`), otherwise the pool. The
+    /// through the direct writer (`sqlite_write`), grouped with the
+    /// statements queued with it (`group_commit`); otherwise the pool. The
     /// `id` its first row returns, if any.
     pub(crate) async fn write_one(
         &self,
         sql: &'static str,
         params: Vec<exec::Param<'static>>,
     ) -> Result<Option<i64>, DbError> {
-        use exec::Exec;
-        fn first_id(rows: &[impl Columns]) -> Result<Option<i64>, DbError> {
-            Ok(rows.first().map(|r| r.int("id")).transpose()?)
+        if self.direct_writer.is_some() {
+            return self.queue.write_one(self, (sql, params)).await;
         }
         let _turn = self.write_turn().await;
-        match &self.direct_writer {
-            Some(writer) => {
-                writer
-                    .run(
-                        move |conn| match exec::run_ready(Exec::fetch(&mut &*conn, sql, params)) {
-                            Some(rows) => first_id(&rows?),
-                            None => Err(exec::waited("one statement")),
-                        },
-                    )
-                    .await
+        first_id(&exec::Exec::fetch(&mut &self.pool, sql, params).await?)
+    }
+
+    /// Statements of several callers, the caller holding the write turn
+    /// (`group_commit`): in one transaction of the direct writer when each
+    /// goes through, else each in its own, so each result is the one it
+    /// would have had alone. A transient error answers each "try again".
+    pub(crate) async fn write_statements(
+        &self,
+        statements: Vec<group_commit::Statement>,
+    ) -> Vec<group_commit::StatementResult> {
+        use exec::{Exec, run_ready, waited};
+        let Some(writer) = &self.direct_writer else {
+            let mut out = Vec::with_capacity(statements.len());
+            for (sql, params) in statements {
+                out.push(
+                    Exec::fetch(&mut &self.pool, sql, params)
+                        .await
+                        .and_then(|r| first_id(&r)),
+                );
             }
-            None => first_id(&Exec::fetch(&mut &self.pool, sql, params).await?),
+            return out;
+        };
+        let run = |statements: Vec<group_commit::Statement>| {
+            writer.run(move |conn| {
+                let mut out = Vec::with_capacity(statements.len());
+                for (sql, params) in statements {
+                    match run_ready(Exec::fetch(&mut &*conn, sql, params)) {
+                        Some(rows) => out.push(first_id(&rows?)?),
+                        None => return Err(waited("one statement")),
+                    }
+                }
+                Ok(out)
+            })
+        };
+        let n = statements.len();
+        if n > 1 {
+            match run(statements.clone()).await {
+                Ok(ids) => return ids.into_iter().map(Ok).collect(),
+                Err(e) if e.is_transient() => {
+                    let e = e.to_string();
+                    return (0..n)
+                        .map(|_| Err(DbError::Unavailable(e.clone())))
+                        .collect();
+                }
+                Err(e) => tracing::warn!("{n} statements are written one by one: {e}"),
+            }
         }
+        let mut out = Vec::with_capacity(n);
+        for statement in statements {
+            out.push(
+                run(vec![statement])
+                    .await
+                    .map(|mut ids| ids.pop().flatten()),
+            );
+        }
+        out
     }
 
     /// How many groups orders have been committed in so far on SQLite: fewer
     /// than the orders when they arrived together (`group_commit`). A group
     /// is one transaction unless one of its orders failed.
     pub fn order_groups(&self) -> u64 {
-        self.orders.groups()
+        self.queue.groups()
     }
 
     /// Whether session reads take the direct path (a SQLite file).
@@ -296,6 +340,11 @@ impl Db {
         };
         result.map_err(|e| DbError::Migrate(e.to_string()))
     }
+}
+
+/// The `id` column of the first of `rows`, if any.
+fn first_id(rows: &[impl Columns]) -> Result<Option<i64>, DbError> {
+    Ok(rows.first().map(|r| r.int("id")).transpose()?)
 }
 
 /// A result row, whichever driver read it, so one mapper serves both the

@@ -565,6 +565,59 @@ async fn orders_arriving_together_commit_together_and_fail_alone() {
     }
 }
 
+/// Claims arriving together (the write lock busy) are written in one
+/// transaction on SQLite; one that fails (its account does not exist)
+/// fails alone, and the others are claimed once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn claims_arriving_together_fail_alone() {
+    use billing_center::db::Backend;
+    use billing_center::db::billing as store;
+    use sqlx::{Connection, Executor};
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (account, _) =
+            crate::helpers::online_account_with_card(&app.db, "Claims", "claims@demo.test").await;
+        let state = app.state();
+        let mut blocker = sqlx::AnyConnection::connect(&app.url).await.unwrap();
+        match backend {
+            Backend::Sqlite => blocker.execute("BEGIN IMMEDIATE").await.unwrap(),
+            Backend::Postgres => {
+                blocker.execute("BEGIN").await.unwrap();
+                blocker
+                    .execute("LOCK TABLE orders IN EXCLUSIVE MODE")
+                    .await
+                    .unwrap()
+            }
+        };
+        let before = app.count("orders").await;
+        let mut tasks = Vec::new();
+        for i in 0..5 {
+            let owner = if i == 3 { account + 1_000_000 } else { account };
+            let (db, lease) = (app.db.clone(), state.order_lease_token());
+            tasks.push(tokio::spawn(async move {
+                let key = format!("claim-key-{i:02}-0123456789");
+                store::claim_order(&db, owner, &key, "h", 100, "EUR", &lease).await
+            }));
+            if i == 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        blocker.execute("ROLLBACK").await.unwrap();
+        for (i, t) in tasks.into_iter().enumerate() {
+            let r = t.await.unwrap();
+            match i {
+                3 => assert!(
+                    matches!(&r, Err(e) if !e.is_transient()),
+                    "{backend:?}: no such account: {r:?}"
+                ),
+                _ => assert!(matches!(r, Ok(Some(_))), "{backend:?} claim {i}: {r:?}"),
+            }
+        }
+        assert_eq!(app.count("orders").await - before, 4, "{backend:?}");
+    }
+}
+
 /// An order that completes the claim `(order id, lease)` with nothing but
 /// a credit change, an email and an audit line.
 fn bare_order(
