@@ -1,7 +1,6 @@
 //! Accounts, users, sessions and sign-in attempts.
 
 use sqlx::Row;
-
 use std::collections::HashMap;
 
 use super::exec::Param;
