@@ -109,7 +109,10 @@ impl TestApp {
             state,
             base: format!("http://{addr}"),
             db,
-            client: reqwest::Client::new(),
+            client: reqwest::Client::builder()
+                .timeout(REQUEST_TIMEOUT)
+                .build()
+                .unwrap(),
             _dir: dir,
         }
     }
@@ -183,6 +186,10 @@ pub struct Session {
     pub client: reqwest::Client,
 }
 
+/// A request that hangs fails its test with the request's name instead of
+/// holding the suite until CI's limit (one did, once, in a loaded run).
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 impl Session {
     fn new(base: &str) -> Session {
         Session {
@@ -190,6 +197,7 @@ impl Session {
             client: reqwest::Client::builder()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
+                .timeout(REQUEST_TIMEOUT)
                 .build()
                 .unwrap(),
         }
