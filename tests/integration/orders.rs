@@ -468,7 +468,7 @@ async fn a_claim_taken_over_is_no_longer_the_first_holders() {
 async fn orders_arriving_together_commit_together_and_fail_alone() {
     use billing_center::db::Backend;
     use billing_center::db::billing::{self as store, CommitError};
-    use sqlx::{Connection, Executor};
+    use sqlx::Executor;
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let (account, _) =
@@ -489,17 +489,7 @@ async fn orders_arriving_together_commit_together_and_fail_alone() {
         let write = |id: i64, lease: &str, credit: i64| bare_order(account, (id, lease), credit);
         // Another connection holds the database's write lock: the first
         // order's commit waits on it, the others queue behind that one.
-        let mut blocker = sqlx::AnyConnection::connect(&app.url).await.unwrap();
-        match backend {
-            Backend::Sqlite => blocker.execute("BEGIN IMMEDIATE").await.unwrap(),
-            Backend::Postgres => {
-                blocker.execute("BEGIN").await.unwrap();
-                blocker
-                    .execute("LOCK TABLE audit_log IN EXCLUSIVE MODE")
-                    .await
-                    .unwrap()
-            }
-        };
+        let mut blocker = hold_write_lock(&app, backend, "audit_log").await;
         let groups_before = app.db.order_groups();
         let (audit, outbox) = (
             app.count("audit_log").await,
@@ -570,25 +560,14 @@ async fn orders_arriving_together_commit_together_and_fail_alone() {
 /// fails alone, and the others are claimed once each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn claims_arriving_together_fail_alone() {
-    use billing_center::db::Backend;
     use billing_center::db::billing as store;
-    use sqlx::{Connection, Executor};
+    use sqlx::Executor;
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let (account, _) =
             crate::helpers::online_account_with_card(&app.db, "Claims", "claims@demo.test").await;
         let state = app.state();
-        let mut blocker = sqlx::AnyConnection::connect(&app.url).await.unwrap();
-        match backend {
-            Backend::Sqlite => blocker.execute("BEGIN IMMEDIATE").await.unwrap(),
-            Backend::Postgres => {
-                blocker.execute("BEGIN").await.unwrap();
-                blocker
-                    .execute("LOCK TABLE orders IN EXCLUSIVE MODE")
-                    .await
-                    .unwrap()
-            }
-        };
+        let mut blocker = hold_write_lock(&app, backend, "orders").await;
         let before = app.count("orders").await;
         let mut tasks = Vec::new();
         for i in 0..5 {
@@ -616,6 +595,29 @@ async fn claims_arriving_together_fail_alone() {
         }
         assert_eq!(app.count("orders").await - before, 4, "{backend:?}");
     }
+}
+
+/// Another connection holding the database's write lock (on PostgreSQL,
+/// `table`'s): writes wait until it rolls back.
+async fn hold_write_lock(
+    app: &TestApp,
+    backend: billing_center::db::Backend,
+    table: &str,
+) -> sqlx::AnyConnection {
+    use billing_center::db::Backend;
+    use sqlx::{Connection, Executor};
+    let mut blocker = sqlx::AnyConnection::connect(&app.url).await.unwrap();
+    match backend {
+        Backend::Sqlite => blocker.execute("BEGIN IMMEDIATE").await.unwrap(),
+        Backend::Postgres => {
+            blocker.execute("BEGIN").await.unwrap();
+            blocker
+                .execute(format!("LOCK TABLE {table} IN EXCLUSIVE MODE").as_str())
+                .await
+                .unwrap()
+        }
+    };
+    blocker
 }
 
 /// An order that completes the claim `(order id, lease)` with nothing but
