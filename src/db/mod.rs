@@ -266,7 +266,8 @@ impl Db {
     }
 
     /// Statements of several callers, the caller holding the write turn
-    /// (`group_commit`): in one transaction of the direct writer when each
+    /// (`group_commit`, on a SQLite file): in one transaction of the direct
+    /// writer when each
     /// goes through, else each in its own, so each result is the one it
     /// would have had alone. A transient error answers each "try again".
     pub(crate) async fn write_statements(
@@ -274,16 +275,16 @@ impl Db {
         statements: Vec<group_commit::Statement>,
     ) -> Vec<group_commit::StatementResult> {
         use exec::{Exec, run_ready, waited};
+        // Only a direct writer queues statements (`write_one`).
         let Some(writer) = &self.direct_writer else {
-            let mut out = Vec::with_capacity(statements.len());
-            for (sql, params) in statements {
-                out.push(
-                    Exec::fetch(&mut &self.pool, sql, params)
-                        .await
-                        .and_then(|r| first_id(&r)),
-                );
-            }
-            return out;
+            return statements
+                .iter()
+                .map(|_| {
+                    Err(DbError::Query(sqlx::Error::Protocol(
+                        "statements queued without a direct writer".into(),
+                    )))
+                })
+                .collect();
         };
         let run = |statements: Vec<group_commit::Statement>| {
             writer.run(move |conn| {
