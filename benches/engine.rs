@@ -58,6 +58,7 @@ fn bench_quote(c: &mut Criterion) {
                 total_paid: eur("57.00"),
                 credited: eur("0"),
             }),
+            scheduled: None,
             trial_ends: None,
             version: 1,
         })

@@ -111,6 +111,17 @@ pub async fn remove_pending_cancellation(id: i64, version: i64) -> Result<(), Ap
     crate::server::error::respond(ssr::remove_pending_cancellation(id, version).await)
 }
 
+/// Cancels at the end of the term: access stays until the last day, and
+/// nothing more is charged. `reason` is optional, kept in the audit log.
+#[server(endpoint = "cancel_subscription")]
+pub async fn cancel_subscription(
+    id: i64,
+    version: i64,
+    reason: Option<String>,
+) -> Result<(), AppError> {
+    crate::server::error::respond(ssr::cancel_subscription(id, version, reason).await)
+}
+
 #[server(endpoint = "invoices")]
 pub async fn invoices(before: Option<i64>) -> Result<InvoicePage, AppError> {
     crate::server::error::respond(ssr::invoices(before).await)
@@ -141,6 +152,7 @@ pub const BILLING_ENDPOINTS: &[&str] = &[
     "put_plan",
     "order_confirmation",
     "remove_pending_cancellation",
+    "cancel_subscription",
     "invoices",
     "invoice",
     "mailbox",
@@ -174,7 +186,9 @@ pub fn local_date(lang: crate::i18n::Lang, stored: &str) -> String {
 mod ssr {
     use super::*;
     use crate::billing::quote::renewal_amount;
-    use crate::billing::{AccountKind, Currency, Money, SubscriptionStatus, available_actions};
+    use crate::billing::{
+        AccountKind, Action, Currency, Money, SubscriptionStatus, available_actions,
+    };
     use crate::db::billing as store;
     use crate::domain::Iban;
     use crate::i18n::fill;
@@ -229,9 +243,9 @@ mod ssr {
                     SubscriptionStatus::Expired => {
                         period.map(|p| fill(t.expired_on, &[("date", &lang.date(p.end))]))
                     }
-                    SubscriptionStatus::PendingCancellation => {
-                        period.map(|p| fill(t.ends_on, &[("date", &lang.date(p.end))]))
-                    }
+                    SubscriptionStatus::PendingCancellation => period.map(|p| {
+                        fill(t.ends_on_last_day, &[("date", &lang.date(p.last_day()))])
+                    }),
                     _ => period.map(|p| {
                         fill(
                             t.current_period,
@@ -243,25 +257,56 @@ mod ssr {
                     }),
                 }
                 .unwrap_or_default();
-                let renewal = match (s.status, period) {
-                    (SubscriptionStatus::Active | SubscriptionStatus::PastDue, Some(p)) => {
-                        renewal_amount(&state.catalog, s).ok().map(|net| {
-                            let vat = Money::round(
-                                net.amount()
-                                    * crate::billing::tax::tax_treatment(
-                                        &ctx.terms.country,
-                                        ctx.terms.vat_number.as_ref(),
-                                    )
-                                    .rate(),
-                                net.currency(),
-                            );
-                            let gross = net.checked_add(vat).unwrap_or(net);
-                            fill(
-                                t.renews_on,
-                                &[("date", &lang.date(p.end)), ("amount", &lang.money(gross))],
-                            )
-                        })
+                // The next renewal with VAT, by the function the billing run
+                // charges with (a scheduled change included).
+                let tax = crate::billing::tax::tax_treatment(
+                    &ctx.terms.country,
+                    ctx.terms.vat_number.as_ref(),
+                );
+                let next_gross = renewal_amount(&state.catalog, s).ok().map(|net| {
+                    let vat = Money::round(net.amount() * tax.rate(), net.currency());
+                    net.checked_add(vat).unwrap_or(net)
+                });
+                let renews = matches!(
+                    s.status,
+                    SubscriptionStatus::Active | SubscriptionStatus::PastDue
+                );
+                let renewal = match (renews, period, next_gross) {
+                    (true, Some(p), Some(gross)) => Some(fill(
+                        t.renews_on,
+                        &[("date", &lang.date(p.end)), ("amount", &lang.money(gross))],
+                    )),
+                    _ => None,
+                };
+                let scheduled_change = match (renews, period, &s.scheduled, next_gross) {
+                    (true, Some(p), Some(c), Some(gross)) => {
+                        let name = product
+                            .and_then(|pr| pr.level(&c.level).ok())
+                            .map(|l| l.name.clone())
+                            .unwrap_or_else(|| c.level.clone());
+                        let frequency = if c.frequency == crate::billing::Frequency::Annual {
+                            t.annual
+                        } else {
+                            t.monthly
+                        };
+                        Some(fill(
+                            t.scheduled_change,
+                            &[
+                                ("date", &lang.date(p.end)),
+                                ("plan", &format!("{name} × {} ({frequency})", c.seats)),
+                                ("amount", &lang.money(gross)),
+                            ],
+                        ))
                     }
+                    _ => None,
+                };
+                let actions = available_actions(s.status, kind);
+                let cancel_terms = match (actions.contains(&Action::Cancel), period, next_gross) {
+                    (true, Some(p), Some(gross)) => Some(CancelTerms {
+                        last_day: lang.date(p.last_day()),
+                        amount: lang.money(gross),
+                        renewal_date: lang.date(p.end),
+                    }),
                     _ => None,
                 };
                 SubscriptionCard {
@@ -282,7 +327,9 @@ mod ssr {
                     status_label: crate::ui::i18n::status_label(t, s.status).into(),
                     dates,
                     renewal,
-                    actions: available_actions(s.status, kind),
+                    scheduled_change,
+                    cancel_terms,
+                    actions,
                 }
             })
             .collect();
@@ -420,6 +467,7 @@ mod ssr {
             &format!("card •••• {}", pm.last4),
         )
         .await?;
+        retry_past_due(&state, &caller).await;
         Ok(pm_view(&pm))
     }
 
@@ -440,7 +488,19 @@ mod ssr {
             exp_year: None,
         };
         store::save_payment_method(&state.db, caller.account.id, &pm).await?;
+        retry_past_due(&state, &caller).await;
         Ok(pm_view(&pm))
+    }
+
+    /// A past-due subscription is charged on the new method at once. The
+    /// method is saved whatever that charge does: its outcome reaches the
+    /// customer as the card's state and an email, like a renewal's.
+    async fn retry_past_due(state: &AppState, caller: &Caller) {
+        if let Err(e) =
+            crate::server::billing_run::retry_past_due(state, caller.account.id).await
+        {
+            tracing::error!(account = caller.account.id, error = %e, "retry after a new payment method failed");
+        }
     }
 
     pub async fn place_order(
@@ -515,6 +575,88 @@ mod ssr {
             &format!("subscription {id}"),
         )
         .await?;
+        Ok(())
+    }
+
+    pub async fn cancel_subscription(
+        id: i64,
+        version: i64,
+        reason: Option<String>,
+    ) -> Result<(), AppError> {
+        let done = cancel_subscription_now(id, version, reason).await;
+        if done.is_ok() {
+            // JavaScript off: back to the page, the dialog saying it is done.
+            crate::server::error::plain_form_redirect(&format!("/billing?cancelled={id}"));
+        }
+        done
+    }
+
+    async fn cancel_subscription_now(
+        id: i64,
+        version: i64,
+        reason: Option<String>,
+    ) -> Result<(), AppError> {
+        let (state, caller, ctx) = billing_page().await?;
+        online_only(&caller)?;
+        let reason = reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+        if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
+            return Err(AppError::Invalid(
+                "Keep the reason under 500 characters.".into(),
+            ));
+        }
+        let Some(sub) = ctx.subscriptions.iter().find(|s| s.id == id) else {
+            return Err(AppError::NotFound);
+        };
+        if sub.version != version {
+            return Err(AppError::Stale);
+        }
+        // The engine validates the transition (only an active online
+        // subscription) and says when it takes effect.
+        let q = quote_cart(
+            &state,
+            &ctx,
+            &[CartItem::CancelAtPeriodEnd {
+                subscription_id: id,
+            }],
+        )?;
+        let Some(period) = sub.period else {
+            return Err(AppError::Stale);
+        };
+        debug_assert!(q.totals.total_due.is_zero());
+        let lang = crate::server::billing::lang_of(&caller.account);
+        let product = state
+            .catalog
+            .product(&sub.product)
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|_| sub.product.clone());
+        let t = lang.texts();
+        let mail = crate::server::email::notice(
+            lang,
+            &caller.user.email,
+            t.cancelled_subject,
+            t.cancelled_body,
+            &[("product", &product), ("date", &lang.date(period.last_day()))],
+        );
+        let detail = format!(
+            "subscription {id} ends after {}; reason: {}",
+            period.last_day(),
+            reason.as_deref().unwrap_or("-")
+        );
+        if !store::change_status_with_notice(
+            &state.db,
+            (caller.account.id, caller.user.id),
+            (id, version),
+            (
+                SubscriptionStatus::Active.code(),
+                SubscriptionStatus::PendingCancellation.code(),
+            ),
+            ("cancel_subscription", &detail),
+            &mail,
+        )
+        .await?
+        {
+            return Err(AppError::Stale);
+        }
         Ok(())
     }
 

@@ -38,7 +38,22 @@ pub struct SubscriptionCard {
     pub dates: String,
     /// "Renews on … for €154.80", or none.
     pub renewal: Option<String>,
+    /// "From 1 Dec 2026: Lite × 3, €212.40": a change waiting for the end of
+    /// the term, with the renewal it makes.
+    pub scheduled_change: Option<String>,
+    /// What the cancellation dialog states, when the card offers Cancel.
+    pub cancel_terms: Option<CancelTerms>,
     pub actions: Vec<Action>,
+}
+
+/// A cancellation at the end of the term, as the dialog states it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelTerms {
+    /// The last day of access, written in the page's language.
+    pub last_day: String,
+    /// The renewal that will not be charged (VAT included) and its date.
+    pub amount: String,
+    pub renewal_date: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -50,6 +50,10 @@ pub enum BillingError {
         "Your account is a Corporate account: changes are made with your dedicated representative."
     )]
     CorporateAccount,
+    #[error(
+        "This subscription ended on {on}: it can no longer be renewed by removing the cancellation. Reactivate it to subscribe again."
+    )]
+    TermEnded { on: chrono::NaiveDate },
     #[error("Your cart is empty.")]
     EmptyCart,
     #[error("That date is out of range.")]

@@ -58,7 +58,48 @@ pub struct SubscriptionSnapshot {
     pub period: Option<BillingPeriod>,
     pub paid: Option<PaidTerm>,
     pub trial_ends: Option<NaiveDate>,
+    /// A change that waits for the end of the term (a downgrade).
+    #[serde(default)]
+    pub scheduled: Option<ScheduledChange>,
     pub version: i64,
+}
+
+/// The plan a subscription moves to at the end of its term.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ScheduledChange {
+    pub level: String,
+    pub seats: u32,
+    pub frequency: Frequency,
+}
+
+impl SubscriptionSnapshot {
+    /// The state at `today` from the stored facts alone: a pending
+    /// cancellation whose term has ended is expired and a trial past its end
+    /// is over, whether or not the billing run has written it yet (its
+    /// timing must never decide what a customer may do).
+    pub fn as_of(mut self, today: NaiveDate) -> Self {
+        match self.status {
+            SubscriptionStatus::PendingCancellation
+                if self.period.is_some_and(|p| p.end <= today) =>
+            {
+                self.status = SubscriptionStatus::Expired;
+                self.scheduled = None;
+            }
+            SubscriptionStatus::Trial if self.trial_ends.is_some_and(|end| end <= today) => {
+                self.status = SubscriptionStatus::TrialExpired;
+            }
+            _ => {}
+        }
+        self
+    }
+
+    /// The plan of the next renewal: the scheduled change, else the current.
+    pub fn next_plan(&self) -> (String, u32, Frequency) {
+        match &self.scheduled {
+            Some(c) => (c.level.clone(), c.seats, c.frequency),
+            None => (self.level.clone(), self.seats, self.frequency),
+        }
+    }
 }
 
 /// Level, seats and frequency chosen in the plan editor. Seats are a plain
@@ -122,6 +163,8 @@ pub enum ItemKind {
     Upgrade,
     SwitchToAnnual,
     Downgrade,
+    /// The current plan chosen again: a scheduled change is withdrawn.
+    WithdrawScheduledChange,
     Unchanged,
     RemovePendingCancellation,
     CancelAtPeriodEnd,
@@ -381,10 +424,13 @@ fn quote_item(
         CartItem::RemovePendingCancellation { subscription_id } => {
             let sub = find(*subscription_id)?;
             let product = catalog.product(&sub.product)?;
+            if let (SubscriptionStatus::Expired, Some(p)) = (sub.status, sub.period) {
+                return Err(BillingError::TermEnded { on: p.last_day() });
+            }
             let status = transition(sub.status, Event::RemoveCancellation)?;
             let mut q = no_charge(product, sub, ItemKind::RemovePendingCancellation, status)?;
-            // Renewal is restored at the current plan's price.
-            q.next_renewal = current_renewal(product, sub)?;
+            // Renewal is restored at the plan it would have renewed at.
+            q.next_renewal = next_renewal(product, sub)?;
             Ok(q)
         }
         CartItem::CancelAtPeriodEnd { subscription_id } => {
@@ -512,10 +558,31 @@ fn change(
     let unchanged =
         plan.level == sub.level && seats.get() == sub.seats && plan.frequency == sub.frequency;
     if unchanged {
-        let mut q = base(ItemKind::Unchanged, vec![], Effective::Now, None)?;
-        q.next_renewal = current_renewal(product, sub)?;
+        // Choosing the current plan again withdraws a scheduled change.
+        let kind = match sub.scheduled {
+            Some(_) => ItemKind::WithdrawScheduledChange,
+            None => ItemKind::Unchanged,
+        };
+        let mut q = base(kind, vec![], Effective::Now, None)?;
+        q.next_renewal = Some(Renewal {
+            date: period.end,
+            net: plan_net(product, sub, &sub.level, sub.seats, sub.frequency)?,
+        });
         return Ok(q);
     }
+
+    // A change that lowers anything (seats, level, frequency) waits for the
+    // end of the term even when the yearly value rises (R6): the customer
+    // keeps what was paid for until then.
+    let fewer_seats = seats.get() < sub.seats;
+    let lower_level = match (
+        product.online_price(&plan.level, plan.frequency),
+        product.online_price(&sub.level, plan.frequency),
+    ) {
+        (Ok(new), Ok(old)) => new.amount() < old.amount(),
+        _ => false,
+    };
+    let lowers_something = fewer_seats || lower_level;
 
     let credit_line = |remaining: i64, days: i64| -> Option<QuoteLine> {
         let paid = sub.paid.as_ref()?;
@@ -551,7 +618,10 @@ fn change(
     };
 
     // Monthly → annual: immediate, new anchor today, unused monthly time credited.
-    if sub.frequency == Frequency::Monthly && plan.frequency == Frequency::Annual {
+    if sub.frequency == Frequency::Monthly
+        && plan.frequency == Frequency::Annual
+        && !lowers_something
+    {
         let new_period = BillingPeriod::starting(today, Frequency::Annual)?;
         let term = Money::round(new_unit.amount() * Decimal::from(seats.get()), currency);
         let mut lines = vec![QuoteLine {
@@ -586,7 +656,7 @@ fn change(
         sub.frequency == Frequency::Annual && plan.frequency == Frequency::Monthly;
     let renewal_net = Money::round(new_unit.amount() * Decimal::from(seats.get()), currency);
 
-    if shorter_interval || new_value <= old_value {
+    if shorter_interval || lowers_something || new_value <= old_value {
         // Downgrades, seat decreases and shorter intervals wait for the end
         // of the term (Stripe portal, Kill Bill END_OF_TERM).
         let mut q = base(
@@ -672,34 +742,62 @@ fn no_charge(
     })
 }
 
-/// The renewal of the current plan at the end of the current period.
-fn current_renewal(
+/// Net price of one term of `level` × `seats` at `frequency`: the catalog's
+/// price, or what was paid when the level is no longer sold online.
+pub fn plan_net(
+    product: &Product,
+    sub: &SubscriptionSnapshot,
+    level: &str,
+    seats: u32,
+    frequency: Frequency,
+) -> Result<Money, BillingError> {
+    let unit = unit_price(product, sub, level, frequency)?;
+    Ok(Money::round(
+        unit.amount() * Decimal::from(seats),
+        unit.currency(),
+    ))
+}
+
+/// The catalog's price per seat, or the price paid for the current plan
+/// when that level is no longer sold online.
+pub fn unit_price(
+    product: &Product,
+    sub: &SubscriptionSnapshot,
+    level: &str,
+    frequency: Frequency,
+) -> Result<Money, BillingError> {
+    product.online_price(level, frequency).or_else(|e| {
+        sub.paid
+            .as_ref()
+            .filter(|_| level == sub.level && frequency == sub.frequency)
+            .map(|p| p.unit_price)
+            .ok_or(e)
+    })
+}
+
+/// The next renewal at the end of the current period, at the plan it will
+/// renew at (the scheduled change when there is one): the figure the card
+/// shows and the billing run charges.
+pub fn next_renewal(
     product: &Product,
     sub: &SubscriptionSnapshot,
 ) -> Result<Option<Renewal>, BillingError> {
     let Some(period) = sub.period else {
         return Ok(None);
     };
-    let unit = product
-        .online_price(&sub.level, sub.frequency)
-        .or_else(|e| sub.paid.as_ref().map(|p| p.unit_price).ok_or(e))?;
+    let (level, seats, frequency) = sub.next_plan();
     Ok(Some(Renewal {
         date: period.end,
-        net: Money::round(unit.amount() * Decimal::from(sub.seats), unit.currency()),
+        net: plan_net(product, sub, &level, seats, frequency)?,
     }))
 }
 
-/// The net amount of one renewal of a subscription at its current plan.
+/// The net amount of the next renewal of a subscription.
 pub fn renewal_amount(
     catalog: &Catalog,
     sub: &SubscriptionSnapshot,
 ) -> Result<Money, BillingError> {
     let product = catalog.product(&sub.product)?;
-    let unit = product
-        .online_price(&sub.level, sub.frequency)
-        .or_else(|e| sub.paid.as_ref().map(|p| p.unit_price).ok_or(e))?;
-    Ok(Money::round(
-        unit.amount() * Decimal::from(sub.seats),
-        unit.currency(),
-    ))
+    let (level, seats, frequency) = sub.next_plan();
+    plan_net(product, sub, &level, seats, frequency)
 }

@@ -16,13 +16,17 @@ use super::state::SubscriptionStatus;
 /// Days after the due date on which a failed renewal is retried (R14).
 pub const RETRY_DAYS: [i64; 3] = [1, 3, 7];
 
+/// The dunning step of a subscription whose renewal was hard-declined: it is
+/// not retried on the same payment method; a new one is charged as soon as
+/// it is saved, and without one it expires [`HARD_DECLINE_GRACE_DAYS`] later.
+pub const AWAITING_NEW_METHOD: u32 = 100;
+pub const HARD_DECLINE_GRACE_DAYS: i64 = 7;
+
 /// The stored facts the run needs beyond the snapshot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunState {
     /// First day of the paid term: periods are computed from it.
     pub anchor: Option<NaiveDate>,
-    /// Change to apply at the end of the term: (level, seats, frequency).
-    pub scheduled: Option<(String, u32, Frequency)>,
     /// Failed attempts so far for the current due period.
     pub dunning_step: u32,
     pub next_retry: Option<NaiveDate>,
@@ -31,6 +35,10 @@ pub struct RunState {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
     EndTrial,
+    /// A hard-declined renewal got no new payment method in time.
+    ExpireUnpaid {
+        on: NaiveDate,
+    },
     /// A pending cancellation reached the end of the term.
     EndTerm {
         on: NaiveDate,
@@ -80,7 +88,9 @@ pub fn reminder(sub: &SubscriptionSnapshot, today: NaiveDate) -> Option<Reminder
             .map(|end| Reminder {
                 kind: ReminderKind::TrialEnding,
                 about: end,
-                last_day: end,
+                // `trial_ends` is the first day without the trial, as a
+                // term's end is the first day after it.
+                last_day: end.pred_opt().unwrap_or(end),
             }),
         SubscriptionStatus::PendingCancellation => sub
             .period
@@ -116,6 +126,9 @@ pub fn next_step(
             _ => Ok(None),
         },
         SubscriptionStatus::PastDue => match (sub.period, run.next_retry) {
+            (Some(_), Some(retry)) if retry <= today && run.dunning_step >= AWAITING_NEW_METHOD => {
+                Ok(Some(Step::ExpireUnpaid { on: retry }))
+            }
             (Some(p), Some(retry)) if retry <= today => {
                 renew(catalog, sub, run, p, run.dunning_step).map(Some)
             }
@@ -133,10 +146,7 @@ fn renew(
     attempt: u32,
 ) -> Result<Step, BillingError> {
     let product = catalog.product(&sub.product)?;
-    let (level, seats, frequency) = match &run.scheduled {
-        Some((l, s, f)) => (l.clone(), *s, *f),
-        None => (sub.level.clone(), sub.seats, sub.frequency),
-    };
+    let (level, seats, frequency) = sub.next_plan();
     // Same frequency: the next period from the anchor (never drifting from
     // the 31st); a new frequency starts a new anchor at the term's end.
     let (anchor, period) = match run.anchor {
@@ -148,13 +158,9 @@ fn renew(
             BillingPeriod::starting(current.end, frequency)?,
         ),
     };
-    let unit_price = product
-        .online_price(&level, frequency)
-        .or_else(|e| sub.paid.as_ref().map(|p| p.unit_price).ok_or(e))?;
-    let net = Money::round(
-        unit_price.amount() * rust_decimal::Decimal::from(seats),
-        unit_price.currency(),
-    );
+    // The same functions as the card's "Renews on … for …".
+    let unit_price = super::quote::unit_price(product, sub, &level, frequency)?;
+    let net = super::quote::plan_net(product, sub, &level, seats, frequency)?;
     Ok(Step::Renew {
         period,
         anchor,
@@ -167,19 +173,34 @@ fn renew(
     })
 }
 
-/// After a failed charge on `attempt` (0 = the renewal): the next retry
-/// date, or `None` when retries are exhausted and the subscription expires.
-pub fn after_failure(due: NaiveDate, attempt: u32) -> Option<NaiveDate> {
-    RETRY_DAYS
-        .get(attempt as usize)
-        .map(|d| due + Duration::days(*d))
+/// After a failed charge on `attempt` (0 = the renewal) made on
+/// `attempted_on`: the next retry date, or `None` when the subscription
+/// expires. Retries are spaced from the actual attempt, so a gap without
+/// billing runs never fires them all in one sweep; a hard decline (stolen
+/// card, closed account) is never retried (R14): only a new payment method
+/// can recover it.
+pub fn after_failure(attempted_on: NaiveDate, attempt: u32, hard: bool) -> Option<NaiveDate> {
+    if hard {
+        return None;
+    }
+    let gap = match attempt {
+        0 => RETRY_DAYS[0],
+        n => RETRY_DAYS
+            .get(n as usize)
+            .zip(RETRY_DAYS.get(n as usize - 1))
+            .map(|(d, prev)| d - prev)?,
+    };
+    Some(attempted_on + Duration::days(gap))
 }
 
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
     use crate::billing::catalog::load::demo;
-    use crate::billing::{Currency, quote::PaidTerm};
+    use crate::billing::{
+        Currency,
+        quote::{PaidTerm, ScheduledChange},
+    };
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -205,6 +226,7 @@ mod tests {
                 credited: eur("0"),
             }),
             trial_ends: None,
+            scheduled: None,
             version: 1,
         }
     }
@@ -212,9 +234,16 @@ mod tests {
     fn run(anchor: &str) -> RunState {
         RunState {
             anchor: Some(d(anchor)),
-            scheduled: None,
             dunning_step: 0,
             next_retry: None,
+        }
+    }
+
+    fn scheduled(level: &str, seats: u32, frequency: Frequency) -> ScheduledChange {
+        ScheduledChange {
+            level: level.into(),
+            seats,
+            frequency,
         }
     }
 
@@ -228,6 +257,8 @@ mod tests {
         let r = reminder(&trial, d("2024-03-07")).unwrap();
         assert_eq!(r.kind, ReminderKind::TrialEnding);
         assert_eq!(r.about, d("2024-03-10"));
+        // Both reminders name the last day of service, not the first after.
+        assert_eq!(r.last_day, d("2024-03-09"));
         assert!(reminder(&trial, d("2024-03-09")).is_some());
         assert_eq!(
             reminder(&trial, d("2024-03-10")),
@@ -273,9 +304,9 @@ mod tests {
     #[test]
     fn scheduled_downgrade_applies_at_renewal_and_a_new_frequency_re_anchors() {
         let c = demo();
-        let sub = active("2026-11-01", "2026-12-01");
-        let mut r = run("2026-01-31");
-        r.scheduled = Some(("lite".into(), 1, Frequency::Monthly));
+        let mut sub = active("2026-11-01", "2026-12-01");
+        sub.scheduled = Some(scheduled("lite", 1, Frequency::Monthly));
+        let r = run("2026-01-31");
         let Some(Step::Renew {
             level, seats, net, ..
         }) = next_step(&c, &sub, &r, d("2026-12-01")).unwrap()
@@ -288,8 +319,8 @@ mod tests {
         );
         let mut annual = active("2025-12-01", "2026-12-01");
         annual.frequency = Frequency::Annual;
-        let mut r = run("2025-12-01");
-        r.scheduled = Some(("standard".into(), 2, Frequency::Monthly));
+        annual.scheduled = Some(scheduled("standard", 2, Frequency::Monthly));
+        let r = run("2025-12-01");
         let Some(Step::Renew { period, anchor, .. }) =
             next_step(&c, &annual, &r, d("2026-12-03")).unwrap()
         else {
@@ -329,10 +360,16 @@ mod tests {
     #[test]
     fn retries_at_one_three_and_seven_days_then_expire() {
         let due = d("2026-12-01");
-        assert_eq!(after_failure(due, 0), Some(d("2026-12-02")));
-        assert_eq!(after_failure(due, 1), Some(d("2026-12-04")));
-        assert_eq!(after_failure(due, 2), Some(d("2026-12-08")));
-        assert_eq!(after_failure(due, 3), None);
+        // On time: +1, +3 and +7 days from the due date.
+        assert_eq!(after_failure(due, 0, false), Some(d("2026-12-02")));
+        assert_eq!(after_failure(d("2026-12-02"), 1, false), Some(d("2026-12-04")));
+        assert_eq!(after_failure(d("2026-12-04"), 2, false), Some(d("2026-12-08")));
+        assert_eq!(after_failure(d("2026-12-08"), 3, false), None);
+        // Late (no run for ten days): spaced from the attempt actually made.
+        assert_eq!(after_failure(d("2026-12-11"), 0, false), Some(d("2026-12-12")));
+        assert_eq!(after_failure(d("2026-12-12"), 1, false), Some(d("2026-12-14")));
+        // Hard declines are not retried.
+        assert_eq!(after_failure(due, 0, true), None);
         let c = demo();
         let mut s = active("2026-11-01", "2026-12-01");
         s.status = SubscriptionStatus::PastDue;

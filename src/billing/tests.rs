@@ -77,6 +77,7 @@ fn active(
             credited: eur("0"),
         }),
         trial_ends: None,
+        scheduled: None,
         version: 1,
     }
 }
@@ -92,6 +93,7 @@ fn trial(id: i64, product: &str, level: &str, status: SubscriptionStatus) -> Sub
         period: None,
         paid: None,
         trial_ends: Some(date("2026-12-01")),
+        scheduled: None,
         version: 1,
     }
 }
@@ -167,6 +169,7 @@ fn ten_dollar_to_twenty_dollar_at_the_midpoint_is_five() {
             credited: usd("0"),
         }),
         trial_ends: None,
+        scheduled: None,
         version: 1,
     };
     let mut acct = account("US");

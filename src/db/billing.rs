@@ -230,6 +230,48 @@ pub async fn set_status(
     Ok(done.rows_affected() == 1)
 }
 
+/// Moves one subscription at `version` from `from` to `to` with its audit
+/// line and its email, in one transaction (the cancellation and its undo).
+/// `false` when another window changed it first: nothing is written.
+pub async fn change_status_with_notice(
+    db: &Db,
+    (account_id, user_id): (i64, i64),
+    (id, version): (i64, i64),
+    (from, to): (&str, &str),
+    (action, detail): (&str, &str),
+    email: &EmailWrite,
+) -> Result<bool, DbError> {
+    let _turn = db.write_turn().await;
+    let now = super::now_text();
+    let mut tx = db.pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE subscriptions SET status = $1, version = version + 1, updated_at = $2
+         WHERE id = $3 AND account_id = $4 AND version = $5 AND status = $6",
+    )
+    .bind(to)
+    .bind(&now)
+    .bind(id)
+    .bind(account_id)
+    .bind(version)
+    .bind(from)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query("INSERT INTO audit_log (account_id, user_id, action, detail, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(account_id)
+        .bind(user_id)
+        .bind(action)
+        .bind(detail)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    enqueue_email(&mut tx, Some(account_id), email, &now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 // ---- payment methods ----
 
 #[derive(Clone, Debug, PartialEq)]

@@ -104,6 +104,14 @@ const FR_SERVER: &[(&str, &str)] = &[
         "Votre carte a été refusée pour provision insuffisante. Utilisez une autre carte ou un autre moyen de paiement.",
     ),
     (
+        "Your bank refused this payment method for good (lost, stolen or closed). Add a new payment method.",
+        "Votre banque a refusé définitivement ce moyen de paiement (perdu, volé ou clôturé). Ajoutez un nouveau moyen de paiement.",
+    ),
+    (
+        "Keep the reason under 500 characters.",
+        "Limitez le motif à 500 caractères.",
+    ),
+    (
         "The payment service did not answer in time. Nothing will be charged twice: place the order again.",
         "Le service de paiement n'a pas répondu à temps. Rien ne sera débité deux fois : passez à nouveau la commande.",
     ),
@@ -185,6 +193,7 @@ fn billing_fr_in_browser(e: &BillingError) -> Option<String> {
         }
         BillingError::CorporateAccount => "Votre compte est un compte Entreprise : les modifications se font avec votre représentant dédié.".into(),
         BillingError::EmptyCart => "Votre panier est vide.".into(),
+        BillingError::TermEnded { on } => format!("Cet abonnement a pris fin le {on} : il ne peut plus être renouvelé en retirant la résiliation. Réactivez-le pour vous réabonner."),
         _ => return None,
     })
 }

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use super::auth::Caller;
 use super::state::AppState;
 use crate::api::types::OrderResult;
-use crate::billing::quote::{ItemKind, LineKind, PaidTerm, Quote, QuoteItem};
+use crate::billing::quote::{ItemKind, LineKind, PaidTerm, Quote, QuoteItem, ScheduledChange};
 use crate::billing::tax::{Country, VatNumber};
 use crate::billing::{
     AccountKind, AccountTerms, BillingPeriod, CartItem, Currency, Frequency, Money,
@@ -86,6 +86,18 @@ pub fn snapshot(r: &SubscriptionRecord, currency: Currency) -> SubscriptionSnaps
         period,
         paid,
         trial_ends: date(&r.trial_ends_on),
+        scheduled: match (
+            &r.scheduled_level,
+            r.scheduled_seats,
+            r.scheduled_frequency.as_deref().map(Frequency::parse),
+        ) {
+            (Some(level), Some(seats), Some(Ok(frequency))) => Some(ScheduledChange {
+                level: level.clone(),
+                seats: seats as u32,
+                frequency,
+            }),
+            _ => None,
+        },
         version: r.version,
     }
 }
@@ -102,9 +114,12 @@ pub fn context_from(
     (records, cart): store::PageRows,
 ) -> Result<Context, AppError> {
     let terms = terms(&caller.account)?;
+    let today = today(state, &caller.account);
+    // What a customer may do follows from the clock and the stored facts,
+    // never from whether the billing run has passed yet.
     let subscriptions = records
         .iter()
-        .map(|r| snapshot(r, terms.currency))
+        .map(|r| snapshot(r, terms.currency).as_of(today))
         .collect();
     let cart = cart
         .into_iter()
@@ -115,7 +130,7 @@ pub fn context_from(
         records,
         subscriptions,
         cart,
-        today: today(state, &caller.account),
+        today,
     })
 }
 
@@ -436,7 +451,16 @@ fn subscription_writes(ctx: &Context, quote: &Quote) -> Vec<SubscriptionWrite> {
                 paid_seats: record.and_then(|r| r.paid_seats),
                 period_paid_minor: record.and_then(|r| r.period_paid_minor),
                 period_credited_minor: record.and_then(|r| r.period_credited_minor),
-                scheduled: None,
+                // A scheduled change stays until it is applied, replaced
+                // or withdrawn: a later order (a cancellation undone, an
+                // upgrade of another product) keeps it.
+                scheduled: record.and_then(|r| {
+                    Some((
+                        r.scheduled_level.clone()?,
+                        r.scheduled_seats?,
+                        r.scheduled_frequency.clone()?,
+                    ))
+                }),
                 anchor_on: record.and_then(|r| r.anchor_on.clone()),
                 dunning_step: 0,
                 next_retry_on: None,
@@ -461,6 +485,9 @@ fn subscription_writes(ctx: &Context, quote: &Quote) -> Vec<SubscriptionWrite> {
                         paid_seats: Some(i64::from(item.seats)),
                         period_paid_minor: Some(line_sum(|k| matches!(k, LineKind::Term))),
                         period_credited_minor: Some(0),
+                        // A new term anchors its renewals on its first day.
+                        anchor_on: item.period.map(|p| p.start.to_string()),
+                        scheduled: None,
                         ..base
                     }
                 }
@@ -477,6 +504,10 @@ fn subscription_writes(ctx: &Context, quote: &Quote) -> Vec<SubscriptionWrite> {
                         base.period_credited_minor.unwrap_or(0)
                             - line_sum(|k| matches!(k, LineKind::UnusedCredit { .. })),
                     ),
+                    ..base
+                },
+                ItemKind::WithdrawScheduledChange => SubscriptionWrite {
+                    scheduled: None,
                     ..base
                 },
                 ItemKind::Downgrade => SubscriptionWrite {

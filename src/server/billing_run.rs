@@ -17,11 +17,11 @@ use super::email::{self, notice};
 use super::state::AppState;
 use crate::billing::quote::totals;
 use crate::billing::renewal::{
-    CANCELLATION_REMINDER_DAYS, ReminderKind, RunState, Step, TRIAL_REMINDER_DAYS, after_failure,
-    next_step, reminder,
+    AWAITING_NEW_METHOD, CANCELLATION_REMINDER_DAYS, HARD_DECLINE_GRACE_DAYS, ReminderKind,
+    RunState, Step, TRIAL_REMINDER_DAYS, after_failure, next_step, reminder,
 };
 use crate::billing::tax::tax_treatment;
-use crate::billing::{Frequency, SubscriptionStatus};
+use crate::billing::SubscriptionStatus;
 use crate::db::accounts::{self, AccountRecord, UserRecord};
 use crate::db::billing::{
     self as store, CommitError, DueCursor, EmailWrite, InvoiceLineWrite, InvoiceWrite, OrderWrite,
@@ -38,6 +38,10 @@ pub struct RunReport {
     pub terms_ended: u32,
     pub expired_after_retries: u32,
     pub skipped_changed: u32,
+    /// Subscriptions whose stored record the run cannot bill (a country
+    /// without a VAT rate, a VAT number or product that no longer parses):
+    /// skipped, logged with the reason, and the rest of the run goes on.
+    pub skipped_invalid: u32,
     pub reminders_sent: u32,
     /// Orders whose process died between claim and commit: refunded if
     /// charged, and their key released (the cart is still there).
@@ -52,6 +56,7 @@ impl RunReport {
         self.terms_ended += o.terms_ended;
         self.expired_after_retries += o.expired_after_retries;
         self.skipped_changed += o.skipped_changed;
+        self.skipped_invalid += o.skipped_invalid;
         self.reminders_sent += o.reminders_sent;
         self.orders_abandoned += o.orders_abandoned;
     }
@@ -78,6 +83,10 @@ struct Page {
     accounts: HashMap<i64, AccountRecord>,
     contacts: HashMap<i64, UserRecord>,
     methods: HashMap<i64, PaymentMethodRecord>,
+    /// Credit still available per account as the page's steps are planned:
+    /// two renewals of one account in one page share its balance instead of
+    /// each applying all of it.
+    credit_left: HashMap<i64, i64>,
 }
 
 impl Page {
@@ -85,10 +94,16 @@ impl Page {
         let mut ids: Vec<i64> = due.iter().map(|r| r.account_id).collect();
         ids.sort_unstable();
         ids.dedup();
+        let accounts = accounts::find_accounts(&state.db, &ids).await?;
+        let credit_left = accounts
+            .iter()
+            .map(|(id, a)| (*id, a.credit_balance_minor))
+            .collect();
         Ok(Page {
-            accounts: accounts::find_accounts(&state.db, &ids).await?,
+            accounts,
             contacts: accounts::billing_contacts(&state.db, &ids).await?,
             methods: store::payment_methods(&state.db, &ids).await?,
+            credit_left,
         })
     }
 }
@@ -105,7 +120,7 @@ struct Planned {
 /// something was written.
 async fn run_batch(
     state: &AppState,
-    page: &Page,
+    page: &mut Page,
     due: &[SubscriptionRecord],
     as_of: AsOf,
     (report, times): (&mut RunReport, &mut RunTimes),
@@ -127,9 +142,15 @@ async fn run_batch(
             Ok(Some(p)) => planned.push(p),
             Ok(None) => {}
             Err(e) => {
-                // Nothing of this batch is written: give back what it charged.
-                refund_all(state, planned.iter().map(|p| p.charge_ref.clone()));
-                return Err(e);
+                // One bad record must not stop the run nor undo the others'
+                // renewals: it is skipped (and charged nothing) until fixed.
+                tracing::error!(
+                    subscription = r.id,
+                    account = r.account_id,
+                    reason = %e,
+                    "billing run: subscription skipped"
+                );
+                report.skipped_invalid += 1;
             }
         }
     }
@@ -227,12 +248,44 @@ pub async fn run_timed(state: &AppState, as_of: AsOf) -> Result<(RunReport, RunT
         };
         after = next;
         let t1 = Instant::now();
-        let page = Page::load(state, &due).await?;
+        let mut page = Page::load(state, &due).await?;
         times.reading += t1.elapsed();
-        swept_progress |= run_batch(state, &page, &due, as_of, (&mut report, &mut times)).await?;
+        swept_progress |=
+            run_batch(state, &mut page, &due, as_of, (&mut report, &mut times)).await?;
     }
     remind(state, as_of, horizon, &mut report).await?;
     Ok((report, times))
+}
+
+/// Charges the account's past-due subscriptions now: a billing contact who
+/// saves a new payment method expects the overdue renewal to be paid at
+/// once, not days later at the next retry date.
+pub async fn retry_past_due(state: &AppState, account_id: i64) -> Result<RunReport, AppError> {
+    let Some(account) = accounts::find_account(&state.db, account_id).await? else {
+        return Ok(RunReport::default());
+    };
+    let today = super::clock::local_date(state.clock.now(), &account.time_zone);
+    let due: Vec<SubscriptionRecord> = store::subscriptions(&state.db, account_id)
+        .await?
+        .into_iter()
+        .filter(|r| r.status == SubscriptionStatus::PastDue.code())
+        .map(|mut r| {
+            // Due today; a hard-declined one is charged as a last retry.
+            r.next_retry_on = Some(today.to_string());
+            if r.dunning_step >= i64::from(AWAITING_NEW_METHOD) {
+                r.dunning_step = crate::billing::renewal::RETRY_DAYS.len() as i64;
+            }
+            r
+        })
+        .collect();
+    let mut report = RunReport::default();
+    if due.is_empty() {
+        return Ok(report);
+    }
+    let mut page = Page::load(state, &due).await?;
+    let mut times = RunTimes::default();
+    run_batch(state, &mut page, &due, AsOf::Now, (&mut report, &mut times)).await?;
+    Ok(report)
 }
 
 /// Orders whose claim outlived its lease: the process placing them died
@@ -326,7 +379,7 @@ fn date(s: &Option<String>) -> Option<NaiveDate> {
 /// when nothing is due.
 fn plan(
     state: &AppState,
-    page: &Page,
+    page: &mut Page,
     r: &SubscriptionRecord,
     as_of: AsOf,
 ) -> Result<Option<Planned>, AppError> {
@@ -346,18 +399,6 @@ fn plan(
     let sub = snapshot(r, currency);
     let run = RunState {
         anchor: date(&r.anchor_on),
-        scheduled: match (
-            &r.scheduled_level,
-            r.scheduled_seats,
-            &r.scheduled_frequency,
-        ) {
-            (Some(l), Some(s), Some(f)) => Some((
-                l.clone(),
-                s as u32,
-                Frequency::parse(f).unwrap_or(sub.frequency),
-            )),
-            _ => None,
-        },
         dunning_step: r.dunning_step as u32,
         next_retry: date(&r.next_retry_on),
     };
@@ -382,10 +423,10 @@ fn plan(
         paid_seats: r.paid_seats,
         period_paid_minor: r.period_paid_minor,
         period_credited_minor: r.period_credited_minor,
-        scheduled: run
+        scheduled: sub
             .scheduled
             .as_ref()
-            .map(|(l, s, f)| (l.clone(), i64::from(*s), f.code().to_string())),
+            .map(|c| (c.level.clone(), i64::from(c.seats), c.frequency.code().to_string())),
         anchor_on: r.anchor_on.clone(),
         dunning_step: r.dunning_step,
         next_retry_on: r.next_retry_on.clone(),
@@ -414,6 +455,32 @@ fn plan(
     };
     let mut charge_ref = None;
     match step {
+        Step::ExpireUnpaid { on } => {
+            write.subscriptions.push(SubscriptionWrite {
+                status: SubscriptionStatus::Expired.code().into(),
+                ended_on: Some(on.to_string()),
+                next_retry_on: None,
+                ..base
+            });
+            write.email = boxed(notice(
+                lang,
+                &to,
+                t.expired_subject,
+                t.expired_body,
+                &[
+                    ("product", &product_name),
+                    (
+                        "reason",
+                        &crate::i18n::errors::sentence(
+                            lang,
+                            &super::payments::PaymentError::HardDecline.to_string(),
+                        ),
+                    ),
+                ],
+            ));
+            write.audit = format!("expired unpaid after a hard decline: subscription {}", r.id);
+            report.expired_after_retries += 1;
+        }
         Step::EndTrial => {
             write.subscriptions.push(SubscriptionWrite {
                 status: SubscriptionStatus::TrialExpired.code().into(),
@@ -456,7 +523,13 @@ fn plan(
             attempt,
         } => {
             let tax = tax_treatment(&terms.country, terms.vat_number.as_ref());
-            let sums = totals(currency, &[net], terms.credit_balance, tax.clone())?;
+            let credit_left = page
+                .credit_left
+                .get(&account.id)
+                .copied()
+                .unwrap_or(account.credit_balance_minor);
+            let credit = crate::billing::Money::from_minor(credit_left, currency);
+            let sums = totals(currency, &[net], credit, tax.clone())?;
             let corporate = account.kind == "corporate";
             let due_date = date(&r.period_end).unwrap_or(as_of);
             let reference = format!("renew-{}-{}-{}", r.id, period.start, attempt);
@@ -481,6 +554,8 @@ fn plan(
                     charge_ref = reference.clone();
                     write.payment_ref = reference;
                     write.credit_delta_minor = -sums.credit_applied.to_minor();
+                    page.credit_left
+                        .insert(account.id, credit_left - sums.credit_applied.to_minor());
                     let level_name = state
                         .catalog
                         .product(&r.product)
@@ -585,8 +660,43 @@ fn plan(
                     return Ok(None);
                 }
                 Err(e) => {
-                    // Keep the period; retry at +1, +3, +7 days, then expire.
-                    match after_failure(due_date, attempt) {
+                    // Keep the period; retry +1, +3, +7 days after the
+                    // attempts actually made, then expire. A hard decline
+                    // waits for a new payment method (saving one charges at
+                    // once), and expires a week after the due date.
+                    let hard = e.is_hard();
+                    if hard {
+                        write.subscriptions.push(SubscriptionWrite {
+                            status: SubscriptionStatus::PastDue.code().into(),
+                            dunning_step: i64::from(AWAITING_NEW_METHOD),
+                            next_retry_on: Some(
+                                (due_date.max(as_of) + chrono::Duration::days(HARD_DECLINE_GRACE_DAYS))
+                                    .to_string(),
+                            ),
+                            ..base
+                        });
+                        write.email = boxed(notice(
+                            lang,
+                            &to,
+                            t.payment_failed_subject,
+                            t.payment_failed_hard_body,
+                            &[
+                                ("product", &product_name),
+                                ("reason", &crate::i18n::errors::sentence(lang, &e.to_string())),
+                            ],
+                        ));
+                        report.failed_payments += 1;
+                        write.audit = format!(
+                            "renewal payment hard-declined: subscription {} attempt {attempt}",
+                            r.id
+                        );
+                        return Ok(Some(Planned {
+                            write,
+                            charge_ref,
+                            counts,
+                        }));
+                    }
+                    match after_failure(as_of, attempt, false) {
                         Some(retry) => {
                             write.subscriptions.push(SubscriptionWrite {
                                 status: SubscriptionStatus::PastDue.code().into(),

@@ -9,12 +9,26 @@ pub enum PaymentError {
     Declined,
     #[error("Your card was declined for insufficient funds. Use another card or payment method.")]
     InsufficientFunds,
+    /// The bank refuses this payment method for good (lost or stolen card,
+    /// closed account): retrying it can only fail again.
+    #[error(
+        "Your bank refused this payment method for good (lost, stolen or closed). Add a new payment method."
+    )]
+    HardDecline,
     /// The gateway did not answer: the charge may or may not have happened.
     /// Retrying with the same reference is safe (the gateway deduplicates).
     #[error(
         "The payment service did not answer in time. Nothing will be charged twice: place the order again."
     )]
     Timeout,
+}
+
+impl PaymentError {
+    /// Stripe's hard decline codes (`lost_card`, `stolen_card`,
+    /// `pickup_card`, `account_closed`…): never retried on the same method.
+    pub fn is_hard(&self) -> bool {
+        matches!(self, PaymentError::HardDecline)
+    }
 }
 
 /// What is stored: a token, never the number.
@@ -120,6 +134,8 @@ impl PaymentGateway for TestGateway {
             "4000000000000002" => return Err(PaymentError::Declined),
             "4000000000009995" => return Err(PaymentError::InsufficientFunds),
             "4000000000000341" => "fail_on_charge",
+            // Stripe's `stolen_card` test number: saves, then hard-declines.
+            "4000000000009979" => "hard_decline",
             "4000000000000119" => "timeout_after_charge",
             _ => "ok",
         };
@@ -147,6 +163,9 @@ impl PaymentGateway for TestGateway {
     ) -> Result<String, PaymentError> {
         if token.starts_with("tok_fail_on_charge") {
             return Err(PaymentError::Declined);
+        }
+        if token.starts_with("tok_hard_decline") {
+            return Err(PaymentError::HardDecline);
         }
         let mut ledger = self.ledger();
         let first = !ledger.charges.contains_key(reference);
