@@ -234,18 +234,22 @@ mod ssr {
                     .unwrap_or_else(|| s.level.clone());
                 let period = s.period;
                 let dates = match s.status {
-                    SubscriptionStatus::Trial => s
-                        .trial_ends
-                        .map(|d| fill(t.trial_ends, &[("date", &lang.date(d))])),
+                    // `trial_ends` is the first day without the trial: the
+                    // card names the last day, as the reminder does.
+                    SubscriptionStatus::Trial => s.trial_ends.map(|d| {
+                        fill(
+                            t.trial_ends,
+                            &[("date", &lang.date(d.pred_opt().unwrap_or(d)))],
+                        )
+                    }),
                     SubscriptionStatus::TrialExpired => s
                         .trial_ends
                         .map(|d| fill(t.trial_ended, &[("date", &lang.date(d))])),
                     SubscriptionStatus::Expired => {
                         period.map(|p| fill(t.expired_on, &[("date", &lang.date(p.end))]))
                     }
-                    SubscriptionStatus::PendingCancellation => period.map(|p| {
-                        fill(t.ends_on_last_day, &[("date", &lang.date(p.last_day()))])
-                    }),
+                    SubscriptionStatus::PendingCancellation => period
+                        .map(|p| fill(t.ends_on_last_day, &[("date", &lang.date(p.last_day()))])),
                     _ => period.map(|p| {
                         fill(
                             t.current_period,
@@ -301,7 +305,10 @@ mod ssr {
                     _ => None,
                 };
                 let actions = available_actions(s.status, kind);
-                let cancel_terms = match (actions.contains(&Action::Cancel), period, next_gross) {
+                // Also once pending: the dialog's confirmation names the day.
+                let cancellable = actions.contains(&Action::Cancel)
+                    || s.status == SubscriptionStatus::PendingCancellation;
+                let cancel_terms = match (cancellable, period, next_gross) {
                     (true, Some(p), Some(gross)) => Some(CancelTerms {
                         last_day: lang.date(p.last_day()),
                         amount: lang.money(gross),
@@ -496,9 +503,7 @@ mod ssr {
     /// method is saved whatever that charge does: its outcome reaches the
     /// customer as the card's state and an email, like a renewal's.
     async fn retry_past_due(state: &AppState, caller: &Caller) {
-        if let Err(e) =
-            crate::server::billing_run::retry_past_due(state, caller.account.id).await
-        {
+        if let Err(e) = crate::server::billing_run::retry_past_due(state, caller.account.id).await {
             tracing::error!(account = caller.account.id, error = %e, "retry after a new payment method failed");
         }
     }
@@ -598,7 +603,9 @@ mod ssr {
     ) -> Result<(), AppError> {
         let (state, caller, ctx) = billing_page().await?;
         online_only(&caller)?;
-        let reason = reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+        let reason = reason
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty());
         if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
             return Err(AppError::Invalid(
                 "Keep the reason under 500 characters.".into(),
@@ -635,7 +642,10 @@ mod ssr {
             &caller.user.email,
             t.cancelled_subject,
             t.cancelled_body,
-            &[("product", &product), ("date", &lang.date(period.last_day()))],
+            &[
+                ("product", &product),
+                ("date", &lang.date(period.last_day())),
+            ],
         );
         let detail = format!(
             "subscription {id} ends after {}; reason: {}",

@@ -362,12 +362,24 @@ mod tests {
         let due = d("2026-12-01");
         // On time: +1, +3 and +7 days from the due date.
         assert_eq!(after_failure(due, 0, false), Some(d("2026-12-02")));
-        assert_eq!(after_failure(d("2026-12-02"), 1, false), Some(d("2026-12-04")));
-        assert_eq!(after_failure(d("2026-12-04"), 2, false), Some(d("2026-12-08")));
+        assert_eq!(
+            after_failure(d("2026-12-02"), 1, false),
+            Some(d("2026-12-04"))
+        );
+        assert_eq!(
+            after_failure(d("2026-12-04"), 2, false),
+            Some(d("2026-12-08"))
+        );
         assert_eq!(after_failure(d("2026-12-08"), 3, false), None);
         // Late (no run for ten days): spaced from the attempt actually made.
-        assert_eq!(after_failure(d("2026-12-11"), 0, false), Some(d("2026-12-12")));
-        assert_eq!(after_failure(d("2026-12-12"), 1, false), Some(d("2026-12-14")));
+        assert_eq!(
+            after_failure(d("2026-12-11"), 0, false),
+            Some(d("2026-12-12"))
+        );
+        assert_eq!(
+            after_failure(d("2026-12-12"), 1, false),
+            Some(d("2026-12-14"))
+        );
         // Hard declines are not retried.
         assert_eq!(after_failure(due, 0, true), None);
         let c = demo();

@@ -62,7 +62,7 @@ pub const UI_EN: Ui = Ui {
     status_expired: "Expired",
     monthly: "Monthly",
     annual: "Annual",
-    trial_ends: "Trial ends {date}",
+    trial_ends: "Trial: last day {date}",
     trial_ended: "Trial ended {date}",
     expired_on: "Expired {date}",
     ends_on: "Ends {date}; access until then",

@@ -62,7 +62,7 @@ pub const UI_FR: Ui = Ui {
     status_expired: "Expiré",
     monthly: "Mensuelle",
     annual: "Annuelle",
-    trial_ends: "L'essai se termine le {date}",
+    trial_ends: "Essai : dernier jour le {date}",
     trial_ended: "Essai terminé le {date}",
     expired_on: "Expiré le {date}",
     ends_on: "Prend fin le {date} ; accès jusqu'à cette date",

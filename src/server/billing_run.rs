@@ -15,13 +15,13 @@ use std::time::{Duration, Instant};
 use super::billing::{SELLER, SELLER_DETAILS, currency_of, lang_of, snapshot, terms};
 use super::email::{self, notice};
 use super::state::AppState;
+use crate::billing::SubscriptionStatus;
 use crate::billing::quote::totals;
 use crate::billing::renewal::{
     AWAITING_NEW_METHOD, CANCELLATION_REMINDER_DAYS, HARD_DECLINE_GRACE_DAYS, ReminderKind,
     RunState, Step, TRIAL_REMINDER_DAYS, after_failure, next_step, reminder,
 };
 use crate::billing::tax::tax_treatment;
-use crate::billing::SubscriptionStatus;
 use crate::db::accounts::{self, AccountRecord, UserRecord};
 use crate::db::billing::{
     self as store, CommitError, DueCursor, EmailWrite, InvoiceLineWrite, InvoiceWrite, OrderWrite,
@@ -41,7 +41,7 @@ pub struct RunReport {
     /// Subscriptions whose stored record the run cannot bill (a country
     /// without a VAT rate, a VAT number or product that no longer parses):
     /// skipped, logged with the reason, and the rest of the run goes on.
-    pub skipped_invalid: u32,
+    pub skipped_invalid: std::collections::BTreeMap<i64, String>,
     pub reminders_sent: u32,
     /// Orders whose process died between claim and commit: refunded if
     /// charged, and their key released (the cart is still there).
@@ -56,7 +56,7 @@ impl RunReport {
         self.terms_ended += o.terms_ended;
         self.expired_after_retries += o.expired_after_retries;
         self.skipped_changed += o.skipped_changed;
-        self.skipped_invalid += o.skipped_invalid;
+        self.skipped_invalid.extend(o.skipped_invalid.clone());
         self.reminders_sent += o.reminders_sent;
         self.orders_abandoned += o.orders_abandoned;
     }
@@ -150,7 +150,7 @@ async fn run_batch(
                     reason = %e,
                     "billing run: subscription skipped"
                 );
-                report.skipped_invalid += 1;
+                report.skipped_invalid.insert(r.id, e.to_string());
             }
         }
     }
@@ -423,10 +423,13 @@ fn plan(
         paid_seats: r.paid_seats,
         period_paid_minor: r.period_paid_minor,
         period_credited_minor: r.period_credited_minor,
-        scheduled: sub
-            .scheduled
-            .as_ref()
-            .map(|c| (c.level.clone(), i64::from(c.seats), c.frequency.code().to_string())),
+        scheduled: sub.scheduled.as_ref().map(|c| {
+            (
+                c.level.clone(),
+                i64::from(c.seats),
+                c.frequency.code().to_string(),
+            )
+        }),
         anchor_on: r.anchor_on.clone(),
         dunning_step: r.dunning_step,
         next_retry_on: r.next_retry_on.clone(),
@@ -670,8 +673,9 @@ fn plan(
                             status: SubscriptionStatus::PastDue.code().into(),
                             dunning_step: i64::from(AWAITING_NEW_METHOD),
                             next_retry_on: Some(
-                                (due_date.max(as_of) + chrono::Duration::days(HARD_DECLINE_GRACE_DAYS))
-                                    .to_string(),
+                                (due_date.max(as_of)
+                                    + chrono::Duration::days(HARD_DECLINE_GRACE_DAYS))
+                                .to_string(),
                             ),
                             ..base
                         });
@@ -682,7 +686,10 @@ fn plan(
                             t.payment_failed_hard_body,
                             &[
                                 ("product", &product_name),
-                                ("reason", &crate::i18n::errors::sentence(lang, &e.to_string())),
+                                (
+                                    "reason",
+                                    &crate::i18n::errors::sentence(lang, &e.to_string()),
+                                ),
                             ],
                         ));
                         report.failed_payments += 1;

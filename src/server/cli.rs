@@ -76,6 +76,9 @@ async fn bill(config: &Config, args: &[String]) -> Result<(), startup::StartupEr
         report.reminders_sent,
         report.orders_abandoned
     );
+    for (subscription, reason) in &report.skipped_invalid {
+        println!("skipped subscription {subscription}: {reason}");
+    }
     let ms = |d: std::time::Duration| d.as_millis();
     println!(
         "took {} ms: reading {} ms, planning {} ms, writing {} ms",

@@ -25,6 +25,31 @@ impl Clock for FixedClock {
     }
 }
 
+/// A clock the test moves (time-travel tests): never `sleep`.
+#[derive(Debug)]
+pub struct ManualClock(std::sync::Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(at: DateTime<Utc>) -> Self {
+        ManualClock(std::sync::Mutex::new(at))
+    }
+
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *t += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// The local date in `time_zone` (IANA name); unknown zones fall back to UTC.
 pub fn local_date(now: DateTime<Utc>, time_zone: &str) -> NaiveDate {
     match time_zone.parse::<chrono_tz::Tz>() {

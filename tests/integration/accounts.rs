@@ -176,6 +176,7 @@ async fn call(s: &Session, endpoint: &str) -> reqwest::Response {
                 .await
         }
         "remove_pending_cancellation" => s.form(endpoint, &[("id", "1"), ("version", "1")]).await,
+        "cancel_subscription" => s.form(endpoint, &[("id", "1"), ("version", "1"), ("reason", "")]).await,
         "invoice" => s.form(endpoint, &[("id", "1")]).await,
         "contact_support" => s.form(endpoint, &[("subject", "other"), ("message", "hello")]).await,
         "transfer_billing_contact" => s.form(endpoint, &[("user_id", "1"), ("confirm", "yes")]).await,

@@ -73,8 +73,31 @@ impl TestApp {
         app
     }
 
+    /// The app on a fresh database with a clock the test moves.
+    pub async fn spawn_with_clock(
+        backend: Backend,
+        clock: std::sync::Arc<dyn billing_center::server::clock::Clock>,
+    ) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = fresh_database_url(backend, dir.path()).await;
+        TestApp::spawn_on_with(&url, dir, clock).await
+    }
+
     /// The app on the database at `url` (kept alive with `dir`).
     pub async fn spawn_on(url: &str, dir: tempfile::TempDir) -> TestApp {
+        TestApp::spawn_on_with(
+            url,
+            dir,
+            std::sync::Arc::new(billing_center::server::clock::SystemClock),
+        )
+        .await
+    }
+
+    async fn spawn_on_with(
+        url: &str,
+        dir: tempfile::TempDir,
+        clock: std::sync::Arc<dyn billing_center::server::clock::Clock>,
+    ) -> TestApp {
         let url = url.to_string();
         let config = Config {
             database_url: url.clone(),
@@ -91,7 +114,7 @@ impl TestApp {
             leptos_options,
             db: db.clone(),
             catalog,
-            clock: std::sync::Arc::new(billing_center::server::clock::SystemClock),
+            clock,
             gateway: std::sync::Arc::new(billing_center::server::payments::TestGateway::default()),
             order_lease: chrono::Duration::seconds(120),
         });

@@ -20,3 +20,4 @@ mod orders;
 mod skeleton;
 mod soak;
 mod startup_errors;
+mod time_travel;

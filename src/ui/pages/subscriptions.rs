@@ -5,7 +5,7 @@ use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 
-use crate::api::billing::{RemovePendingCancellation, overview};
+use crate::api::billing::{CancelSubscription, RemovePendingCancellation, overview};
 use crate::api::types::{BillingOverview, SubscriptionCard};
 use crate::billing::{Action, SubscriptionStatus};
 use crate::i18n::fill;
@@ -16,10 +16,12 @@ use crate::ui::pages::help::HelpFor;
 #[component]
 pub fn SubscriptionsPage() -> impl IntoView {
     let remove = ServerAction::<RemovePendingCancellation>::new();
+    let cancel = ServerAction::<CancelSubscription>::new();
     // Refetch when the dialog is closed after a change.
     let refresh = RwSignal::new(0u32);
     let data = resource(move || refresh.get(), |_| overview());
     let dialog: RwSignal<Option<SubscriptionCard>> = RwSignal::new(None);
+    let cancel_dialog: RwSignal<Option<SubscriptionCard>> = RwSignal::new(None);
     // Without JavaScript the dialog is a state in the address
     // (`?confirm=ID`, then `?removed=ID`); read once, on the first render.
     let from_address = StoredValue::new(true);
@@ -31,7 +33,7 @@ pub fn SubscriptionsPage() -> impl IntoView {
             <Suspense fallback=move || view! { <p>{t.loading}</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(o) => view! { <Overview o dialog remove refresh from_address/> }.into_any(),
+                        Ok(o) => view! { <Overview o dialog remove cancel_dialog cancel refresh from_address/> }.into_any(),
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                     }
                 })}
@@ -46,12 +48,16 @@ fn Overview(
     o: BillingOverview,
     dialog: RwSignal<Option<SubscriptionCard>>,
     remove: ServerAction<RemovePendingCancellation>,
+    cancel_dialog: RwSignal<Option<SubscriptionCard>>,
+    cancel: ServerAction<CancelSubscription>,
     refresh: RwSignal<u32>,
     from_address: StoredValue<bool>,
 ) -> impl IntoView {
     let t = use_ui();
     let query = leptos_router::hooks::use_query_map();
     let removed = query.with_untracked(|q| q.get("removed").and_then(|v| v.parse::<i64>().ok()));
+    let cancelled =
+        query.with_untracked(|q| q.get("cancelled").and_then(|v| v.parse::<i64>().ok()));
     if from_address.get_value() {
         from_address.set_value(false);
         let wanted = query.with_untracked(|q| q.get("confirm").and_then(|v| v.parse::<i64>().ok()));
@@ -60,6 +66,14 @@ fn Overview(
             .and_then(|id| o.cards.iter().find(|c| c.id == id))
         {
             dialog.set(Some(card.clone()));
+        }
+        let cancelling =
+            query.with_untracked(|q| q.get("cancel").and_then(|v| v.parse::<i64>().ok()));
+        if let Some(card) = cancelling
+            .or(cancelled)
+            .and_then(|id| o.cards.iter().find(|c| c.id == id))
+        {
+            cancel_dialog.set(Some(card.clone()));
         }
     }
     view! {
@@ -88,15 +102,20 @@ fn Overview(
             <p><a href="/billing/cart">{fill(t.cart_holds, &[("n", &o.cart_count.to_string())])}</a></p>
         })}
         <div class="cards">
-            {o.cards.into_iter().map(|c| view! { <Card c dialog/> }).collect_view()}
+            {o.cards.into_iter().map(|c| view! { <Card c dialog cancel_dialog/> }).collect_view()}
         </div>
-        <p><a href="/billing/cart">{t.add_a_product}</a></p>
+        {(!o.corporate).then(|| view! { <p><a href="/billing/cart">{t.add_a_product}</a></p> })}
         {move || dialog.get().map(|card| view! { <RemoveDialog card remove dialog refresh removed/> })}
+        {move || cancel_dialog.get().map(|card| view! { <CancelDialog card cancel dialog=cancel_dialog refresh cancelled/> })}
     }
 }
 
 #[component]
-fn Card(c: SubscriptionCard, dialog: RwSignal<Option<SubscriptionCard>>) -> impl IntoView {
+fn Card(
+    c: SubscriptionCard,
+    dialog: RwSignal<Option<SubscriptionCard>>,
+    cancel_dialog: RwSignal<Option<SubscriptionCard>>,
+) -> impl IntoView {
     let plan = format!("/billing/plan/{}", c.id);
     let status_class = format!("badge status-{}", c.status.code());
     let pending = c.status == SubscriptionStatus::PendingCancellation;
@@ -113,6 +132,7 @@ fn Card(c: SubscriptionCard, dialog: RwSignal<Option<SubscriptionCard>>) -> impl
             <p>{format!("{} · {seats} · {}", c.level_name, c.frequency)}</p>
             <p class="muted" data-testid="dates">{c.dates.clone()}</p>
             {c.renewal.clone().map(|r| view! { <p data-testid="renewal">{r}</p> })}
+            {c.scheduled_change.clone().map(|r| view! { <p class="scheduled" data-testid="scheduled-change">{r}</p> })}
             <div class="actions">
                 {c.actions.iter().map(|a| match a {
                     Action::SubscribeNow => view! { <a class="button" href=plan.clone()>{t.subscribe_now}</a> }.into_any(),
@@ -134,7 +154,19 @@ fn Card(c: SubscriptionCard, dialog: RwSignal<Option<SubscriptionCard>>) -> impl
                         }.into_any()
                     }
                     Action::UpdatePaymentMethod => view! { <a class="button" href="/billing/payment">{t.update_payment_method}</a> }.into_any(),
-                    Action::Cancel => ().into_any(),
+                    Action::Cancel => {
+                        let card = card_for_dialog.clone();
+                        let id = card.id.to_string();
+                        view! {
+                            <form method="get" action="/billing">
+                                <input type="hidden" name="cancel" value=id/>
+                                <button type="submit" class="secondary destructive" id=format!("cancel-{}", card.id)
+                                    on:click=move |ev| { ev.prevent_default(); cancel_dialog.set(Some(card.clone())); }>
+                                    {t.cancel_subscription}
+                                </button>
+                            </form>
+                        }.into_any()
+                    }
                 }).collect_view()}
             </div>
         </article>
@@ -253,6 +285,116 @@ fn RemoveDialog(
                     <p role="status">{t.cancellation_removed}</p>
                     <form method="get" action="/billing">
                         <button type="submit" on:click=close>{t.close}</button>
+                    </form>
+                </Show>
+            </div>
+        </div>
+    }
+}
+
+/// Cancel at the end of the term: the dialog states the last day of access
+/// and the renewal that will not be charged; a real form, so that it works
+/// without JavaScript too (`?cancel=ID`, then `?cancelled=ID`).
+#[component]
+fn CancelDialog(
+    card: SubscriptionCard,
+    cancel: ServerAction<CancelSubscription>,
+    dialog: RwSignal<Option<SubscriptionCard>>,
+    refresh: RwSignal<u32>,
+    cancelled: Option<i64>,
+) -> impl IntoView {
+    let (id, version) = (card.id, card.version);
+    let done = move || matches!(cancel.value().get(), Some(Ok(()))) || cancelled == Some(id);
+    let t = use_ui();
+    let title = fill(t.cancel_dialog_title, &[("product", &card.product_name)]);
+    let terms = card.cancel_terms.clone();
+    let last_day = terms
+        .as_ref()
+        .map(|c| c.last_day.clone())
+        .unwrap_or_default();
+    let body = terms.map(|c| {
+        fill(
+            t.cancel_dialog_body,
+            &[
+                ("date", &c.last_day),
+                ("amount", &c.amount),
+                ("renewal", &c.renewal_date),
+            ],
+        )
+    });
+    let reason = RwSignal::new(String::new());
+    let close_dialog = move |changed: bool| {
+        cancel.value().set(None);
+        dialog.set(None);
+        if changed {
+            refresh.update(|n| *n += 1);
+        }
+        request_animation_frame(move || {
+            let doc = document();
+            let target = doc
+                .get_element_by_id(&format!("cancel-{id}"))
+                .or_else(|| doc.query_selector("main h1").ok().flatten());
+            if let Some(el) = target.and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+            {
+                let _ = el.focus();
+            }
+        });
+    };
+    let container = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        let _ = done();
+        request_animation_frame(move || {
+            if let Some(first) = container
+                .try_get_untracked()
+                .flatten()
+                .and_then(|c| c.query_selector("textarea, button").ok().flatten())
+                && let Ok(b) = first.dyn_into::<leptos::web_sys::HtmlElement>()
+            {
+                let _ = b.focus();
+            }
+        });
+    });
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            ev.prevent_default();
+            close_dialog(done());
+        }
+    };
+    view! {
+        <div class="backdrop">
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="cancel-title" node_ref=container on:keydown=on_key>
+                <h2 id="cancel-title">{title}</h2>
+                <Show
+                    when=done
+                    fallback=move || view! {
+                        <p data-testid="cancel-terms">{body.clone()}</p>
+                        {move || cancel.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
+                        <form method="post" action="/api/cancel_subscription"
+                            on:submit=move |ev| {
+                                ev.prevent_default();
+                                let r = reason.get_untracked();
+                                cancel.dispatch(CancelSubscription { id, version, reason: (!r.trim().is_empty()).then_some(r) });
+                            }>
+                            <input type="hidden" name="id" value=id.to_string()/>
+                            <input type="hidden" name="version" value=version.to_string()/>
+                            <label for="cancel-reason">{t.cancel_reason}</label>
+                            <textarea id="cancel-reason" name="reason" maxlength="500" rows="3"
+                                on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
+                            <div class="actions">
+                                <button type="submit" class="destructive" disabled=move || cancel.pending().get()>
+                                    {t.confirm_cancellation}
+                                </button>
+                                <button type="submit" class="secondary" formmethod="get" formaction="/billing"
+                                    on:click=move |ev| { ev.prevent_default(); close_dialog(false); }>
+                                    {t.keep_subscription}
+                                </button>
+                            </div>
+                        </form>
+                    }
+                >
+                    <p role="status">{fill(t.cancellation_done, &[("date", &last_day)])}</p>
+                    <form method="get" action="/billing">
+                        <button type="submit" on:click=move |ev: leptos::ev::MouseEvent| { ev.prevent_default(); close_dialog(true); }>{t.close}</button>
                     </form>
                 </Show>
             </div>
