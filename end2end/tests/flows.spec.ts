@@ -231,3 +231,57 @@ test.describe('server-rendered billing pages', () => {
     await expect(card(page, 'training').getByTestId('renewal')).toContainText(eur('1308.00'));
   });
 });
+
+test('cancel a subscription: the last day, then remove the pending cancellation', async ({ page }) => {
+  await signIn(page, 'active@demo.test');
+  await goToBilling(page);
+  const training = card(page, 'training');
+  await training.getByRole('button', { name: tr('Cancel subscription') }).click();
+  const dialog = page.getByRole('dialog');
+  // The dialog states the last day of access and the renewal not charged
+  // (reverse charge: no VAT).
+  const terms = dialog.getByTestId('cancel-terms');
+  await expect(terms).toContainText(tr('You keep access until'));
+  await expect(terms).toContainText(eur('1308.00'));
+  await dialog.getByLabel(tr('Why are you cancelling? (optional)')).fill('Budget cuts');
+  await dialog.getByRole('button', { name: tr('Confirm cancellation') }).click();
+  await expect(dialog.getByRole('status')).toContainText(tr('Your subscription is cancelled.'));
+  await dialog.getByRole('button', { name: tr('Close') }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(training.locator('.banner')).toHaveText(tr('Pending cancellation'));
+  await expect(training.getByTestId('dates')).toContainText(tr('Cancelled: access until'));
+  await expect(training.getByRole('button', { name: tr('Cancel subscription') })).toHaveCount(0);
+  // The email is in the outbox.
+  await page.goto('/billing/mailbox');
+  const subject = french() ? 'Votre abonnement GoToTraining est résilié' : 'Your GoToTraining subscription is cancelled';
+  await expect(page.locator('article.mail').filter({ hasText: subject })).toHaveCount(1);
+  await page.goto('/billing');
+  await hydrated(page);
+  await training.getByRole('button', { name: tr('Remove pending cancellation') }).click();
+  await dialog.getByRole('button', { name: tr('Yes, remove cancellation') }).click();
+  await dialog.getByRole('button', { name: tr('Close') }).click();
+  await expect(training).toContainText(tr('Active'));
+  await expect(training.locator('.banner')).toHaveCount(0);
+});
+
+test('a scheduled downgrade shows on the card with the amount it renews at', async ({ page }) => {
+  await signIn(page, 'active@demo.test');
+  await goToBilling(page);
+  const meeting = card(page, 'meeting');
+  const seats = Number((await meeting.locator('p').first().innerText()).match(/(\d+)/)![1]);
+  await meeting.getByRole('link', { name: tr('Modify') }).click();
+  await hydrated(page);
+  await page.getByRole('button', { name: tr('Fewer seats') }).click();
+  await page.getByRole('button', { name: tr('Place order') }).click();
+  await expect(page.getByRole('heading', { name: tr('Review your order') })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole('button', { name: tr('Place order') }).click();
+  await expect(page).toHaveURL(/\/billing\/orders\//);
+  await page.goto('/billing');
+  await hydrated(page);
+  // Business at €19.00 a seat, one seat fewer, reverse charge.
+  const change = meeting.getByTestId('scheduled-change');
+  await expect(change).toContainText(tr('From'));
+  await expect(change).toContainText(eur(`${19 * (seats - 1)}.00`));
+  await expect(meeting.getByTestId('renewal')).toContainText(eur(`${19 * (seats - 1)}.00`));
+});
