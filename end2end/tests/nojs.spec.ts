@@ -125,3 +125,22 @@ test('a refused form says why and leads back to the form', async ({ page }) => {
   await expect(page.getByRole('heading', { name: 'Review your order' })).toBeVisible();
   await expect(page.getByTestId('total')).toHaveText('€154.80');
 });
+
+test('cancel a subscription and remove the cancellation', async ({ page }) => {
+  await signIn(page, 'active@demo.test');
+  const training = card(page, 'training');
+  await training.getByRole('button', { name: 'Cancel subscription' }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog.getByTestId('cancel-terms')).toContainText('You keep access until');
+  await dialog.getByLabel('Why are you cancelling? (optional)').fill('Moving to another tool');
+  await dialog.getByRole('button', { name: 'Confirm cancellation' }).click();
+  await expect(page).toHaveURL(/cancelled=/);
+  await expect(dialog.getByRole('status')).toContainText('Your subscription is cancelled.');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(training.locator('.banner')).toHaveText('Pending cancellation');
+  await training.getByRole('button', { name: 'Remove pending cancellation' }).click();
+  await dialog.getByRole('button', { name: 'Yes, remove cancellation' }).click();
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await expect(card(page, 'training')).toContainText('Active');
+});
