@@ -37,7 +37,6 @@ const FR: Record<string, string> = {
   'Why are you cancelling? (optional)': 'Pourquoi annulez-vous ? (facultatif)',
   'Your subscription is cancelled.': 'Votre abonnement est résilié.',
   'Cancelled: access until': "Résilié : accès jusqu'au",
-  'From': 'À partir du',
   'Renews on': 'Renouvellement le',
   'Reactivate': 'Réactiver',
   'Modify order': 'Modifier la commande',
