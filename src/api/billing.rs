@@ -546,12 +546,7 @@ mod ssr {
     async fn remove_pending_cancellation_now(id: i64, version: i64) -> Result<(), AppError> {
         let (state, caller, ctx) = billing_page().await?;
         online_only(&caller)?;
-        let Some(sub) = ctx.subscriptions.iter().find(|s| s.id == id) else {
-            return Err(AppError::NotFound);
-        };
-        if sub.version != version {
-            return Err(AppError::Stale);
-        }
+        current_subscription(&ctx, id, version)?;
         // The engine validates the transition and confirms it costs nothing.
         let q = quote_cart(
             &state,
@@ -561,26 +556,39 @@ mod ssr {
             }],
         )?;
         debug_assert!(q.totals.total_due.is_zero());
-        if !store::set_status(
+        if !store::change_status_with_notice(
             &state.db,
-            caller.account.id,
-            id,
-            version,
-            SubscriptionStatus::Active.code(),
+            (caller.account.id, caller.user.id),
+            (id, version),
+            (
+                SubscriptionStatus::PendingCancellation.code(),
+                SubscriptionStatus::Active.code(),
+            ),
+            ("remove_pending_cancellation", &format!("subscription {id}")),
+            None,
         )
         .await?
         {
             return Err(AppError::Stale);
         }
-        store::audit(
-            &state.db,
-            caller.account.id,
-            caller.user.id,
-            "remove_pending_cancellation",
-            &format!("subscription {id}"),
-        )
-        .await?;
         Ok(())
+    }
+
+    /// The caller's subscription `id` as the page showed it (`version`).
+    fn current_subscription(
+        ctx: &Context,
+        id: i64,
+        version: i64,
+    ) -> Result<&crate::billing::SubscriptionSnapshot, AppError> {
+        let sub = ctx
+            .subscriptions
+            .iter()
+            .find(|s| s.id == id)
+            .ok_or(AppError::NotFound)?;
+        if sub.version != version {
+            return Err(AppError::Stale);
+        }
+        Ok(sub)
     }
 
     pub async fn cancel_subscription(
@@ -611,12 +619,7 @@ mod ssr {
                 "Keep the reason under 500 characters.".into(),
             ));
         }
-        let Some(sub) = ctx.subscriptions.iter().find(|s| s.id == id) else {
-            return Err(AppError::NotFound);
-        };
-        if sub.version != version {
-            return Err(AppError::Stale);
-        }
+        let sub = current_subscription(&ctx, id, version)?;
         // The engine validates the transition (only an active online
         // subscription) and says when it takes effect.
         let q = quote_cart(
@@ -661,7 +664,7 @@ mod ssr {
                 SubscriptionStatus::PendingCancellation.code(),
             ),
             ("cancel_subscription", &detail),
-            &mail,
+            Some(&mail),
         )
         .await?
         {

@@ -520,9 +520,7 @@ fn change(
     }
     let new_unit = product.online_price(&plan.level, plan.frequency)?;
     let level = product.level(&plan.level)?;
-    let old_unit = product
-        .online_price(&sub.level, sub.frequency)
-        .or_else(|e| sub.paid.as_ref().map(|p| p.unit_price).ok_or(e))?;
+    let old_unit = unit_price(product, sub, &sub.level, sub.frequency)?;
     let period = sub.period.ok_or(BillingError::InvalidTransition {
         status: sub.status,
         event: Event::Change,
@@ -720,9 +718,7 @@ fn no_charge(
     status_after: SubscriptionStatus,
 ) -> Result<QuoteItem, BillingError> {
     let level = product.level(&sub.level)?;
-    let unit_price = product
-        .online_price(&sub.level, sub.frequency)
-        .or_else(|e| sub.paid.as_ref().map(|p| p.unit_price).ok_or(e))?;
+    let unit_price = unit_price(product, sub, &sub.level, sub.frequency)?;
     Ok(QuoteItem {
         subscription_id: Some(sub.id),
         kind,

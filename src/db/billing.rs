@@ -231,7 +231,8 @@ pub async fn set_status(
 }
 
 /// Moves one subscription at `version` from `from` to `to` with its audit
-/// line and its email, in one transaction (the cancellation and its undo).
+/// line and its email if any, in one transaction (the cancellation and its
+/// undo).
 /// `false` when another window changed it first: nothing is written.
 pub async fn change_status_with_notice(
     db: &Db,
@@ -239,7 +240,7 @@ pub async fn change_status_with_notice(
     (id, version): (i64, i64),
     (from, to): (&str, &str),
     (action, detail): (&str, &str),
-    email: &EmailWrite,
+    email: Option<&EmailWrite>,
 ) -> Result<bool, DbError> {
     let _turn = db.write_turn().await;
     let now = super::now_text();
@@ -267,7 +268,9 @@ pub async fn change_status_with_notice(
         .bind(&now)
         .execute(&mut *tx)
         .await?;
-    enqueue_email(&mut tx, Some(account_id), email, &now).await?;
+    if let Some(email) = email {
+        enqueue_email(&mut tx, Some(account_id), email, &now).await?;
+    }
     tx.commit().await?;
     Ok(true)
 }

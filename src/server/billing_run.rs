@@ -457,30 +457,32 @@ fn plan(
         audit: String::new(),
     };
     let mut charge_ref = None;
+    // A subscription whose renewal could not be paid ends on `on`.
+    let expire = |base: SubscriptionWrite, on: NaiveDate, reason: &str| {
+        let ended = SubscriptionWrite {
+            status: SubscriptionStatus::Expired.code().into(),
+            ended_on: Some(on.to_string()),
+            next_retry_on: None,
+            ..base
+        };
+        let mail = notice(
+            lang,
+            &to,
+            t.expired_subject,
+            t.expired_body,
+            &[("product", &product_name), ("reason", reason)],
+        );
+        (ended, mail)
+    };
     match step {
         Step::ExpireUnpaid { on } => {
-            write.subscriptions.push(SubscriptionWrite {
-                status: SubscriptionStatus::Expired.code().into(),
-                ended_on: Some(on.to_string()),
-                next_retry_on: None,
-                ..base
-            });
-            write.email = boxed(notice(
+            let reason = crate::i18n::errors::sentence(
                 lang,
-                &to,
-                t.expired_subject,
-                t.expired_body,
-                &[
-                    ("product", &product_name),
-                    (
-                        "reason",
-                        &crate::i18n::errors::sentence(
-                            lang,
-                            &super::payments::PaymentError::HardDecline.to_string(),
-                        ),
-                    ),
-                ],
-            ));
+                &super::payments::PaymentError::HardDecline.to_string(),
+            );
+            let (ended, mail) = expire(base, on, &reason);
+            write.subscriptions.push(ended);
+            write.email = boxed(mail);
             write.audit = format!("expired unpaid after a hard decline: subscription {}", r.id);
             report.expired_after_retries += 1;
         }
@@ -668,50 +670,38 @@ fn plan(
                     // waits for a new payment method (saving one charges at
                     // once), and expires a week after the due date.
                     let hard = e.is_hard();
-                    if hard {
-                        write.subscriptions.push(SubscriptionWrite {
-                            status: SubscriptionStatus::PastDue.code().into(),
-                            dunning_step: i64::from(AWAITING_NEW_METHOD),
-                            next_retry_on: Some(
-                                (due_date.max(as_of)
-                                    + chrono::Duration::days(HARD_DECLINE_GRACE_DAYS))
-                                .to_string(),
-                            ),
-                            ..base
-                        });
-                        write.email = boxed(notice(
-                            lang,
-                            &to,
-                            t.payment_failed_subject,
-                            t.payment_failed_hard_body,
-                            &[
-                                ("product", &product_name),
-                                (
-                                    "reason",
-                                    &crate::i18n::errors::sentence(lang, &e.to_string()),
+                    let (next, mail) = match after_failure(as_of, attempt, hard) {
+                        _ if hard => {
+                            report.failed_payments += 1;
+                            let awaiting = SubscriptionWrite {
+                                status: SubscriptionStatus::PastDue.code().into(),
+                                dunning_step: i64::from(AWAITING_NEW_METHOD),
+                                next_retry_on: Some(
+                                    (due_date.max(as_of)
+                                        + chrono::Duration::days(HARD_DECLINE_GRACE_DAYS))
+                                    .to_string(),
                                 ),
-                            ],
-                        ));
-                        report.failed_payments += 1;
-                        write.audit = format!(
-                            "renewal payment hard-declined: subscription {} attempt {attempt}",
-                            r.id
-                        );
-                        return Ok(Some(Planned {
-                            write,
-                            charge_ref,
-                            counts,
-                        }));
-                    }
-                    match after_failure(as_of, attempt, false) {
+                                ..base
+                            };
+                            let reason = crate::i18n::errors::sentence(lang, &e.to_string());
+                            let mail = notice(
+                                lang,
+                                &to,
+                                t.payment_failed_subject,
+                                t.payment_failed_hard_body,
+                                &[("product", &product_name), ("reason", &reason)],
+                            );
+                            (awaiting, mail)
+                        }
                         Some(retry) => {
-                            write.subscriptions.push(SubscriptionWrite {
+                            report.failed_payments += 1;
+                            let retrying = SubscriptionWrite {
                                 status: SubscriptionStatus::PastDue.code().into(),
                                 dunning_step: i64::from(attempt) + 1,
                                 next_retry_on: Some(retry.to_string()),
                                 ..base
-                            });
-                            write.email = boxed(notice(
+                            };
+                            let mail = notice(
                                 lang,
                                 &to,
                                 t.payment_failed_subject,
@@ -721,28 +711,19 @@ fn plan(
                                     ("reason", &e.to_string()),
                                     ("date", &lang.date(retry)),
                                 ],
-                            ));
-                            report.failed_payments += 1;
+                            );
+                            (retrying, mail)
                         }
                         None => {
-                            write.subscriptions.push(SubscriptionWrite {
-                                status: SubscriptionStatus::Expired.code().into(),
-                                ended_on: Some(due_date.to_string()),
-                                next_retry_on: None,
-                                ..base
-                            });
-                            write.email = boxed(notice(
-                                lang,
-                                &to,
-                                t.expired_subject,
-                                t.expired_body,
-                                &[("product", &product_name), ("reason", &e.to_string())],
-                            ));
                             report.expired_after_retries += 1;
+                            expire(base, due_date, &e.to_string())
                         }
-                    }
+                    };
+                    write.subscriptions.push(next);
+                    write.email = boxed(mail);
+                    let what = if hard { "hard-declined" } else { "failed" };
                     write.audit = format!(
-                        "renewal payment failed: subscription {} attempt {attempt}",
+                        "renewal payment {what}: subscription {} attempt {attempt}",
                         r.id
                     );
                 }

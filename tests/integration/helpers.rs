@@ -214,6 +214,22 @@ pub struct Session {
 const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 impl Session {
+    /// A client that sends `cookie` (`bc_session=…`) with every request.
+    pub fn with_cookie(base: &str, cookie: &str) -> Session {
+        let url: reqwest::Url = base.parse().unwrap();
+        let jar = reqwest::cookie::Jar::default();
+        jar.add_cookie_str(&format!("{cookie}; Path=/"), &url);
+        Session {
+            base: base.to_string(),
+            client: reqwest::Client::builder()
+                .cookie_provider(std::sync::Arc::new(jar))
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(REQUEST_TIMEOUT)
+                .build()
+                .unwrap(),
+        }
+    }
+
     fn new(base: &str) -> Session {
         Session {
             base: base.to_string(),
@@ -265,6 +281,11 @@ impl Session {
 /// An online FR account with its billing contact (`email`, password hash
 /// `"x"`: sign-in is not for these) and a 4242 card; (account, user) ids.
 pub async fn online_account_with_card(db: &Db, name: &str, email: &str) -> (i64, i64) {
+    online_account_in(db, name, email, "Europe/Paris").await
+}
+
+/// [`online_account_with_card`] in the time zone `time_zone`.
+pub async fn online_account_in(db: &Db, name: &str, email: &str, time_zone: &str) -> (i64, i64) {
     use billing_center::db::accounts::{self, NewAccount};
     use billing_center::db::billing::{self as store, PaymentMethodRecord};
     let a = accounts::insert_account(
@@ -275,7 +296,7 @@ pub async fn online_account_with_card(db: &Db, name: &str, email: &str) -> (i64,
             country: "FR",
             vat_number: None,
             currency: "EUR",
-            time_zone: "Europe/Paris",
+            time_zone,
             language: "en",
             rep: None,
         },
@@ -341,8 +362,17 @@ pub fn active_monthly(
 /// A signed-in session for `user` written straight into the table (an
 /// Argon2 sign-in per session would measure the password hash): the cookie.
 pub async fn session_cookie(db: &Db, user: i64, seed: usize) -> String {
+    session_cookie_at(db, user, seed, chrono::Utc::now()).await
+}
+
+/// [`session_cookie`] for a session opened at `now` (a test clock's).
+pub async fn session_cookie_at(
+    db: &Db,
+    user: i64,
+    seed: usize,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
     use sha2::{Digest, Sha256};
-    let now = chrono::Utc::now();
     let token = format!("{:064x}", (seed + 1) as u128 * 0x9e37_79b9_7f4a_7c15);
     let hash: String = Sha256::digest(token.as_bytes())
         .iter()

@@ -10,19 +10,23 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use billing_center::db::Backend;
-use billing_center::db::accounts::{self, NewAccount};
+use billing_center::db::accounts;
 use billing_center::db::billing::{self as store, PaymentMethodRecord, SubscriptionRecord};
 use billing_center::server::billing_run::{AsOf, run};
 use billing_center::server::clock::{Clock, ManualClock};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::{Value, json};
 
-use crate::helpers::{Session, TestApp, assert_books, backends};
+use crate::helpers::{
+    Session, TestApp, assert_books, backends, online_account_in, session_cookie_at,
+};
 
 struct World {
     app: TestApp,
     clock: Arc<ManualClock>,
     step: String,
+    /// Sessions opened so far: each gets its own token.
+    sessions: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Clone, Copy)]
@@ -44,6 +48,7 @@ impl World {
             app,
             clock,
             step: "start".into(),
+            sessions: Default::default(),
         }
     }
 
@@ -53,28 +58,11 @@ impl World {
 
     /// An online French account in `tz` with its billing contact and a card.
     async fn customer(&self, name: &str, tz: &'static str, card: &str) -> Customer {
-        let db = &self.app.db;
-        let account = accounts::insert_account(
-            db,
-            &NewAccount {
-                name,
-                kind: "online",
-                country: "FR",
-                vat_number: None,
-                currency: "EUR",
-                time_zone: tz,
-                language: "en",
-                rep: None,
-            },
-        )
-        .await
-        .unwrap();
         let email = format!("{}@travel.test", name.to_lowercase().replace(' ', "-"));
-        let user = accounts::insert_user(db, account, &email, name, "x", true)
-            .await
-            .unwrap();
-        self.card(Customer { account, user, tz }, card).await;
-        Customer { account, user, tz }
+        let (account, user) = online_account_in(&self.app.db, name, &email, tz).await;
+        let c = Customer { account, user, tz };
+        self.card(c, card).await;
+        c
     }
 
     async fn card(&self, c: Customer, token: &str) {
@@ -129,34 +117,11 @@ impl World {
 
     /// A session of the customer's billing contact, valid at the clock's now.
     async fn session(&self, c: Customer) -> Session {
-        use sha2::{Digest, Sha256};
-        let token: String = format!("{:032x}{:032x}", rand_u128(), c.user);
-        let hash: String = Sha256::digest(token.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let now = self.clock.now();
-        accounts::insert_session(
-            &self.app.db,
-            &hash,
-            c.user,
-            &billing_center::db::instant_text(now),
-            &billing_center::db::instant_text(now + Duration::hours(8)),
-        )
-        .await
-        .unwrap();
-        let s = self.app.anonymous();
-        let url: reqwest::Url = s.base.parse().unwrap();
-        let jar = reqwest::cookie::Jar::default();
-        jar.add_cookie_str(&format!("bc_session={token}; Path=/"), &url);
-        Session {
-            base: s.base.clone(),
-            client: reqwest::Client::builder()
-                .cookie_provider(Arc::new(jar))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-        }
+        let seed = self
+            .sessions
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let cookie = session_cookie_at(&self.app.db, c.user, seed, self.clock.now()).await;
+        Session::with_cookie(&self.app.base, &cookie)
     }
 
     /// Puts `item` alone in the cart and places the order at the total the
@@ -284,13 +249,6 @@ impl World {
     async fn paid_runs(&self, c: Customer) -> Vec<(NaiveDate, NaiveDate)> {
         runs(&coverage(&self.lines(c).await))
     }
-}
-
-fn rand_u128() -> u128 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(1);
-    let n = N.fetch_add(1, Ordering::SeqCst) as u128;
-    n.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835) ^ std::process::id() as u128
 }
 
 fn coverage(lines: &[(NaiveDate, NaiveDate, i64)]) -> BTreeMap<NaiveDate, i64> {
