@@ -265,3 +265,27 @@ test('cancel a subscription: the last day, then remove the pending cancellation'
   await expect(training.locator('.banner')).toHaveCount(0);
 });
 
+
+test('a scheduled downgrade shows on the card with the amount it renews at', async ({ page }) => {
+  await signIn(page, 'active@demo.test');
+  await goToBilling(page);
+  const meeting = card(page, 'meeting');
+  const seats = Number((await meeting.locator('p').first().innerText()).match(/(\d+)/)![1]);
+  await meeting.getByRole('link', { name: tr('Modify') }).click();
+  await hydrated(page);
+  await page.getByRole('button', { name: tr('Fewer seats') }).click();
+  await page.getByRole('button', { name: tr('Place order') }).click();
+  await expect(page.getByRole('heading', { name: tr('Review your order') })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole('button', { name: tr('Place order') }).click();
+  await expect(page.getByRole('heading', { name: tr('Thank you: your order is confirmed') })).toBeVisible();
+  await page.goto('/billing');
+  await hydrated(page);
+  // Business at €19.00 a seat, one seat fewer, reverse charge: the card
+  // names the change and the renewal charges what it says.
+  const amount = eur(`${19 * (seats - 1)}.00`);
+  const change = meeting.getByTestId('scheduled-change');
+  await expect(change).toContainText(tr('From'));
+  await expect(change).toContainText(amount);
+  await expect(meeting.getByTestId('renewal')).toContainText(amount);
+});

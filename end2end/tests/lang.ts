@@ -37,6 +37,8 @@ const FR: Record<string, string> = {
   'Why are you cancelling? (optional)': 'Pourquoi annulez-vous ? (facultatif)',
   'Your subscription is cancelled.': 'Votre abonnement est résilié.',
   'Cancelled: access until': "Résilié : accès jusqu'au",
+  'From': 'À partir du',
+  'Thank you: your order is confirmed': 'Merci : votre commande est confirmée',
   'Renews on': 'Renouvellement le',
   'Reactivate': 'Réactiver',
   'Modify order': 'Modifier la commande',
