@@ -839,7 +839,24 @@ async fn commit_writes(
 ) -> Result<Vec<WriteResult>, DbError> {
     let now = super::now_text();
     let mut results: Vec<WriteResult> = writes.iter().map(|_| Ok(None)).collect();
-    let kept: Vec<(usize, &OrderWrite)> = writes.iter().enumerate().collect();
+    let mut kept: Vec<(usize, &OrderWrite)> = writes.iter().enumerate().collect();
+    // The billing run's credit first, before its subscriptions (whose rows
+    // its lock already holds, so the lock order stays subscriptions then
+    // accounts): a renewal whose credit an order spent meanwhile writes
+    // nothing and is refunded, the others go ahead.
+    let mut run_credits: Vec<(i64, usize)> = kept
+        .iter()
+        .filter(|(_, w)| w.order.is_none() && w.credit_delta_minor != 0)
+        .map(|(i, w)| (w.account_id, *i))
+        .collect();
+    run_credits.sort_unstable();
+    for (_, i) in run_credits {
+        let w = &writes[i];
+        if !move_credit(tx, w.account_id, w.credit_delta_minor).await? {
+            results[i] = Err(CommitError::Stale);
+        }
+    }
+    kept.retain(|(i, _)| results[*i].is_ok());
     // Updates of every write in one statement, each under its version check;
     // a write whose update missed is stale. Several writes in one call hold
     // one subscription each (`commit_batch`), so a stale one wrote nothing;
@@ -867,26 +884,26 @@ async fn commit_writes(
             Err(e) => results[i] = Err(e),
         }
     }
-    let kept = fresh;
+    let mut kept = fresh;
     // What does not need the invoice goes first: on PostgreSQL the invoice
     // counter's row stays locked from its numbering to the commit, and
     // every order waits for it, so as few round trips as can follow it do.
     // Accounts in id order: two batches that change the same accounts'
     // credit lock them in the same order, so neither waits for the other
     // in a cycle (the counter no longer serializes them).
-    let mut credits: Vec<(i64, i64)> = kept
+    let mut credits: Vec<(i64, usize)> = kept
         .iter()
-        .filter(|(_, w)| w.credit_delta_minor != 0)
-        .map(|(_, w)| (w.account_id, w.credit_delta_minor))
+        .filter(|(_, w)| w.order.is_some() && w.credit_delta_minor != 0)
+        .map(|(i, w)| (w.account_id, *i))
         .collect();
     credits.sort_unstable();
-    for (account_id, delta) in credits {
-        tx.execute(
-            "UPDATE accounts SET credit_balance_minor = credit_balance_minor + $1 WHERE id = $2",
-            vec![Param::Int(Some(delta)), Param::Int(Some(account_id))],
-        )
-        .await?;
+    for (_, i) in credits {
+        let w = &writes[i];
+        if !move_credit(tx, w.account_id, w.credit_delta_minor).await? {
+            results[i] = Err(CommitError::Stale);
+        }
     }
+    kept.retain(|(i, _)| results[*i].is_ok());
     let mut audits = Vec::with_capacity(kept.len());
     for (_, w) in &kept {
         if w.order.is_some() {
@@ -924,6 +941,7 @@ async fn commit_writes(
         insert_invoices(tx, &issued, &now).await?.into_iter()
     };
     let mut payments = Vec::new();
+    let mut movements = Vec::new();
     let mut emails = Vec::with_capacity(kept.len());
     for (i, w) in kept {
         let invoice = match &w.invoice {
@@ -962,6 +980,14 @@ async fn commit_writes(
                 text(&now),
             ]);
         }
+        if w.credit_delta_minor != 0 {
+            movements.extend(movement(
+                w.account_id,
+                invoice.as_ref().map(|(id, _)| *id),
+                w.credit_delta_minor,
+                &now,
+            ));
+        }
         emails.push((
             Some(w.account_id),
             (w.email)(invoice.as_ref().map(|(_, n)| n.as_str())),
@@ -976,9 +1002,42 @@ async fn commit_writes(
         payments,
     )
     .await?;
+    multi_row(
+        tx,
+        "INSERT INTO credit_movements (account_id, invoice_id, amount_minor, reason, created_at)",
+        5,
+        "",
+        movements,
+    )
+    .await?;
     let emails: Vec<_> = emails.iter().map(|(a, e)| (*a, e)).collect();
     enqueue_emails(tx, &emails, &now).await?;
     Ok(results)
+}
+
+/// Moves `delta` into the account's credit unless that would take it below
+/// zero; false when it would (the credit was spent meanwhile).
+async fn move_credit(tx: &mut impl Exec, account_id: i64, delta: i64) -> Result<bool, DbError> {
+    let moved = tx
+        .execute(
+            "UPDATE accounts SET credit_balance_minor = credit_balance_minor + $1
+             WHERE id = $2 AND credit_balance_minor + $1 >= 0",
+            vec![Param::Int(Some(delta)), Param::Int(Some(account_id))],
+        )
+        .await?;
+    Ok(moved == 1)
+}
+
+/// The ledger row of a credit movement: created when positive (an invoice
+/// whose lines sum below zero), applied when negative.
+fn movement(account_id: i64, invoice_id: Option<i64>, delta: i64, now: &str) -> [Param<'_>; 5] {
+    [
+        Param::Int(Some(account_id)),
+        Param::Int(invoice_id),
+        Param::Int(Some(delta)),
+        text(if delta > 0 { "created" } else { "applied" }),
+        text(now),
+    ]
 }
 
 /// Under SQLite's default limit of 32,766 bound parameters (PostgreSQL's
@@ -1371,14 +1430,33 @@ pub async fn invoice_with_lines(
     Ok(Some((invoice(&row)?, lines)))
 }
 
-/// Seeds a historical paid invoice (demo data) through the same numbering.
+/// Seeds a historical paid invoice (demo data, or a credit note) through the
+/// same numbering, with the credit it creates or uses.
 pub async fn insert_paid_invoice(
     db: &Db,
     account_id: i64,
     inv: &InvoiceWrite,
 ) -> Result<(i64, String), CommitError> {
+    let now = super::now_text();
     let mut tx = db.pool.begin().await.map_err(DbError::from)?;
-    let mut out = insert_invoices(&mut tx, &[(account_id, inv)], &super::now_text()).await?;
+    let mut out = insert_invoices(&mut tx, &[(account_id, inv)], &now).await?;
+    // A credit note (lines below zero) creates the credit it is for.
+    let lines: i64 = inv.lines.iter().map(|l| l.amount_minor).sum();
+    let delta = (-lines).max(0) - inv.credit_applied_minor;
+    if delta != 0 {
+        if !move_credit(&mut tx, account_id, delta).await? {
+            return Err(CommitError::Stale);
+        }
+        let invoice_id = out.first().map(|(id, _)| *id);
+        multi_row(
+            &mut tx,
+            "INSERT INTO credit_movements (account_id, invoice_id, amount_minor, reason, created_at)",
+            5,
+            "",
+            movement(account_id, invoice_id, delta, &now).into(),
+        )
+        .await?;
+    }
     tx.commit().await?;
     out.pop()
         .ok_or(CommitError::Db(DbError::Query(sqlx::Error::RowNotFound)))

@@ -284,6 +284,49 @@ pub async fn online_account_with_card(db: &Db, name: &str, email: &str) -> (i64,
     online_account_in(db, name, email, "Europe/Paris").await
 }
 
+/// A credit note issued on `day` (an invoice whose one line is negative,
+/// for the next day of an outage already paid) and the credit it creates.
+pub async fn credit_note(db: &Db, account: i64, day: chrono::NaiveDate, amount_minor: i64) {
+    use billing_center::db::billing::{self as store, InvoiceLineWrite, InvoiceWrite};
+    use billing_center::server::billing::{SELLER, SELLER_DETAILS};
+    let next = day.succ_opt().unwrap().to_string();
+    store::insert_paid_invoice(
+        db,
+        account,
+        &InvoiceWrite {
+            seller: SELLER.into(),
+            status: "paid".into(),
+            renewal_key: None,
+            issued_on: day.to_string(),
+            time_zone: "Europe/Paris".into(),
+            currency: "EUR".into(),
+            net_minor: 0,
+            credit_applied_minor: 0,
+            vat_rate: "0.20".into(),
+            vat_minor: 0,
+            total_minor: 0,
+            tax_mention: None,
+            seller_details: SELLER_DETAILS.into(),
+            buyer_name: "Credit note".into(),
+            buyer_country: "FR".into(),
+            buyer_vat_number: None,
+            buyer_email: "credit@demo.test".into(),
+            period_start: Some(next.clone()),
+            period_end: Some(next.clone()),
+            lines: vec![InvoiceLineWrite {
+                description: "Service credit".into(),
+                seats: 1,
+                unit_minor: amount_minor,
+                amount_minor,
+                period_start: next.clone(),
+                period_end: next,
+            }],
+        },
+    )
+    .await
+    .unwrap();
+}
+
 /// [`online_account_with_card`] in the time zone `time_zone`.
 pub async fn online_account_in(db: &Db, name: &str, email: &str, time_zone: &str) -> (i64, i64) {
     use billing_center::db::accounts::{self, NewAccount};

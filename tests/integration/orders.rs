@@ -620,6 +620,55 @@ async fn hold_write_lock(
     blocker
 }
 
+/// Two orders that each apply the account's whole credit: the second finds
+/// it spent and is answered "changed", never taking the balance below zero.
+#[tokio::test]
+async fn credit_is_never_spent_twice() {
+    use billing_center::db::billing::{self as store, CommitError};
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (account, _) =
+            crate::helpers::online_account_with_card(&app.db, "Credit", "credit@demo.test").await;
+        let today = chrono::Utc::now().date_naive();
+        crate::helpers::credit_note(&app.db, account, today, -2500).await;
+        let state = app.state();
+        let mut results = Vec::new();
+        for i in 0..2 {
+            let lease = state.order_lease_token();
+            let key = format!("credit-key-{i:02}-0123456789");
+            let id = store::claim_order(&app.db, account, &key, "h", 0, "EUR", &lease)
+                .await
+                .unwrap()
+                .unwrap();
+            results
+                .push(store::commit_order(&app.db, bare_order(account, (id, &lease), -2500)).await);
+        }
+        assert!(results[0].is_ok(), "{backend:?}: {:?}", results[0]);
+        assert!(
+            matches!(results[1], Err(CommitError::Stale)),
+            "{backend:?}: the credit was spent already: {:?}",
+            results[1]
+        );
+        let balance = billing_center::db::accounts::find_account(&app.db, account)
+            .await
+            .unwrap()
+            .unwrap()
+            .credit_balance_minor;
+        let (ledger, rows): (i64, i64) = sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT), COUNT(*) FROM credit_movements WHERE account_id = $1",
+        )
+        .bind(account)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            (balance, ledger, rows),
+            (0, 0, 2),
+            "{backend:?}: created, applied once"
+        );
+    }
+}
+
 /// An order that completes the claim `(order id, lease)` with nothing but
 /// a credit change, an email and an audit line.
 fn bare_order(
