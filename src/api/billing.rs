@@ -713,11 +713,13 @@ mod ssr {
         let (i, lines) = store::invoice_with_lines(&state.db, caller.account.id, id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let cur = Currency::parse(&i.currency).unwrap_or(Currency::Eur);
+        let f = i.figures()?;
+        let cur = f.total.currency();
         let lang = crate::server::lang::current();
         let t = lang.ui();
         let m = |minor| lang.money(Money::from_minor(minor, cur));
         let rate: rust_decimal::Decimal = i.vat_rate.parse().unwrap_or_default();
+        let shown = |amount: Money| (!amount.is_zero()).then(|| lang.money(amount));
         Ok(InvoiceDetail {
             id: i.id,
             number: i.number,
@@ -740,10 +742,13 @@ mod ssr {
                     ),
                 })
                 .collect(),
-            net: m(i.net_minor),
+            subtotal: lang.money(f.subtotal),
+            credit_applied: shown(-f.credit_applied),
+            net: lang.money(f.net),
             vat_label: fill(t.vat, &[("rate", &lang.percent(rate))]),
-            vat: m(i.vat_minor),
-            total: m(i.total_minor),
+            vat: lang.money(f.vat),
+            total: lang.money(f.total),
+            carried_forward: shown(f.carried_forward),
             // The legal mention as written on the invoice (its language).
             tax_mention: i.tax_mention,
             status: if i.status == "paid" {

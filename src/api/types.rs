@@ -135,10 +135,16 @@ pub struct InvoiceDetail {
     pub seller: String,
     pub buyer: String,
     pub lines: Vec<InvoiceLineView>,
+    /// Σ of the lines.
+    pub subtotal: String,
+    /// Credit taken off the subtotal, shown negative; `None` without.
+    pub credit_applied: Option<String>,
     pub net: String,
     pub vat_label: String,
     pub vat: String,
     pub total: String,
+    /// What the lines sum below zero, kept as account credit.
+    pub carried_forward: Option<String>,
     pub tax_mention: Option<String>,
     pub status: String,
 }

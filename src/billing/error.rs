@@ -58,4 +58,8 @@ pub enum BillingError {
     EmptyCart,
     #[error("That date is out of range.")]
     DateOutOfRange,
+    /// A stored invoice whose net, VAT and total do not follow from its
+    /// lines and credit: never printed as if they did.
+    #[error("This invoice's figures do not add up. Contact support.")]
+    InconsistentInvoice,
 }

@@ -3,6 +3,7 @@
 //! charge are the same computation.
 
 pub mod catalog;
+pub mod document;
 pub mod error;
 pub mod money;
 pub mod period;
@@ -15,6 +16,7 @@ pub mod tax;
 mod tests;
 
 pub use catalog::{Catalog, Product, Seats};
+pub use document::InvoiceFigures;
 pub use error::BillingError;
 pub use money::{Currency, Money};
 pub use period::{BillingPeriod, Frequency};

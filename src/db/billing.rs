@@ -1349,9 +1349,32 @@ pub struct InvoiceRecord {
     pub buyer_country: String,
     pub buyer_vat_number: Option<String>,
     pub credit_applied_minor: i64,
+    /// Σ of its lines, which its documents print as the subtotal.
+    pub lines_minor: i64,
     pub period_start: Option<String>,
     pub period_end: Option<String>,
 }
+
+impl InvoiceRecord {
+    /// The figures its documents print; an error when what is stored does
+    /// not add up.
+    pub fn figures(&self) -> Result<crate::billing::InvoiceFigures, crate::billing::BillingError> {
+        use crate::billing::{Currency, Money};
+        let cur = Currency::parse(&self.currency)?;
+        let m = |minor| Money::from_minor(minor, cur);
+        crate::billing::InvoiceFigures::new(
+            &[m(self.lines_minor)],
+            m(self.credit_applied_minor),
+            m(self.net_minor),
+            m(self.vat_minor),
+            m(self.total_minor),
+        )
+    }
+}
+
+/// An invoice row with the sum of its lines.
+const INVOICE_COLUMNS: &str = "invoices.*, CAST((SELECT COALESCE(SUM(l.amount_minor), 0)
+     FROM invoice_lines l WHERE l.invoice_id = invoices.id) AS BIGINT) AS lines_minor";
 
 fn invoice(r: &AnyRow) -> Result<InvoiceRecord, sqlx::Error> {
     Ok(InvoiceRecord {
@@ -1371,6 +1394,7 @@ fn invoice(r: &AnyRow) -> Result<InvoiceRecord, sqlx::Error> {
         buyer_country: r.try_get("buyer_country")?,
         buyer_vat_number: r.try_get("buyer_vat_number")?,
         credit_applied_minor: r.try_get("credit_applied_minor")?,
+        lines_minor: r.try_get("lines_minor")?,
         period_start: r.try_get("period_start")?,
         period_end: r.try_get("period_end")?,
     })
@@ -1384,7 +1408,7 @@ pub async fn invoices(
     limit: i64,
 ) -> Result<Vec<InvoiceRecord>, DbError> {
     let rows = sqlx::query(
-        "SELECT * FROM invoices WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+        &format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"),
     )
     .bind(account_id)
     .bind(before.unwrap_or(i64::MAX))
@@ -1400,11 +1424,13 @@ pub async fn invoice_with_lines(
     account_id: i64,
     id: i64,
 ) -> Result<Option<(InvoiceRecord, Vec<InvoiceLineWrite>)>, DbError> {
-    let Some(row) = sqlx::query("SELECT * FROM invoices WHERE id = $1 AND account_id = $2")
-        .bind(id)
-        .bind(account_id)
-        .fetch_optional(&db.pool)
-        .await?
+    let Some(row) = sqlx::query(&format!(
+        "SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = $1 AND account_id = $2"
+    ))
+    .bind(id)
+    .bind(account_id)
+    .fetch_optional(&db.pool)
+    .await?
     else {
         return Ok(None);
     };
@@ -1664,7 +1690,7 @@ pub async fn insert_ticket(
 /// Open invoices of an account, oldest first.
 pub async fn open_invoices(db: &Db, account_id: i64) -> Result<Vec<InvoiceRecord>, DbError> {
     let rows =
-        sqlx::query("SELECT * FROM invoices WHERE account_id = $1 AND status = 'open' ORDER BY id")
+        sqlx::query(&format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE account_id = $1 AND status = 'open' ORDER BY id"))
             .bind(account_id)
             .fetch_all(&db.pool)
             .await?;

@@ -232,6 +232,9 @@ fn billing_fr(e: &BillingError) -> String {
             "Cet abonnement est déjà dans votre panier.".into()
         }
         BillingError::DateOutOfRange => "Cette date est hors limites.".into(),
+        BillingError::InconsistentInvoice => {
+            "Les montants de cette facture ne concordent pas. Contactez le support.".into()
+        }
         // Translated in the browser too (above).
         _ => e.to_string(),
     }

@@ -60,6 +60,10 @@ texts! {
     vat_rate,
     total,
     credit_applied,
+    /// The net after credit, when credit was applied.
+    net_after_credit,
+    /// What the lines sum below zero, kept as account credit.
+    credit_carried_forward,
     reverse_charge,
     trial_ended_subject,
     trial_ended_body,
@@ -107,9 +111,12 @@ texts! {
     csv_number,
     csv_period_start,
     csv_period_end,
+    csv_subtotal,
+    csv_credit_applied,
     csv_net,
     csv_vat,
     csv_total,
+    csv_carried_forward,
     csv_currency,
     csv_status,
     csv_status_open,

@@ -176,6 +176,8 @@ super::texts::texts! {
         description,
         unit_price,
         net,
+        credit_applied,
+        carried_forward,
         total,
         download_pdf,
         back_to_invoices,

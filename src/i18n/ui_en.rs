@@ -172,6 +172,8 @@ pub const UI_EN: Ui = Ui {
     description: "Description",
     unit_price: "Unit price",
     net: "Net",
+    credit_applied: "Credit applied",
+    carried_forward: "Credit carried forward to your account: {amount}",
     total: "Total",
     download_pdf: "Download PDF",
     back_to_invoices: "Back to invoice history",

@@ -172,6 +172,8 @@ pub const UI_FR: Ui = Ui {
     description: "Description",
     unit_price: "Prix unitaire",
     net: "Total HT",
+    credit_applied: "Avoir déduit",
+    carried_forward: "Avoir reporté sur votre compte : {amount}",
     total: "Total TTC",
     download_pdf: "Télécharger le PDF",
     back_to_invoices: "Retour à l'historique des factures",

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::auth::{billing_contact_only, caller_from};
 use super::state::AppState;
-use crate::billing::{Currency, Money};
+use crate::billing::{BillingError, Money};
 use crate::db::billing as store;
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -69,16 +69,18 @@ pub async fn invoice_pdf(
     let result = async {
         let c = billing_caller(&state, &headers).await?;
         let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-        store::invoice_with_lines(&state.db, c.account.id, id)
+        let (inv, lines) = store::invoice_with_lines(&state.db, c.account.id, id)
             .await?
-            .ok_or(AppError::NotFound)
+            .ok_or(AppError::NotFound)?;
+        let figures = inv.figures()?;
+        Ok::<_, AppError>((inv, lines, figures))
     }
     .await;
     match result {
-        Ok((inv, lines)) => attachment(
+        Ok((inv, lines, figures)) => attachment(
             "application/pdf",
             &format!("{}.pdf", inv.number),
-            super::invoice_pdf::render(lang, &inv, &lines),
+            super::invoice_pdf::render(lang, &inv, &lines, &figures),
         ),
         Err(e) => refuse(e),
     }
@@ -101,7 +103,7 @@ pub async fn invoices_csv(
             let Some(last) = page.last() else { break };
             before = Some(last.id);
             for inv in &page {
-                csv_row(&mut out, lang, inv);
+                csv_row(&mut out, lang, inv)?;
             }
         }
         Ok::<_, AppError>(out)
@@ -147,9 +149,12 @@ pub fn csv_header(lang: Lang) -> String {
         t.csv_number,
         t.csv_period_start,
         t.csv_period_end,
+        t.csv_subtotal,
+        t.csv_credit_applied,
         t.csv_net,
         t.csv_vat,
         t.csv_total,
+        t.csv_carried_forward,
         t.csv_currency,
         t.csv_status,
     ]
@@ -158,12 +163,16 @@ pub fn csv_header(lang: Lang) -> String {
     s
 }
 
-pub fn csv_row(out: &mut String, lang: Lang, inv: &store::InvoiceRecord) {
+pub fn csv_row(
+    out: &mut String,
+    lang: Lang,
+    inv: &store::InvoiceRecord,
+) -> Result<(), BillingError> {
     let t = lang.texts();
-    let cur = Currency::parse(&inv.currency).unwrap_or(Currency::Eur);
+    let f = inv.figures()?;
     // Plain numbers (no symbol, no grouping) so spreadsheets read them.
-    let amount = |minor| {
-        let plain = Money::from_minor(minor, cur).plain();
+    let amount = |m: Money| {
+        let plain = m.plain();
         match lang {
             Lang::En => plain,
             Lang::Fr => plain.replace('.', ","),
@@ -179,9 +188,12 @@ pub fn csv_row(out: &mut String, lang: Lang, inv: &store::InvoiceRecord) {
         inv.number.clone(),
         inv.period_start.clone().unwrap_or_default(),
         inv.period_end.clone().unwrap_or_default(),
-        amount(inv.net_minor),
-        amount(inv.vat_minor),
-        amount(inv.total_minor),
+        amount(f.subtotal),
+        amount(f.credit_applied),
+        amount(f.net),
+        amount(f.vat),
+        amount(f.total),
+        amount(f.carried_forward),
         inv.currency.clone(),
         status.to_string(),
     ];
@@ -194,6 +206,7 @@ pub fn csv_row(out: &mut String, lang: Lang, inv: &store::InvoiceRecord) {
             .join(&sep.to_string()),
     );
     out.push_str("\r\n");
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 
 use super::pdf::{A4_HEIGHT, A4_WIDTH, Font, Page, document, wrap};
-use crate::billing::{Currency, Money};
+use crate::billing::{Currency, InvoiceFigures, Money};
 use crate::db::billing::{InvoiceLineWrite, InvoiceRecord};
 use crate::i18n::{Lang, fill};
 
@@ -52,7 +52,12 @@ fn date(lang: Lang, iso: &str) -> String {
         .unwrap_or_else(|_| iso.to_string())
 }
 
-pub fn render(lang: Lang, inv: &InvoiceRecord, lines: &[InvoiceLineWrite]) -> Vec<u8> {
+pub fn render(
+    lang: Lang,
+    inv: &InvoiceRecord,
+    lines: &[InvoiceLineWrite],
+    f: &InvoiceFigures,
+) -> Vec<u8> {
     let t = lang.texts();
     let cur = Currency::parse(&inv.currency).unwrap_or(Currency::Eur);
     let money = |minor: i64| lang.money(Money::from_minor(minor, cur));
@@ -153,24 +158,29 @@ pub fn render(lang: Lang, inv: &InvoiceRecord, lines: &[InvoiceLineWrite]) -> Ve
 
     // Totals.
     let rate: rust_decimal::Decimal = inv.vat_rate.parse().unwrap_or_default();
-    let mut rows = vec![(t.subtotal.to_string(), money(inv.net_minor), Font::Regular)];
-    if inv.credit_applied_minor != 0 {
+    let mut rows = vec![(
+        t.subtotal.to_string(),
+        lang.money(f.subtotal),
+        Font::Regular,
+    )];
+    if !f.credit_applied.is_zero() {
         rows.push((
             t.credit_applied.to_string(),
-            format!("-{}", money(inv.credit_applied_minor)),
+            lang.money(-f.credit_applied),
+            Font::Regular,
+        ));
+        rows.push((
+            t.net_after_credit.to_string(),
+            lang.money(f.net),
             Font::Regular,
         ));
     }
     rows.push((
         fill(t.vat_rate, &[("rate", &lang.percent(rate))]),
-        money(inv.vat_minor),
+        lang.money(f.vat),
         Font::Regular,
     ));
-    rows.push((
-        t.pdf_total_due.to_string(),
-        money(inv.total_minor),
-        Font::Bold,
-    ));
+    rows.push((t.pdf_total_due.to_string(), lang.money(f.total), Font::Bold));
     for (label, amount, font) in rows {
         w.need(16);
         let y = w.y;
@@ -180,6 +190,13 @@ pub fn render(lang: Lang, inv: &InvoiceRecord, lines: &[InvoiceLineWrite]) -> Ve
         w.y -= 16;
     }
     w.y -= 14;
+    if !f.carried_forward.is_zero() {
+        let carried = fill(
+            t.credit_carried_forward,
+            &[("amount", &lang.money(f.carried_forward))],
+        );
+        w.paragraph(LEFT, 10, Font::Bold, &carried, RIGHT - LEFT);
+    }
 
     // Mentions.
     if inv.tax_mention.is_some() {

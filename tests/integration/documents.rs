@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::helpers::{Session, TestApp, backends};
 
 /// Text of a PDF as pypdf extracts it; panics if pypdf cannot parse it.
-fn pdf_text(bytes: &[u8]) -> String {
+pub(crate) fn pdf_text(bytes: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("invoice.pdf");
     std::fs::write(&path, bytes).unwrap();
@@ -52,7 +52,7 @@ async fn first_invoice(app: &TestApp, s: &Session) -> (i64, String, i64) {
 }
 
 /// pypdf renders no-break spaces as they are; compare on plain spaces.
-fn plain(s: &str) -> String {
+pub(crate) fn plain(s: &str) -> String {
     s.replace(['\u{a0}', '\u{202f}'], " ")
 }
 
@@ -162,7 +162,7 @@ async fn csv_export_lists_every_invoice_with_a_translated_header() {
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(
             lines[0],
-            "Date;Numéro;Début de période;Fin de période;HT;TVA;TTC;Devise;Statut"
+            "Date;Numéro;Début de période;Fin de période;Sous-total HT;Avoir déduit;HT;TVA;TTC;Avoir reporté;Devise;Statut"
         );
         let (count,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM invoices i JOIN users u ON u.account_id = i.account_id
@@ -182,7 +182,7 @@ async fn csv_export_lists_every_invoice_with_a_translated_header() {
         .unwrap();
         let total = Money::from_minor(newest_total, Currency::Eur).plain();
         assert!(
-            lines[1].contains(&format!(";{};EUR;", total.replace('.', ","))),
+            lines[1].contains(&format!(";{};0,00;EUR;", total.replace('.', ","))),
             "{}",
             lines[1]
         );
@@ -194,14 +194,14 @@ async fn csv_export_lists_every_invoice_with_a_translated_header() {
             .unwrap();
         assert!(
             csv.starts_with(
-                "Date,Number,Period start,Period end,Net,VAT,Total,Currency,Status\r\n"
+                "Date,Number,Period start,Period end,Subtotal,Credit applied,Net,VAT,Total,Credit carried forward,Currency,Status\r\n"
             )
         );
         assert!(
             csv.lines()
                 .nth(1)
                 .unwrap()
-                .contains(&format!(",{total},EUR,"))
+                .contains(&format!(",{total},0.00,EUR,"))
         );
 
         assert_eq!(

@@ -27,6 +27,8 @@ struct World {
     step: String,
     /// Sessions opened so far: each gets its own token.
     sessions: std::sync::atomic::AtomicUsize,
+    /// Invoices whose documents were read and found to add up.
+    documents_checked: std::sync::Mutex<std::collections::BTreeSet<i64>>,
 }
 
 #[derive(Clone, Copy)]
@@ -49,6 +51,7 @@ impl World {
             clock,
             step: "start".into(),
             sessions: Default::default(),
+            documents_checked: Default::default(),
         }
     }
 
@@ -214,6 +217,138 @@ impl World {
         assert_numbers_in_date_order(&self.app, what).await;
         assert_credit_matches_its_movements(&self.app, what).await;
         assert_no_day_paid_twice(&self.app, what).await;
+        self.assert_documents_add_up().await;
+    }
+
+    /// Each new invoice's page and CSV row, as its billing contact gets
+    /// them, add up line by line; its PDF too when credit is involved.
+    async fn assert_documents_add_up(&self) {
+        let what = self.step.as_str();
+        let rows: Vec<(i64, String, i64, i64, String)> = sqlx::query_as(
+            "SELECT i.id, i.number, i.account_id, u.id, a.time_zone FROM invoices i
+             JOIN users u ON u.account_id = i.account_id AND u.is_billing_contact = 1
+             JOIN accounts a ON a.id = i.account_id ORDER BY i.id",
+        )
+        .fetch_all(&self.app.db.pool)
+        .await
+        .unwrap();
+        let new: Vec<_> = {
+            let checked = self.documents_checked.lock().unwrap();
+            rows.into_iter()
+                .filter(|r| !checked.contains(&r.0))
+                .collect()
+        };
+        let mut csv: BTreeMap<i64, String> = BTreeMap::new();
+        for (id, number, account, user, _) in new {
+            let c = Customer {
+                account,
+                user,
+                tz: "Europe/Paris",
+            };
+            let s = self.session(c).await;
+            let page: Value = s.ok("invoice", &[("id", &id.to_string())]).await;
+            let lines: Vec<i64> = page["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| cents(&l["amount"]))
+                .collect();
+            let sum: i64 = lines.iter().sum();
+            let credit = -page["credit_applied"]
+                .as_str()
+                .map_or(0, |_| cents(&page["credit_applied"]));
+            let carried = page["carried_forward"]
+                .as_str()
+                .map_or(0, |_| cents(&page["carried_forward"]));
+            let (subtotal, net, vat, total) = (
+                cents(&page["subtotal"]),
+                cents(&page["net"]),
+                cents(&page["vat"]),
+                cents(&page["total"]),
+            );
+            let figures = (sum, credit, net, vat, total, carried);
+            assert_eq!(
+                subtotal, sum,
+                "{what}: invoice {number}: subtotal ≠ Σ lines"
+            );
+            assert_eq!(
+                net,
+                (sum - credit).max(0),
+                "{what}: invoice {number}: page {figures:?}"
+            );
+            assert_eq!(
+                net + vat,
+                total,
+                "{what}: invoice {number}: page {figures:?}"
+            );
+            assert_eq!(
+                carried,
+                (-sum).max(0),
+                "{what}: invoice {number}: carried forward"
+            );
+            // The CSV row shows the same figures.
+            if let std::collections::btree_map::Entry::Vacant(e) = csv.entry(account) {
+                let r = s
+                    .client
+                    .get(format!("{}/billing/invoices.csv?lang=en", s.base))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200, "{what}");
+                e.insert(r.text().await.unwrap());
+            }
+            let row: Vec<&str> = csv[&account]
+                .lines()
+                .find(|l| l.split(',').nth(1) == Some(number.as_str()))
+                .unwrap_or_else(|| panic!("{what}: invoice {number} not in the CSV"))
+                .split(',')
+                .collect();
+            let field = |i: usize| cents(&Value::String(row[i].to_string()));
+            assert_eq!(
+                (field(4), field(5), field(6), field(7), field(8), field(9)),
+                (sum, credit, net, vat, total, carried),
+                "{what}: invoice {number}: CSV row {row:?}"
+            );
+            // The PDF prints them, and says where a negative sum went.
+            if credit != 0 || carried != 0 {
+                let r = s
+                    .client
+                    .get(format!("{}/billing/invoices/{id}/pdf?lang=en", s.base))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200, "{what}");
+                let text = crate::documents::pdf_text(&r.bytes().await.unwrap());
+                let eur = |minor: i64| {
+                    billing_center::billing::Money::from_minor(
+                        minor,
+                        billing_center::billing::Currency::Eur,
+                    )
+                    .to_string()
+                };
+                let mut expected = vec![
+                    format!("Subtotal (excl. VAT) {}", eur(sum)),
+                    format!("Total due (incl. VAT) {}", eur(total)),
+                ];
+                if credit != 0 {
+                    expected.push(format!("Credit applied {}", eur(-credit)));
+                    expected.push(format!("Net (excl. VAT) {}", eur(net)));
+                }
+                if carried != 0 {
+                    expected.push(format!(
+                        "Credit carried forward to your account: {}",
+                        eur(carried)
+                    ));
+                }
+                for e in expected {
+                    assert!(
+                        text.contains(&e),
+                        "{what}: invoice {number}: PDF lacks {e:?}:\n{text}"
+                    );
+                }
+            }
+            self.documents_checked.lock().unwrap().insert(id);
+        }
     }
 
     /// Each invoice line of the account, in number order:
@@ -387,6 +522,25 @@ async fn assert_credit_matches_its_movements(app: &TestApp, what: &str) {
             "{what}: account {account} credit {balance} ≠ its movements {movements}"
         );
     }
+}
+
+/// Minor units of an amount as a page or CSV writes it in English
+/// ("€1,234.50", "-€15.00", "1234.50").
+fn cents(v: &Value) -> i64 {
+    let s = v.as_str().unwrap_or_else(|| panic!("an amount: {v}"));
+    let negative = s.contains('-');
+    let digits: String = s
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let amount: rust_decimal::Decimal = digits.parse().unwrap_or_else(|_| panic!("an amount: {s}"));
+    let minor = i64::try_from(
+        (amount * rust_decimal::Decimal::from(100))
+            .trunc()
+            .mantissa(),
+    )
+    .unwrap();
+    if negative { -minor } else { minor }
 }
 
 fn subscribe(id: i64, product: &str, level: &str, seats: i64, frequency: &str) -> Value {

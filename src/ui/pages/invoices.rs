@@ -99,11 +99,18 @@ pub fn InvoicePage() -> impl IntoView {
                             </table>
                             <table class="totals">
                                 <tbody>
+                                    {i.credit_applied.map(|credit| view! {
+                                        <tr><th scope="row">{t.subtotal}</th><td class="num">{i.subtotal}</td></tr>
+                                        <tr><th scope="row">{t.credit_applied}</th><td class="num">{credit}</td></tr>
+                                    })}
                                     <tr><th scope="row">{t.net}</th><td class="num">{i.net}</td></tr>
                                     <tr><th scope="row">{i.vat_label}</th><td class="num">{i.vat}</td></tr>
                                     <tr class="total"><th scope="row">{t.total}</th><td class="num">{i.total}</td></tr>
                                 </tbody>
                             </table>
+                            {i.carried_forward.map(|amount| view! {
+                                <p class="carried-forward"><strong>{fill(t.carried_forward, &[("amount", &amount)])}</strong></p>
+                            })}
                             {i.tax_mention.map(|m| view! { <p class="muted">{m}</p> })}
                             <p>
                                 <a class="button secondary" href=format!("/billing/invoices/{}/pdf", i.id) rel="external" download>{t.download_pdf}</a>
