@@ -38,6 +38,7 @@ mod ssr {
     use crate::db::billing::{self as store, EmailWrite};
     use crate::i18n::fill;
     use crate::server::auth::require_billing_contact;
+    use crate::server::charges::{Attempt, Purpose};
     use crate::server::state::current;
 
     pub async fn contact_support(subject: String, message: String) -> Result<i64, AppError> {
@@ -157,7 +158,8 @@ mod ssr {
                 let now = crate::db::now_text();
                 match store::find_order(&state.db, c.account.id, &key).await? {
                     // Its process died mid-payment: take the claim over (the
-                    // gateway deduplicates the charge by the key).
+                    // charge's reference, made from the key, is the same,
+                    // and the gateway deduplicates on it).
                     Some(o)
                         if o.abandoned(&now)
                             && store::take_over_order(&state.db, o.id, &now, &lease).await? =>
@@ -177,12 +179,20 @@ mod ssr {
                 .gateway
                 .save_card(&card)
                 .map_err(|e| AppError::Payment(e.to_string()))?;
-            let reference = state
-                .gateway
-                .charge(&token.token, inv.total_minor, &inv.currency, &key)
-                .map_err(|e| AppError::Payment(e.to_string()))?;
             let cur = Currency::parse(&inv.currency).unwrap_or(Currency::Eur);
             let total = Money::from_minor(inv.total_minor, cur);
+            let purpose = Purpose::Order {
+                account: c.account.id,
+                key: &key,
+            };
+            let attempt = Attempt::next(&state, c.account.id, purpose, &token.token, total).await?;
+            let charge = match attempt.charge(&*state.gateway) {
+                Ok(charge) => charge,
+                Err(e) => {
+                    attempt.record_failure(&state, &e).await?;
+                    return Err(AppError::Payment(e.to_string()));
+                }
+            };
             let lang = crate::server::billing::lang_of(&c.account);
             let t = lang.texts();
             let email = crate::server::email::notice(
@@ -198,7 +208,7 @@ mod ssr {
                 c.user.id,
                 id,
                 (order_id, &lease),
-                &reference,
+                &attempt.succeeded(&charge),
                 &email,
             )
             .await?
@@ -206,7 +216,7 @@ mod ssr {
                 store::InvoicePayment::Paid => Ok(true),
                 // Paid some other way meanwhile: give this charge back.
                 store::InvoicePayment::NotOpen => {
-                    state.gateway.refund(&reference);
+                    attempt.refund(&state, &charge).await;
                     Ok(false)
                 }
                 // Taken over after our lease ran out: the taker decides.

@@ -503,10 +503,11 @@ pub async fn take_over_order(
     Ok(done.rows_affected() == 1)
 }
 
-/// Pending orders whose lease ran out before `now`: (id, idempotency key).
-pub async fn abandoned_orders(db: &Db, now: &str) -> Result<Vec<(i64, String)>, DbError> {
+/// Pending orders whose lease ran out before `now`: (id, account id,
+/// idempotency key).
+pub async fn abandoned_orders(db: &Db, now: &str) -> Result<Vec<(i64, i64, String)>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT id, idempotency_key FROM orders
+        "SELECT id, account_id, idempotency_key FROM orders
          WHERE status = 'pending' AND (lease_until IS NULL OR lease_until < $1)
          ORDER BY id LIMIT 1000",
     )
@@ -610,8 +611,11 @@ pub struct OrderWrite {
     pub order: Option<(i64, String)>,
     pub subscriptions: Vec<SubscriptionWrite>,
     pub invoice: Option<InvoiceWrite>,
-    /// Gateway reference of the successful charge, if anything was charged.
+    /// Gateway charge id of the successful charge, if anything was charged.
     pub payment_ref: Option<String>,
+    /// The payment attempt to record with it (its success, or for the
+    /// billing run its decline).
+    pub attempt: Option<super::payments::AttemptWrite>,
     /// Change to the account's credit balance (negative: credit used).
     pub credit_delta_minor: i64,
     pub email: EmailBuilder,
@@ -942,6 +946,7 @@ async fn commit_writes(
     };
     let mut payments = Vec::new();
     let mut movements = Vec::new();
+    let mut attempts = Vec::new();
     let mut emails = Vec::with_capacity(kept.len());
     for (i, w) in kept {
         let invoice = match &w.invoice {
@@ -980,6 +985,9 @@ async fn commit_writes(
                 text(&now),
             ]);
         }
+        if let Some(a) = &w.attempt {
+            attempts.extend(super::payments::params(a, &now));
+        }
         if w.credit_delta_minor != 0 {
             movements.extend(movement(
                 w.account_id,
@@ -1008,6 +1016,14 @@ async fn commit_writes(
         5,
         "",
         movements,
+    )
+    .await?;
+    multi_row(
+        tx,
+        super::payments::INSERT,
+        10,
+        super::payments::UPSERT,
+        attempts,
     )
     .await?;
     let emails: Vec<_> = emails.iter().map(|(a, e)| (*a, e)).collect();
@@ -1715,9 +1731,10 @@ pub async fn mark_invoice_paid(
     user_id: i64,
     invoice_id: i64,
     (order_id, lease): (i64, &str),
-    gateway_ref: &str,
+    attempt: &super::payments::AttemptWrite,
     email: &EmailWrite,
 ) -> Result<InvoicePayment, DbError> {
+    let gateway_ref = attempt.charge_id.as_deref().unwrap_or_default();
     let mut tx = db.pool.begin().await?;
     let now = super::now_text();
     let held = sqlx::query(
@@ -1750,6 +1767,14 @@ pub async fn mark_invoice_paid(
     .bind(&now)
     .bind(invoice_id)
     .execute(&mut *tx)
+    .await?;
+    multi_row(
+        &mut tx,
+        super::payments::INSERT,
+        10,
+        super::payments::UPSERT,
+        super::payments::params(attempt, &now),
+    )
     .await?;
     enqueue_email(&mut tx, Some(account_id), email, &now).await?;
     sqlx::query("INSERT INTO audit_log (account_id, user_id, action, detail, created_at) VALUES ($1, $2, 'pay_invoice', $3, $4)")

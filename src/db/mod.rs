@@ -13,6 +13,7 @@ pub mod bench;
 pub mod billing;
 mod exec;
 mod group_commit;
+pub mod payments;
 pub mod products;
 mod sqlite_alloc;
 mod sqlite_read;

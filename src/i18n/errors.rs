@@ -115,6 +115,10 @@ const FR_SERVER: &[(&str, &str)] = &[
         "The payment service did not answer in time. Nothing will be charged twice: place the order again.",
         "Le service de paiement n'a pas répondu à temps. Rien ne sera débité deux fois : passez à nouveau la commande.",
     ),
+    (
+        "The payment could not be confirmed and nothing was recorded as paid. Try again.",
+        "Le paiement n'a pas pu être confirmé et rien n'a été enregistré comme payé. Réessayez.",
+    ),
 ];
 
 /// A fixed English sentence in `lang` (itself when there is no translation).

@@ -5,6 +5,8 @@
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
+use super::charges::{Attempt, Purpose};
+
 use super::auth::Caller;
 use super::state::AppState;
 use crate::api::types::OrderResult;
@@ -229,8 +231,8 @@ pub async fn place_order(
     // Claim the key: exactly one request proceeds; the others wait for its
     // result (a double click, a second tab, a retry after a timeout). A
     // claim is a lease: when its process died before finishing, a retry
-    // takes it over and charges under the same key, which the gateway
-    // deduplicates.
+    // takes it over and charges under the same reference (the server's,
+    // made from the key: `charges`), which the gateway deduplicates.
     let lease = state.order_lease_token();
     let order_id = loop {
         if let Some(id) = store::claim_order(
@@ -300,16 +302,23 @@ async fn charge_and_commit(
     let account = &caller.account;
     let lang = lang_of(account);
     let total = quote.totals.total_due;
-    let mut charge_ref = None;
+    let mut charged = None;
     if !total.is_zero() {
         let pm = store::payment_method(&state.db, account.id)
             .await?
             .ok_or_else(|| AppError::Invalid("Add a payment method to place this order.".into()))?;
-        let reference = state
-            .gateway
-            .charge(&pm.token, total.to_minor(), total.currency().code(), key)
-            .map_err(|e| AppError::Payment(e.to_string()))?;
-        charge_ref = Some(reference);
+        let purpose = Purpose::Order {
+            account: account.id,
+            key,
+        };
+        let attempt = Attempt::next(state, account.id, purpose, &pm.token, total).await?;
+        match attempt.charge(&*state.gateway) {
+            Ok(charge) => charged = Some((attempt, charge)),
+            Err(e) => {
+                attempt.record_failure(state, &e).await?;
+                return Err(AppError::Payment(e.to_string()));
+            }
+        }
     }
 
     let writes = subscription_writes(ctx, quote);
@@ -358,7 +367,8 @@ async fn charge_and_commit(
         order: Some((order_id, lease.to_string())),
         subscriptions: writes,
         invoice,
-        payment_ref: charge_ref.clone(),
+        payment_ref: charged.as_ref().map(|(_, c)| c.id.clone()),
+        attempt: charged.as_ref().map(|(a, c)| a.succeeded(c)),
         credit_delta_minor: quote.totals.credit_created.to_minor()
             - quote.totals.credit_applied.to_minor(),
         email: Box::new(move |number| {
@@ -374,11 +384,11 @@ async fn charge_and_commit(
             email: caller.user.email.clone(),
         }),
         // Our lease ran out and another request took the order over: it
-        // owns the charge (same key) and decides; nothing to give back.
+        // owns the charge (same reference) and decides; nothing to give back.
         Err(CommitError::ClaimLost) => Err(still_processing()),
         Err(e) => {
-            if let Some(r) = &charge_ref {
-                state.gateway.refund(r);
+            if let Some((attempt, charge)) = &charged {
+                attempt.refund(state, charge).await;
             }
             Err(match e {
                 CommitError::Stale => AppError::Stale,

@@ -4,16 +4,20 @@
 //! Each step is one transaction guarded by the subscription's version, so a
 //! run killed at any point and run again bills nothing twice and skips
 //! nothing; two runs at once (several servers on PostgreSQL) race on the
-//! version and the loser skips. The charge reference is deterministic per
-//! subscription, period and attempt, so a gateway that deduplicates on it
-//! (as real ones do with idempotency keys) never charges twice either.
+//! version and the loser skips. A renewal's charge reference is the
+//! server's, made from the term it follows and its closed attempts
+//! (`charges`): a run killed after a charge sends the same reference
+//! again, and the gateway, which deduplicates on it (as real ones do with
+//! idempotency keys), returns the first charge instead of charging twice.
 
 use chrono::NaiveDate;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::billing::{SELLER, SELLER_DETAILS, currency_of, lang_of, snapshot, terms};
+use super::charges::{Attempt, Purpose};
 use super::email::{self, notice};
+use super::payments::Charge;
 use super::state::AppState;
 use crate::billing::SubscriptionStatus;
 use crate::billing::quote::totals;
@@ -46,6 +50,10 @@ pub struct RunReport {
     /// Orders whose process died between claim and commit: refunded if
     /// charged, and their key released (the cart is still there).
     pub orders_abandoned: u32,
+    /// Refunds the gateway had refused, given back now.
+    pub refunds_retried: u32,
+    /// Refunds the gateway still refuses: an operator should look at them.
+    pub refunds_failing: u32,
 }
 
 impl RunReport {
@@ -59,6 +67,8 @@ impl RunReport {
         self.skipped_invalid.extend(o.skipped_invalid.clone());
         self.reminders_sent += o.reminders_sent;
         self.orders_abandoned += o.orders_abandoned;
+        self.refunds_retried += o.refunds_retried;
+        self.refunds_failing += o.refunds_failing;
     }
 }
 
@@ -87,6 +97,8 @@ struct Page {
     /// two renewals of one account in one page share its balance instead of
     /// each applying all of it.
     credit_left: HashMap<i64, i64>,
+    /// Closed payment attempts per renewal purpose: the next one's number.
+    closed_attempts: HashMap<String, i64>,
 }
 
 impl Page {
@@ -99,22 +111,37 @@ impl Page {
             .iter()
             .map(|(id, a)| (*id, a.credit_balance_minor))
             .collect();
+        let purposes: Vec<String> = due.iter().map(renewal_purpose).collect();
         Ok(Page {
             accounts,
             contacts: accounts::billing_contacts(&state.db, &ids).await?,
             methods: store::payment_methods(&state.db, &ids).await?,
             credit_left,
+            closed_attempts: crate::db::payments::closed_attempts(&state.db, &purposes).await?,
         })
     }
+}
+
+/// What a renewal of `r` pays for: the term after the one ending on its
+/// period end.
+fn renewal_purpose(r: &SubscriptionRecord) -> String {
+    Purpose::Renewal {
+        subscription: r.id,
+        term_end: r.period_end.as_deref().unwrap_or(""),
+    }
+    .key()
 }
 
 /// A step ready to be written: the write, the charge to give back if it
 /// cannot be recorded, and what it counts for in the report.
 struct Planned {
     write: OrderWrite,
-    charge_ref: Option<String>,
+    charged: Option<Charged>,
     counts: RunReport,
 }
+
+/// A charge made, with the attempt it was made under.
+type Charged = (Attempt, Charge);
 
 /// Plans and writes the steps of `due` in one transaction; `true` when
 /// something was written.
@@ -159,16 +186,16 @@ async fn run_batch(
     if planned.is_empty() {
         return Ok(false);
     }
-    let (writes, rest): (Vec<OrderWrite>, Vec<(Option<String>, RunReport)>) = planned
+    let (writes, rest): (Vec<OrderWrite>, Vec<(Option<Charged>, RunReport)>) = planned
         .into_iter()
-        .map(|p| (p.write, (p.charge_ref, p.counts)))
+        .map(|p| (p.write, (p.charged, p.counts)))
         .unzip();
     let committed = store::commit_batch(&state.db, lock, writes).await;
     times.writing += t2.elapsed();
     match committed {
         Ok(results) => {
             let mut wrote = false;
-            for (result, (charge_ref, counts)) in results.into_iter().zip(rest) {
+            for (result, (charged, counts)) in results.into_iter().zip(rest) {
                 match result {
                     Ok(_) => {
                         wrote = true;
@@ -177,8 +204,8 @@ async fn run_batch(
                     // (ClaimLost cannot happen: renewals claim no order.)
                     Err(CommitError::Stale | CommitError::Db(_) | CommitError::ClaimLost) => {
                         // A customer changed it meanwhile: theirs stands.
-                        if let Some(c) = charge_ref {
-                            state.gateway.refund(&c);
+                        if let Some((attempt, charge)) = charged {
+                            attempt.refund(state, &charge).await;
                         }
                         report.skipped_changed += 1;
                     }
@@ -187,15 +214,11 @@ async fn run_batch(
             Ok(wrote)
         }
         Err(e) => {
-            refund_all(state, rest.into_iter().map(|(charge_ref, _)| charge_ref));
+            for (attempt, charge) in rest.into_iter().filter_map(|(charged, _)| charged) {
+                attempt.refund(state, &charge).await;
+            }
             Err(e.into())
         }
-    }
-}
-
-fn refund_all(state: &AppState, charges: impl Iterator<Item = Option<String>>) {
-    for c in charges.flatten() {
-        state.gateway.refund(&c);
     }
 }
 
@@ -216,8 +239,11 @@ pub async fn run(state: &AppState, as_of: AsOf) -> Result<RunReport, AppError> {
 /// [`run`], with where its time went.
 pub async fn run_timed(state: &AppState, as_of: AsOf) -> Result<(RunReport, RunTimes), AppError> {
     let mut times = RunTimes::default();
+    let (refunds_retried, refunds_failing) = super::charges::retry_refunds(state).await?;
     let mut report = RunReport {
         orders_abandoned: release_abandoned_orders(state).await?,
+        refunds_retried,
+        refunds_failing,
         ..RunReport::default()
     };
     // The widest local date anywhere (UTC+14) selects candidates; each
@@ -296,15 +322,14 @@ async fn release_abandoned_orders(state: &AppState) -> Result<u32, AppError> {
     let now = crate::db::now_text();
     let lease = state.order_lease_token();
     let mut released = 0;
-    for (id, key) in store::abandoned_orders(&state.db, &now).await? {
+    for (id, account, key) in store::abandoned_orders(&state.db, &now).await? {
         if !store::take_over_order(&state.db, id, &now, &lease).await? {
             continue;
         }
         // Refund first: if this process dies now, the next run finds the
         // order again (the refund is idempotent).
-        if let Some(charge) = state.gateway.charge_for(&key) {
-            state.gateway.refund(&charge);
-        }
+        let purpose = Purpose::Order { account, key: &key };
+        super::charges::refund_unrecorded(state, account, purpose).await?;
         store::release_order(&state.db, id, &lease).await?;
         tracing::warn!(order = id, "abandoned order released");
         released += 1;
@@ -447,6 +472,7 @@ fn plan(
         subscriptions: vec![],
         invoice: None,
         payment_ref: None,
+        attempt: None,
         credit_delta_minor: 0,
         email: Box::new(|_| EmailWrite {
             to: String::new(),
@@ -456,7 +482,7 @@ fn plan(
         }),
         audit: String::new(),
     };
-    let mut charge_ref = None;
+    let mut charged = None;
     // A subscription whose renewal could not be paid ends on `on`.
     let expire = |base: SubscriptionWrite, on: NaiveDate, reason: &str| {
         let ended = SubscriptionWrite {
@@ -537,27 +563,32 @@ fn plan(
             let sums = totals(currency, &[net], credit, tax.clone())?;
             let corporate = account.kind == "corporate";
             let due_date = date(&r.period_end).unwrap_or(as_of);
-            let reference = format!("renew-{}-{}-{}", r.id, period.start, attempt);
-            let charged = if corporate || sums.total_due.is_zero() {
+            let outcome = if corporate || sums.total_due.is_zero() {
                 Ok(None)
             } else {
                 match page.methods.get(&account.id) {
-                    Some(pm) => state
-                        .gateway
-                        .charge(
+                    Some(pm) => {
+                        let purpose = renewal_purpose(r);
+                        let closed = page.closed_attempts.get(&purpose).copied().unwrap_or(0);
+                        let a = Attempt::numbered(
+                            account.id,
+                            purpose,
+                            closed,
                             &pm.token,
-                            sums.total_due.to_minor(),
-                            currency.code(),
-                            &reference,
-                        )
-                        .map(Some),
+                            sums.total_due,
+                        );
+                        let result = a.charge(&*state.gateway);
+                        write.attempt = result.as_ref().err().and_then(|e| a.failed(e));
+                        result.map(|c| Some((a, c)))
+                    }
                     None => Err(super::payments::PaymentError::Declined),
                 }
             };
-            match charged {
-                Ok(reference) => {
-                    charge_ref = reference.clone();
-                    write.payment_ref = reference;
+            match outcome {
+                Ok(paid) => {
+                    write.payment_ref = paid.as_ref().map(|(_, c)| c.id.clone());
+                    write.attempt = paid.as_ref().map(|(a, c)| a.succeeded(c));
+                    charged = paid;
                     write.credit_delta_minor = -sums.credit_applied.to_minor();
                     page.credit_left
                         .insert(account.id, credit_left - sums.credit_applied.to_minor());
@@ -732,7 +763,7 @@ fn plan(
     }
     Ok(Some(Planned {
         write,
-        charge_ref,
+        charged,
         counts,
     }))
 }

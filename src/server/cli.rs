@@ -79,6 +79,12 @@ async fn bill(config: &Config, args: &[String]) -> Result<(), startup::StartupEr
     for (subscription, reason) in &report.skipped_invalid {
         println!("skipped subscription {subscription}: {reason}");
     }
+    if report.refunds_retried + report.refunds_failing > 0 {
+        println!(
+            "refunds: {} given back now, {} still refused by the gateway (payment_attempts, status refund_failed)",
+            report.refunds_retried, report.refunds_failing
+        );
+    }
     let ms = |d: std::time::Duration| d.as_millis();
     println!(
         "took {} ms: reading {} ms, planning {} ms, writing {} ms",

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod backup;
 pub mod billing;
 pub mod billing_run;
+pub mod charges;
 pub mod cli;
 pub mod clock;
 pub mod config;

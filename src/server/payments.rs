@@ -21,6 +21,11 @@ pub enum PaymentError {
         "The payment service did not answer in time. Nothing will be charged twice: place the order again."
     )]
     Timeout,
+    /// The gateway answered with a charge that is not the one asked for
+    /// (another amount, payment method or currency, or refunded): nothing
+    /// is recorded as paid, and the next attempt uses a new reference.
+    #[error("The payment could not be confirmed and nothing was recorded as paid. Try again.")]
+    Unconfirmed,
 }
 
 impl PaymentError {
@@ -39,35 +44,58 @@ pub struct Tokenized {
     pub last4: String,
 }
 
+/// A charge as the gateway reports it: what the server checks against what
+/// it asked for before recording anything as paid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charge {
+    pub id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    /// The payment method charged.
+    pub token: String,
+    /// The account it was made for (Stripe: the charge's metadata).
+    pub account_id: i64,
+    pub refunded: bool,
+}
+
+/// A charge to make, once per `reference`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChargeRequest<'a> {
+    pub token: &'a str,
+    pub amount_minor: i64,
+    pub currency: &'a str,
+    pub reference: &'a str,
+    pub account_id: i64,
+}
+
 pub trait PaymentGateway: Send + Sync + std::fmt::Debug {
     fn save_card(&self, card: &CardNumber) -> Result<Tokenized, PaymentError>;
     fn save_sepa(&self, iban: &Iban) -> Result<Tokenized, PaymentError>;
-    /// Charges `amount_minor` once per `reference`: a repeat of a reference
-    /// returns the first charge (gateways deduplicate on idempotency keys);
-    /// returns the gateway's charge id.
-    fn charge(
-        &self,
-        token: &str,
-        amount_minor: i64,
-        currency: &str,
-        reference: &str,
-    ) -> Result<String, PaymentError>;
-    /// Gives back a charge whose order could not be recorded.
-    fn refund(&self, charge_ref: &str);
-    /// The charge made under `reference`, if any: how an order abandoned
-    /// between charge and commit (a killed process) is found and refunded.
-    fn charge_for(&self, reference: &str) -> Option<String>;
+    /// Charges `amount_minor` once per `reference` (the server's own, see
+    /// `charges`): a repeat of a reference returns the first charge, as it
+    /// is now (gateways deduplicate on idempotency keys).
+    fn charge(&self, request: ChargeRequest<'_>) -> Result<Charge, PaymentError>;
+    /// Gives a charge back; an error when the gateway did not.
+    fn refund(&self, charge_id: &str) -> Result<(), PaymentError>;
+    /// The charge made under `reference`, if any: how a charge whose
+    /// process died before recording it is found and refunded.
+    fn charge_for(&self, reference: &str) -> Option<Charge>;
     /// Charges made and not refunded, as (reference, amount): what
     /// reconciliation compares the books with.
     fn settled(&self) -> Vec<(String, i64)>;
 }
 
+/// Like a real gateway, it answers a repeated reference with its first
+/// answer: the charge (refunded or not) or the decline.
 /// `4242…4242` succeeds, `…0002` is declined, `…9995` insufficient funds,
-/// `…0341` saves but fails when charged, `…0119` charges but times out on
-/// the first attempt of each reference (the double-charge trap); the demo
-/// SEPA IBAN succeeds. Charges are kept in memory, by reference, and with
-/// `persistent` also in a journal file: a real gateway outlives the server,
-/// which the crash tests kill (`BC_TEST_GATEWAY_LEDGER`).
+/// `…0341` saves but fails when charged, `…9979` saves and hard-declines,
+/// `…0119` charges but times out on the first attempt of each reference
+/// (the double-charge trap), `…5126` charges but its first refund fails;
+/// the demo SEPA IBAN succeeds. Charges are kept by reference, refunded
+/// ones too (a repeated reference gets its first charge back, refunded or
+/// not, as from a real gateway), and with `persistent` also in a journal
+/// file: a real gateway outlives the server, which the crash tests kill
+/// (`BC_TEST_GATEWAY_LEDGER`).
 #[derive(Debug, Default)]
 pub struct TestGateway {
     ledger: std::sync::Mutex<Ledger>,
@@ -75,7 +103,11 @@ pub struct TestGateway {
 
 #[derive(Debug, Default)]
 struct Ledger {
-    charges: std::collections::BTreeMap<String, i64>,
+    charges: std::collections::BTreeMap<String, Charge>,
+    /// Declines, by reference: a repeat gets the same answer.
+    declined: std::collections::BTreeMap<String, PaymentError>,
+    /// Refunds refused once already (the `…5126` card fails only the first).
+    refused: std::collections::BTreeSet<String>,
     journal: Option<std::fs::File>,
 }
 
@@ -90,36 +122,48 @@ impl Ledger {
             tracing::error!(error = %e, "test gateway journal write failed");
         }
     }
+
+    fn replay(&mut self, line: &str) {
+        match line.split(' ').collect::<Vec<_>>()[..] {
+            ["charge", reference, amount, currency, token, account] => {
+                if let (Ok(amount_minor), Ok(account_id)) = (amount.parse(), account.parse()) {
+                    self.charges.entry(reference.to_string()).or_insert(Charge {
+                        id: format!("ch_{reference}"),
+                        amount_minor,
+                        currency: currency.into(),
+                        token: token.into(),
+                        account_id,
+                        refunded: false,
+                    });
+                }
+            }
+            ["refund", reference] => {
+                if let Some(c) = self.charges.get_mut(reference) {
+                    c.refunded = true;
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 impl TestGateway {
     /// A gateway whose charges survive the process: lines `charge REF
-    /// AMOUNT` and `refund REF` appended to `path`, replayed on open.
+    /// AMOUNT CURRENCY TOKEN ACCOUNT` and `refund REF` appended to `path`, replayed
+    /// on open.
     pub fn persistent(path: &std::path::Path) -> std::io::Result<TestGateway> {
         let journal = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .read(true)
             .open(path)?;
-        let mut charges = std::collections::BTreeMap::new();
+        let mut ledger = Ledger::default();
         for line in std::fs::read_to_string(path)?.lines() {
-            match line.split(' ').collect::<Vec<_>>()[..] {
-                ["charge", reference, amount] => {
-                    if let Ok(a) = amount.parse() {
-                        charges.entry(reference.to_string()).or_insert(a);
-                    }
-                }
-                ["refund", reference] => {
-                    charges.remove(reference);
-                }
-                _ => {}
-            }
+            ledger.replay(line);
         }
+        ledger.journal = Some(journal);
         Ok(TestGateway {
-            ledger: std::sync::Mutex::new(Ledger {
-                charges,
-                journal: Some(journal),
-            }),
+            ledger: std::sync::Mutex::new(ledger),
         })
     }
 
@@ -137,6 +181,7 @@ impl PaymentGateway for TestGateway {
             // Stripe's `stolen_card` test number: saves, then hard-declines.
             "4000000000009979" => "hard_decline",
             "4000000000000119" => "timeout_after_charge",
+            "4000000000005126" => "refund_fails",
             _ => "ok",
         };
         Ok(Tokenized {
@@ -154,56 +199,80 @@ impl PaymentGateway for TestGateway {
         })
     }
 
-    fn charge(
-        &self,
-        token: &str,
-        amount_minor: i64,
-        _currency: &str,
-        reference: &str,
-    ) -> Result<String, PaymentError> {
-        if token.starts_with("tok_fail_on_charge") {
-            return Err(PaymentError::Declined);
-        }
-        if token.starts_with("tok_hard_decline") {
-            return Err(PaymentError::HardDecline);
-        }
+    fn charge(&self, r: ChargeRequest<'_>) -> Result<Charge, PaymentError> {
+        let ChargeRequest {
+            token,
+            amount_minor,
+            currency,
+            reference,
+            account_id,
+        } = r;
         let mut ledger = self.ledger();
-        let first = !ledger.charges.contains_key(reference);
-        if first {
-            ledger.charges.insert(reference.to_string(), amount_minor);
-            ledger.record(format!("charge {reference} {amount_minor}\n"));
+        // A repeated reference: the first answer, whatever is asked now.
+        if let Some(first) = ledger.charges.get(reference) {
+            return Ok(first.clone());
         }
-        if first && token.starts_with("tok_timeout_after_charge") {
+        if let Some(first) = ledger.declined.get(reference) {
+            return Err(first.clone());
+        }
+        let decline = if token.starts_with("tok_fail_on_charge") {
+            Some(PaymentError::Declined)
+        } else if token.starts_with("tok_hard_decline") {
+            Some(PaymentError::HardDecline)
+        } else {
+            None
+        };
+        if let Some(e) = decline {
+            ledger.declined.insert(reference.to_string(), e.clone());
+            return Err(e);
+        }
+        let charge = Charge {
+            id: format!("ch_{reference}"),
+            amount_minor,
+            currency: currency.into(),
+            token: token.into(),
+            account_id,
+            refunded: false,
+        };
+        ledger.charges.insert(reference.to_string(), charge.clone());
+        ledger.record(format!(
+            "charge {reference} {amount_minor} {currency} {token} {account_id}\n"
+        ));
+        if token.starts_with("tok_timeout_after_charge") {
             // Charged, but the answer is lost on the way back.
             return Err(PaymentError::Timeout);
         }
-        Ok(format!("ch_{reference}"))
+        Ok(charge)
     }
 
-    fn refund(&self, charge_ref: &str) {
-        let reference = charge_ref.strip_prefix("ch_").unwrap_or(charge_ref);
+    fn refund(&self, charge_id: &str) -> Result<(), PaymentError> {
+        let reference = charge_id.strip_prefix("ch_").unwrap_or(charge_id);
         let mut ledger = self.ledger();
-        if ledger.charges.remove(reference).is_some() {
+        let Some(charge) = ledger.charges.get(reference).cloned() else {
+            return Err(PaymentError::Unconfirmed);
+        };
+        if charge.token.starts_with("tok_refund_fails") && ledger.refused.insert(reference.into()) {
+            return Err(PaymentError::Timeout);
+        }
+        if !charge.refunded {
+            if let Some(c) = ledger.charges.get_mut(reference) {
+                c.refunded = true;
+            }
             ledger.record(format!("refund {reference}\n"));
         }
-        tracing::warn!(
-            charge = charge_ref,
-            "charge refunded: the order could not be recorded"
-        );
+        Ok(())
     }
 
-    fn charge_for(&self, reference: &str) -> Option<String> {
-        self.ledger()
-            .charges
-            .contains_key(reference)
-            .then(|| format!("ch_{reference}"))
+    fn charge_for(&self, reference: &str) -> Option<Charge> {
+        self.ledger().charges.get(reference).cloned()
     }
 
     fn settled(&self) -> Vec<(String, i64)> {
         self.ledger()
             .charges
             .iter()
-            .map(|(r, a)| (r.clone(), *a))
+            .filter(|(_, c)| !c.refunded)
+            .map(|(r, c)| (r.clone(), c.amount_minor))
             .collect()
     }
 }

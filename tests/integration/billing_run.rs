@@ -447,3 +447,69 @@ async fn a_renewal_whose_charge_times_out_is_retried_with_the_same_reference() {
         assert_eq!(past_due, 0, "a timeout is not a failed payment");
     }
 }
+
+/// A refund the gateway refuses is recorded, not lost: the next billing
+/// run gives it back and says so; the purpose's next attempt then gets a
+/// reference of its own (the refunded one would only return the refunded
+/// charge).
+#[tokio::test]
+async fn a_refused_refund_is_recorded_and_retried_by_the_next_run() {
+    use billing_center::billing::{Currency, Money};
+    use billing_center::server::charges::{Attempt, Purpose};
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let state = app.state();
+        let (account, _) = online_account_with_card(&app.db, "Refund", "refund@demo.test").await;
+        let purpose = || Purpose::Order {
+            account,
+            key: "refund-key-0123456789",
+        };
+        let amount = Money::from_minor(4_900, Currency::Eur);
+        // Stripe's `…5126` card: charged, and its first refund fails.
+        let token = "tok_refund_fails_5126";
+        let first = Attempt::next(&state, account, purpose(), token, amount)
+            .await
+            .unwrap();
+        let charge = first.charge(&*state.gateway).unwrap();
+        first.refund(&state, &charge).await;
+        let status = || async {
+            sqlx::query_as::<_, (String,)>(
+                "SELECT status FROM payment_attempts WHERE reference = $1",
+            )
+            .bind(&first.reference)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap()
+            .0
+        };
+        assert_eq!(status().await, "refund_failed", "{backend:?}");
+        assert_eq!(
+            state.gateway.settled().len(),
+            1,
+            "{backend:?}: still charged"
+        );
+
+        let report = run(&state, AsOf::Now).await.unwrap();
+        assert_eq!(
+            (report.refunds_retried, report.refunds_failing),
+            (1, 0),
+            "{backend:?}"
+        );
+        assert_eq!(status().await, "refunded", "{backend:?}");
+        assert!(
+            state.gateway.settled().is_empty(),
+            "{backend:?}: given back"
+        );
+        assert_eq!(run(&state, AsOf::Now).await.unwrap().refunds_retried, 0);
+
+        let next = Attempt::next(&state, account, purpose(), "tok_ok_4242", amount)
+            .await
+            .unwrap();
+        assert_ne!(next.reference, first.reference, "{backend:?}");
+        let again = next.charge(&*state.gateway).unwrap();
+        assert!(
+            !again.refunded,
+            "{backend:?}: a new charge, not the refunded one"
+        );
+    }
+}

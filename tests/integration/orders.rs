@@ -684,6 +684,7 @@ fn bare_order(
         subscriptions: vec![],
         invoice: None,
         payment_ref: None,
+        attempt: None,
         credit_delta_minor: credit,
         email: Box::new(|_| EmailWrite {
             to: "order@demo.test".into(),

@@ -130,6 +130,17 @@ impl World {
     /// Puts `item` alone in the cart and places the order at the total the
     /// order page shows; the order's result.
     async fn order(&mut self, c: Customer, item: Value) -> Result<Value, String> {
+        self.order_with_key(c, item, None).await
+    }
+
+    /// [`Self::order`] under `key` instead of the order page's key (a page
+    /// kept open and submitted again, or a client choosing its own).
+    async fn order_with_key(
+        &mut self,
+        c: Customer,
+        item: Value,
+        key: Option<&str>,
+    ) -> Result<Value, String> {
         self.step = format!("order {item}");
         let s = self.session(c).await;
         let r = s
@@ -147,7 +158,10 @@ impl World {
             .form(
                 "place_order",
                 &[
-                    ("key", checkout["idempotency_key"].as_str().unwrap()),
+                    (
+                        "key",
+                        key.unwrap_or(checkout["idempotency_key"].as_str().unwrap()),
+                    ),
                     ("expected_total", &total),
                     ("cart_digest", checkout["cart_digest"].as_str().unwrap()),
                 ],
@@ -1060,5 +1074,114 @@ async fn a_bad_record_is_skipped_and_the_others_renew() {
         w.check().await;
         assert_eq!(w.lines(good).await.len(), 2);
         assert_eq!(w.lines(bad).await.len(), 1);
+    }
+}
+
+/// A customer places a small order under the very reference the billing
+/// run once charged their next renewal under: the renewal is still charged
+/// in full (the books check compares every payment with what the gateway
+/// settled for it). Before references were the server's, the renewal got
+/// the small order's charge back and was recorded as paid.
+#[tokio::test]
+async fn an_order_under_a_renewal_reference_does_not_pay_the_renewal() {
+    for backend in backends() {
+        let mut w = World::new(backend, "2026-03-10T09:00:00Z").await;
+        let c = w
+            .customer("Key Chooser", "Europe/Paris", "tok_ok_4242")
+            .await;
+        let webinar = w.trial(c, "webinar", "standard", d("2026-03-20")).await;
+        let training = w.trial(c, "training", "starter", d("2026-03-20")).await;
+        w.order(c, subscribe(webinar, "webinar", "standard", 5, "monthly"))
+            .await
+            .unwrap();
+        let term_end = w.sub(c, "webinar").await.period_end.unwrap();
+        let renewal_ref = format!("renew-{webinar}-{term_end}-0");
+        w.order_with_key(
+            c,
+            subscribe(training, "training", "starter", 1, "monthly"),
+            Some(&renewal_ref),
+        )
+        .await
+        .unwrap();
+        w.months(2).await;
+        let webinar = w.sub(c, "webinar").await;
+        assert_eq!(webinar.status, "active", "{backend:?}");
+        let charged: Vec<i64> = w
+            .app
+            .state()
+            .gateway
+            .settled()
+            .into_iter()
+            .map(|(_, a)| a)
+            .collect();
+        let renewals: Vec<(i64,)> = sqlx::query_as(
+            "SELECT total_minor FROM invoices WHERE account_id = $1 AND renewal_key IS NOT NULL",
+        )
+        .bind(c.account)
+        .fetch_all(&w.app.db.pool)
+        .await
+        .unwrap();
+        assert!(!renewals.is_empty(), "{backend:?}");
+        for (total,) in renewals {
+            assert!(
+                charged.contains(&total),
+                "{backend:?}: renewal of {total} not charged: {charged:?}"
+            );
+        }
+        let refs: Vec<(String,)> = sqlx::query_as("SELECT gateway_ref FROM payments")
+            .fetch_all(&w.app.db.pool)
+            .await
+            .unwrap();
+        assert!(
+            refs.iter()
+                .all(|(r,)| r.starts_with("ch_bc_") && !r.contains("renew")),
+            "{backend:?}: references are the server's: {refs:?}"
+        );
+    }
+}
+
+/// A declined order, a new card, and the same order form submitted again:
+/// the second attempt gets its own reference and is charged. (A gateway
+/// answers a repeated reference with its first answer, the decline.)
+#[tokio::test]
+async fn after_a_decline_the_next_attempt_is_charged_under_a_new_reference() {
+    for backend in backends() {
+        let mut w = World::new(backend, "2026-05-04T09:00:00Z").await;
+        let c = w
+            .customer("Declined Once", "Europe/Paris", "tok_fail_on_charge_0341")
+            .await;
+        let webinar = w.trial(c, "webinar", "standard", d("2026-05-10")).await;
+        let key = "kept-open-page-0123456789abcdef";
+        let first = w
+            .order_with_key(
+                c,
+                subscribe(webinar, "webinar", "standard", 2, "monthly"),
+                Some(key),
+            )
+            .await;
+        assert!(first.unwrap_err().contains("declined"), "{backend:?}");
+        w.card(c, "tok_ok_4242").await;
+        w.order_with_key(
+            c,
+            subscribe(webinar, "webinar", "standard", 2, "monthly"),
+            Some(key),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{backend:?}: {e}"));
+        let attempts: Vec<(String, String)> = sqlx::query_as(
+            "SELECT status, reference FROM payment_attempts WHERE account_id = $1 ORDER BY id",
+        )
+        .bind(c.account)
+        .fetch_all(&w.app.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(attempts.len(), 2, "{backend:?}: {attempts:?}");
+        assert_eq!(
+            (attempts[0].0.as_str(), attempts[1].0.as_str()),
+            ("failed", "succeeded")
+        );
+        assert_ne!(attempts[0].1, attempts[1].1, "{backend:?}");
+        w.months(3).await;
+        assert_eq!(w.sub(c, "webinar").await.status, "active", "{backend:?}");
     }
 }

@@ -1,0 +1,142 @@
+//! Payment attempts: the references the server made for its charges and
+//! what became of each (`payment_attempts`).
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+
+use super::exec::{Param, owned};
+use super::{Db, DbError};
+
+/// What became of an attempt whose outcome is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptStatus {
+    Succeeded,
+    /// Declined, or answered with a charge that was not the one asked for.
+    Failed,
+    Refunded,
+    /// The refund was refused or not answered: retried by the billing run.
+    RefundFailed,
+}
+
+impl AttemptStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            AttemptStatus::Succeeded => "succeeded",
+            AttemptStatus::Failed => "failed",
+            AttemptStatus::Refunded => "refunded",
+            AttemptStatus::RefundFailed => "refund_failed",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptWrite {
+    pub account_id: i64,
+    pub purpose: String,
+    pub reference: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub status: AttemptStatus,
+    pub charge_id: Option<String>,
+    pub error: Option<String>,
+}
+
+/// The insert, whose rows [`params`] gives.
+macro_rules! insert {
+    () => {
+        "INSERT INTO payment_attempts
+         (account_id, purpose, reference, amount_minor, currency, status, charge_id, error, created_at, updated_at)"
+    };
+}
+
+/// A later outcome of the same reference (refunded after succeeding,
+/// refunded after a failed refund) replaces the earlier one.
+macro_rules! upsert {
+    () => {
+        " ON CONFLICT (reference) DO UPDATE SET
+         status = excluded.status,
+         charge_id = COALESCE(excluded.charge_id, payment_attempts.charge_id),
+         error = excluded.error, updated_at = excluded.updated_at"
+    };
+}
+
+pub(crate) const INSERT: &str = insert!();
+pub(crate) const UPSERT: &str = upsert!();
+
+pub(crate) fn params(a: &AttemptWrite, now: &str) -> Vec<Param<'static>> {
+    vec![
+        Param::Int(Some(a.account_id)),
+        owned(&a.purpose),
+        owned(&a.reference),
+        Param::Int(Some(a.amount_minor)),
+        owned(&a.currency),
+        owned(a.status.code()),
+        Param::Text(a.charge_id.clone().map(Into::into)),
+        Param::Text(a.error.clone().map(Into::into)),
+        owned(now),
+        owned(now),
+    ]
+}
+
+/// Records an outcome on its own (a decline, a refund); a success is
+/// recorded with the order or renewal it paid for (`billing::commit_order`).
+pub async fn record(db: &Db, a: &AttemptWrite) -> Result<(), DbError> {
+    const SQL: &str = concat!(
+        insert!(),
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        upsert!()
+    );
+    db.write_one(SQL, params(a, &super::now_text())).await?;
+    Ok(())
+}
+
+/// For each of `purposes`, how many of its attempts closed without paying
+/// (failed, refunded): the number of its next attempt.
+pub async fn closed_attempts(
+    db: &Db,
+    purposes: &[String],
+) -> Result<HashMap<String, i64>, DbError> {
+    let mut out = HashMap::new();
+    for chunk in purposes.chunks(500) {
+        let sql = format!(
+            "SELECT purpose, CAST(COUNT(*) AS BIGINT) AS n FROM payment_attempts
+             WHERE purpose IN ({}) AND status <> 'succeeded' GROUP BY purpose",
+            super::billing::placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for p in chunk {
+            q = q.bind(p);
+        }
+        for row in q.fetch_all(&db.pool).await? {
+            out.insert(row.try_get("purpose")?, row.try_get("n")?);
+        }
+    }
+    Ok(out)
+}
+
+/// Refunds the gateway refused or did not answer, oldest first.
+pub async fn refunds_to_retry(db: &Db, limit: i64) -> Result<Vec<AttemptWrite>, DbError> {
+    let rows = sqlx::query(
+        "SELECT account_id, purpose, reference, amount_minor, currency, charge_id, error
+         FROM payment_attempts WHERE status = 'refund_failed' ORDER BY id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AttemptWrite {
+                account_id: r.try_get("account_id")?,
+                purpose: r.try_get("purpose")?,
+                reference: r.try_get("reference")?,
+                amount_minor: r.try_get("amount_minor")?,
+                currency: r.try_get("currency")?,
+                status: AttemptStatus::RefundFailed,
+                charge_id: r.try_get("charge_id")?,
+                error: r.try_get("error")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(DbError::from)
+}
