@@ -140,3 +140,13 @@ pub async fn refunds_to_retry(db: &Db, limit: i64) -> Result<Vec<AttemptWrite>, 
         .collect::<Result<_, sqlx::Error>>()
         .map_err(DbError::from)
 }
+
+/// Whether a payment is recorded for the gateway charge `charge_id`.
+pub async fn charge_recorded(db: &Db, charge_id: &str) -> Result<bool, DbError> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT 1 FROM payments WHERE gateway_ref = $1 LIMIT 1")
+            .bind(charge_id)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(row.is_some())
+}

@@ -157,6 +157,9 @@ impl Attempt {
 
     /// Gives back its charge, which could not be recorded, and records the
     /// outcome: a refund the gateway refused is retried by the billing run.
+    /// Not when another writer recorded the same charge meanwhile (its
+    /// retry got the same reference, so the same charge, and was first):
+    /// that payment stands.
     pub async fn refund(&self, state: &AppState, charge: &Charge) {
         let mut w = self.write(AttemptStatus::Refunded, Some(&charge.id), None);
         (w.amount_minor, w.currency) = (charge.amount_minor, charge.currency.clone());
@@ -203,6 +206,19 @@ pub async fn refund_unrecorded(
 /// gateway refused it.
 async fn refund_recorded(state: &AppState, mut w: AttemptWrite) -> bool {
     let charge_id = w.charge_id.clone().unwrap_or_default();
+    match store::charge_recorded(&state.db, &charge_id).await {
+        Ok(false) => {}
+        Ok(true) => {
+            tracing::info!(charge = %charge_id, "not refunded: recorded by another writer");
+            return true;
+        }
+        // Unknown: refunding a recorded charge would unbalance the books;
+        // an unrecorded one kept shows in reconciliation.
+        Err(e) => {
+            tracing::error!(charge = %charge_id, error = %e, "refund deferred: cannot tell whether the charge is recorded");
+            return false;
+        }
+    }
     let refunded = match state.gateway.refund(&charge_id) {
         Ok(()) => {
             tracing::warn!(charge = %charge_id, "charge refunded: the order could not be recorded");

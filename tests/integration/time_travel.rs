@@ -6,6 +6,8 @@
 //! what its movements add up to, invoice numbers continuous and in date
 //! order, every invoice adding up line by line. On SQLite and PostgreSQL.
 
+mod model;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
