@@ -135,6 +135,20 @@ impl World {
         self.order_with_key(c, item, None).await
     }
 
+    /// Several items in the cart, placed as one order.
+    async fn order_items(&mut self, c: Customer, items: &[Value]) -> Result<Value, String> {
+        let (last, first) = items.split_last().unwrap();
+        let s = self.session(c).await;
+        for (n, item) in first.iter().enumerate() {
+            let r = s
+                .json("put_cart_item", json!({"item": item, "replace": n == 0}))
+                .await;
+            assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+        }
+        self.put_and_place(c, last.clone(), None, first.is_empty())
+            .await
+    }
+
     /// [`Self::order`] under `key` instead of the order page's key (a page
     /// kept open and submitted again, or a client choosing its own).
     async fn order_with_key(
@@ -143,10 +157,21 @@ impl World {
         item: Value,
         key: Option<&str>,
     ) -> Result<Value, String> {
+        self.put_and_place(c, item, key, true).await
+    }
+
+    /// Puts `item` in the cart (alone when `replace`) and places the order.
+    async fn put_and_place(
+        &mut self,
+        c: Customer,
+        item: Value,
+        key: Option<&str>,
+        replace: bool,
+    ) -> Result<Value, String> {
         self.step = format!("order {item}");
         let s = self.session(c).await;
         let r = s
-            .json("put_cart_item", json!({"item": item, "replace": true}))
+            .json("put_cart_item", json!({"item": item, "replace": replace}))
             .await;
         if !r.status().is_success() {
             return Err(r.text().await.unwrap());
@@ -1185,5 +1210,277 @@ async fn after_a_decline_the_next_attempt_is_charged_under_a_new_reference() {
         assert_ne!(attempts[0].1, attempts[1].1, "{backend:?}");
         w.months(3).await;
         assert_eq!(w.sub(c, "webinar").await.status, "active", "{backend:?}");
+    }
+}
+
+/// The renewal invoices of `c`: (first day, total), in number order.
+async fn renewals(w: &World, c: Customer) -> Vec<(NaiveDate, i64)> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT period_start, total_minor FROM invoices
+         WHERE account_id = $1 AND renewal_key IS NOT NULL ORDER BY seq",
+    )
+    .bind(c.account)
+    .fetch_all(&w.app.db.pool)
+    .await
+    .unwrap();
+    rows.into_iter().map(|(s, t)| (d(&s), t)).collect()
+}
+
+/// Each flow of the help article ("Reactivate your subscription", and
+/// several products in one order from "Modify your subscription"), then
+/// 24 months of daily runs: every renewal starts on the anchor day, costs
+/// the plan's price with VAT to the cent, and the paid days tile.
+#[tokio::test]
+async fn each_flow_of_the_help_article_then_24_months_of_renewals() {
+    for backend in backends() {
+        let mut w = World::new(backend, "2027-04-12T09:00:00Z").await;
+        // 1. The free trial has not ended yet: subscribe now.
+        let early = w.customer("Early", "Europe/Paris", "tok_ok_4242").await;
+        let id = w.trial(early, "webinar", "standard", d("2027-04-20")).await;
+        w.order(early, subscribe(id, "webinar", "standard", 2, "monthly"))
+            .await
+            .unwrap();
+        // 2. A pending cancellation: remove it.
+        let pending = w.customer("Pending", "Europe/Paris", "tok_ok_4242").await;
+        let id = w
+            .trial(pending, "meeting", "business", d("2027-04-20"))
+            .await;
+        w.order(pending, subscribe(id, "meeting", "business", 1, "annual"))
+            .await
+            .unwrap();
+        let version = w.sub(pending, "meeting").await.version.to_string();
+        let form = [("id", id.to_string()), ("version", version)];
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(w.call(pending, "cancel_subscription", &form).await.0, 200);
+        let version = w.sub(pending, "meeting").await.version.to_string();
+        let form = [("id", id.to_string()), ("version", version)];
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(
+            w.call(pending, "remove_pending_cancellation", &form)
+                .await
+                .0,
+            200
+        );
+        // 3. The free trial has ended: subscribe after it.
+        let late = w.customer("Late", "Europe/Paris", "tok_ok_4242").await;
+        let late_id = w.trial(late, "training", "pro", d("2027-04-13")).await;
+        // 4. Expired: reactivate (the term ends, then a new one).
+        let gone = w.customer("Gone", "Europe/Paris", "tok_ok_4242").await;
+        let gone_id = w.trial(gone, "webinar", "lite", d("2027-04-20")).await;
+        w.order(gone, subscribe(gone_id, "webinar", "lite", 3, "monthly"))
+            .await
+            .unwrap();
+        let version = w.sub(gone, "webinar").await.version.to_string();
+        let form = [("id", gone_id.to_string()), ("version", version)];
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(w.call(gone, "cancel_subscription", &form).await.0, 200);
+        // Several products in one order.
+        let cart = w.customer("Cart", "Europe/Paris", "tok_ok_4242").await;
+        let a = w.trial(cart, "webinar", "pro", d("2027-04-25")).await;
+        let b = w.trial(cart, "training", "starter", d("2027-04-25")).await;
+        w.order_items(
+            cart,
+            &[
+                subscribe(a, "webinar", "pro", 1, "monthly"),
+                subscribe(b, "training", "starter", 4, "monthly"),
+            ],
+        )
+        .await
+        .unwrap();
+
+        w.days(2).await;
+        assert_eq!(w.sub(late, "training").await.status, "trial_expired");
+        w.order(late, subscribe(late_id, "training", "pro", 2, "monthly"))
+            .await
+            .unwrap();
+        w.days(40).await;
+        assert_eq!(w.sub(gone, "webinar").await.status, "expired");
+        w.order(gone, reactivate(gone_id, "lite", 3, "monthly"))
+            .await
+            .unwrap();
+        w.months(24).await;
+
+        let catalog = w.app.state().catalog.clone();
+        let price = |product: &str, level: &str, annual: bool| {
+            let f = if annual {
+                billing_center::billing::Frequency::Annual
+            } else {
+                billing_center::billing::Frequency::Monthly
+            };
+            catalog
+                .product(product)
+                .unwrap()
+                .online_price(level, f)
+                .unwrap()
+                .to_minor()
+        };
+        // Net + 20 % VAT, each rounded once.
+        let with_vat = |net: i64| net + (net * 20 + 50) / 100;
+        for (c, product, level, seats, annual, at_least) in [
+            (early, "webinar", "standard", 2, false, 24),
+            (pending, "meeting", "business", 1, true, 2),
+            (late, "training", "pro", 2, false, 23),
+            (gone, "webinar", "lite", 3, false, 23),
+            (cart, "webinar", "pro", 1, false, 24),
+        ] {
+            let sub = w.sub(c, product).await;
+            assert_eq!(sub.status, "active", "{backend:?} {product}");
+            let anchor: NaiveDate = sub.anchor_on.as_deref().map(d).unwrap();
+            let months = if annual { 12 } else { 1 };
+            let renewals: Vec<(NaiveDate, i64)> = renewals(&w, c)
+                .await
+                .into_iter()
+                .filter(|(_, t)| *t == with_vat(price(product, level, annual) * seats))
+                .collect();
+            assert!(
+                renewals.len() >= at_least,
+                "{backend:?} {product}: {renewals:?}"
+            );
+            for (start, _) in &renewals {
+                // On the anchor day of its month (clamped), never drifting.
+                let k = (0..40)
+                    .map(|k| {
+                        anchor
+                            .checked_add_months(chrono::Months::new(k * months))
+                            .unwrap()
+                    })
+                    .find(|s| s == start);
+                assert!(
+                    k.is_some(),
+                    "{backend:?} {product}: {start} not from {anchor}"
+                );
+            }
+        }
+        // Paid days tile: one run per product, except Gone's gap between
+        // its end and its reactivation.
+        for (c, runs) in [(early, 1), (pending, 1), (late, 1), (gone, 2)] {
+            assert_eq!(w.paid_runs(c).await.len(), runs, "{backend:?}");
+        }
+        let training = renewals(&w, cart)
+            .await
+            .into_iter()
+            .filter(|(_, t)| *t == with_vat(price("training", "starter", false) * 4))
+            .count();
+        assert!(
+            training >= 24,
+            "{backend:?}: the cart's second product renews too"
+        );
+    }
+}
+
+/// An upgrade and a downgrade in one period, and a second upgrade: the
+/// upgrades are charged now for the rest of the period, less what was paid
+/// for it (never more than was paid); the downgrade waits for the end of
+/// the term, where the renewal charges the lower plan.
+#[tokio::test]
+async fn an_upgrade_and_a_downgrade_in_one_period() {
+    for backend in backends() {
+        let mut w = World::new(backend, "2027-06-01T09:00:00Z").await;
+        let c = w
+            .customer("Up and down", "Europe/Paris", "tok_ok_4242")
+            .await;
+        let id = w.trial(c, "webinar", "lite", d("2027-06-10")).await;
+        w.order(c, subscribe(id, "webinar", "standard", 2, "monthly"))
+            .await
+            .unwrap(); // 2 × 129.00 for 1 Jun – 30 Jun (30 days)
+        w.days(10).await;
+        w.order(c, change(id, "pro", 2, "monthly")).await.unwrap();
+        w.days(5).await;
+        w.order(c, change(id, "pro", 3, "monthly")).await.unwrap();
+        w.days(5).await;
+        w.order(c, change(id, "lite", 3, "monthly")).await.unwrap();
+        let sub = w.sub(c, "webinar").await;
+        assert_eq!((sub.level.as_str(), sub.seats), ("pro", 3), "{backend:?}");
+        assert_eq!(sub.scheduled_level.as_deref(), Some("lite"));
+        w.days(15).await;
+        let lines = w.lines(c).await;
+        let amounts: Vec<i64> = lines.iter().map(|l| l.2).collect();
+        // Term 2 × 129.00; on day 11 (20 of 30 days left): pro 2 × 249.00
+        // × 20/30 = 332.00, less 258.00 × 20/30 = 172.00; on day 16 (15
+        // left): pro 3 × 249.00 × 15/30 = 373.50, less pro 2 × 249 × 15/30
+        // = 249.00; then the renewal at lite 3 × 59.00.
+        assert_eq!(
+            amounts,
+            [25_800, 33_200, -17_200, 37_350, -24_900, 17_700],
+            "{backend:?}: {lines:?}"
+        );
+        assert_eq!(lines[5].0, d("2027-07-01"), "{backend:?}");
+        let sub = w.sub(c, "webinar").await;
+        assert_eq!(
+            (sub.level.as_str(), sub.seats, sub.scheduled_level),
+            ("lite", 3, None)
+        );
+    }
+}
+
+/// The DST weeks, with the daily run near local midnight: in spring the
+/// local date the clocks skip gets no run at all, in autumn one local date
+/// gets two. A renewal due on the skipped date is billed the next day for
+/// the period that starts on it; one due on the doubled date is billed
+/// once. Europe/Paris at 22:30 UTC, America/New_York at 04:30 UTC.
+#[tokio::test]
+async fn the_dst_weeks_neither_skip_nor_double_a_renewal() {
+    for backend in backends() {
+        // (zone, clock start, [(anchor, the DST date it renews on, billed
+        // on)], in anchor order)
+        let zones = [
+            (
+                "Europe/Paris",
+                "2027-01-30T22:30:00Z",
+                [
+                    (d("2027-01-31"), d("2027-10-31"), d("2027-10-31")),
+                    (d("2027-02-28"), d("2027-03-28"), d("2027-03-29")),
+                ],
+            ),
+            (
+                "America/New_York",
+                "2027-02-06T04:30:00Z",
+                [
+                    (d("2027-02-07"), d("2027-11-07"), d("2027-11-07")),
+                    (d("2027-02-14"), d("2027-03-14"), d("2027-03-15")),
+                ],
+            ),
+        ];
+        for (tz, start, cases) in zones {
+            let mut w = World::new(backend, start).await;
+            let mut customers = Vec::new();
+            for (n, (anchor, _, _)) in cases.iter().enumerate() {
+                let c = w
+                    .customer(&format!("DST {tz} {n}"), tz, "tok_ok_4242")
+                    .await;
+                let id = w.trial(c, "webinar", "lite", d("2027-06-30")).await;
+                customers.push((c, id, *anchor));
+            }
+            for (c, id, anchor) in &customers {
+                while w.today(*c) < *anchor {
+                    w.days(1).await;
+                }
+                assert_eq!(w.today(*c), *anchor, "{backend:?} {tz}");
+                w.order(*c, subscribe(*id, "webinar", "lite", 1, "monthly"))
+                    .await
+                    .unwrap();
+            }
+            while w.today(customers[0].0) < d("2027-12-01") {
+                w.days(1).await;
+            }
+            for ((c, _, anchor), (_, dst_date, issued)) in customers.iter().zip(cases) {
+                let starts: Vec<NaiveDate> = w.lines(*c).await.iter().map(|l| l.0).collect();
+                let expected: Vec<NaiveDate> = (0..starts.len() as u32)
+                    .map(|k| anchor.checked_add_months(chrono::Months::new(k)).unwrap())
+                    .collect();
+                assert_eq!(starts, expected, "{backend:?} {tz}: one line per month");
+                assert!(starts.contains(&dst_date), "{backend:?} {tz}");
+                assert_eq!(w.paid_runs(*c).await.len(), 1, "{backend:?} {tz}");
+                let (on,): (String,) = sqlx::query_as(
+                    "SELECT issued_on FROM invoices WHERE account_id = $1 AND period_start = $2",
+                )
+                .bind(c.account)
+                .bind(dst_date.to_string())
+                .fetch_one(&w.app.db.pool)
+                .await
+                .unwrap();
+                assert_eq!(d(&on), issued, "{backend:?} {tz}: billed on");
+            }
+        }
     }
 }
