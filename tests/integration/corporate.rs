@@ -110,3 +110,50 @@ async fn pay_now_pays_an_open_invoice_once() {
         assert_eq!(r.status(), 404);
     }
 }
+
+/// A Corporate account cannot cancel online, like every other change: the
+/// refusal names the representative and nothing is written.
+#[tokio::test]
+async fn a_corporate_subscription_cannot_be_cancelled_online() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let s = app.sign_in("corporate@demo.test").await;
+        let (id, version, status): (i64, i64, String) = sqlx::query_as(
+            "SELECT s.id, s.version, s.status FROM subscriptions s
+             JOIN users u ON u.account_id = s.account_id
+             WHERE u.email = 'corporate@demo.test' AND s.status = 'active' ORDER BY s.id LIMIT 1",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        let (audit, outbox) = (
+            app.count("audit_log").await,
+            app.count("email_outbox").await,
+        );
+        let r = s
+            .form(
+                "cancel_subscription",
+                &[("id", &id.to_string()), ("version", &version.to_string())],
+            )
+            .await;
+        assert_eq!(r.status(), 422, "{backend:?}");
+        assert!(
+            r.text().await.unwrap().contains("CorporateAccount"),
+            "{backend:?}"
+        );
+        let (after,): (String,) = sqlx::query_as("SELECT status FROM subscriptions WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(after, status, "{backend:?}");
+        assert_eq!(
+            (
+                app.count("audit_log").await,
+                app.count("email_outbox").await
+            ),
+            (audit, outbox),
+            "{backend:?}: nothing written"
+        );
+    }
+}
