@@ -557,10 +557,6 @@ fn cases(backend: Backend) -> u32 {
 
 #[test]
 fn random_sequences_over_three_years_charge_what_the_model_charges() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     for backend in backends() {
         let steps = std::sync::atomic::AtomicUsize::new(0);
         let sequences = std::sync::atomic::AtomicUsize::new(0);
@@ -570,6 +566,12 @@ fn random_sequences_over_three_years_charge_what_the_model_charges() {
             ..ProptestConfig::default()
         };
         proptest!(config, |(acts in proptest::collection::vec(act(), 60..100))| {
+            // A runtime per sequence: dropping it stops that sequence's
+            // server and closes its connections.
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             let n = rt.block_on(run_sequence(backend, &acts));
             steps.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
             sequences.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
