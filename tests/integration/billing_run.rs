@@ -513,3 +513,51 @@ async fn a_refused_refund_is_recorded_and_retried_by_the_next_run() {
         );
     }
 }
+
+/// A writer whose commit lost (stale) gives its charge back, unless another
+/// writer recorded that very charge: a retry under the same reference gets
+/// the same charge from the gateway, and the payment recorded for it stands.
+#[tokio::test]
+async fn a_charge_another_writer_recorded_is_never_refunded() {
+    use billing_center::billing::{Currency, Money};
+    use billing_center::server::charges::{Attempt, Purpose};
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let state = app.state();
+        let (account, _) = online_account_with_card(&app.db, "Twice", "twice@demo.test").await;
+        let start = today() - Duration::days(31);
+        let id = store::insert_subscription(
+            &app.db,
+            &active_monthly(account, "webinar", "lite", start, 5_900),
+        )
+        .await
+        .unwrap();
+        let before = store::subscriptions(&app.db, account).await.unwrap();
+        let term_end = before[0].period_end.clone().unwrap();
+        let report = run(&state, AsOf::Now).await.unwrap();
+        assert_eq!(report.renewed, 1, "{backend:?}");
+        // The slower writer: the same purpose, so the same reference and
+        // the same charge, and its commit found the subscription renewed.
+        let purpose = Purpose::Renewal {
+            subscription: id,
+            term_end: &term_end,
+        };
+        let stale = Attempt::numbered(
+            account,
+            purpose.key(),
+            0,
+            "tok_ok_4242",
+            Money::from_minor(0, Currency::Eur),
+        );
+        let charge = state
+            .gateway
+            .charge_for(&stale.reference)
+            .expect("the renewal's charge");
+        stale.refund(&state, &charge).await;
+        assert!(
+            !state.gateway.charge_for(&stale.reference).unwrap().refunded,
+            "{backend:?}: the recorded charge stands"
+        );
+        assert_books(&app.db, &format!("{backend:?}"), &state.gateway.settled()).await;
+    }
+}

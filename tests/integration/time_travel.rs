@@ -890,6 +890,27 @@ async fn a_scheduled_downgrade_is_kept_shown_charged_and_withdrawable() {
             Some("enterprise"),
             "{backend:?}: kept"
         );
+        // Cancelled again and undone through the order page this time.
+        let v = sub.version.to_string();
+        w.call(
+            c,
+            "cancel_subscription",
+            &[("id", &id.to_string()), ("version", &v)],
+        )
+        .await;
+        w.order(
+            c,
+            json!({"type": "remove_pending_cancellation", "subscription_id": id}),
+        )
+        .await
+        .unwrap();
+        let sub = w.sub(c, "webinar").await;
+        assert_eq!(sub.status, "active", "{backend:?}");
+        assert_eq!(
+            sub.scheduled_level.as_deref(),
+            Some("enterprise"),
+            "{backend:?}: kept by a later order"
+        );
         let overview: Value = w.session(c).await.ok("overview", &[]).await;
         let card = &overview["cards"][0];
         // Enterprise × 1 at 499.00 + 20 % VAT.
@@ -1062,6 +1083,24 @@ async fn two_renewals_of_one_account_on_one_day_share_its_credit() {
             applied.0, 3000,
             "{backend:?}: the credit applied once in all"
         );
+        // Both renewed on their day, in the same run: neither was refused
+        // for credit the other had taken.
+        let issued: Vec<(String,)> = sqlx::query_as(
+            "SELECT issued_on FROM invoices WHERE account_id = $1 AND renewal_key IS NOT NULL ORDER BY seq",
+        )
+        .bind(c.account)
+        .fetch_all(&w.app.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(issued.len(), 2, "{backend:?}");
+        assert_eq!(issued[0], issued[1], "{backend:?}: {issued:?}");
+        let refunds: (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM payment_attempts WHERE status <> 'succeeded'",
+        )
+        .fetch_one(&w.app.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(refunds.0, 0, "{backend:?}: nothing refunded");
     }
 }
 
