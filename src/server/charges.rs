@@ -100,7 +100,8 @@ impl Attempt {
             reference: &self.reference,
             account_id: self.account_id,
         })?;
-        // Not the payment method: a retry may save the same card again.
+        // The payment method is not compared: a retry may save the same
+        // card again under a new token.
         let asked = charge.amount_minor == self.amount.to_minor()
             && charge.currency == self.amount.currency().code()
             && charge.account_id == self.account_id
