@@ -476,11 +476,32 @@ async fn assert_no_day_paid_twice(app: &TestApp, what: &str) {
         .fetch_one(&app.db.pool)
         .await
         .unwrap();
-        for (day, n) in coverage(&lines) {
+        let paid = coverage(&lines);
+        for (day, n) in &paid {
             assert!(
-                (0..=products.0).contains(&n),
+                (0..=products.0).contains(n),
                 "{what}: account {account} paid {n} times for {day}"
             );
+        }
+        // No gap while active: each day of an active (or cancelled, still
+        // running) subscription's current term is paid.
+        let terms: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT id, period_start, period_end FROM subscriptions WHERE account_id = $1
+             AND status IN ('active', 'pending_cancellation') AND period_start IS NOT NULL",
+        )
+        .bind(account)
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+        for (id, start, end) in terms {
+            let mut day = d(&start);
+            while day < d(&end) {
+                assert!(
+                    paid.get(&day).is_some_and(|n| *n >= 1),
+                    "{what}: subscription {id} is active on {day}, which is not paid"
+                );
+                day = day.succ_opt().unwrap();
+            }
         }
     }
 }
