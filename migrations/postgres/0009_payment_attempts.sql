@@ -1,10 +1,11 @@
--- Every payment attempt whose outcome is known, under the reference the
--- server made for it (never a client's key): a SHA-256 of what it pays for
--- (the purpose: an order, one renewal attempt, an invoice) and how many
--- attempts for it closed before. An attempt whose answer was lost is not
--- recorded, so its retry sends the same reference and the gateway returns
--- the first charge; a declined, unconfirmed or refunded one is, so the
--- next attempt sends a new reference.
+-- The payment attempts that closed without paying, under the reference the
+-- server made for each (never a client's key): a SHA-256 of what it pays
+-- for (the purpose: an order, the renewal after a term, an invoice) and
+-- how many attempts for it closed before. A declined, unconfirmed or
+-- refunded one is recorded here, so the next attempt sends a new
+-- reference; one whose answer was lost is not, so its retry sends the same
+-- reference and the gateway returns the first charge. An attempt that paid
+-- is its payment row (payments.gateway_ref), written with what it paid for.
 CREATE TABLE payment_attempts (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     account_id BIGINT NOT NULL REFERENCES accounts(id),
@@ -12,7 +13,7 @@ CREATE TABLE payment_attempts (
     reference TEXT NOT NULL UNIQUE,
     amount_minor BIGINT NOT NULL,
     currency TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('succeeded', 'failed', 'refunded', 'refund_failed')),
+    status TEXT NOT NULL CHECK (status IN ('failed', 'refunded', 'refund_failed')),
     charge_id TEXT,
     error TEXT,
     created_at TEXT NOT NULL,

@@ -208,7 +208,7 @@ mod ssr {
                 c.user.id,
                 id,
                 (order_id, &lease),
-                &attempt.succeeded(&charge),
+                &charge.id,
                 &email,
             )
             .await?

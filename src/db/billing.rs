@@ -613,8 +613,8 @@ pub struct OrderWrite {
     pub invoice: Option<InvoiceWrite>,
     /// Gateway charge id of the successful charge, if anything was charged.
     pub payment_ref: Option<String>,
-    /// The payment attempt to record with it (its success, or for the
-    /// billing run its decline).
+    /// A declined payment attempt to record with it (the billing run's;
+    /// an order's decline writes nothing else and is recorded alone).
     pub attempt: Option<super::payments::AttemptWrite>,
     /// Change to the account's credit balance (negative: credit used).
     pub credit_delta_minor: i64,
@@ -1731,10 +1731,9 @@ pub async fn mark_invoice_paid(
     user_id: i64,
     invoice_id: i64,
     (order_id, lease): (i64, &str),
-    attempt: &super::payments::AttemptWrite,
+    gateway_ref: &str,
     email: &EmailWrite,
 ) -> Result<InvoicePayment, DbError> {
-    let gateway_ref = attempt.charge_id.as_deref().unwrap_or_default();
     let mut tx = db.pool.begin().await?;
     let now = super::now_text();
     let held = sqlx::query(
@@ -1767,14 +1766,6 @@ pub async fn mark_invoice_paid(
     .bind(&now)
     .bind(invoice_id)
     .execute(&mut *tx)
-    .await?;
-    multi_row(
-        &mut tx,
-        super::payments::INSERT,
-        10,
-        super::payments::UPSERT,
-        super::payments::params(attempt, &now),
-    )
     .await?;
     enqueue_email(&mut tx, Some(account_id), email, &now).await?;
     sqlx::query("INSERT INTO audit_log (account_id, user_id, action, detail, created_at) VALUES ($1, $2, 'pay_invoice', $3, $4)")

@@ -1,5 +1,7 @@
-//! Payment attempts: the references the server made for its charges and
-//! what became of each (`payment_attempts`).
+//! Payment attempts that did not pay (`payment_attempts`): declined,
+//! unconfirmed, refunded, or refunds refused. An attempt that paid is its
+//! payment row (`payments.gateway_ref`, the charge made under its
+//! reference), written with what it paid for.
 
 use std::collections::HashMap;
 
@@ -11,7 +13,6 @@ use super::{Db, DbError};
 /// What became of an attempt whose outcome is known.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AttemptStatus {
-    Succeeded,
     /// Declined, or answered with a charge that was not the one asked for.
     Failed,
     Refunded,
@@ -22,7 +23,6 @@ pub enum AttemptStatus {
 impl AttemptStatus {
     pub fn code(self) -> &'static str {
         match self {
-            AttemptStatus::Succeeded => "succeeded",
             AttemptStatus::Failed => "failed",
             AttemptStatus::Refunded => "refunded",
             AttemptStatus::RefundFailed => "refund_failed",
@@ -50,8 +50,8 @@ macro_rules! insert {
     };
 }
 
-/// A later outcome of the same reference (refunded after succeeding,
-/// refunded after a failed refund) replaces the earlier one.
+/// A later outcome of the same reference (refunded after a refused
+/// refund) replaces the earlier one.
 macro_rules! upsert {
     () => {
         " ON CONFLICT (reference) DO UPDATE SET
@@ -79,8 +79,8 @@ pub(crate) fn params(a: &AttemptWrite, now: &str) -> Vec<Param<'static>> {
     ]
 }
 
-/// Records an outcome on its own (a decline, a refund); a success is
-/// recorded with the order or renewal it paid for (`billing::commit_order`).
+/// Records an outcome on its own (an order's decline, a refund); the
+/// billing run's declines go with its batch (`billing::commit_batch`).
 pub async fn record(db: &Db, a: &AttemptWrite) -> Result<(), DbError> {
     const SQL: &str = concat!(
         insert!(),
@@ -91,8 +91,8 @@ pub async fn record(db: &Db, a: &AttemptWrite) -> Result<(), DbError> {
     Ok(())
 }
 
-/// For each of `purposes`, how many of its attempts closed without paying
-/// (failed, refunded): the number of its next attempt.
+/// For each of `purposes`, how many of its attempts closed without paying:
+/// the number of its next attempt.
 pub async fn closed_attempts(
     db: &Db,
     purposes: &[String],
@@ -101,7 +101,7 @@ pub async fn closed_attempts(
     for chunk in purposes.chunks(500) {
         let sql = format!(
             "SELECT purpose, CAST(COUNT(*) AS BIGINT) AS n FROM payment_attempts
-             WHERE purpose IN ({}) AND status <> 'succeeded' GROUP BY purpose",
+             WHERE purpose IN ({}) GROUP BY purpose",
             super::billing::placeholders(1, chunk.len())
         );
         let mut q = sqlx::query(&sql);

@@ -368,7 +368,7 @@ async fn charge_and_commit(
         subscriptions: writes,
         invoice,
         payment_ref: charged.as_ref().map(|(_, c)| c.id.clone()),
-        attempt: charged.as_ref().map(|(a, c)| a.succeeded(c)),
+        attempt: None,
         credit_delta_minor: quote.totals.credit_created.to_minor()
             - quote.totals.credit_applied.to_minor(),
         email: Box::new(move |number| {

@@ -587,7 +587,6 @@ fn plan(
             match outcome {
                 Ok(paid) => {
                     write.payment_ref = paid.as_ref().map(|(_, c)| c.id.clone());
-                    write.attempt = paid.as_ref().map(|(a, c)| a.succeeded(c));
                     charged = paid;
                     write.credit_delta_minor = -sums.credit_applied.to_minor();
                     page.credit_left

@@ -135,11 +135,6 @@ impl Attempt {
         }
     }
 
-    /// Its success, recorded with what it paid for.
-    pub fn succeeded(&self, charge: &Charge) -> AttemptWrite {
-        self.write(AttemptStatus::Succeeded, Some(&charge.id), None)
-    }
-
     /// Its failure; `None` for a timeout, which is not an outcome: its
     /// retry sends the same reference, and the gateway answers with the
     /// first charge if there was one.
