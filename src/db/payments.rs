@@ -141,10 +141,12 @@ pub async fn refunds_to_retry(db: &Db, limit: i64) -> Result<Vec<AttemptWrite>, 
         .map_err(DbError::from)
 }
 
-/// Whether a payment is recorded for the gateway charge `charge_id`.
-pub async fn charge_recorded(db: &Db, charge_id: &str) -> Result<bool, DbError> {
+/// Whether a payment of `account_id` is recorded for the gateway charge
+/// `charge_id`.
+pub async fn charge_recorded(db: &Db, account_id: i64, charge_id: &str) -> Result<bool, DbError> {
     let row: Option<(i64,)> =
-        sqlx::query_as("SELECT 1 FROM payments WHERE gateway_ref = $1 LIMIT 1")
+        sqlx::query_as("SELECT 1 FROM payments WHERE account_id = $1 AND gateway_ref = $2 LIMIT 1")
+            .bind(account_id)
             .bind(charge_id)
             .fetch_optional(&db.pool)
             .await?;

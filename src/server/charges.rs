@@ -41,9 +41,15 @@ impl Purpose<'_> {
 /// `purpose`: a hash, so no text of a client's reaches the gateway and no
 /// two purposes can share one.
 pub fn reference(purpose: &str, closed: i64) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(format!("{purpose}#{closed}").as_bytes());
-    let hex: String = digest.iter().take(20).map(|b| format!("{b:02x}")).collect();
-    format!("bc_{hex}")
+    let mut out = String::with_capacity(43);
+    out.push_str("bc_");
+    for b in &digest[..20] {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    out
 }
 
 /// One payment attempt, before and after its call to the gateway.
@@ -202,7 +208,7 @@ pub async fn refund_unrecorded(
 /// gateway refused it.
 async fn refund_recorded(state: &AppState, mut w: AttemptWrite) -> bool {
     let charge_id = w.charge_id.clone().unwrap_or_default();
-    match store::charge_recorded(&state.db, &charge_id).await {
+    match store::charge_recorded(&state.db, w.account_id, &charge_id).await {
         Ok(false) => {}
         Ok(true) => {
             tracing::info!(charge = %charge_id, "not refunded: recorded by another writer");
