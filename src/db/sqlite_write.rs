@@ -104,9 +104,10 @@ impl Writer {
         // (a fifth of place order's CPU, `bench/NOTES.md`). A larger page
         // cache: this connection writes most pages and keeps them valid.
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;
              PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384;",
         )?;
+        conn.execute_batch(super::sqlite_synchronous())?;
         conn.busy_timeout(Duration::ZERO)?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)

@@ -184,3 +184,17 @@ async fn security_headers_on_pages_and_files_and_a_body_limit() {
     assert_eq!(r.status(), 413);
     assert_eq!(app.count("support_tickets").await, 0);
 }
+
+/// A committed order survives a power cut: SQLite syncs its WAL at every
+/// commit (`synchronous = FULL`, 2) unless durability is traded away by
+/// name.
+#[tokio::test]
+async fn sqlite_commits_are_durable_by_default() {
+    let app = TestApp::spawn(billing_center::db::Backend::Sqlite).await;
+    assert!(std::env::var(billing_center::db::SQLITE_TRADE_DURABILITY).is_err());
+    let (level,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(level, 2, "synchronous = FULL");
+}
