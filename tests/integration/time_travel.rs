@@ -216,6 +216,30 @@ impl World {
         (status, body)
     }
 
+    /// `endpoint` (`cancel_subscription`, `remove_pending_cancellation`)
+    /// on the subscription `id` at the version it has now, with `extra`
+    /// fields besides.
+    async fn at_version(
+        &mut self,
+        c: Customer,
+        id: i64,
+        endpoint: &str,
+        extra: &[(&str, &str)],
+    ) -> (u16, String) {
+        let version = store::subscriptions(&self.app.db, c.account)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|s| s.id == id)
+            .unwrap()
+            .version
+            .to_string();
+        let id = id.to_string();
+        let mut form = vec![("id", id.as_str()), ("version", version.as_str())];
+        form.extend_from_slice(extra);
+        self.call(c, endpoint, &form).await
+    }
+
     /// Moves the clock `days` days, running the billing run once a day.
     async fn days(&mut self, days: i64) {
         for _ in 0..days {
@@ -730,17 +754,8 @@ async fn cancel_let_it_end_then_reactivate_and_renew_for_two_years() {
             .await
             .unwrap();
         w.days(5).await;
-        let sub = w.sub(c, "webinar").await;
         let (status, body) = w
-            .call(
-                c,
-                "cancel_subscription",
-                &[
-                    ("id", &id.to_string()),
-                    ("version", &sub.version.to_string()),
-                    ("reason", "Too expensive"),
-                ],
-            )
+            .at_version(c, id, "cancel_subscription", &[("reason", "Too expensive")])
             .await;
         assert_eq!(status, 200, "{backend:?}: {body}");
         assert_eq!(w.sub(c, "webinar").await.status, "pending_cancellation");
@@ -793,15 +808,7 @@ async fn removing_a_cancellation_after_the_term_ended_is_refused_even_before_the
             .unwrap();
         let sub = w.sub(c, "meeting").await;
         let end: NaiveDate = sub.period_end.clone().unwrap().parse().unwrap();
-        w.call(
-            c,
-            "cancel_subscription",
-            &[
-                ("id", &id.to_string()),
-                ("version", &sub.version.to_string()),
-            ],
-        )
-        .await;
+        w.at_version(c, id, "cancel_subscription", &[]).await;
         // Local midnight of the end date in UTC+14, no billing run since.
         w.skip_days((end - w.today(c)).num_days() - 1);
         let version = w.sub(c, "meeting").await.version.to_string();
@@ -889,20 +896,9 @@ async fn a_scheduled_downgrade_is_kept_shown_charged_and_withdrawable() {
             .unwrap();
         let sub = w.sub(c, "webinar").await;
         assert_eq!((sub.level.as_str(), sub.seats), ("pro", 3), "{backend:?}");
-        let v = sub.version.to_string();
-        w.call(
-            c,
-            "cancel_subscription",
-            &[("id", &id.to_string()), ("version", &v)],
-        )
-        .await;
-        let v = w.sub(c, "webinar").await.version.to_string();
+        w.at_version(c, id, "cancel_subscription", &[]).await;
         let (status, body) = w
-            .call(
-                c,
-                "remove_pending_cancellation",
-                &[("id", &id.to_string()), ("version", &v)],
-            )
+            .at_version(c, id, "remove_pending_cancellation", &[])
             .await;
         assert_eq!(status, 200, "{body}");
         let sub = w.sub(c, "webinar").await;
@@ -912,13 +908,7 @@ async fn a_scheduled_downgrade_is_kept_shown_charged_and_withdrawable() {
             "{backend:?}: kept"
         );
         // Cancelled again and undone through the order page this time.
-        let v = sub.version.to_string();
-        w.call(
-            c,
-            "cancel_subscription",
-            &[("id", &id.to_string()), ("version", &v)],
-        )
-        .await;
+        w.at_version(c, id, "cancel_subscription", &[]).await;
         w.order(
             c,
             json!({"type": "remove_pending_cancellation", "subscription_id": id}),
@@ -1311,19 +1301,10 @@ async fn each_flow_of_the_help_article_then_24_months_of_renewals() {
         w.order(pending, subscribe(id, "meeting", "business", 1, "annual"))
             .await
             .unwrap();
-        let version = w.sub(pending, "meeting").await.version.to_string();
-        let form = [("id", id.to_string()), ("version", version)];
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        assert_eq!(w.call(pending, "cancel_subscription", &form).await.0, 200);
-        let version = w.sub(pending, "meeting").await.version.to_string();
-        let form = [("id", id.to_string()), ("version", version)];
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        assert_eq!(
-            w.call(pending, "remove_pending_cancellation", &form)
-                .await
-                .0,
-            200
-        );
+        let cancel = w.at_version(pending, id, "cancel_subscription", &[]);
+        assert_eq!(cancel.await.0, 200);
+        let undo = w.at_version(pending, id, "remove_pending_cancellation", &[]);
+        assert_eq!(undo.await.0, 200);
         // 3. The free trial has ended: subscribe after it.
         let late = w.customer("Late", "Europe/Paris", "tok_ok_4242").await;
         let late_id = w.trial(late, "training", "pro", d("2027-04-13")).await;
@@ -1333,10 +1314,8 @@ async fn each_flow_of_the_help_article_then_24_months_of_renewals() {
         w.order(gone, subscribe(gone_id, "webinar", "lite", 3, "monthly"))
             .await
             .unwrap();
-        let version = w.sub(gone, "webinar").await.version.to_string();
-        let form = [("id", gone_id.to_string()), ("version", version)];
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        assert_eq!(w.call(gone, "cancel_subscription", &form).await.0, 200);
+        let cancel = w.at_version(gone, gone_id, "cancel_subscription", &[]);
+        assert_eq!(cancel.await.0, 200);
         // Several products in one order.
         let cart = w.customer("Cart", "Europe/Paris", "tok_ok_4242").await;
         let a = w.trial(cart, "webinar", "pro", d("2027-04-25")).await;

@@ -402,14 +402,7 @@ async fn run_sequence(backend: Backend, acts: &[Act]) -> usize {
                 if m.status != Status::Active {
                     continue;
                 }
-                let version = w.sub(c, PRODUCT).await.version.to_string();
-                let (status, body) = w
-                    .call(
-                        c,
-                        "cancel_subscription",
-                        &[("id", &id.to_string()), ("version", &version)],
-                    )
-                    .await;
+                let (status, body) = w.at_version(c, id, "cancel_subscription", &[]).await;
                 assert_eq!(status, 200, "{body}");
                 m.status = Status::Pending;
             }
@@ -417,13 +410,8 @@ async fn run_sequence(backend: Backend, acts: &[Act]) -> usize {
                 if m.status != Status::Pending {
                     continue;
                 }
-                let version = w.sub(c, PRODUCT).await.version.to_string();
                 let (status, body) = w
-                    .call(
-                        c,
-                        "remove_pending_cancellation",
-                        &[("id", &id.to_string()), ("version", &version)],
-                    )
+                    .at_version(c, id, "remove_pending_cancellation", &[])
                     .await;
                 assert_eq!(status, 200, "{body}");
                 m.status = Status::Active;
