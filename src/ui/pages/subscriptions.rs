@@ -185,24 +185,13 @@ fn RemoveDialog(
     let done = move || matches!(remove.value().get(), Some(Ok(()))) || removed == Some(id);
     let t = use_ui();
     let title = fill(t.dialog_title, &[("product", &card.product_name)]);
-    // Closing gives the focus back to the button that opened the dialog,
-    // or to the page's heading when that button is gone (the card changed).
     let close_dialog = move |changed: bool| {
         remove.value().set(None);
         dialog.set(None);
         if changed {
             refresh.update(|n| *n += 1);
         }
-        request_animation_frame(move || {
-            let doc = document();
-            let target = doc
-                .get_element_by_id(&format!("remove-{id}"))
-                .or_else(|| doc.query_selector("main h1").ok().flatten());
-            if let Some(el) = target.and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok())
-            {
-                let _ = el.focus();
-            }
-        });
+        return_focus(format!("remove-{id}"));
     };
     let close = move |ev: leptos::ev::MouseEvent| {
         ev.prevent_default();
@@ -215,17 +204,7 @@ fn RemoveDialog(
     // changes to the confirmation (the button that had it is gone).
     Effect::new(move |_| {
         let _ = done();
-        request_animation_frame(move || {
-            // The dialog may be gone by then (closed): nothing to focus.
-            if let Some(first) = container
-                .try_get_untracked()
-                .flatten()
-                .and_then(|c| c.get_elements_by_tag_name("button").item(0))
-                && let Ok(b) = first.dyn_into::<leptos::web_sys::HtmlElement>()
-            {
-                let _ = b.focus();
-            }
-        });
+        focus_first(container, "button");
     });
     let on_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
         "Escape" => {
@@ -292,6 +271,36 @@ fn RemoveDialog(
     }
 }
 
+/// Closing a dialog gives the focus back to the button that opened it
+/// (`opener`), or to the page's heading when that button is gone (the card
+/// changed).
+fn return_focus(opener: String) {
+    request_animation_frame(move || {
+        let doc = document();
+        let target = doc
+            .get_element_by_id(&opener)
+            .or_else(|| doc.query_selector("main h1").ok().flatten());
+        if let Some(el) = target.and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok()) {
+            let _ = el.focus();
+        }
+    });
+}
+
+/// Focuses the dialog's first element matching `selector` once it is drawn.
+fn focus_first(container: NodeRef<leptos::html::Div>, selector: &'static str) {
+    request_animation_frame(move || {
+        // The dialog may be gone by then (closed): nothing to focus.
+        if let Some(first) = container
+            .try_get_untracked()
+            .flatten()
+            .and_then(|c| c.query_selector(selector).ok().flatten())
+            && let Ok(b) = first.dyn_into::<leptos::web_sys::HtmlElement>()
+        {
+            let _ = b.focus();
+        }
+    });
+}
+
 /// Cancel at the end of the term: the dialog states the last day of access
 /// and the renewal that will not be charged; a real form, so that it works
 /// without JavaScript too (`?cancel=ID`, then `?cancelled=ID`).
@@ -329,30 +338,12 @@ fn CancelDialog(
         if changed {
             refresh.update(|n| *n += 1);
         }
-        request_animation_frame(move || {
-            let doc = document();
-            let target = doc
-                .get_element_by_id(&format!("cancel-{id}"))
-                .or_else(|| doc.query_selector("main h1").ok().flatten());
-            if let Some(el) = target.and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok())
-            {
-                let _ = el.focus();
-            }
-        });
+        return_focus(format!("cancel-{id}"));
     };
     let container = NodeRef::<leptos::html::Div>::new();
     Effect::new(move |_| {
         let _ = done();
-        request_animation_frame(move || {
-            if let Some(first) = container
-                .try_get_untracked()
-                .flatten()
-                .and_then(|c| c.query_selector("textarea, button").ok().flatten())
-                && let Ok(b) = first.dyn_into::<leptos::web_sys::HtmlElement>()
-            {
-                let _ = b.focus();
-            }
-        });
+        focus_first(container, "textarea, button");
     });
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" {
