@@ -127,14 +127,14 @@ impl Ledger {
         match line.split(' ').collect::<Vec<_>>()[..] {
             ["charge", reference, amount, currency, token, account] => {
                 if let (Ok(amount_minor), Ok(account_id)) = (amount.parse(), account.parse()) {
-                    self.charges.entry(reference.to_string()).or_insert(Charge {
-                        id: format!("ch_{reference}"),
+                    let made = charged(ChargeRequest {
+                        token,
                         amount_minor,
-                        currency: currency.into(),
-                        token: token.into(),
+                        currency,
+                        reference,
                         account_id,
-                        refunded: false,
                     });
+                    self.charges.entry(reference.to_string()).or_insert(made);
                 }
             }
             ["refund", reference] => {
@@ -144,6 +144,18 @@ impl Ledger {
             }
             _ => {}
         }
+    }
+}
+
+/// The test gateway's charge for `r`.
+fn charged(r: ChargeRequest<'_>) -> Charge {
+    Charge {
+        id: format!("ch_{}", r.reference),
+        amount_minor: r.amount_minor,
+        currency: r.currency.into(),
+        token: r.token.into(),
+        account_id: r.account_id,
+        refunded: false,
     }
 }
 
@@ -226,14 +238,7 @@ impl PaymentGateway for TestGateway {
             ledger.declined.insert(reference.to_string(), e.clone());
             return Err(e);
         }
-        let charge = Charge {
-            id: format!("ch_{reference}"),
-            amount_minor,
-            currency: currency.into(),
-            token: token.into(),
-            account_id,
-            refunded: false,
-        };
+        let charge = charged(r);
         ledger.charges.insert(reference.to_string(), charge.clone());
         ledger.record(format!(
             "charge {reference} {amount_minor} {currency} {token} {account_id}\n"
