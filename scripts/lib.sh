@@ -87,8 +87,10 @@ ensure_brotli() {
 }
 
 # A throwaway PostgreSQL cluster in DIR on a free loopback port; sets
-# PG_URL. PostgreSQL refuses to run as root: as root the cluster belongs to
-# the postgres user.
+# PG_URL. Durable (fsync = on) unless the second argument is
+# "fsync-off": only the test suite trades that for speed, since its
+# figures are never measurements. PostgreSQL refuses to run as root: as
+# root the cluster belongs to the postgres user.
 PG_STARTED=0
 pg_ctl_as() {
   local cmd="$(pg_bin)/pg_ctl -D $PG_DIR/data $*"
@@ -96,6 +98,8 @@ pg_ctl_as() {
 }
 start_throwaway_postgres() {
   PG_DIR="$1"
+  local fsync=on
+  [ "${2:-}" = fsync-off ] && fsync=off
   PG_PORT="$(free_port)"
   mkdir -p "$PG_DIR"
   if [ "$(id -u)" = 0 ]; then
@@ -105,7 +109,7 @@ start_throwaway_postgres() {
   else
     "$(pg_bin)/initdb" -D "$PG_DIR/data" -A trust -U postgres >/dev/null
   fi
-  pg_ctl_as "-o \"-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off\" -l $PG_DIR/log -w start" >/dev/null
+  pg_ctl_as "-o \"-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=$fsync\" -l $PG_DIR/log -w start" >/dev/null
   PG_STARTED=1
   PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 }

@@ -60,7 +60,9 @@ for _ in range(100):
 step "fmt" cargo fmt --check
 step "clippy-ssr" cargo clippy --features ssr --all-targets -- -D warnings
 step "clippy-hydrate" cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
-step "postgres" start_throwaway_postgres "$WORK/pg"
+# fsync off: the suite asserts behaviour, never speed (the benchmark, the
+# soak and the crash tests run PostgreSQL durable).
+step "postgres" start_throwaway_postgres "$WORK/pg" fsync-off
 step "rust-tests" rust_tests
 step "bench-smoke" bench_smoke
 step "e2e" e2e

@@ -9,6 +9,7 @@ use std::time::Duration;
 use billing_center::db::{Backend, Db};
 use serde_json::{Value, json};
 
+use crate::baseline::InsertServer;
 use crate::load::{self, LoadResult};
 use crate::report::{Report, percent};
 use crate::{Settings, fixtures, name};
@@ -44,7 +45,6 @@ impl Server {
                 "CATALOG_PATH",
                 concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml"),
             )
-            .env("BC_BENCH_ENDPOINTS", "1")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()
@@ -200,17 +200,16 @@ pub async fn all(s: &Settings, r: &mut Report, bin: &Path) {
         billing_center::server::seed::seed_demo(&db, today)
             .await
             .unwrap();
-        let accounts = fixtures::accounts(&db, s.orders + 1, "x").await;
-        fixtures::trials(&db, &accounts[1..], today + chrono::Duration::days(10)).await;
+        let accounts = fixtures::accounts(&db, 1, "x").await;
+        fixtures::trials(&db, &accounts, today + chrono::Duration::days(10)).await;
         let users: Vec<i64> = accounts.iter().map(|(_, u)| *u).collect();
         let (active,): (i64,) =
             sqlx::query_as("SELECT id FROM users WHERE email = 'active@demo.test'")
                 .fetch_one(&db.pool)
                 .await
                 .unwrap();
-        let mut tokens = fixtures::sessions(&db, &users).await;
+        let cart_token = fixtures::sessions(&db, &users).await.remove(0);
         let active_token = fixtures::sessions(&db, &[active]).await.remove(0);
-        let cart_token = tokens.remove(0);
         let server = Server::start(bin, &s.site_root, &url).await;
         let base = server.base.clone();
 
@@ -218,7 +217,7 @@ pub async fn all(s: &Settings, r: &mut Report, bin: &Path) {
             ssr_and_server_fn(s, r, &server, &active_token, &cart_token).await;
         }
         if s.runs("orders") {
-            place_order(s, r, backend, &base, &db, tokens).await;
+            place_order(s, r, backend, &base, &db).await;
         }
         drop(server);
     }
@@ -359,57 +358,31 @@ async fn ssr_and_server_fn(
     }
 }
 
-async fn place_order(
-    s: &Settings,
-    r: &mut Report,
-    backend: Backend,
-    base: &str,
-    db: &Db,
-    tokens: Vec<String>,
-) {
-    let connections = 8;
-    let orders = orders(base, db, tokens).await;
-    let inserts = bench_endpoint_load(s, base, "/bench/insert", connections).await;
-    let (tenths, ratio) = percent(orders.per_second(), inserts.per_second());
-    r.row(
-        format!("place order end to end, 8 connections, {}", name(backend)),
-        summary_of(&orders, "orders/s", "orders"),
-        format!("bare INSERT per request: {}", summary(&inserts)),
-        ratio,
-        "≥ 25 %",
-        Some(tenths >= 250 && orders.errors == 0),
-    );
-    // A reference: a transaction of as many one-row statements as an
-    // order's commit, through the pool, one per request. It was the floor
-    // under place order while each order had its own such transaction
-    // (before group commit and the direct writer, bench/NOTES.md).
-    let floor = bench_endpoint_load(s, base, "/bench/transaction", connections).await;
-    let (_, ratio) = percent(floor.per_second(), inserts.per_second());
-    r.row(
-        format!(
-            "reference: one transaction of {} one-row INSERTs per request through the pool (an order's commit alone, before group commit), 8 connections, {}",
-            billing_center::db::bench::ORDER_STATEMENTS,
-            name(backend)
-        ),
-        summary(&floor),
-        "bare INSERT per request (above)",
-        ratio,
-        "report",
-        None,
-    );
-}
-
-/// Empty POSTs to one bench endpoint for 10 s (1 s in the quick run): the
-/// place-order baseline and its floor.
-async fn bench_endpoint_load(
-    s: &Settings,
-    base: &str,
-    path: &str,
-    connections: usize,
-) -> LoadResult {
-    let url = format!("{base}{path}");
-    let time = Duration::from_secs(if s.quick { 1 } else { 10 });
-    load_during(time, connections, move |c| c.post(&url)).await
+async fn place_order(s: &Settings, r: &mut Report, backend: Backend, base: &str, db: &Db) {
+    let baseline = InsertServer::start(db).await;
+    let today = billing_center::server::clock::local_date(chrono::Utc::now(), "Europe/Paris");
+    for connections in [8, 32] {
+        let accounts = fixtures::accounts(db, s.orders, "x").await;
+        fixtures::trials(db, &accounts, today + chrono::Duration::days(10)).await;
+        let users: Vec<i64> = accounts.iter().map(|(_, u)| *u).collect();
+        let tokens = fixtures::sessions(db, &users).await;
+        let orders = orders(base, db, tokens, connections).await;
+        let url = baseline.url.clone();
+        let time = Duration::from_secs(if s.quick { 1 } else { 10 });
+        let inserts = load_during(time, connections, move |c| c.post(&url)).await;
+        let (tenths, ratio) = percent(orders.per_second(), inserts.per_second());
+        r.row(
+            format!(
+                "place order end to end, {connections} connections, {}",
+                name(backend)
+            ),
+            summary_of(&orders, "orders/s", "orders"),
+            format!("bare INSERT per request: {}", summary(&inserts)),
+            ratio,
+            "≥ 25 %",
+            Some(tenths >= 250 && orders.errors == 0),
+        );
+    }
 }
 
 /// Place order on a database that already holds `subscriptions` (those of
@@ -422,14 +395,14 @@ pub async fn orders_at_scale(s: &Settings, bin: &Path, url: &str, db: &Db) -> u1
     let users: Vec<i64> = accounts.iter().map(|(_, u)| *u).collect();
     let tokens = fixtures::sessions(db, &users).await;
     let server = Server::start(bin, &s.site_root, url).await;
-    let orders = orders(&server.base, db, tokens).await;
+    let orders = orders(&server.base, db, tokens, 8).await;
     orders.per_second()
 }
 
 /// Each account of `tokens` orders its trial's subscription: prepared
-/// (cart, order page) untimed, then placed from 8 connections. Asserts one
-/// invoice per order.
-async fn orders(base: &str, db: &Db, tokens: Vec<String>) -> LoadResult {
+/// (cart, order page) untimed, then placed from `connections` connections.
+/// Asserts one invoice per order.
+async fn orders(base: &str, db: &Db, tokens: Vec<String>, connections: usize) -> LoadResult {
     let client = client();
     // Not timed: each account puts its trial in the cart and opens the
     // order page (which creates the idempotency key).
@@ -464,19 +437,24 @@ async fn orders(base: &str, db: &Db, tokens: Vec<String>) -> LoadResult {
     let prepared = Arc::new(prepared);
     let url = format!("{base}/api/place_order");
     let count = prepared.len();
-    let orders = load::run(8, Duration::from_secs(600), count, move |_, seq| {
-        let (c, key, total, digest) = prepared[seq].clone();
-        let req = client
-            .post(&url)
-            .header("Accept", "application/json")
-            .header("Cookie", c)
-            .form(&[
-                ("key", key),
-                ("expected_total", total),
-                ("cart_digest", digest),
-            ]);
-        async move { matches!(req.send().await, Ok(r) if r.status().is_success()) }
-    })
+    let orders = load::run(
+        connections,
+        Duration::from_secs(600),
+        count,
+        move |_, seq| {
+            let (c, key, total, digest) = prepared[seq].clone();
+            let req = client
+                .post(&url)
+                .header("Accept", "application/json")
+                .header("Cookie", c)
+                .form(&[
+                    ("key", key),
+                    ("expected_total", total),
+                    ("cart_digest", digest),
+                ]);
+            async move { matches!(req.send().await, Ok(r) if r.status().is_success()) }
+        },
+    )
     .await;
     let placed = billing_center::db::billing::count(db, "invoices")
         .await

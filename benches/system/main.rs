@@ -10,6 +10,7 @@
 //! among `billing,history,ssr,orders,size`, for profiling one of them),
 //! `BENCH_ORDERS` (orders placed, default 3,000: more for a longer profile).
 
+mod baseline;
 mod fixtures;
 mod http;
 mod load;

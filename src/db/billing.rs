@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::exec::{Exec, Param, opt_text, owned, run_ready, text, waited};
+use super::exec::{Exec, Param, opt_text, owned, text};
 use super::{Backend, Columns, Db, DbError};
 
 #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
@@ -654,26 +654,13 @@ pub async fn commit_order(db: &Db, w: OrderWrite) -> WriteResult {
 }
 
 /// Writes orders (on SQLite the queued ones, the caller holding the write
-/// turn; on PostgreSQL one at a time): all in one
-/// transaction when each of them goes through; otherwise (one stale, one
-/// claim lost, a database error that is not transient) that transaction is
-/// rolled back and each order is written in its own, so one order's
-/// failure is its own alone. On a SQLite file through the direct writer
-/// (`sqlite_write`), each try a savepoint of one transaction.
+/// turn; on PostgreSQL one at a time): all in one transaction when each of
+/// them goes through; otherwise (one stale, one claim lost, a database
+/// error that is not transient) that transaction is rolled back and each
+/// order is written in its own, so one order's failure is its own alone.
 pub(crate) async fn write_orders(db: &Db, writes: Vec<OrderWrite>) -> Vec<WriteResult> {
-    let Some(writer) = &db.direct_writer else {
-        return write_orders_in(&mut Pooled(db), &writes).await;
-    };
-    let n = writes.len();
-    let done = writer
-        .run(move |conn| run_ready(write_orders_in(conn, &writes)).ok_or_else(|| waited("orders")))
-        .await;
-    done.unwrap_or_else(|e| unavailable(n, &e))
-}
-
-async fn write_orders_in(txs: &mut impl Transactions, writes: &[OrderWrite]) -> Vec<WriteResult> {
     if writes.len() > 1 {
-        match txs.write(writes).await {
+        match write_together(db, &writes).await {
             Ok(results) if results.iter().all(Result::is_ok) => return results,
             Ok(_) => {}
             // The database is away or busy: each order alone would wait for
@@ -687,8 +674,8 @@ async fn write_orders_in(txs: &mut impl Transactions, writes: &[OrderWrite]) -> 
         }
     }
     let mut results = Vec::with_capacity(writes.len());
-    for w in writes {
-        results.push(match txs.write(std::slice::from_ref(w)).await {
+    for w in &writes {
+        results.push(match write_together(db, std::slice::from_ref(w)).await {
             Ok(mut r) => r.pop().unwrap_or(Ok(None)),
             Err(e) => Err(e.into()),
         });
@@ -704,41 +691,15 @@ fn unavailable(n: usize, e: &dyn std::fmt::Display) -> Vec<WriteResult> {
         .collect()
 }
 
-/// Where a group of writes gets its transactions: the pool (sqlx) or the
-/// direct writer's connection.
-trait Transactions {
-    /// `writes` in one transaction, committed only if each goes through.
-    fn write(
-        &mut self,
-        writes: &[OrderWrite],
-    ) -> impl std::future::Future<Output = Result<Vec<WriteResult>, DbError>>;
-}
-
-struct Pooled<'a>(&'a Db);
-
-impl Transactions for Pooled<'_> {
-    async fn write(&mut self, writes: &[OrderWrite]) -> Result<Vec<WriteResult>, DbError> {
-        let mut tx = self.0.pool.begin().await?;
-        let results = commit_writes(&mut tx, writes).await?;
-        match results.iter().all(Result::is_ok) {
-            true => tx.commit().await?,
-            false => tx.rollback().await?,
-        }
-        Ok(results)
+/// `writes` in one transaction, committed only if each goes through.
+async fn write_together(db: &Db, writes: &[OrderWrite]) -> Result<Vec<WriteResult>, DbError> {
+    let mut tx = db.pool.begin().await?;
+    let results = commit_writes(&mut tx, writes).await?;
+    match results.iter().all(Result::is_ok) {
+        true => tx.commit().await?,
+        false => tx.rollback().await?,
     }
-}
-
-/// The direct writer's connection, inside the transaction `Writer::run`
-/// holds: each unit is a savepoint.
-impl Transactions for rusqlite::Connection {
-    async fn write(&mut self, writes: &[OrderWrite]) -> Result<Vec<WriteResult>, DbError> {
-        let unit = self.savepoint()?;
-        let results = commit_writes(&mut &*unit, writes).await?;
-        if results.iter().all(Result::is_ok) {
-            unit.commit()?;
-        } // else dropped: rolled back to where it began
-        Ok(results)
-    }
+    Ok(results)
 }
 
 /// A billing runner's hold on a batch of subscriptions while it charges
@@ -811,17 +772,9 @@ pub async fn commit_batch(
 ) -> Result<Vec<Result<Option<(i64, String)>, CommitError>>, DbError> {
     let _turn = db.write_turn().await;
     debug_assert!(writes.iter().all(|w| w.subscriptions.len() == 1));
-    let mut tx = match (lock, db.direct_writer.clone()) {
-        (RunLock::Held { tx, .. }, _) => tx,
-        (RunLock::NotNeeded, Some(writer)) => {
-            return writer
-                .run_blocking(move |conn| {
-                    run_ready(commit_writes(&mut &*conn, &writes))
-                        .ok_or_else(|| waited("a billing-run batch"))?
-                })
-                .await;
-        }
-        (RunLock::NotNeeded, None) => db.pool.begin().await?,
+    let mut tx = match lock {
+        RunLock::Held { tx, .. } => tx,
+        RunLock::NotNeeded => db.pool.begin().await?,
     };
     let results = commit_writes(&mut tx, &writes).await?;
     tx.commit().await?;

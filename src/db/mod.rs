@@ -1,23 +1,14 @@
 //! The data layer: the only place with SQL. One code path for SQLite and
 //! PostgreSQL through sqlx's `Any` driver (`$n` placeholders, money as
 //! BIGINT minor units, dates as ISO text, booleans as 0/1 integers), with one
-//! migration directory per backend under the same version numbers. One
-//! exception: on a SQLite file the session reads of every signed-in request
-//! run the same SQL through a direct read-only connection (`sqlite_read`),
-//! mapped by the same row functions (`Columns`), and the order and
-//! billing-run writes the same statements through a direct writer
-//! (`sqlite_write`, written once against `exec::Exec`).
+//! migration directory per backend under the same version numbers.
 
 pub mod accounts;
-pub mod bench;
 pub mod billing;
 mod exec;
 mod group_commit;
 pub mod payments;
 pub mod products;
-mod sqlite_alloc;
-mod sqlite_read;
-mod sqlite_write;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -39,11 +30,6 @@ pub struct Db {
     pub backend: Backend,
     /// SQLite's single writer, taken in this process: see [`Db::write_turn`].
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
-    /// SQLite file only: the session reads' direct path (`sqlite_read`).
-    readers: Option<std::sync::Arc<sqlite_read::Readers>>,
-    /// SQLite file only: the order and billing-run writes' direct path
-    /// (`sqlite_write`), used under the write turn.
-    direct_writer: Option<std::sync::Arc<sqlite_write::Writer>>,
     /// SQLite: claims and orders waiting for their commit (`group_commit`).
     queue: std::sync::Arc<group_commit::WriteQueue>,
 }
@@ -62,8 +48,6 @@ pub enum DbError {
     Migrate(String),
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
-    #[error("database error: {0}")]
-    Read(#[from] rusqlite::Error),
     /// A transient error met by a group of orders written together
     /// (`group_commit`), as each of them receives it.
     #[error("database unavailable: {0}")]
@@ -79,12 +63,6 @@ impl DbError {
     pub fn is_transient(&self) -> bool {
         if let DbError::Unavailable(_) = self {
             return true;
-        }
-        if let DbError::Read(rusqlite::Error::SqliteFailure(e, _)) = self {
-            return matches!(
-                e.code,
-                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-            );
         }
         let DbError::Query(e) = self else {
             return false;
@@ -113,7 +91,6 @@ impl Db {
     /// Opens (creating the SQLite file if needed) and checks the connection.
     pub async fn connect(url: &str) -> Result<Db, DbError> {
         install_default_drivers();
-        sqlite_alloc::install();
         let (backend, url) = normalize(url)?;
         let target = redact(&url);
         let max = if backend == Backend::Sqlite { 8 } else { 16 };
@@ -163,22 +140,12 @@ impl Db {
             .connect(&url)
             .await
             .map_err(|e| fail(short(&e)))?;
-        let file = match backend {
-            Backend::Sqlite => sqlite_path(&url),
-            Backend::Postgres => None,
-        };
-        let readers = file
-            .clone()
-            .map(|f| std::sync::Arc::new(sqlite_read::Readers::for_file(f)));
-        let direct_writer = file.map(|f| std::sync::Arc::new(sqlite_write::Writer::for_file(f)));
         let writer = std::sync::Arc::new(tokio::sync::Mutex::new(()));
         let queue = std::sync::Arc::new(group_commit::WriteQueue::new(writer.clone()));
         Ok(Db {
             pool,
             backend,
             writer,
-            readers,
-            direct_writer,
             queue,
         })
     }
@@ -195,110 +162,63 @@ impl Db {
         }
     }
 
-    /// The first row of `sql` (one `$1` parameter), mapped by `map`:
-    /// on a SQLite file through the direct path (`sqlite_read`), on
-    /// PostgreSQL or an in-memory SQLite through sqlx.
+    /// The first row of `sql` (one `$1` parameter), mapped by `map`.
     pub(crate) async fn read_row<T>(
         &self,
         sql: &str,
         param: exec::Param<'_>,
         map: impl Fn(&dyn Columns) -> Result<T, DbError>,
     ) -> Result<Option<T>, DbError> {
-        if let Some(readers) = &self.readers {
-            return readers.read(|conn| {
-                let mut stmt = conn.prepare_cached(sql)?;
-                exec::bind_direct(&mut stmt, [param])?;
-                let mut rows = stmt.raw_query();
-                rows.next()?.map(|row| map(row)).transpose()
-            });
-        }
         let row = exec::bind(sqlx::query(sql), [param])
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(|row| map(row)).transpose()
     }
 
-    /// Every row of `sql`, mapped by `map`: on a SQLite file through the
-    /// direct path (`sqlite_read`) on a blocking thread (a billing-run page
-    /// is hundreds of rows; through sqlx each row was a message from its
-    /// connection's thread and a conversion), otherwise through sqlx.
+    /// Every row of `sql`, mapped by `map`.
     pub(crate) async fn read_rows<T: Send + 'static>(
         &self,
         sql: String,
         params: Vec<exec::Param<'static>>,
         map: fn(&dyn Columns) -> Result<T, DbError>,
     ) -> Result<Vec<T>, DbError> {
-        if let Some(readers) = &self.readers {
-            let readers = readers.clone();
-            return tokio::task::spawn_blocking(move || {
-                readers.read(|conn| {
-                    let mut stmt = conn.prepare_cached(&sql)?;
-                    exec::bind_direct(&mut stmt, params)?;
-                    let mut rows = stmt.raw_query();
-                    let mut out = Vec::new();
-                    while let Some(row) = rows.next()? {
-                        out.push(map(row)?);
-                    }
-                    Ok(out)
-                })
-            })
-            .await
-            .map_err(|e| DbError::Query(sqlx::Error::Protocol(format!("direct read: {e}"))))?;
-        }
         let rows = exec::bind(sqlx::query(&sql), params)
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(|row| map(row)).collect()
     }
 
-    /// One statement on its own, under the write turn: on a SQLite file
-    /// through the direct writer (`sqlite_write`), grouped with the
-    /// statements queued with it (`group_commit`); otherwise the pool. The
-    /// `id` its first row returns, if any.
+    /// One statement on its own, under the write turn; on SQLite grouped
+    /// with the statements queued with it (`group_commit`). The `id` its
+    /// first row returns, if any.
     pub(crate) async fn write_one(
         &self,
         sql: &'static str,
         params: Vec<exec::Param<'static>>,
     ) -> Result<Option<i64>, DbError> {
-        if self.direct_writer.is_some() {
+        if self.backend == Backend::Sqlite {
             return self.queue.write_one(self, (sql, params)).await;
         }
-        let _turn = self.write_turn().await;
         first_id(&exec::Exec::fetch(&mut &self.pool, sql, params).await?)
     }
 
     /// Statements of several callers, the caller holding the write turn
-    /// (`group_commit`, on a SQLite file): in one transaction of the direct
-    /// writer when each
-    /// goes through, else each in its own, so each result is the one it
+    /// (`group_commit`, on SQLite): in one transaction when each goes
+    /// through, else each in its own, so each result is the one it
     /// would have had alone. A transient error answers each "try again".
     pub(crate) async fn write_statements(
         &self,
         statements: Vec<group_commit::Statement>,
     ) -> Vec<group_commit::StatementResult> {
-        use exec::{Exec, run_ready, waited};
-        // Only a direct writer queues statements (`write_one`).
-        let Some(writer) = &self.direct_writer else {
-            return statements
-                .iter()
-                .map(|_| {
-                    Err(DbError::Query(sqlx::Error::Protocol(
-                        "statements queued without a direct writer".into(),
-                    )))
-                })
-                .collect();
-        };
-        let run = |statements: Vec<group_commit::Statement>| {
-            writer.run(move |conn| {
-                let mut out = Vec::with_capacity(statements.len());
-                for (sql, params) in statements {
-                    match run_ready(Exec::fetch(&mut &*conn, sql, params)) {
-                        Some(rows) => out.push(first_id(&rows?)?),
-                        None => return Err(waited("one statement")),
-                    }
-                }
-                Ok(out)
-            })
+        use exec::Exec;
+        let run = |statements: Vec<group_commit::Statement>| async move {
+            let mut tx = self.pool.begin().await?;
+            let mut out = Vec::with_capacity(statements.len());
+            for (sql, params) in statements {
+                out.push(first_id(&tx.fetch(sql, params).await?)?);
+            }
+            tx.commit().await?;
+            Ok::<_, DbError>(out)
         };
         let n = statements.len();
         if n > 1 {
@@ -331,11 +251,6 @@ impl Db {
         self.queue.groups()
     }
 
-    /// Whether session reads take the direct path (a SQLite file).
-    pub fn reads_sessions_directly(&self) -> bool {
-        self.readers.is_some()
-    }
-
     pub async fn migrate(&self) -> Result<(), DbError> {
         let result = match self.backend {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await,
@@ -364,8 +279,7 @@ fn first_id(rows: &[impl Columns]) -> Result<Option<i64>, DbError> {
     Ok(rows.first().map(|r| r.int("id")).transpose()?)
 }
 
-/// A result row, whichever driver read it, so one mapper serves both the
-/// sqlx reads and the direct SQLite ones (`sqlite_read`).
+/// A result row's columns by name.
 pub(crate) trait Columns {
     fn text(&self, col: &str) -> Result<String, sqlx::Error>;
     fn opt_text(&self, col: &str) -> Result<Option<String>, sqlx::Error>;
@@ -386,26 +300,6 @@ impl Columns for sqlx::any::AnyRow {
     fn opt_int(&self, col: &str) -> Result<Option<i64>, sqlx::Error> {
         sqlx::Row::try_get(self, col)
     }
-}
-
-impl Columns for rusqlite::Row<'_> {
-    fn text(&self, col: &str) -> Result<String, sqlx::Error> {
-        self.get(col).map_err(decode)
-    }
-    fn opt_text(&self, col: &str) -> Result<Option<String>, sqlx::Error> {
-        self.get(col).map_err(decode)
-    }
-    fn int(&self, col: &str) -> Result<i64, sqlx::Error> {
-        self.get(col).map_err(decode)
-    }
-    fn opt_int(&self, col: &str) -> Result<Option<i64>, sqlx::Error> {
-        self.get(col).map_err(decode)
-    }
-}
-
-/// A column that does not read as its field's type: as sqlx reports it.
-fn decode(e: rusqlite::Error) -> sqlx::Error {
-    sqlx::Error::Decode(Box::new(e))
 }
 
 /// Validates the scheme and, for SQLite, makes sure the directory exists and

@@ -130,28 +130,6 @@ async fn health(
     }
 }
 
-fn bench_routes(state: AppState) -> Router {
-    use axum::http::StatusCode;
-    fn status(done: Result<(), crate::db::DbError>) -> StatusCode {
-        match done {
-            Ok(()) => StatusCode::NO_CONTENT,
-            Err(_) => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-    async fn insert(axum::extract::State(state): axum::extract::State<AppState>) -> StatusCode {
-        status(crate::db::bench::insert_row(&state.db).await)
-    }
-    async fn transaction(
-        axum::extract::State(state): axum::extract::State<AppState>,
-    ) -> StatusCode {
-        status(crate::db::bench::insert_transaction(&state.db).await)
-    }
-    Router::new()
-        .route("/bench/insert", axum::routing::post(insert))
-        .route("/bench/transaction", axum::routing::post(transaction))
-        .with_state(state)
-}
-
 pub async fn serve(config: Config) -> Result<(), StartupError> {
     let conf = get_configuration(None).map_err(|e| StartupError::Leptos(e.to_string()))?;
     let leptos_options = conf.leptos_options;
@@ -172,14 +150,7 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
         let mailer = super::mailer::Mailer::from_url(&url).map_err(StartupError::Usage)?;
         spawn_mailer(state.clone(), mailer);
     }
-    let mut app = router(state.clone());
-    if std::env::var("BC_BENCH_ENDPOINTS").as_deref() == Ok("1") {
-        // `make bench` only: the bare-insert baseline beside the real routes.
-        crate::db::bench::ensure_table(&state.db)
-            .await
-            .map_err(|e| StartupError::Seed(e.to_string()))?;
-        app = app.merge(bench_routes(state));
-    }
+    let app = router(state);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .map_err(|e| StartupError::Bind {
