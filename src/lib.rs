@@ -4,6 +4,10 @@
 //! - `api`: server functions and the types they exchange (both targets)
 //! - `ui`: Leptos components and pages (both targets)
 //! - `server`, `db`: server-only (axum, configuration, SQL)
+//!
+//! Layers import downward only: `billing` ← `db` ← `server` ← `api` ←
+//! `ui`. This root is the one place that hands the UI to the server
+//! ([`site`]).
 
 pub mod api;
 pub mod billing;
@@ -16,6 +20,16 @@ pub mod ui;
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod server;
+
+/// The pages the server renders: the UI, handed to the server layer.
+#[cfg(feature = "ssr")]
+pub fn site() -> server::startup::Site {
+    use leptos::prelude::IntoAny;
+    server::startup::Site {
+        routes: || leptos_axum::generate_route_list(ui::App),
+        shell: |options| ui::shell(options).into_any(),
+    }
+}
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -12,5 +12,5 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    billing_center::server::cli::run(std::env::args().collect()).await
+    billing_center::server::cli::run(std::env::args().collect(), billing_center::site()).await
 }

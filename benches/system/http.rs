@@ -431,9 +431,7 @@ async fn orders(base: &str, db: &Db, tokens: Vec<String>, connections: usize) ->
             checkout["cart_digest"].as_str().unwrap().to_string(),
         ));
     }
-    let invoices_before = billing_center::db::billing::count(db, "invoices")
-        .await
-        .unwrap();
+    let invoices_before = billing_center::db::count(db, "invoices").await.unwrap();
     let prepared = Arc::new(prepared);
     let url = format!("{base}/api/place_order");
     let count = prepared.len();
@@ -456,10 +454,7 @@ async fn orders(base: &str, db: &Db, tokens: Vec<String>, connections: usize) ->
         },
     )
     .await;
-    let placed = billing_center::db::billing::count(db, "invoices")
-        .await
-        .unwrap()
-        - invoices_before;
+    let placed = billing_center::db::count(db, "invoices").await.unwrap() - invoices_before;
     assert_eq!(
         placed as usize,
         orders.requests - orders.errors,

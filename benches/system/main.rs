@@ -207,7 +207,7 @@ async fn billing_run(
 }
 
 async fn history(s: &Settings, r: &mut Report, backend: Backend) {
-    use billing_center::db::billing::invoices;
+    use billing_center::db::invoices::invoices;
     let dir = tempfile::tempdir().unwrap();
     let (_, db) = fixtures::fresh(backend, dir.path(), s.pg.as_deref()).await;
     let (account, _) = fixtures::accounts(&db, 1, "x").await[0];

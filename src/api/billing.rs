@@ -189,7 +189,7 @@ mod ssr {
     use crate::billing::{
         AccountKind, Action, Currency, Money, SubscriptionStatus, available_actions,
     };
-    use crate::db::billing as store;
+    use crate::db::{audit, carts, invoices, outbox, payment_methods, subscriptions};
     use crate::domain::Iban;
     use crate::i18n::fill;
     use crate::server::auth::{Caller, billing_contact_with_page, require_billing_contact};
@@ -331,7 +331,7 @@ mod ssr {
                         t.monthly.into()
                     },
                     status: s.status,
-                    status_label: crate::ui::i18n::status_label(t, s.status).into(),
+                    status_label: crate::i18n::status_label(t, s.status).into(),
                     dates,
                     renewal,
                     scheduled_change,
@@ -376,20 +376,20 @@ mod ssr {
         let q = quote_cart(&state, &ctx, std::slice::from_ref(&item))?;
         let product = q.items[0].product.clone();
         if replace {
-            store::clear_cart(&state.db, caller.account.id).await?;
+            carts::clear_cart(&state.db, caller.account.id).await?;
         }
         let json = serde_json::to_string(&item).map_err(|_| AppError::Internal)?;
-        store::put_cart_item(&state.db, caller.account.id, &product, &json).await?;
-        Ok(store::cart(&state.db, caller.account.id).await?.len())
+        carts::put_cart_item(&state.db, caller.account.id, &product, &json).await?;
+        Ok(carts::cart(&state.db, caller.account.id).await?.len())
     }
 
     pub async fn remove_cart_item(product: String) -> Result<(), AppError> {
         let (state, caller) = billing_caller().await?;
-        store::remove_cart_item(&state.db, caller.account.id, &product).await?;
+        carts::remove_cart_item(&state.db, caller.account.id, &product).await?;
         Ok(())
     }
 
-    fn pm_view(pm: &store::PaymentMethodRecord) -> PaymentMethodView {
+    fn pm_view(pm: &payment_methods::PaymentMethodRecord) -> PaymentMethodView {
         let t = crate::server::lang::current().ui();
         let label = match (pm.kind.as_str(), pm.exp_month, pm.exp_year) {
             ("card", Some(m), Some(y)) => fill(
@@ -412,7 +412,7 @@ mod ssr {
         let (state, caller, ctx) = billing_page().await?;
         online_only(&caller)?;
         let quote = quote_cart(&state, &ctx, &ctx.cart)?;
-        let pm = store::payment_method(&state.db, caller.account.id).await?;
+        let pm = payment_methods::payment_method(&state.db, caller.account.id).await?;
         use rand::Rng;
         let key: String = rand::thread_rng()
             .sample_iter(&rand::distributions::Alphanumeric)
@@ -430,10 +430,12 @@ mod ssr {
 
     pub async fn payment_method() -> Result<Option<PaymentMethodView>, AppError> {
         let (state, caller) = billing_caller().await?;
-        Ok(store::payment_method(&state.db, caller.account.id)
-            .await?
-            .as_ref()
-            .map(pm_view))
+        Ok(
+            payment_methods::payment_method(&state.db, caller.account.id)
+                .await?
+                .as_ref()
+                .map(pm_view),
+        )
     }
 
     pub async fn save_card(
@@ -457,7 +459,7 @@ mod ssr {
             .gateway
             .save_card(&card)
             .map_err(|e| AppError::Payment(e.to_string()))?;
-        let pm = store::PaymentMethodRecord {
+        let pm = payment_methods::PaymentMethodRecord {
             kind: "card".into(),
             token: t.token,
             brand: t.brand,
@@ -465,8 +467,8 @@ mod ssr {
             exp_month: Some(i64::from(exp.month)),
             exp_year: Some(i64::from(exp.year)),
         };
-        store::save_payment_method(&state.db, caller.account.id, &pm).await?;
-        store::audit(
+        payment_methods::save_payment_method(&state.db, caller.account.id, &pm).await?;
+        audit::audit(
             &state.db,
             caller.account.id,
             caller.user.id,
@@ -486,7 +488,7 @@ mod ssr {
             .gateway
             .save_sepa(&iban)
             .map_err(|e| AppError::Payment(e.to_string()))?;
-        let pm = store::PaymentMethodRecord {
+        let pm = payment_methods::PaymentMethodRecord {
             kind: "sepa".into(),
             token: t.token,
             brand: t.brand,
@@ -494,7 +496,7 @@ mod ssr {
             exp_month: None,
             exp_year: None,
         };
-        store::save_payment_method(&state.db, caller.account.id, &pm).await?;
+        payment_methods::save_payment_method(&state.db, caller.account.id, &pm).await?;
         retry_past_due(&state, &caller).await;
         Ok(pm_view(&pm))
     }
@@ -556,7 +558,7 @@ mod ssr {
             }],
         )?;
         debug_assert!(q.totals.total_due.is_zero());
-        if !store::change_status_with_notice(
+        if !subscriptions::change_status_with_notice(
             &state.db,
             (caller.account.id, caller.user.id),
             (id, version),
@@ -655,7 +657,7 @@ mod ssr {
             period.last_day(),
             reason.as_deref().unwrap_or("-")
         );
-        if !store::change_status_with_notice(
+        if !subscriptions::change_status_with_notice(
             &state.db,
             (caller.account.id, caller.user.id),
             (id, version),
@@ -676,7 +678,7 @@ mod ssr {
     pub async fn invoices(before: Option<i64>) -> Result<InvoicePage, AppError> {
         let (state, caller) = billing_caller().await?;
         const PAGE: i64 = 20;
-        let rows = store::invoices(&state.db, caller.account.id, before, PAGE + 1).await?;
+        let rows = invoices::invoices(&state.db, caller.account.id, before, PAGE + 1).await?;
         let next = (rows.len() as i64 > PAGE).then(|| rows[PAGE as usize - 1].id);
         let lang = crate::server::lang::current();
         let t = lang.ui();
@@ -710,7 +712,7 @@ mod ssr {
 
     pub async fn invoice(id: i64) -> Result<InvoiceDetail, AppError> {
         let (state, caller) = billing_caller().await?;
-        let (i, lines) = store::invoice_with_lines(&state.db, caller.account.id, id)
+        let (i, lines) = invoices::invoice_with_lines(&state.db, caller.account.id, id)
             .await?
             .ok_or(AppError::NotFound)?;
         let f = i.figures()?;
@@ -761,7 +763,7 @@ mod ssr {
 
     pub async fn mailbox() -> Result<Vec<MailView>, AppError> {
         let (state, caller) = billing_caller().await?;
-        Ok(store::outbox(&state.db, caller.account.id)
+        Ok(outbox::outbox(&state.db, caller.account.id)
             .await?
             .into_iter()
             .map(|o| MailView {

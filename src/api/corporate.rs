@@ -35,7 +35,8 @@ mod ssr {
     use super::*;
     use crate::api::billing::local_date;
     use crate::billing::{Currency, Money};
-    use crate::db::billing::{self as store, EmailWrite};
+    use crate::db::outbox::EmailWrite;
+    use crate::db::{invoices, orders, support};
     use crate::i18n::fill;
     use crate::server::auth::require_billing_contact;
     use crate::server::charges::{Attempt, Purpose};
@@ -72,7 +73,7 @@ mod ssr {
             ),
             html: format!("<pre>{}</pre>", crate::server::email::escape(message)),
         };
-        Ok(store::insert_ticket(
+        Ok(support::insert_ticket(
             &state.db,
             c.account.id,
             c.user.id,
@@ -88,7 +89,7 @@ mod ssr {
         let c = require_billing_contact(&state).await?;
         let lang = crate::server::lang::current();
         let t = lang.ui();
-        Ok(store::open_invoices(&state.db, c.account.id)
+        Ok(invoices::open_invoices(&state.db, c.account.id)
             .await?
             .into_iter()
             .map(|i| {
@@ -131,7 +132,7 @@ mod ssr {
             (today.year(), today.month()),
         )
         .map_err(AppError::Invalid)?;
-        let (inv, _) = store::invoice_with_lines(&state.db, c.account.id, id)
+        let (inv, _) = invoices::invoice_with_lines(&state.db, c.account.id, id)
             .await?
             .ok_or(AppError::NotFound)?;
         if inv.status == "paid" {
@@ -141,7 +142,7 @@ mod ssr {
         let key = format!("pay-invoice-{id}");
         let lease = state.order_lease_token();
         let order_id = 'claim: loop {
-            if let Some(o) = store::claim_order(
+            if let Some(o) = orders::claim_order(
                 &state.db,
                 c.account.id,
                 &key,
@@ -156,13 +157,13 @@ mod ssr {
             }
             for _ in 0..300 {
                 let now = crate::db::now_text();
-                match store::find_order(&state.db, c.account.id, &key).await? {
+                match orders::find_order(&state.db, c.account.id, &key).await? {
                     // Its process died mid-payment: take the claim over (the
                     // charge's reference, made from the key, is the same,
                     // and the gateway deduplicates on it).
                     Some(o)
                         if o.abandoned(&now)
-                            && store::take_over_order(&state.db, o.id, &now, &lease).await? =>
+                            && orders::take_over_order(&state.db, o.id, &now, &lease).await? =>
                     {
                         break 'claim o.id;
                     }
@@ -202,7 +203,7 @@ mod ssr {
                 t.payment_receipt_body,
                 &[("number", &inv.number), ("amount", &lang.money(total))],
             );
-            match store::mark_invoice_paid(
+            match invoices::mark_invoice_paid(
                 &state.db,
                 c.account.id,
                 c.user.id,
@@ -213,19 +214,19 @@ mod ssr {
             )
             .await?
             {
-                store::InvoicePayment::Paid => Ok(true),
+                invoices::InvoicePayment::Paid => Ok(true),
                 // Paid some other way meanwhile: give this charge back.
-                store::InvoicePayment::NotOpen => {
+                invoices::InvoicePayment::NotOpen => {
                     attempt.refund(&state, &charge).await;
                     Ok(false)
                 }
                 // Taken over after our lease ran out: the taker decides.
-                store::InvoicePayment::ClaimLost => Ok(true),
+                invoices::InvoicePayment::ClaimLost => Ok(true),
             }
         }
         .await;
         if !matches!(result, Ok(true)) {
-            store::release_order(&state.db, order_id, &lease).await?;
+            orders::release_order(&state.db, order_id, &lease).await?;
         }
         result.map(|_| inv.number.clone())
     }

@@ -31,15 +31,6 @@ pub struct UserRecord {
     pub is_billing_contact: bool,
 }
 
-/// A session row with the user it belongs to and that user's account.
-pub struct SessionCaller {
-    pub created_at: String,
-    pub last_seen_at: String,
-    pub expires_at: String,
-    pub user: UserRecord,
-    pub account: AccountRecord,
-}
-
 /// For seeding and tests.
 pub struct NewAccount<'a> {
     pub name: &'a str,
@@ -52,7 +43,7 @@ pub struct NewAccount<'a> {
     pub rep: Option<(&'a str, &'a str, &'a str)>,
 }
 
-fn account(r: &(impl Columns + ?Sized)) -> Result<AccountRecord, sqlx::Error> {
+pub(super) fn account(r: &(impl Columns + ?Sized)) -> Result<AccountRecord, sqlx::Error> {
     Ok(AccountRecord {
         id: r.int("id")?,
         name: r.text("name")?,
@@ -96,7 +87,7 @@ pub async fn find_accounts(db: &Db, ids: &[i64]) -> Result<HashMap<i64, AccountR
     }
     let sql = format!(
         "SELECT * FROM accounts WHERE id IN ({})",
-        super::billing::placeholders(1, ids.len())
+        super::exec::placeholders(1, ids.len())
     );
     let ids = ids.iter().map(|id| Param::Int(Some(*id))).collect();
     let rows = db
@@ -115,7 +106,7 @@ pub async fn billing_contacts(
     }
     let sql = format!(
         "SELECT {USER_COLS} FROM users WHERE is_billing_contact = 1 AND account_id IN ({})",
-        super::billing::placeholders(1, accounts.len())
+        super::exec::placeholders(1, accounts.len())
     );
     let ids = accounts.iter().map(|a| Param::Int(Some(*a))).collect();
     let rows = db
@@ -213,121 +204,6 @@ pub async fn billing_contact(db: &Db, account_id: i64) -> Result<Option<UserReco
     Ok(row.as_ref().map(user).transpose()?)
 }
 
-// ---- sessions ----
-
-pub async fn insert_session(
-    db: &Db,
-    token_hash: &str,
-    user_id: i64,
-    now: &str,
-    expires_at: &str,
-) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at)
-         VALUES ($1, $2, $3, $3, $4)",
-    )
-    .bind(token_hash)
-    .bind(user_id)
-    .bind(now)
-    .bind(expires_at)
-    .execute(&db.pool)
-    .await?;
-    Ok(())
-}
-
-/// A session with its user and account, in one query: every signed-in
-/// request starts here, so it is one round trip, not three.
-pub async fn find_session_caller(
-    db: &Db,
-    token_hash: &str,
-) -> Result<Option<SessionCaller>, DbError> {
-    // Built once: every signed-in request that is not a billing page asks.
-    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        format!("SELECT {SESSION_CALLER_COLUMNS} {SESSION_CALLER_FROM}")
-    });
-    db.read_row(&SQL, super::exec::text(token_hash), |r| {
-        Ok(session_caller(r)?)
-    })
-    .await
-}
-
-/// The session join's columns and tables (token hash as `$1`), shared with
-/// the billing page's read, which adds the page's rows to the same row.
-pub(super) const SESSION_CALLER_COLUMNS: &str = "s.created_at AS s_created_at, \
-    s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at, u.id AS u_id, \
-    u.account_id AS u_account_id, u.email AS u_email, u.name AS u_name, \
-    u.is_billing_contact AS u_is_billing_contact, a.*";
-pub(super) const SESSION_CALLER_FROM: &str = "FROM sessions s \
-    JOIN users u ON u.id = s.user_id JOIN accounts a ON a.id = u.account_id \
-    WHERE s.token_hash = $1";
-
-pub(super) fn session_caller(r: &(impl Columns + ?Sized)) -> Result<SessionCaller, sqlx::Error> {
-    Ok(SessionCaller {
-        created_at: r.text("s_created_at")?,
-        last_seen_at: r.text("s_last_seen_at")?,
-        expires_at: r.text("s_expires_at")?,
-        user: UserRecord {
-            id: r.int("u_id")?,
-            account_id: r.int("u_account_id")?,
-            email: r.text("u_email")?,
-            name: r.text("u_name")?,
-            is_billing_contact: r.int("u_is_billing_contact")? == 1,
-        },
-        account: account(r)?,
-    })
-}
-
-pub async fn touch_session(db: &Db, token_hash: &str, now: &str) -> Result<(), DbError> {
-    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
-        .bind(now)
-        .bind(token_hash)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
-}
-
-pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), DbError> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-        .bind(token_hash)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
-}
-
-// ---- sign-in rate limiting ----
-
-pub async fn record_attempt(db: &Db, key: &str, at: &str) -> Result<(), DbError> {
-    sqlx::query("INSERT INTO login_attempts (key, at) VALUES ($1, $2)")
-        .bind(key)
-        .bind(at)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
-}
-
-/// Failed attempts for `key` since `since`, and the oldest of them.
-pub async fn attempts_since(
-    db: &Db,
-    key: &str,
-    since: &str,
-) -> Result<(i64, Option<String>), DbError> {
-    Ok(
-        sqlx::query_as("SELECT COUNT(*), MIN(at) FROM login_attempts WHERE key = $1 AND at >= $2")
-            .bind(key)
-            .bind(since)
-            .fetch_one(&db.pool)
-            .await?,
-    )
-}
-
-pub async fn clear_attempts(db: &Db, key: &str) -> Result<(), DbError> {
-    sqlx::query("DELETE FROM login_attempts WHERE key = $1")
-        .bind(key)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
-}
-
 pub async fn users_of(db: &Db, account_id: i64) -> Result<Vec<UserRecord>, DbError> {
     let rows = sqlx::query(&format!(
         "SELECT {USER_COLS} FROM users WHERE account_id = $1 ORDER BY id"
@@ -345,7 +221,7 @@ pub async fn transfer_billing_contact(
     account_id: i64,
     from: i64,
     to: i64,
-    emails: &[crate::db::billing::EmailWrite],
+    emails: &[crate::db::outbox::EmailWrite],
 ) -> Result<bool, DbError> {
     let mut tx = db.pool.begin().await?;
     // Clear first: the partial unique index allows one contact at a time.
@@ -365,7 +241,7 @@ pub async fn transfer_billing_contact(
     }
     let now = super::now_text();
     for e in emails {
-        crate::db::billing::enqueue_email(&mut tx, Some(account_id), e, &now).await?;
+        crate::db::outbox::enqueue_email(&mut tx, Some(account_id), e, &now).await?;
     }
     sqlx::query("INSERT INTO audit_log (account_id, user_id, action, detail, created_at) VALUES ($1, $2, 'transfer_billing_contact', $3, $4)")
         .bind(account_id)

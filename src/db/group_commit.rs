@@ -20,7 +20,9 @@ use std::task::Poll;
 
 use tokio::sync::oneshot;
 
-use super::billing::{CommitError, OrderWrite, WriteResult};
+use super::commit::CommitError;
+use super::commit::OrderWrite;
+use super::commit::WriteResult;
 use super::exec::Param;
 use super::{Db, DbError};
 
@@ -113,7 +115,7 @@ impl WriteQueue {
                     let (writes, senders): (Vec<_>, Vec<_>) = orders.into_iter().unzip();
                     for (sender, r) in senders
                         .into_iter()
-                        .zip(super::billing::write_orders(&db, writes).await)
+                        .zip(super::commit::write_orders(&db, writes).await)
                     {
                         let _ = sender.send(r);
                     }

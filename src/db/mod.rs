@@ -4,11 +4,21 @@
 //! migration directory per backend under the same version numbers.
 
 pub mod accounts;
-pub mod billing;
+pub mod audit;
+pub mod carts;
+pub mod commit;
+pub mod credit;
 mod exec;
 mod group_commit;
+pub mod invoices;
+pub mod orders;
+pub mod outbox;
+pub mod payment_methods;
 pub mod payments;
 pub mod products;
+pub mod sessions;
+pub mod subscriptions;
+pub mod support;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -260,7 +270,6 @@ impl Db {
     }
 }
 
-/// The `id` column of the first of `rows`, if any.
 /// The variable that trades a committed order's survival of a power cut
 /// for speed; unset, SQLite syncs the WAL at every commit.
 pub const SQLITE_TRADE_DURABILITY: &str = "BC_SQLITE_TRADE_DURABILITY_FOR_SPEED";
@@ -275,6 +284,7 @@ pub(crate) fn sqlite_synchronous() -> &'static str {
     }
 }
 
+/// The `id` column of the first of `rows`, if any.
 fn first_id(rows: &[impl Columns]) -> Result<Option<i64>, DbError> {
     Ok(rows.first().map(|r| r.int("id")).transpose()?)
 }
@@ -399,4 +409,12 @@ pub fn sqlite_path(url: &str) -> Option<String> {
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty() && path != ":memory:").then(|| path.to_string())
+}
+
+/// Counts rows of a table for tests and checks (fixed table names only).
+pub async fn count(db: &Db, table: &'static str) -> Result<i64, DbError> {
+    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(n)
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use super::exec::{Param, owned};
+use super::exec::{Exec, Param, multi_row, owned, text};
 use super::{Db, DbError};
 
 /// What became of an attempt whose outcome is known.
@@ -61,10 +61,10 @@ macro_rules! upsert {
     };
 }
 
-pub(crate) const INSERT: &str = insert!();
-pub(crate) const UPSERT: &str = upsert!();
+const INSERT: &str = insert!();
+const UPSERT: &str = upsert!();
 
-pub(crate) fn params(a: &AttemptWrite, now: &str) -> Vec<Param<'static>> {
+fn params(a: &AttemptWrite, now: &str) -> Vec<Param<'static>> {
     vec![
         Param::Int(Some(a.account_id)),
         owned(&a.purpose),
@@ -80,7 +80,7 @@ pub(crate) fn params(a: &AttemptWrite, now: &str) -> Vec<Param<'static>> {
 }
 
 /// Records an outcome on its own (an order's decline, a refund); the
-/// billing run's declines go with its batch (`billing::commit_batch`).
+/// billing run's declines go with its batch (`commit::commit_batch`).
 pub async fn record(db: &Db, a: &AttemptWrite) -> Result<(), DbError> {
     const SQL: &str = concat!(
         insert!(),
@@ -102,7 +102,7 @@ pub async fn closed_attempts(
         let sql = format!(
             "SELECT purpose, CAST(COUNT(*) AS BIGINT) AS n FROM payment_attempts
              WHERE purpose IN ({}) GROUP BY purpose",
-            super::billing::placeholders(1, chunk.len())
+            super::exec::placeholders(1, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for p in chunk {
@@ -151,4 +151,45 @@ pub async fn charge_recorded(db: &Db, account_id: i64, charge_id: &str) -> Resul
             .fetch_optional(&db.pool)
             .await?;
     Ok(row.is_some())
+}
+
+/// A successful charge, recorded with the invoice it paid.
+pub(super) struct Paid<'a> {
+    pub account_id: i64,
+    pub invoice_id: i64,
+    pub amount_minor: i64,
+    pub currency: &'a str,
+    pub reference: &'a str,
+}
+
+/// `paid` and the declined `attempts`, one statement each.
+pub(super) async fn record_all(
+    tx: &mut impl Exec,
+    paid: &[Paid<'_>],
+    attempts: &[&AttemptWrite],
+    now: &str,
+) -> Result<(), DbError> {
+    let mut values = Vec::with_capacity(paid.len() * 7);
+    for p in paid {
+        values.extend([
+            Param::Int(Some(p.account_id)),
+            Param::Int(Some(p.invoice_id)),
+            Param::Int(Some(p.amount_minor)),
+            text(p.currency),
+            text("succeeded"),
+            text(p.reference),
+            text(now),
+        ]);
+    }
+    multi_row(
+        tx,
+        "INSERT INTO payments (account_id, invoice_id, amount_minor, currency, status, gateway_ref, created_at)",
+        7,
+        "",
+        values,
+    )
+    .await?;
+    let rows = attempts.iter().flat_map(|a| params(a, now)).collect();
+    multi_row(tx, INSERT, 10, UPSERT, rows).await?;
+    Ok(())
 }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::billing::Money;
 
 pub use texts::Texts;
-pub use ui::Ui;
+pub use ui::{Ui, status_label};
 mod texts;
 
 const MONTHS_EN: [&str; 12] = [

@@ -209,3 +209,16 @@ super::texts::texts! {
         back,
     }
 }
+
+/// A subscription state's badge.
+pub fn status_label(t: &Ui, s: crate::billing::SubscriptionStatus) -> &'static str {
+    use crate::billing::SubscriptionStatus as S;
+    match s {
+        S::Trial => t.status_trial,
+        S::TrialExpired => t.status_trial_expired,
+        S::Active => t.status_active,
+        S::PendingCancellation => t.status_pending_cancellation,
+        S::PastDue => t.status_past_due,
+        S::Expired => t.status_expired,
+    }
+}

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::state::AppState;
 use crate::db::accounts::{self, AccountRecord, UserRecord};
+use crate::db::sessions;
 use crate::domain::Email;
 use crate::error::AppError;
 
@@ -145,7 +146,7 @@ pub async fn caller_from(
 }
 
 async fn caller_by_hash(state: &AppState, hash: &str) -> Result<Option<Caller>, AppError> {
-    match accounts::find_session_caller(&state.db, hash).await? {
+    match sessions::find_session_caller(&state.db, hash).await? {
         Some(found) => live_caller(state, hash, found).await,
         None => Ok(None),
     }
@@ -155,9 +156,9 @@ async fn caller_by_hash(state: &AppState, hash: &str) -> Result<Option<Caller>, 
 /// reads (subscriptions, cart), found on one connection.
 pub async fn billing_contact_with_page(
     state: &AppState,
-) -> Result<(Caller, crate::db::billing::PageRows), AppError> {
+) -> Result<(Caller, crate::db::sessions::PageRows), AppError> {
     let hash = session_hash().ok_or(AppError::Unauthorized)?;
-    let (found, page) = crate::db::billing::session_with_page(&state.db, &hash)
+    let (found, page) = crate::db::sessions::session_with_page(&state.db, &hash)
         .await?
         .ok_or(AppError::Unauthorized)?;
     let caller = live_caller(state, &hash, found)
@@ -174,7 +175,7 @@ pub async fn billing_contact_with_page(
 async fn live_caller(
     state: &AppState,
     hash: &str,
-    found: accounts::SessionCaller,
+    found: sessions::SessionCaller,
 ) -> Result<Option<Caller>, AppError> {
     let now = state.clock.now();
     let parse = |s: &str| s.parse::<DateTime<Utc>>().ok();
@@ -183,13 +184,13 @@ async fn live_caller(
         (Some(c), Some(l), Some(e)) if now < e && now - l < IDLE_TIMEOUT && now - c < ABSOLUTE_TIMEOUT
     );
     if !alive {
-        accounts::delete_session(&state.db, hash).await?;
+        sessions::delete_session(&state.db, hash).await?;
         return Ok(None);
     }
     // A write per request would serialize every page view on SQLite: the
     // idle clock only needs minute precision.
     if parse(&found.last_seen_at).is_some_and(|l| now - l >= TOUCH_EVERY) {
-        accounts::touch_session(&state.db, hash, &text(now)).await?;
+        sessions::touch_session(&state.db, hash, &text(now)).await?;
     }
     let (user, account) = (found.user, found.account);
     Ok(Some(Caller { user, account }))
@@ -249,7 +250,7 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Ca
     let account_key = format!("email:{}", email.as_str());
     let ip_key = format!("ip:{}", client_ip().await);
     for (key, max) in [(&account_key, MAX_PER_ACCOUNT), (&ip_key, MAX_PER_IP)] {
-        let (n, oldest) = accounts::attempts_since(&state.db, key, &since).await?;
+        let (n, oldest) = sessions::attempts_since(&state.db, key, &since).await?;
         if n >= max {
             let free_at = oldest
                 .and_then(|o| o.parse::<DateTime<Utc>>().ok())
@@ -268,18 +269,18 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Ca
     };
     let ok = verify(password.to_string(), hash).await;
     let Some(user) = user.filter(|_| ok) else {
-        accounts::record_attempt(&state.db, &account_key, &text(now)).await?;
-        accounts::record_attempt(&state.db, &ip_key, &text(now)).await?;
+        sessions::record_attempt(&state.db, &account_key, &text(now)).await?;
+        sessions::record_attempt(&state.db, &ip_key, &text(now)).await?;
         return Err(AppError::Invalid(SIGN_IN_FAILED.into()));
     };
-    accounts::clear_attempts(&state.db, &account_key).await?;
+    sessions::clear_attempts(&state.db, &account_key).await?;
     let h = headers().await;
     // Drop the session the browser had, if any, and issue a new id.
     if let Some(old) = cookie_token(&h) {
-        accounts::delete_session(&state.db, &token_hash(&old)).await?;
+        sessions::delete_session(&state.db, &token_hash(&old)).await?;
     }
     let token = new_token();
-    accounts::insert_session(
+    sessions::insert_session(
         &state.db,
         &token_hash(&token),
         user.id,
@@ -296,7 +297,7 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Ca
 
 pub async fn sign_out(state: &AppState) -> Result<(), AppError> {
     if let Some(hash) = session_hash() {
-        accounts::delete_session(&state.db, &hash).await?;
+        sessions::delete_session(&state.db, &hash).await?;
     }
     set_cookie(&format!(
         "{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"

@@ -17,10 +17,13 @@ use crate::billing::{
     SubscriptionSnapshot, SubscriptionStatus,
 };
 use crate::db::accounts::AccountRecord;
-use crate::db::billing::{
-    self as store, CommitError, InvoiceLineWrite, InvoiceWrite, OrderWrite, SubscriptionRecord,
-    SubscriptionWrite,
-};
+use crate::db::commit::CommitError;
+use crate::db::commit::OrderWrite;
+use crate::db::invoices::InvoiceLineWrite;
+use crate::db::invoices::InvoiceWrite;
+use crate::db::subscriptions::SubscriptionRecord;
+use crate::db::subscriptions::SubscriptionWrite;
+use crate::db::{commit, invoices, orders, payment_methods, sessions};
 use crate::error::AppError;
 use crate::i18n::{Lang, fill};
 
@@ -113,7 +116,7 @@ pub fn today(state: &AppState, account: &AccountRecord) -> NaiveDate {
 pub fn context_from(
     state: &AppState,
     caller: &Caller,
-    (records, cart): store::PageRows,
+    (records, cart): sessions::PageRows,
 ) -> Result<Context, AppError> {
     let terms = terms(&caller.account)?;
     let today = today(state, &caller.account);
@@ -219,7 +222,7 @@ pub async fn place_order(
         false => None,
     };
     let Some(quote) = quote.filter(|q| q.totals.total_due.plain() == expected_total.trim()) else {
-        return match store::find_order(&state.db, account_id, key).await? {
+        return match orders::find_order(&state.db, account_id, key).await? {
             Some(done) if done.request_hash != request_hash => Err(other_content()),
             Some(done) if done.status == "done" => stored_result(state, caller, &done).await,
             _ => Err(AppError::QuoteChanged),
@@ -235,7 +238,7 @@ pub async fn place_order(
     // made from the key: `charges`), which the gateway deduplicates.
     let lease = state.order_lease_token();
     let order_id = loop {
-        if let Some(id) = store::claim_order(
+        if let Some(id) = orders::claim_order(
             &state.db,
             account_id,
             key,
@@ -250,7 +253,7 @@ pub async fn place_order(
         }
         let mut waited = 0;
         let existing = loop {
-            match store::find_order(&state.db, account_id, key).await? {
+            match orders::find_order(&state.db, account_id, key).await? {
                 Some(o) if o.abandoned(&crate::db::now_text()) => break Some(o),
                 Some(o) if o.status == "pending" && waited < 300 => {
                     waited += 1;
@@ -265,7 +268,7 @@ pub async fn place_order(
             Some(o) if o.request_hash != request_hash => return Err(other_content()),
             Some(o) if o.status == "done" => return stored_result(state, caller, &o).await,
             Some(o) if o.abandoned(&crate::db::now_text()) => {
-                if store::take_over_order(&state.db, o.id, &crate::db::now_text(), &lease).await? {
+                if orders::take_over_order(&state.db, o.id, &crate::db::now_text(), &lease).await? {
                     tracing::warn!(order = o.id, "taking over an abandoned order claim");
                     break o.id;
                 }
@@ -276,7 +279,7 @@ pub async fn place_order(
 
     let result = charge_and_commit(state, caller, ctx, &quote, (order_id, &lease), key).await;
     if result.is_err() {
-        store::release_order(&state.db, order_id, &lease).await?;
+        orders::release_order(&state.db, order_id, &lease).await?;
     }
     result
 }
@@ -304,7 +307,7 @@ async fn charge_and_commit(
     let total = quote.totals.total_due;
     let mut charged = None;
     if !total.is_zero() {
-        let pm = store::payment_method(&state.db, account.id)
+        let pm = payment_methods::payment_method(&state.db, account.id)
             .await?
             .ok_or_else(|| AppError::Invalid("Add a payment method to place this order.".into()))?;
         let purpose = Purpose::Order {
@@ -376,7 +379,7 @@ async fn charge_and_commit(
         }),
         audit: format!("order key={key} total={}", total.plain()),
     };
-    match store::commit_order(&state.db, write).await {
+    match commit::commit_order(&state.db, write).await {
         Ok(invoice) => Ok(OrderResult {
             invoice_id: invoice.as_ref().map(|(id, _)| *id),
             invoice_number: invoice.map(|(_, n)| n),
@@ -405,7 +408,7 @@ pub async fn order_result(
     caller: &Caller,
     key: &str,
 ) -> Result<OrderResult, AppError> {
-    match store::find_order(&state.db, caller.account.id, key).await? {
+    match orders::find_order(&state.db, caller.account.id, key).await? {
         Some(o) if o.status == "done" => stored_result(state, caller, &o).await,
         _ => Err(AppError::NotFound),
     }
@@ -414,10 +417,10 @@ pub async fn order_result(
 async fn stored_result(
     state: &AppState,
     caller: &Caller,
-    order: &store::OrderRecord,
+    order: &orders::OrderRecord,
 ) -> Result<OrderResult, AppError> {
     let number = match order.invoice_id {
-        Some(id) => store::invoice_with_lines(&state.db, caller.account.id, id)
+        Some(id) => invoices::invoice_with_lines(&state.db, caller.account.id, id)
             .await?
             .map(|(i, _)| i.number),
         None => None,

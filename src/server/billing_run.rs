@@ -27,10 +27,16 @@ use crate::billing::renewal::{
 };
 use crate::billing::tax::tax_treatment;
 use crate::db::accounts::{self, AccountRecord, UserRecord};
-use crate::db::billing::{
-    self as store, CommitError, DueCursor, EmailWrite, InvoiceLineWrite, InvoiceWrite, OrderWrite,
-    PaymentMethodRecord, SubscriptionRecord, SubscriptionWrite,
-};
+use crate::db::commit::CommitError;
+use crate::db::commit::OrderWrite;
+use crate::db::invoices::InvoiceLineWrite;
+use crate::db::invoices::InvoiceWrite;
+use crate::db::outbox::EmailWrite;
+use crate::db::payment_methods::PaymentMethodRecord;
+use crate::db::subscriptions::DueCursor;
+use crate::db::subscriptions::SubscriptionRecord;
+use crate::db::subscriptions::SubscriptionWrite;
+use crate::db::{commit, orders, payment_methods, subscriptions};
 use crate::error::AppError;
 use crate::i18n::fill;
 
@@ -115,7 +121,7 @@ impl Page {
         Ok(Page {
             accounts,
             contacts: accounts::billing_contacts(&state.db, &ids).await?,
-            methods: store::payment_methods(&state.db, &ids).await?,
+            methods: payment_methods::payment_methods(&state.db, &ids).await?,
             credit_left,
             closed_attempts: crate::db::payments::closed_attempts(&state.db, &purposes).await?,
         })
@@ -156,7 +162,7 @@ async fn run_batch(
     // charged: a second runner skips them instead of charging them too.
     let t0 = Instant::now();
     let read: Vec<(i64, i64)> = due.iter().map(|r| (r.id, r.version)).collect();
-    let lock = store::lock_for_run(&state.db, &read).await?;
+    let lock = commit::lock_for_run(&state.db, &read).await?;
     let t1 = Instant::now();
     times.reading += t1 - t0;
     let mut planned = Vec::new();
@@ -190,7 +196,7 @@ async fn run_batch(
         .into_iter()
         .map(|p| (p.write, (p.charged, p.counts)))
         .unzip();
-    let committed = store::commit_batch(&state.db, lock, writes).await;
+    let committed = commit::commit_batch(&state.db, lock, writes).await;
     times.writing += t2.elapsed();
     match committed {
         Ok(results) => {
@@ -263,7 +269,7 @@ pub async fn run_timed(state: &AppState, as_of: AsOf) -> Result<(RunReport, RunT
     let today = horizon.to_string();
     for _ in 0..100_000 {
         let t0 = Instant::now();
-        let (due, next) = store::due_subscriptions(&state.db, &today, &after, PAGE).await?;
+        let (due, next) = subscriptions::due_subscriptions(&state.db, &today, &after, PAGE).await?;
         times.reading += t0.elapsed();
         let Some(next) = next else {
             if !swept_progress {
@@ -291,7 +297,7 @@ pub async fn retry_past_due(state: &AppState, account_id: i64) -> Result<RunRepo
         return Ok(RunReport::default());
     };
     let today = super::clock::local_date(state.clock.now(), &account.time_zone);
-    let due: Vec<SubscriptionRecord> = store::subscriptions(&state.db, account_id)
+    let due: Vec<SubscriptionRecord> = subscriptions::subscriptions(&state.db, account_id)
         .await?
         .into_iter()
         .filter(|r| r.status == SubscriptionStatus::PastDue.code())
@@ -322,15 +328,15 @@ async fn release_abandoned_orders(state: &AppState) -> Result<u32, AppError> {
     let now = crate::db::now_text();
     let lease = state.order_lease_token();
     let mut released = 0;
-    for (id, account, key) in store::abandoned_orders(&state.db, &now).await? {
-        if !store::take_over_order(&state.db, id, &now, &lease).await? {
+    for (id, account, key) in orders::abandoned_orders(&state.db, &now).await? {
+        if !orders::take_over_order(&state.db, id, &now, &lease).await? {
             continue;
         }
         // Refund first: if this process dies now, the next run finds the
         // order again (the refund is idempotent).
         let purpose = Purpose::Order { account, key: &key };
         super::charges::refund_unrecorded(state, account, purpose).await?;
-        store::release_order(&state.db, id, &lease).await?;
+        orders::release_order(&state.db, id, &lease).await?;
         tracing::warn!(order = id, "abandoned order released");
         released += 1;
     }
@@ -348,7 +354,7 @@ async fn remind(
     let until = (horizon + window).to_string();
     let mut after = 0;
     loop {
-        let page = store::reminder_candidates(&state.db, &until, after, 500).await?;
+        let page = subscriptions::reminder_candidates(&state.db, &until, after, 500).await?;
         let Some(last) = page.last() else {
             return Ok(());
         };
@@ -389,7 +395,7 @@ async fn remind(
                 body,
                 &[("product", &product), ("date", &lang.date(due.last_day))],
             );
-            if store::record_reminder(&state.db, r, &due.about.to_string(), &mail).await? {
+            if subscriptions::record_reminder(&state.db, r, &due.about.to_string(), &mail).await? {
                 report.reminders_sent += 1;
             }
         }
@@ -768,6 +774,6 @@ fn plan(
 }
 
 /// An email that does not depend on the invoice number.
-fn boxed(mail: EmailWrite) -> crate::db::billing::EmailBuilder {
+fn boxed(mail: EmailWrite) -> crate::db::commit::EmailBuilder {
     Box::new(move |_| mail.clone())
 }

@@ -96,11 +96,11 @@ async fn bill(config: &Config, args: &[String]) -> Result<(), startup::StartupEr
     Ok(())
 }
 
-pub async fn run(args: Vec<String>) -> ExitCode {
+pub async fn run(args: Vec<String>, site: startup::Site) -> ExitCode {
     let config = Config::from_env();
     let command = args.get(1).map(String::as_str).unwrap_or("serve");
     let result = match command {
-        "serve" => startup::serve(config).await,
+        "serve" => startup::serve(config, site).await,
         "migrate" => startup::prepare(&config).await.map(|_| {
             println!("database is up to date");
         }),

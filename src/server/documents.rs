@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::auth::{billing_contact_only, caller_from};
 use super::state::AppState;
 use crate::billing::{BillingError, Money};
-use crate::db::billing as store;
+use crate::db::invoices;
 use crate::error::AppError;
 use crate::i18n::Lang;
 
@@ -69,7 +69,7 @@ pub async fn invoice_pdf(
     let result = async {
         let c = billing_caller(&state, &headers).await?;
         let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-        let (inv, lines) = store::invoice_with_lines(&state.db, c.account.id, id)
+        let (inv, lines) = invoices::invoice_with_lines(&state.db, c.account.id, id)
             .await?
             .ok_or(AppError::NotFound)?;
         let figures = inv.figures()?;
@@ -99,7 +99,7 @@ pub async fn invoices_csv(
         let mut out = csv_header(lang);
         let mut before = None;
         loop {
-            let page = store::invoices(&state.db, c.account.id, before, 1000).await?;
+            let page = invoices::invoices(&state.db, c.account.id, before, 1000).await?;
             let Some(last) = page.last() else { break };
             before = Some(last.id);
             for inv in &page {
@@ -166,7 +166,7 @@ pub fn csv_header(lang: Lang) -> String {
 pub fn csv_row(
     out: &mut String,
     lang: Lang,
-    inv: &store::InvoiceRecord,
+    inv: &invoices::InvoiceRecord,
 ) -> Result<(), BillingError> {
     let t = lang.texts();
     let f = inv.figures()?;

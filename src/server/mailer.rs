@@ -8,7 +8,8 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::db::Db;
-use crate::db::billing::{self as store, PendingEmail};
+use crate::db::outbox;
+use crate::db::outbox::PendingEmail;
 
 pub const FROM: &str = "Billing Center <billing@billing-center.example>";
 
@@ -72,16 +73,16 @@ impl Mailer {
     ) -> Result<Delivery, crate::db::DbError> {
         let stamp = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let mut d = Delivery::default();
-        for e in store::pending_emails(db, &stamp(now), 100).await? {
+        for e in outbox::pending_emails(db, &stamp(now), 100).await? {
             match self.send(&e).await {
                 Ok(()) => {
-                    store::mark_email_sent(db, e.id, &stamp(now)).await?;
+                    outbox::mark_email_sent(db, e.id, &stamp(now)).await?;
                     d.sent += 1;
                 }
                 Err(err) => {
                     let wait = Duration::seconds((30_i64 << e.attempts.clamp(0, 7)).min(3600));
                     tracing::warn!(email = e.id, error = %err, "email delivery failed; will retry");
-                    store::mark_email_failed(db, e.id, &err, &stamp(now + wait)).await?;
+                    outbox::mark_email_failed(db, e.id, &err, &stamp(now + wait)).await?;
                     d.failed += 1;
                 }
             }

@@ -6,10 +6,12 @@ use chrono::{Duration, NaiveDate};
 use super::billing::{SELLER, SELLER_DETAILS};
 use crate::billing::{BillingPeriod, Frequency};
 use crate::db::accounts::{self, NewAccount};
-use crate::db::billing::{
-    self as store, InvoiceLineWrite, InvoiceWrite, PaymentMethodRecord, SubscriptionRecord,
-};
+use crate::db::invoices::InvoiceLineWrite;
+use crate::db::invoices::InvoiceWrite;
+use crate::db::payment_methods::PaymentMethodRecord;
+use crate::db::subscriptions::SubscriptionRecord;
 use crate::db::{Db, DbError};
+use crate::db::{commit, payment_methods, subscriptions};
 
 pub const DEMO_PASSWORD: &str = "billing-demo";
 const TZ: &str = "Europe/Paris";
@@ -155,13 +157,13 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
     accounts::insert_user(db, a, "member@demo.test", "Marie Member", &hash, false).await?;
     let mut s = sub(a, "webinar", "standard", 1, Frequency::Monthly, "trial");
     s.trial_ends_on = Some((today + days(5)).to_string());
-    store::insert_subscription(db, &s).await?;
+    subscriptions::insert_subscription(db, &s).await?;
 
     // Pending SAS: webinar Pro ×2 annual since 100 days, pending cancellation.
     let a = accounts::insert_account(db, &online("Pending SAS")).await?;
     accounts::insert_user(db, a, "pending@demo.test", "Paul Pending", &hash, true).await?;
     let p = per(today - days(100), Frequency::Annual)?;
-    store::insert_subscription(
+    subscriptions::insert_subscription(
         db,
         &paid(
             sub(
@@ -177,8 +179,8 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
         ),
     )
     .await?;
-    store::save_payment_method(db, a, &card_4242()).await?;
-    store::insert_paid_invoice(
+    payment_methods::save_payment_method(db, a, &card_4242()).await?;
+    commit::insert_paid_invoice(
         db,
         a,
         &invoice(
@@ -207,7 +209,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
         "trial_expired",
     );
     s.trial_ends_on = Some((today - days(3)).to_string());
-    store::insert_subscription(db, &s).await?;
+    subscriptions::insert_subscription(db, &s).await?;
 
     // Expirée SA: webinar Lite monthly, expired 10 days ago, 3 paid invoices.
     let a = accounts::insert_account(db, &online("Expirée SA")).await?;
@@ -218,7 +220,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
     for n in 0..3 {
         let p = BillingPeriod::nth(anchor, Frequency::Monthly, n)
             .map_err(|e| SeedError::Other(e.to_string()))?;
-        store::insert_paid_invoice(
+        commit::insert_paid_invoice(
             db,
             a,
             &invoice(
@@ -243,8 +245,8 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
         5_900,
     );
     s.ended_on = Some(last.end.to_string());
-    store::insert_subscription(db, &s).await?;
-    store::save_payment_method(db, a, &card_4242()).await?;
+    subscriptions::insert_subscription(db, &s).await?;
+    payment_methods::save_payment_method(db, a, &card_4242()).await?;
 
     // Active GmbH (DE, reverse charge): meeting Business ×5 monthly since 40
     // days, training Starter annual.
@@ -262,7 +264,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
     let start = today - days(40);
     let p = BillingPeriod::containing(start, Frequency::Monthly, today)
         .map_err(|e| SeedError::Other(e.to_string()))?;
-    store::insert_subscription(
+    subscriptions::insert_subscription(
         db,
         &paid(
             sub(a, "meeting", "business", 5, Frequency::Monthly, "active"),
@@ -272,7 +274,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
     )
     .await?;
     let p = per(start, Frequency::Annual)?;
-    store::insert_subscription(
+    subscriptions::insert_subscription(
         db,
         &paid(
             sub(a, "training", "starter", 1, Frequency::Annual, "active"),
@@ -281,7 +283,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
         ),
     )
     .await?;
-    store::save_payment_method(db, a, &card_4242()).await?;
+    payment_methods::save_payment_method(db, a, &card_4242()).await?;
 
     // Corporate Group SA: billed by invoice, with a representative.
     let a = accounts::insert_account(
@@ -307,7 +309,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
     )
     .await?;
     let p = per(today - days(60), Frequency::Annual)?;
-    store::insert_subscription(
+    subscriptions::insert_subscription(
         db,
         &paid(
             sub(a, "webinar", "enterprise", 10, Frequency::Annual, "active"),
@@ -323,10 +325,10 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
         262_800,
     );
     s.ended_on = Some(old.end.to_string());
-    store::insert_subscription(db, &s).await?;
+    subscriptions::insert_subscription(db, &s).await?;
     for (issued, seats) in [(today - days(60), 10), (today - days(20), 2)] {
         let p = per(issued, Frequency::Annual)?;
-        store::insert_paid_invoice(
+        commit::insert_paid_invoice(
             db,
             a,
             &invoice(

@@ -4,13 +4,22 @@ use std::sync::Arc;
 
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes};
 
 use super::config::Config;
 use super::state::{AppState, Services};
 use crate::billing::catalog::load;
 use crate::db::{Db, products};
-use crate::ui::{App, shell};
+
+/// The pages the server renders, handed in from above (`crate::site`):
+/// the server layer does not import the UI.
+#[derive(Clone, Copy)]
+pub struct Site {
+    /// The app's routes (`generate_route_list` of the root component).
+    pub routes: fn() -> Vec<AxumRouteListing>,
+    /// The HTML document around the app.
+    pub shell: fn(LeptosOptions) -> AnyView,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -82,14 +91,14 @@ fn spawn_mailer(state: AppState, mailer: super::mailer::Mailer) {
     });
 }
 
-pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+pub fn router(state: AppState, site: Site) -> Router {
     let context_state = state.clone();
     let shell_options = state.leptos_options.clone();
+    let shell = site.shell;
     Router::new()
         .leptos_routes_with_context(
             &state,
-            routes,
+            (site.routes)(),
             move || provide_context(context_state.clone()),
             move || shell(shell_options.clone()),
         )
@@ -103,7 +112,9 @@ pub fn router(state: AppState) -> Router {
             "/billing/invoices.csv",
             axum::routing::get(super::documents::invoices_csv),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            site.shell,
+        ))
         .layer(axum::middleware::map_response(
             super::error::fix_server_fn_status,
         ))
@@ -130,7 +141,7 @@ async fn health(
     }
 }
 
-pub async fn serve(config: Config) -> Result<(), StartupError> {
+pub async fn serve(config: Config, site: Site) -> Result<(), StartupError> {
     let conf = get_configuration(None).map_err(|e| StartupError::Leptos(e.to_string()))?;
     let leptos_options = conf.leptos_options;
     let addr = leptos_options.site_addr;
@@ -150,7 +161,7 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
         let mailer = super::mailer::Mailer::from_url(&url).map_err(StartupError::Usage)?;
         spawn_mailer(state.clone(), mailer);
     }
-    let app = router(state);
+    let app = router(state, site);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .map_err(|e| StartupError::Bind {

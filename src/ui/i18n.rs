@@ -76,19 +76,6 @@ pub fn use_ui() -> &'static Ui {
     use_context::<&'static Ui>().expect("provide_lang runs first, in App")
 }
 
-/// A subscription state's badge.
-pub fn status_label(t: &Ui, s: crate::billing::SubscriptionStatus) -> &'static str {
-    use crate::billing::SubscriptionStatus as S;
-    match s {
-        S::Trial => t.status_trial,
-        S::TrialExpired => t.status_trial_expired,
-        S::Active => t.status_active,
-        S::PendingCancellation => t.status_pending_cancellation,
-        S::PastDue => t.status_past_due,
-        S::Expired => t.status_expired,
-    }
-}
-
 /// Links to the other languages. Plain links to the server
 /// (`rel=external`), which remembers the choice and sends the browser back
 /// to the page it came from, now rendered in that language: with or

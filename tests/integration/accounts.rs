@@ -477,7 +477,7 @@ async fn last_seen_is_refreshed_once_a_minute_not_on_every_request() {
 /// not the billing contact. On both backends.
 #[tokio::test]
 async fn one_statement_page_read_matches_the_separate_reads() {
-    use billing_center::db::{accounts, billing as store};
+    use billing_center::db::{accounts, carts, sessions, subscriptions};
     use sha2::{Digest, Sha256};
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
@@ -502,12 +502,12 @@ async fn one_statement_page_read_matches_the_separate_reads() {
         (trial.status, trial.trial_ends_on) = ("trial".into(), Some("2026-02-14".into()));
         (trial.period_start, trial.period_end, trial.paid_unit_minor) = (None, None, None);
         for s in [&changed, &retrying, &trial] {
-            store::insert_subscription(db, s).await.unwrap();
+            subscriptions::insert_subscription(db, s).await.unwrap();
         }
-        store::put_cart_item(db, account, "webinar", r#"{"level":"pro","seats":"2"}"#)
+        carts::put_cart_item(db, account, "webinar", r#"{"level":"pro","seats":"2"}"#)
             .await
             .unwrap();
-        store::put_cart_item(db, account, "meeting", "{}")
+        carts::put_cart_item(db, account, "meeting", "{}")
             .await
             .unwrap();
 
@@ -519,7 +519,7 @@ async fn one_statement_page_read_matches_the_separate_reads() {
                 .collect()
         };
         let as_contact = hash_of(crate::helpers::session_cookie(db, contact, 1).await);
-        let (found, page) = store::session_with_page(db, &as_contact)
+        let (found, page) = sessions::session_with_page(db, &as_contact)
             .await
             .unwrap()
             .expect("the session is found");
@@ -529,27 +529,27 @@ async fn one_statement_page_read_matches_the_separate_reads() {
         assert_eq!(subscriptions.len(), 3, "{backend:?}");
         assert_eq!(
             subscriptions,
-            store::subscriptions(db, account).await.unwrap()
+            subscriptions::subscriptions(db, account).await.unwrap()
         );
-        assert_eq!(cart, store::cart(db, account).await.unwrap());
+        assert_eq!(cart, carts::cart(db, account).await.unwrap());
         assert_eq!(cart.len(), 2);
 
         let as_member = hash_of(crate::helpers::session_cookie(db, member, 2).await);
-        let (found, page) = store::session_with_page(db, &as_member)
+        let (found, page) = sessions::session_with_page(db, &as_member)
             .await
             .unwrap()
             .unwrap();
         assert_eq!(found.user.id, member);
         assert!(page.is_none(), "not the billing contact: no page rows");
         assert!(
-            store::session_with_page(db, "no-such-hash")
+            sessions::session_with_page(db, "no-such-hash")
                 .await
                 .unwrap()
                 .is_none()
         );
 
         // The next read sees what was committed since (no stale snapshot).
-        store::remove_cart_item(db, account, "meeting")
+        carts::remove_cart_item(db, account, "meeting")
             .await
             .unwrap();
         let trial_row = subscriptions
@@ -557,7 +557,7 @@ async fn one_statement_page_read_matches_the_separate_reads() {
             .find(|s| s.product == "training")
             .unwrap();
         assert!(
-            store::set_status(
+            subscriptions::set_status(
                 db,
                 account,
                 trial_row.id,
@@ -567,7 +567,7 @@ async fn one_statement_page_read_matches_the_separate_reads() {
             .await
             .unwrap()
         );
-        let (_, page) = store::session_with_page(db, &as_contact)
+        let (_, page) = sessions::session_with_page(db, &as_contact)
             .await
             .unwrap()
             .unwrap();
@@ -576,17 +576,17 @@ async fn one_statement_page_read_matches_the_separate_reads() {
         assert_eq!(now.status, "trial_expired", "{backend:?}");
         assert_eq!(now.version, trial_row.version + 1);
         assert_eq!(cart.len(), 1, "{backend:?}");
-        assert_eq!(cart, store::cart(db, account).await.unwrap());
-        accounts::delete_session(db, &as_contact).await.unwrap();
+        assert_eq!(cart, carts::cart(db, account).await.unwrap());
+        sessions::delete_session(db, &as_contact).await.unwrap();
         assert!(
-            store::session_with_page(db, &as_contact)
+            sessions::session_with_page(db, &as_contact)
                 .await
                 .unwrap()
                 .is_none(),
             "a deleted session is gone at once"
         );
         assert!(
-            accounts::find_session_caller(db, &as_member)
+            sessions::find_session_caller(db, &as_member)
                 .await
                 .unwrap()
                 .is_some()

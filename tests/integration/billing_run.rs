@@ -3,7 +3,8 @@
 use std::process::Command;
 
 use billing_center::db::accounts;
-use billing_center::db::billing::{self as store, PaymentMethodRecord};
+use billing_center::db::payment_methods::PaymentMethodRecord;
+use billing_center::db::{payment_methods, subscriptions};
 use billing_center::server::billing_run::{AsOf, RunReport, run};
 use billing_center::server::payments::{PaymentGateway, TestGateway};
 use chrono::{Duration, NaiveDate};
@@ -112,7 +113,7 @@ async fn failed_renewals_retry_at_one_three_seven_days_then_expire() {
             .await
             .unwrap()
             .unwrap();
-        store::save_payment_method(
+        payment_methods::save_payment_method(
             &app.db,
             active.id,
             &PaymentMethodRecord {
@@ -126,7 +127,9 @@ async fn failed_renewals_retry_at_one_three_seven_days_then_expire() {
         )
         .await
         .unwrap();
-        let subs = store::subscriptions(&app.db, active.id).await.unwrap();
+        let subs = subscriptions::subscriptions(&app.db, active.id)
+            .await
+            .unwrap();
         let meeting = subs.iter().find(|s| s.product == "meeting").unwrap();
         let due: NaiveDate = meeting.period_end.as_deref().unwrap().parse().unwrap();
         let status = |app: &TestApp| {
@@ -218,9 +221,12 @@ async fn two_years_behind(
             ("meeting", "business"),
             ("training", "starter"),
         ] {
-            store::insert_subscription(&state.db, &active_monthly(a, product, level, start, 100))
-                .await
-                .unwrap();
+            subscriptions::insert_subscription(
+                &state.db,
+                &active_monthly(a, product, level, start, 100),
+            )
+            .await
+            .unwrap();
         }
     }
     (dir, url, state)
@@ -257,7 +263,7 @@ async fn a_run_killed_mid_way_then_run_again_bills_each_period_exactly_once() {
                 .spawn()
                 .unwrap()
         };
-        let count = || billing_center::db::billing::count(&state.db, "invoices");
+        let count = || billing_center::db::count(&state.db, "invoices");
         let mut rng = Rng::from_env();
         let mut killed = 0;
         for _ in 0..kills {
@@ -383,10 +389,10 @@ async fn two_billing_runs_at_once_bill_each_period_once() {
                 "{backend:?} subscription {id}: a missed or doubled period"
             );
         }
-        let invoices = billing_center::db::billing::count(&state.db, "invoices")
+        let invoices = billing_center::db::count(&state.db, "invoices")
             .await
             .unwrap();
-        let payments = billing_center::db::billing::count(&state.db, "payments")
+        let payments = billing_center::db::count(&state.db, "payments")
             .await
             .unwrap();
         assert_eq!(invoices as usize, 24 * subs.len());
@@ -526,13 +532,15 @@ async fn a_charge_another_writer_recorded_is_never_refunded() {
         let state = app.state();
         let (account, _) = online_account_with_card(&app.db, "Twice", "twice@demo.test").await;
         let start = today() - Duration::days(31);
-        let id = store::insert_subscription(
+        let id = subscriptions::insert_subscription(
             &app.db,
             &active_monthly(account, "webinar", "lite", start, 5_900),
         )
         .await
         .unwrap();
-        let before = store::subscriptions(&app.db, account).await.unwrap();
+        let before = subscriptions::subscriptions(&app.db, account)
+            .await
+            .unwrap();
         let term_end = before[0].period_end.clone().unwrap();
         let report = run(&state, AsOf::Now).await.unwrap();
         assert_eq!(report.renewed, 1, "{backend:?}");

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use billing_center::db::billing as store;
+use billing_center::db::subscriptions;
 use billing_center::server::payments::PaymentGateway;
 use chrono::Utc;
 use serde_json::{Value, json};
@@ -364,9 +364,12 @@ async fn sqlite_writers_in_three_processes_queue_instead_of_failing() {
                 "starter"
             };
             let level = if product == "webinar" { "lite" } else { level };
-            store::insert_subscription(&app.db, &active_monthly(a, product, level, start, 100))
-                .await
-                .unwrap();
+            subscriptions::insert_subscription(
+                &app.db,
+                &active_monthly(a, product, level, start, 100),
+            )
+            .await
+            .unwrap();
         }
     }
     let stop = Arc::new(AtomicBool::new(false));

@@ -162,7 +162,7 @@ async fn the_confirmation_email_reaches_the_smtp_server_even_after_an_outage() {
 #[tokio::test]
 async fn smtp_down_for_a_whole_billing_run_then_every_email_arrives_once() {
     use crate::helpers::{active_monthly, online_account_with_card};
-    use billing_center::db::billing as store;
+    use billing_center::db::subscriptions;
     use billing_center::server::billing_run::{AsOf, run};
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
@@ -180,9 +180,12 @@ async fn smtp_down_for_a_whole_billing_run_then_every_email_arrives_once() {
                 ("meeting", "business"),
                 ("training", "starter"),
             ] {
-                store::insert_subscription(&app.db, &active_monthly(a, product, level, start, 100))
-                    .await
-                    .unwrap();
+                subscriptions::insert_subscription(
+                    &app.db,
+                    &active_monthly(a, product, level, start, 100),
+                )
+                .await
+                .unwrap();
             }
         }
         let report = run(&app.state(), AsOf::Now).await.unwrap();

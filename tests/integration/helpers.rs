@@ -118,7 +118,7 @@ impl TestApp {
             gateway: std::sync::Arc::new(billing_center::server::payments::TestGateway::default()),
             order_lease: chrono::Duration::seconds(120),
         });
-        let app = startup::router(state.clone());
+        let app = startup::router(state.clone(), billing_center::site());
         tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -197,9 +197,7 @@ impl TestApp {
     }
 
     pub async fn count(&self, table: &'static str) -> i64 {
-        billing_center::db::billing::count(&self.db, table)
-            .await
-            .unwrap()
+        billing_center::db::count(&self.db, table).await.unwrap()
     }
 }
 
@@ -287,10 +285,12 @@ pub async fn online_account_with_card(db: &Db, name: &str, email: &str) -> (i64,
 /// A credit note issued on `day` (an invoice whose one line is negative,
 /// for the next day of an outage already paid) and the credit it creates.
 pub async fn credit_note(db: &Db, account: i64, day: chrono::NaiveDate, amount_minor: i64) {
-    use billing_center::db::billing::{self as store, InvoiceLineWrite, InvoiceWrite};
+    use billing_center::db::commit;
+    use billing_center::db::invoices::InvoiceLineWrite;
+    use billing_center::db::invoices::InvoiceWrite;
     use billing_center::server::billing::{SELLER, SELLER_DETAILS};
     let next = day.succ_opt().unwrap().to_string();
-    store::insert_paid_invoice(
+    commit::insert_paid_invoice(
         db,
         account,
         &InvoiceWrite {
@@ -330,7 +330,8 @@ pub async fn credit_note(db: &Db, account: i64, day: chrono::NaiveDate, amount_m
 /// [`online_account_with_card`] in the time zone `time_zone`.
 pub async fn online_account_in(db: &Db, name: &str, email: &str, time_zone: &str) -> (i64, i64) {
     use billing_center::db::accounts::{self, NewAccount};
-    use billing_center::db::billing::{self as store, PaymentMethodRecord};
+    use billing_center::db::payment_methods;
+    use billing_center::db::payment_methods::PaymentMethodRecord;
     let a = accounts::insert_account(
         db,
         &NewAccount {
@@ -349,7 +350,7 @@ pub async fn online_account_in(db: &Db, name: &str, email: &str, time_zone: &str
     let user = accounts::insert_user(db, a, email, name, "x", true)
         .await
         .unwrap();
-    store::save_payment_method(
+    payment_methods::save_payment_method(
         db,
         a,
         &PaymentMethodRecord {
@@ -374,9 +375,9 @@ pub fn active_monthly(
     level: &str,
     start: chrono::NaiveDate,
     unit_minor: i64,
-) -> billing_center::db::billing::SubscriptionRecord {
+) -> billing_center::db::subscriptions::SubscriptionRecord {
     let end = start.checked_add_months(chrono::Months::new(1)).unwrap();
-    billing_center::db::billing::SubscriptionRecord {
+    billing_center::db::subscriptions::SubscriptionRecord {
         id: 0,
         account_id,
         product: product.into(),
@@ -421,7 +422,7 @@ pub async fn session_cookie_at(
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    billing_center::db::accounts::insert_session(
+    billing_center::db::sessions::insert_session(
         db,
         &hash,
         user,
@@ -500,7 +501,7 @@ pub async fn assert_books(db: &Db, what: &str, settled: &[(String, i64)]) -> i64
 pub async fn customer_mid_period(db: &Db, name: &str, email: &str) -> (i64, i64) {
     let (a, user) = online_account_with_card(db, name, email).await;
     let today = billing_center::server::clock::local_date(chrono::Utc::now(), "Europe/Paris");
-    billing_center::db::billing::insert_subscription(
+    billing_center::db::subscriptions::insert_subscription(
         db,
         &active_monthly(
             a,

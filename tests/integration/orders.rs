@@ -396,14 +396,15 @@ async fn a_gateway_timeout_after_the_charge_is_reconciled_not_charged_again() {
 /// charge the new holder now owns.
 #[tokio::test]
 async fn a_claim_taken_over_is_no_longer_the_first_holders() {
-    use billing_center::db::billing::{self as store, CommitError};
+    use billing_center::db::commit::CommitError;
+    use billing_center::db::{commit, orders};
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let (account, _) =
             crate::helpers::online_account_with_card(&app.db, "Lease", "lease@demo.test").await;
         let state = app.state();
         let first = state.order_lease_token();
-        let id = store::claim_order(
+        let id = orders::claim_order(
             &app.db,
             account,
             "lease-key-0123456789",
@@ -418,7 +419,7 @@ async fn a_claim_taken_over_is_no_longer_the_first_holders() {
         let now = billing_center::db::now_text();
         let second = state.order_lease_token();
         assert!(
-            !store::take_over_order(&app.db, id, &now, &second)
+            !orders::take_over_order(&app.db, id, &now, &second)
                 .await
                 .unwrap(),
             "{backend:?}: taken over before its lease ran out"
@@ -427,24 +428,24 @@ async fn a_claim_taken_over_is_no_longer_the_first_holders() {
         let later =
             billing_center::db::instant_text(chrono::Utc::now() + chrono::Duration::minutes(3));
         assert!(
-            store::take_over_order(&app.db, id, &later, &second)
+            orders::take_over_order(&app.db, id, &later, &second)
                 .await
                 .unwrap()
         );
         // The new holder's lease now runs: nobody else may take it.
         assert!(
-            !store::take_over_order(&app.db, id, &now, &state.order_lease_token())
+            !orders::take_over_order(&app.db, id, &now, &state.order_lease_token())
                 .await
                 .unwrap(),
             "taken twice"
         );
         let write = |lease: &str| bare_order(account, (id, lease), 0);
         assert!(matches!(
-            store::commit_order(&app.db, write(&first)).await,
+            commit::commit_order(&app.db, write(&first)).await,
             Err(CommitError::ClaimLost)
         ));
-        store::release_order(&app.db, id, &first).await.unwrap();
-        let o = store::find_order(&app.db, account, "lease-key-0123456789")
+        orders::release_order(&app.db, id, &first).await.unwrap();
+        let o = orders::find_order(&app.db, account, "lease-key-0123456789")
             .await
             .unwrap()
             .unwrap();
@@ -452,8 +453,8 @@ async fn a_claim_taken_over_is_no_longer_the_first_holders() {
             o.status, "pending",
             "{backend:?}: the first holder released it"
         );
-        store::commit_order(&app.db, write(&second)).await.unwrap();
-        let o = store::find_order(&app.db, account, "lease-key-0123456789")
+        commit::commit_order(&app.db, write(&second)).await.unwrap();
+        let o = orders::find_order(&app.db, account, "lease-key-0123456789")
             .await
             .unwrap()
             .unwrap();
@@ -467,7 +468,8 @@ async fn a_claim_taken_over_is_no_longer_the_first_holders() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn orders_arriving_together_commit_together_and_fail_alone() {
     use billing_center::db::Backend;
-    use billing_center::db::billing::{self as store, CommitError};
+    use billing_center::db::commit::CommitError;
+    use billing_center::db::{commit, orders};
     use sqlx::Executor;
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
@@ -478,7 +480,7 @@ async fn orders_arriving_together_commit_together_and_fail_alone() {
         for i in 0..6 {
             let lease = state.order_lease_token();
             let key = format!("group-key-{i:02}-0123456789");
-            let id = store::claim_order(&app.db, account, &key, "h", 100, "EUR", &lease)
+            let id = orders::claim_order(&app.db, account, &key, "h", 100, "EUR", &lease)
                 .await
                 .unwrap()
                 .unwrap();
@@ -504,7 +506,7 @@ async fn orders_arriving_together_commit_together_and_fail_alone() {
             };
             let db = app.db.clone();
             tasks.push(tokio::spawn(
-                async move { store::commit_order(&db, w).await },
+                async move { commit::commit_order(&db, w).await },
             ));
             if n == 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -530,7 +532,7 @@ async fn orders_arriving_together_commit_together_and_fail_alone() {
             }
         }
         for (n, (_, key, _)) in claims.iter().enumerate() {
-            let o = store::find_order(&app.db, account, key)
+            let o = orders::find_order(&app.db, account, key)
                 .await
                 .unwrap()
                 .unwrap();
@@ -560,7 +562,7 @@ async fn orders_arriving_together_commit_together_and_fail_alone() {
 /// fails alone, and the others are claimed once each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn claims_arriving_together_fail_alone() {
-    use billing_center::db::billing as store;
+    use billing_center::db::orders;
     use sqlx::Executor;
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
@@ -575,7 +577,7 @@ async fn claims_arriving_together_fail_alone() {
             let (db, lease) = (app.db.clone(), state.order_lease_token());
             tasks.push(tokio::spawn(async move {
                 let key = format!("claim-key-{i:02}-0123456789");
-                store::claim_order(&db, owner, &key, "h", 100, "EUR", &lease).await
+                orders::claim_order(&db, owner, &key, "h", 100, "EUR", &lease).await
             }));
             if i == 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -624,7 +626,8 @@ async fn hold_write_lock(
 /// it spent and is answered "changed", never taking the balance below zero.
 #[tokio::test]
 async fn credit_is_never_spent_twice() {
-    use billing_center::db::billing::{self as store, CommitError};
+    use billing_center::db::commit::CommitError;
+    use billing_center::db::{commit, orders};
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let (account, _) =
@@ -636,12 +639,13 @@ async fn credit_is_never_spent_twice() {
         for i in 0..2 {
             let lease = state.order_lease_token();
             let key = format!("credit-key-{i:02}-0123456789");
-            let id = store::claim_order(&app.db, account, &key, "h", 0, "EUR", &lease)
+            let id = orders::claim_order(&app.db, account, &key, "h", 0, "EUR", &lease)
                 .await
                 .unwrap()
                 .unwrap();
-            results
-                .push(store::commit_order(&app.db, bare_order(account, (id, &lease), -2500)).await);
+            results.push(
+                commit::commit_order(&app.db, bare_order(account, (id, &lease), -2500)).await,
+            );
         }
         assert!(results[0].is_ok(), "{backend:?}: {:?}", results[0]);
         assert!(
@@ -675,8 +679,9 @@ fn bare_order(
     account: i64,
     (id, lease): (i64, &str),
     credit: i64,
-) -> billing_center::db::billing::OrderWrite {
-    use billing_center::db::billing::{EmailWrite, OrderWrite};
+) -> billing_center::db::commit::OrderWrite {
+    use billing_center::db::commit::OrderWrite;
+    use billing_center::db::outbox::EmailWrite;
     OrderWrite {
         account_id: account,
         user_id: None,

@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use billing_center::db::Backend;
 use billing_center::db::accounts;
-use billing_center::db::billing::{self as store, PaymentMethodRecord, SubscriptionRecord};
+use billing_center::db::payment_methods::PaymentMethodRecord;
+use billing_center::db::subscriptions::SubscriptionRecord;
+use billing_center::db::{payment_methods, subscriptions};
 use billing_center::server::billing_run::{AsOf, run};
 use billing_center::server::clock::{Clock, ManualClock};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -71,7 +73,7 @@ impl World {
     }
 
     async fn card(&self, c: Customer, token: &str) {
-        store::save_payment_method(
+        payment_methods::save_payment_method(
             &self.app.db,
             c.account,
             &PaymentMethodRecord {
@@ -89,7 +91,7 @@ impl World {
 
     /// A trial of `product` ending on `ends` (the first day without it).
     async fn trial(&self, c: Customer, product: &str, level: &str, ends: NaiveDate) -> i64 {
-        store::insert_subscription(
+        subscriptions::insert_subscription(
             &self.app.db,
             &SubscriptionRecord {
                 id: 0,
@@ -226,7 +228,7 @@ impl World {
         endpoint: &str,
         extra: &[(&str, &str)],
     ) -> (u16, String) {
-        let version = store::subscriptions(&self.app.db, c.account)
+        let version = subscriptions::subscriptions(&self.app.db, c.account)
             .await
             .unwrap()
             .into_iter()
@@ -265,7 +267,7 @@ impl World {
     }
 
     async fn sub(&self, c: Customer, product: &str) -> SubscriptionRecord {
-        store::subscriptions(&self.app.db, c.account)
+        subscriptions::subscriptions(&self.app.db, c.account)
             .await
             .unwrap()
             .into_iter()

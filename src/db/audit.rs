@@ -1,0 +1,57 @@
+//! The audit log: who did what to an account.
+
+use super::exec::{Exec, Param, multi_row, text};
+use super::{Db, DbError};
+
+pub async fn audit(
+    db: &Db,
+    account_id: i64,
+    user_id: i64,
+    action: &str,
+    detail: &str,
+) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO audit_log (account_id, user_id, action, detail, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(account_id)
+        .bind(user_id)
+        .bind(action)
+        .bind(detail)
+        .bind(super::now_text())
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// One line of the audit log written with an order or a renewal.
+pub(super) struct Entry<'a> {
+    pub account_id: i64,
+    pub user_id: Option<i64>,
+    pub action: &'a str,
+    pub detail: &'a str,
+}
+
+/// `entries` in one statement.
+pub(super) async fn record(
+    tx: &mut impl Exec,
+    entries: &[Entry<'_>],
+    now: &str,
+) -> Result<(), DbError> {
+    let mut params = Vec::with_capacity(entries.len() * 5);
+    for e in entries {
+        params.extend([
+            Param::Int(Some(e.account_id)),
+            Param::Int(e.user_id),
+            text(e.action),
+            text(e.detail),
+            text(now),
+        ]);
+    }
+    multi_row(
+        tx,
+        "INSERT INTO audit_log (account_id, user_id, action, detail, created_at)",
+        5,
+        "",
+        params,
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,370 @@
+//! The unit of work of orders and renewals: everything one order (or one
+//! renewal of the billing run) writes, in one transaction, all or nothing.
+//! On SQLite, orders that arrive while another group is being written are
+//! written together in the next transaction (`group_commit`).
+
+use sqlx::{Any, Transaction};
+
+use super::credit::{self, move_credit};
+use super::exec::{Exec, placeholders};
+use super::invoices::{InvoiceWrite, insert_invoices};
+use super::outbox::{EmailWrite, enqueue_emails};
+use super::subscriptions::{SubscriptionWrite, insert_subscriptions, update_subscriptions};
+use super::{Backend, Db, DbError};
+use super::{audit, carts, orders, payments};
+
+/// Builds the confirmation email once the invoice number is known. `Fn`,
+/// not `FnOnce`: an order whose group commit is rolled back is written
+/// again on its own (`write_orders`).
+pub type EmailBuilder = Box<dyn Fn(Option<&str>) -> EmailWrite + Send + Sync>;
+
+pub struct OrderWrite {
+    pub account_id: i64,
+    /// Who acted; `None` for the billing run.
+    pub user_id: Option<i64>,
+    /// The claimed order row and the claim's lease token; `None` for the
+    /// billing run.
+    pub order: Option<(i64, String)>,
+    pub subscriptions: Vec<SubscriptionWrite>,
+    pub invoice: Option<InvoiceWrite>,
+    /// Gateway charge id of the successful charge, if anything was charged.
+    pub payment_ref: Option<String>,
+    /// A declined payment attempt to record with it (the billing run's;
+    /// an order's decline writes nothing else and is recorded alone).
+    pub attempt: Option<super::payments::AttemptWrite>,
+    /// Change to the account's credit balance (negative: credit used).
+    pub credit_delta_minor: i64,
+    pub email: EmailBuilder,
+    pub audit: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    #[error("a subscription changed in another window")]
+    Stale,
+    /// The claim's lease ran out and another request (or the billing run)
+    /// took the order over: that one decides it, this one writes nothing.
+    #[error("the order was taken over by another request")]
+    ClaimLost,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for CommitError {
+    fn from(e: sqlx::Error) -> Self {
+        CommitError::Db(DbError::Query(e))
+    }
+}
+
+/// Writes an order; returns the invoice (id, number). On SQLite, orders
+/// that arrive while another group is being written are written together
+/// in the next transaction (`group_commit`), each with the result it would
+/// have had alone.
+pub async fn commit_order(db: &Db, w: OrderWrite) -> WriteResult {
+    match db.backend {
+        // Row locks let PostgreSQL's orders commit side by side: behind one
+        // turn, grouped, they measured no faster (`bench/NOTES.md`).
+        Backend::Postgres => write_orders(db, vec![w]).await.pop().unwrap_or(Ok(None)),
+        Backend::Sqlite => db.queue.commit(db, w).await,
+    }
+}
+
+/// Writes orders (on SQLite the queued ones, the caller holding the write
+/// turn; on PostgreSQL one at a time): all in one transaction when each of
+/// them goes through; otherwise (one stale, one claim lost, a database
+/// error that is not transient) that transaction is rolled back and each
+/// order is written in its own, so one order's failure is its own alone.
+pub(crate) async fn write_orders(db: &Db, writes: Vec<OrderWrite>) -> Vec<WriteResult> {
+    if writes.len() > 1 {
+        match write_together(db, &writes).await {
+            Ok(results) if results.iter().all(Result::is_ok) => return results,
+            Ok(_) => {}
+            // The database is away or busy: each order alone would wait for
+            // it again (SQLite's busy timeout, PostgreSQL's reconnection),
+            // under the turn. Each is answered "try again".
+            Err(e) if e.is_transient() => return unavailable(writes.len(), &e),
+            Err(e) => tracing::warn!(
+                "a group of {} orders is written one by one: {e}",
+                writes.len()
+            ),
+        }
+    }
+    let mut results = Vec::with_capacity(writes.len());
+    for w in &writes {
+        results.push(match write_together(db, std::slice::from_ref(w)).await {
+            Ok(mut r) => r.pop().unwrap_or(Ok(None)),
+            Err(e) => Err(e.into()),
+        });
+    }
+    results
+}
+
+/// The same transient error for each of `n` orders.
+fn unavailable(n: usize, e: &dyn std::fmt::Display) -> Vec<WriteResult> {
+    let e = e.to_string();
+    (0..n)
+        .map(|_| Err(CommitError::Db(DbError::Unavailable(e.clone()))))
+        .collect()
+}
+
+/// `writes` in one transaction, committed only if each goes through.
+async fn write_together(db: &Db, writes: &[OrderWrite]) -> Result<Vec<WriteResult>, DbError> {
+    let mut tx = db.pool.begin().await?;
+    let results = commit_writes(&mut tx, writes).await?;
+    match results.iter().all(Result::is_ok) {
+        true => tx.commit().await?,
+        false => tx.rollback().await?,
+    }
+    Ok(results)
+}
+
+/// A billing runner's hold on a batch of subscriptions while it charges
+/// them and writes the results.
+pub enum RunLock {
+    /// PostgreSQL: a transaction holding the row locks of `ids`; the writes
+    /// go into it, and a runner that dies releases them with its connection.
+    Held {
+        tx: Transaction<'static, Any>,
+        ids: std::collections::HashSet<i64>,
+    },
+    /// SQLite: one writer at a time anyway; the version check decides.
+    NotNeeded,
+}
+
+impl RunLock {
+    pub fn holds(&self, id: i64) -> bool {
+        match self {
+            RunLock::Held { ids, .. } => ids.contains(&id),
+            RunLock::NotNeeded => true,
+        }
+    }
+}
+
+/// Locks what it can of `read`, (id, version) as the runner read them
+/// (`FOR UPDATE SKIP LOCKED`): rows another runner holds are left out, not
+/// waited for, and so are rows changed since they were read (another
+/// runner renewed them between this one's read and its lock): charging
+/// those would only be refunded at the version check.
+pub async fn lock_for_run(db: &Db, read: &[(i64, i64)]) -> Result<RunLock, DbError> {
+    if db.backend != super::Backend::Postgres || read.is_empty() {
+        return Ok(RunLock::NotNeeded);
+    }
+    let mut tx = db.pool.begin().await?;
+    let sql = format!(
+        "SELECT id, version FROM subscriptions WHERE id IN ({}) FOR UPDATE SKIP LOCKED",
+        placeholders(1, read.len())
+    );
+    let mut q = sqlx::query_as::<_, (i64, i64)>(&sql);
+    for (id, _) in read {
+        q = q.bind(id);
+    }
+    let locked = q.fetch_all(&mut *tx).await?;
+    let read: std::collections::HashSet<&(i64, i64)> = read.iter().collect();
+    Ok(RunLock::Held {
+        tx,
+        ids: locked
+            .into_iter()
+            .filter(|row| read.contains(row))
+            .map(|(id, _)| id)
+            .collect(),
+    })
+}
+
+/// Writes the billing run's steps in one transaction. Each write holds one
+/// subscription, written first: a stale one has written nothing and is
+/// reported as such while the others go ahead.
+pub async fn commit_batch(
+    db: &Db,
+    lock: RunLock,
+    writes: Vec<OrderWrite>,
+) -> Result<Vec<Result<Option<(i64, String)>, CommitError>>, DbError> {
+    let _turn = db.write_turn().await;
+    debug_assert!(writes.iter().all(|w| w.subscriptions.len() == 1));
+    let mut tx = match lock {
+        RunLock::Held { tx, .. } => tx,
+        RunLock::NotNeeded => db.pool.begin().await?,
+    };
+    let results = commit_writes(&mut tx, &writes).await?;
+    tx.commit().await?;
+    Ok(results)
+}
+
+pub type WriteResult = Result<Option<(i64, String)>, CommitError>;
+
+/// Writes orders or billing-run steps into `tx`. The subscriptions go
+/// first, under their version checks (a stale one drops its own write
+/// only); the rows they add (invoices, lines, payments, emails, audit) then
+/// go in one multi-row statement per table: seven statements per renewal
+/// made the billing run mostly round trips. Writes first: on SQLite the
+/// transaction then takes the write lock at once instead of failing to
+/// upgrade a read lock under contention.
+async fn commit_writes(
+    tx: &mut impl Exec,
+    writes: &[OrderWrite],
+) -> Result<Vec<WriteResult>, DbError> {
+    let now = super::now_text();
+    let mut results: Vec<WriteResult> = writes.iter().map(|_| Ok(None)).collect();
+    let mut kept: Vec<(usize, &OrderWrite)> = writes.iter().enumerate().collect();
+    // The billing run's credit first, before its subscriptions (whose rows
+    // its lock already holds, so the lock order stays subscriptions then
+    // accounts): a renewal whose credit an order spent meanwhile writes
+    // nothing and is refunded, the others go ahead.
+    let mut run_credits: Vec<(i64, usize)> = kept
+        .iter()
+        .filter(|(_, w)| w.order.is_none() && w.credit_delta_minor != 0)
+        .map(|(i, w)| (w.account_id, *i))
+        .collect();
+    run_credits.sort_unstable();
+    for (_, i) in run_credits {
+        let w = &writes[i];
+        if !move_credit(tx, w.account_id, w.credit_delta_minor).await? {
+            results[i] = Err(CommitError::Stale);
+        }
+    }
+    kept.retain(|(i, _)| results[*i].is_ok());
+    // Updates of every write in one statement, each under its version check;
+    // a write whose update missed is stale. Several writes in one call hold
+    // one subscription each (`commit_batch`), so a stale one wrote nothing;
+    // orders with a stale one are rolled back and written alone
+    // (`write_orders`).
+    let updates: Vec<(i64, &SubscriptionWrite)> = kept
+        .iter()
+        .flat_map(|(_, w)| w.subscriptions.iter().map(|s| (w.account_id, s)))
+        .filter(|(_, s)| s.existing.is_some())
+        .collect();
+    let updated = update_subscriptions(tx, &updates, &now).await?;
+    let mut fresh = Vec::with_capacity(kept.len());
+    for (i, w) in kept {
+        let stale = w
+            .subscriptions
+            .iter()
+            .any(|s| s.existing.is_some_and(|(id, _)| !updated.contains(&id)));
+        let inserted =
+            !stale && insert_subscriptions(tx, w.account_id, &w.subscriptions, &now).await?;
+        match inserted {
+            true => fresh.push((i, w)),
+            false => results[i] = Err(CommitError::Stale),
+        }
+    }
+    let mut kept = fresh;
+    // What does not need the invoice goes first: on PostgreSQL the invoice
+    // counter's row stays locked from its numbering to the commit, and
+    // every order waits for it, so as few round trips as can follow it do.
+    // Accounts in id order: two batches that change the same accounts'
+    // credit lock them in the same order, so neither waits for the other
+    // in a cycle (the counter no longer serializes them).
+    let mut credits: Vec<(i64, usize)> = kept
+        .iter()
+        .filter(|(_, w)| w.order.is_some() && w.credit_delta_minor != 0)
+        .map(|(i, w)| (w.account_id, *i))
+        .collect();
+    credits.sort_unstable();
+    for (_, i) in credits {
+        let w = &writes[i];
+        if !move_credit(tx, w.account_id, w.credit_delta_minor).await? {
+            results[i] = Err(CommitError::Stale);
+        }
+    }
+    kept.retain(|(i, _)| results[*i].is_ok());
+    let mut audits = Vec::with_capacity(kept.len());
+    for (_, w) in &kept {
+        if w.order.is_some() {
+            carts::clear_in(tx, w.account_id).await?;
+        }
+        audits.push(audit::Entry {
+            account_id: w.account_id,
+            user_id: w.user_id,
+            action: if w.order.is_some() {
+                "order"
+            } else {
+                "billing_run"
+            },
+            detail: &w.audit,
+        });
+    }
+    audit::record(tx, &audits, &now).await?;
+    let mut invoices = {
+        let issued: Vec<(i64, &InvoiceWrite)> = kept
+            .iter()
+            .filter_map(|(_, w)| w.invoice.as_ref().map(|inv| (w.account_id, inv)))
+            .collect();
+        insert_invoices(tx, &issued, &now).await?.into_iter()
+    };
+    let mut paid = Vec::new();
+    let mut movements = Vec::new();
+    let mut attempts = Vec::new();
+    let mut emails = Vec::with_capacity(kept.len());
+    for (i, w) in kept {
+        let invoice = match &w.invoice {
+            Some(_) => invoices.next(),
+            None => None,
+        };
+        let invoice_id = invoice.as_ref().map(|(id, _)| *id);
+        if let Some((order_id, lease)) = &w.order {
+            // Only the holder of the claim may complete the order; a lost
+            // claim rolls back all of it (`write_orders`).
+            if !orders::complete(tx, (*order_id, lease), invoice_id).await? {
+                results[i] = Err(CommitError::ClaimLost);
+                continue;
+            }
+        }
+        if let (Some(reference), Some(invoice_id), Some(inv)) =
+            (&w.payment_ref, invoice_id, &w.invoice)
+        {
+            paid.push(payments::Paid {
+                account_id: w.account_id,
+                invoice_id,
+                amount_minor: inv.total_minor,
+                currency: &inv.currency,
+                reference,
+            });
+        }
+        attempts.extend(w.attempt.as_ref());
+        if w.credit_delta_minor != 0 {
+            movements.push(credit::Movement {
+                account_id: w.account_id,
+                invoice_id,
+                delta: w.credit_delta_minor,
+            });
+        }
+        emails.push((
+            Some(w.account_id),
+            (w.email)(invoice.as_ref().map(|(_, n)| n.as_str())),
+        ));
+        results[i] = Ok(invoice);
+    }
+    payments::record_all(tx, &paid, &attempts, &now).await?;
+    credit::record(tx, &movements, &now).await?;
+    let emails: Vec<_> = emails.iter().map(|(a, e)| (*a, e)).collect();
+    enqueue_emails(tx, &emails, &now).await?;
+    Ok(results)
+}
+
+/// Seeds a historical paid invoice (demo data, or a credit note) through the
+/// same numbering, with the credit it creates or uses.
+pub async fn insert_paid_invoice(
+    db: &Db,
+    account_id: i64,
+    inv: &InvoiceWrite,
+) -> Result<(i64, String), CommitError> {
+    let now = super::now_text();
+    let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+    let mut out = insert_invoices(&mut tx, &[(account_id, inv)], &now).await?;
+    // A credit note (lines below zero) creates the credit it is for.
+    let lines: i64 = inv.lines.iter().map(|l| l.amount_minor).sum();
+    let delta = (-lines).max(0) - inv.credit_applied_minor;
+    if delta != 0 {
+        if !move_credit(&mut tx, account_id, delta).await? {
+            return Err(CommitError::Stale);
+        }
+        let movement = credit::Movement {
+            account_id,
+            invoice_id: out.first().map(|(id, _)| *id),
+            delta,
+        };
+        credit::record(&mut tx, &[movement], &now).await?;
+    }
+    tx.commit().await?;
+    out.pop()
+        .ok_or(CommitError::Db(DbError::Query(sqlx::Error::RowNotFound)))
+}

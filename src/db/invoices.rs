@@ -1,0 +1,352 @@
+//! Invoices and their lines: numbering without gaps, and the reads of
+//! the documents and the invoice list.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::exec::{Exec, Param, multi_row, opt_text, text};
+use super::outbox::{EmailWrite, enqueue_email};
+use super::{Columns, Db, DbError};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvoiceLineWrite {
+    pub description: String,
+    pub seats: i64,
+    pub unit_minor: i64,
+    pub amount_minor: i64,
+    pub period_start: String,
+    pub period_end: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvoiceWrite {
+    pub seller: String,
+    /// `paid` (charged online) or `open` (corporate, paid later).
+    pub status: String,
+    /// `subscription:period_start` for renewals: unique, so a re-run of the
+    /// billing run can never issue a second invoice for one period.
+    pub renewal_key: Option<String>,
+    pub issued_on: String,
+    pub time_zone: String,
+    pub currency: String,
+    pub net_minor: i64,
+    pub credit_applied_minor: i64,
+    pub vat_rate: String,
+    pub vat_minor: i64,
+    pub total_minor: i64,
+    pub tax_mention: Option<String>,
+    pub seller_details: String,
+    pub buyer_name: String,
+    pub buyer_country: String,
+    pub buyer_vat_number: Option<String>,
+    pub buyer_email: String,
+    pub period_start: Option<String>,
+    pub period_end: Option<String>,
+    pub lines: Vec<InvoiceLineWrite>,
+}
+
+/// Numbers and inserts invoices with their lines; their (id, number) in
+/// the order given.
+pub(super) async fn insert_invoices(
+    tx: &mut impl Exec,
+    items: &[(i64, &InvoiceWrite)],
+    now: &str,
+) -> Result<Vec<(i64, String)>, DbError> {
+    // The next numbers of each seller's series, inside this transaction: a
+    // rolled-back order leaves no gap, concurrent orders queue on the row.
+    let mut next: Vec<(&str, i64)> = Vec::new();
+    for (_, inv) in items {
+        match next.iter_mut().find(|(s, _)| *s == inv.seller) {
+            Some((_, n)) => *n += 1,
+            None => next.push((&inv.seller, 1)),
+        }
+    }
+    for (seller, n) in &mut next {
+        let rows = tx
+            .fetch(
+                "INSERT INTO invoice_counters (seller, last_number) VALUES ($1, $2)
+                 ON CONFLICT (seller) DO UPDATE SET last_number = invoice_counters.last_number + $2
+                 RETURNING last_number",
+                vec![text(seller), Param::Int(Some(*n))],
+            )
+            .await?;
+        let last = match rows.first() {
+            Some(row) => row.int("last_number")?,
+            None => return Err(sqlx::Error::RowNotFound.into()),
+        };
+        *n = last - *n + 1;
+    }
+    let mut seqs = Vec::with_capacity(items.len());
+    for (_, inv) in items {
+        let Some((_, seq)) = next.iter_mut().find(|(s, _)| *s == inv.seller) else {
+            return Err(sqlx::Error::Protocol("invoice seller not numbered".into()).into());
+        };
+        seqs.push((*seq, format!("{}-{:06}", inv.seller, *seq)));
+        *seq += 1;
+    }
+    let mut params = Vec::with_capacity(items.len() * 23);
+    for ((account_id, inv), (seq, number)) in items.iter().zip(&seqs) {
+        params.extend([
+            Param::Int(Some(*account_id)),
+            text(&inv.seller),
+            Param::Int(Some(*seq)),
+            text(number),
+            text(&inv.issued_on),
+            text(&inv.time_zone),
+            text(&inv.currency),
+            Param::Int(Some(inv.net_minor)),
+            Param::Int(Some(inv.credit_applied_minor)),
+            text(&inv.vat_rate),
+            Param::Int(Some(inv.vat_minor)),
+            Param::Int(Some(inv.total_minor)),
+            opt_text(&inv.tax_mention),
+            text(&inv.status),
+            text(&inv.seller_details),
+            text(&inv.buyer_name),
+            text(&inv.buyer_country),
+            opt_text(&inv.buyer_vat_number),
+            text(&inv.buyer_email),
+            opt_text(&inv.period_start),
+            opt_text(&inv.period_end),
+            text(now),
+            opt_text(&inv.renewal_key),
+        ]);
+    }
+    let rows = multi_row(
+        tx,
+        "INSERT INTO invoices (account_id, seller, seq, number, issued_on, time_zone, currency, net_minor,
+           credit_applied_minor, vat_rate, vat_minor, total_minor, tax_mention, status, seller_details,
+           buyer_name, buyer_country, buyer_vat_number, buyer_email, period_start, period_end, created_at, renewal_key)",
+        23,
+        " RETURNING id, number",
+        params,
+    )
+    .await?;
+    // Matched by number: a multi-row RETURNING promises no order.
+    let ids = rows
+        .iter()
+        .map(|r| Ok((r.text("number")?, r.int("id")?)))
+        .collect::<Result<std::collections::HashMap<_, _>, sqlx::Error>>()?;
+    let mut out = Vec::with_capacity(items.len());
+    let mut lines = Vec::new();
+    for ((_, inv), (_, number)) in items.iter().zip(seqs) {
+        let Some(&id) = ids.get(&number) else {
+            return Err(sqlx::Error::RowNotFound.into());
+        };
+        for (position, l) in inv.lines.iter().enumerate() {
+            lines.extend([
+                Param::Int(Some(id)),
+                Param::Int(Some(position as i64)),
+                text(&l.description),
+                Param::Int(Some(l.seats)),
+                Param::Int(Some(l.unit_minor)),
+                Param::Int(Some(l.amount_minor)),
+                text(&l.period_start),
+                text(&l.period_end),
+            ]);
+        }
+        out.push((id, number));
+    }
+    multi_row(
+        tx,
+        "INSERT INTO invoice_lines (invoice_id, position, description, seats, unit_minor, amount_minor,
+           period_start, period_end)",
+        8,
+        "",
+        lines,
+    )
+    .await?;
+    Ok(out)
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvoiceRecord {
+    pub id: i64,
+    pub number: String,
+    pub issued_on: String,
+    pub currency: String,
+    pub net_minor: i64,
+    pub vat_rate: String,
+    pub vat_minor: i64,
+    pub total_minor: i64,
+    pub tax_mention: Option<String>,
+    pub status: String,
+    pub seller_details: String,
+    pub buyer_name: String,
+    pub buyer_email: String,
+    pub buyer_country: String,
+    pub buyer_vat_number: Option<String>,
+    pub credit_applied_minor: i64,
+    /// Σ of its lines, which its documents print as the subtotal.
+    pub lines_minor: i64,
+    pub period_start: Option<String>,
+    pub period_end: Option<String>,
+}
+
+impl InvoiceRecord {
+    /// The figures its documents print; an error when what is stored does
+    /// not add up.
+    pub fn figures(&self) -> Result<crate::billing::InvoiceFigures, crate::billing::BillingError> {
+        use crate::billing::{Currency, Money};
+        let cur = Currency::parse(&self.currency)?;
+        let m = |minor| Money::from_minor(minor, cur);
+        crate::billing::InvoiceFigures::new(
+            &[m(self.lines_minor)],
+            m(self.credit_applied_minor),
+            m(self.net_minor),
+            m(self.vat_minor),
+            m(self.total_minor),
+        )
+    }
+}
+
+/// An invoice row with the sum of its lines.
+const INVOICE_COLUMNS: &str = "invoices.*, CAST((SELECT COALESCE(SUM(l.amount_minor), 0)
+     FROM invoice_lines l WHERE l.invoice_id = invoices.id) AS BIGINT) AS lines_minor";
+
+pub(super) fn invoice(r: &AnyRow) -> Result<InvoiceRecord, sqlx::Error> {
+    Ok(InvoiceRecord {
+        id: r.try_get("id")?,
+        number: r.try_get("number")?,
+        issued_on: r.try_get("issued_on")?,
+        currency: r.try_get("currency")?,
+        net_minor: r.try_get("net_minor")?,
+        vat_rate: r.try_get("vat_rate")?,
+        vat_minor: r.try_get("vat_minor")?,
+        total_minor: r.try_get("total_minor")?,
+        tax_mention: r.try_get("tax_mention")?,
+        status: r.try_get("status")?,
+        seller_details: r.try_get("seller_details")?,
+        buyer_name: r.try_get("buyer_name")?,
+        buyer_email: r.try_get("buyer_email")?,
+        buyer_country: r.try_get("buyer_country")?,
+        buyer_vat_number: r.try_get("buyer_vat_number")?,
+        credit_applied_minor: r.try_get("credit_applied_minor")?,
+        lines_minor: r.try_get("lines_minor")?,
+        period_start: r.try_get("period_start")?,
+        period_end: r.try_get("period_end")?,
+    })
+}
+
+/// Newest first, keyset-paginated: `before` is the last id of the previous page.
+pub async fn invoices(
+    db: &Db,
+    account_id: i64,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<InvoiceRecord>, DbError> {
+    let rows = sqlx::query(
+        &format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"),
+    )
+    .bind(account_id)
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.iter().map(invoice).collect::<Result<_, _>>()?)
+}
+
+/// One invoice of this account (another account's id is simply not found).
+pub async fn invoice_with_lines(
+    db: &Db,
+    account_id: i64,
+    id: i64,
+) -> Result<Option<(InvoiceRecord, Vec<InvoiceLineWrite>)>, DbError> {
+    let Some(row) = sqlx::query(&format!(
+        "SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = $1 AND account_id = $2"
+    ))
+    .bind(id)
+    .bind(account_id)
+    .fetch_optional(&db.pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let lines = sqlx::query(
+        "SELECT description, seats, unit_minor, amount_minor, period_start, period_end
+         FROM invoice_lines WHERE invoice_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(InvoiceLineWrite {
+            description: r.try_get("description")?,
+            seats: r.try_get("seats")?,
+            unit_minor: r.try_get("unit_minor")?,
+            amount_minor: r.try_get("amount_minor")?,
+            period_start: r.try_get("period_start")?,
+            period_end: r.try_get("period_end")?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(Some((invoice(&row)?, lines)))
+}
+
+/// Open invoices of an account, oldest first.
+pub async fn open_invoices(db: &Db, account_id: i64) -> Result<Vec<InvoiceRecord>, DbError> {
+    let rows =
+        sqlx::query(&format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE account_id = $1 AND status = 'open' ORDER BY id"))
+            .bind(account_id)
+            .fetch_all(&db.pool)
+            .await?;
+    Ok(rows.iter().map(invoice).collect::<Result<_, _>>()?)
+}
+
+/// What became of a payment of an open invoice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvoicePayment {
+    Paid,
+    /// It was not open any more: the charge is to be given back.
+    NotOpen,
+    /// Another request took the claim over and decides (see `ClaimLost`).
+    ClaimLost,
+}
+
+/// Marks an open invoice paid with its payment, receipt and audit, in one
+/// transaction, if this request still holds the order's claim.
+pub async fn mark_invoice_paid(
+    db: &Db,
+    account_id: i64,
+    user_id: i64,
+    invoice_id: i64,
+    (order_id, lease): (i64, &str),
+    gateway_ref: &str,
+    email: &EmailWrite,
+) -> Result<InvoicePayment, DbError> {
+    let mut tx = db.pool.begin().await?;
+    let now = super::now_text();
+    if !super::orders::complete(&mut tx, (order_id, lease), Some(invoice_id)).await? {
+        return Ok(InvoicePayment::ClaimLost);
+    }
+    let done = sqlx::query(
+        "UPDATE invoices SET status = 'paid' WHERE id = $1 AND account_id = $2 AND status = 'open'",
+    )
+    .bind(invoice_id)
+    .bind(account_id)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(InvoicePayment::NotOpen);
+    }
+    sqlx::query(
+        "INSERT INTO payments (account_id, invoice_id, amount_minor, currency, status, gateway_ref, created_at)
+         SELECT account_id, id, total_minor, currency, 'succeeded', $1, $2 FROM invoices WHERE id = $3",
+    )
+    .bind(gateway_ref)
+    .bind(&now)
+    .bind(invoice_id)
+    .execute(&mut *tx)
+    .await?;
+    enqueue_email(&mut tx, Some(account_id), email, &now).await?;
+    sqlx::query("INSERT INTO audit_log (account_id, user_id, action, detail, created_at) VALUES ($1, $2, 'pay_invoice', $3, $4)")
+        .bind(account_id)
+        .bind(user_id)
+        .bind(format!("invoice {invoice_id}"))
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(InvoicePayment::Paid)
+}

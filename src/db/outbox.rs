@@ -1,0 +1,141 @@
+//! The email outbox: emails written with what they announce, sent later
+//! by the mailer.
+
+use sqlx::Row;
+
+use super::exec::{Exec, Param, multi_row, text};
+use super::{Db, DbError};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmailWrite {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+pub(crate) async fn enqueue_email(
+    tx: &mut impl Exec,
+    account_id: Option<i64>,
+    e: &EmailWrite,
+    now: &str,
+) -> Result<(), DbError> {
+    enqueue_emails(tx, &[(account_id, e)], now).await
+}
+
+pub(super) async fn enqueue_emails(
+    tx: &mut impl Exec,
+    emails: &[(Option<i64>, &EmailWrite)],
+    now: &str,
+) -> Result<(), DbError> {
+    let mut params = Vec::with_capacity(emails.len() * 7);
+    for (account_id, e) in emails {
+        params.extend([
+            Param::Int(*account_id),
+            text(&e.to),
+            text(&e.subject),
+            text(&e.text),
+            text(&e.html),
+            text(now),
+            text(now),
+        ]);
+    }
+    multi_row(
+        tx,
+        "INSERT INTO email_outbox (account_id, to_addr, subject, body_text, body_html, created_at, next_attempt_at)",
+        7,
+        "",
+        params,
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutboxRecord {
+    pub id: i64,
+    pub to_addr: String,
+    pub subject: String,
+    pub body_text: String,
+    pub sent_at: Option<String>,
+}
+
+pub async fn outbox(db: &Db, account_id: i64) -> Result<Vec<OutboxRecord>, DbError> {
+    let rows = sqlx::query(
+        "SELECT id, to_addr, subject, body_text, sent_at FROM email_outbox WHERE account_id = $1 ORDER BY id DESC",
+    )
+    .bind(account_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OutboxRecord {
+                id: r.try_get("id")?,
+                to_addr: r.try_get("to_addr")?,
+                subject: r.try_get("subject")?,
+                body_text: r.try_get("body_text")?,
+                sent_at: r.try_get("sent_at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(DbError::from)
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingEmail {
+    pub id: i64,
+    pub to_addr: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub attempts: i64,
+}
+
+/// Unsent emails whose next attempt is due.
+pub async fn pending_emails(db: &Db, now: &str, limit: i64) -> Result<Vec<PendingEmail>, DbError> {
+    let rows = sqlx::query(
+        "SELECT id, to_addr, subject, body_text, body_html, attempts FROM email_outbox
+         WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PendingEmail {
+                id: r.try_get("id")?,
+                to_addr: r.try_get("to_addr")?,
+                subject: r.try_get("subject")?,
+                body_text: r.try_get("body_text")?,
+                body_html: r.try_get("body_html")?,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(DbError::from)
+}
+
+pub async fn mark_email_sent(db: &Db, id: i64, now: &str) -> Result<(), DbError> {
+    sqlx::query("UPDATE email_outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2 AND sent_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_email_failed(
+    db: &Db,
+    id: i64,
+    error: &str,
+    next_attempt_at: &str,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE email_outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE id = $3")
+        .bind(error)
+        .bind(next_attempt_at)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! The payment method saved for each account (one per account).
+
+use super::exec::{Param, placeholders};
+use super::{Columns, Db, DbError};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PaymentMethodRecord {
+    pub kind: String,
+    pub token: String,
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: Option<i64>,
+    pub exp_year: Option<i64>,
+}
+
+/// The payment method of each of `accounts` that has one.
+pub async fn payment_methods(
+    db: &Db,
+    accounts: &[i64],
+) -> Result<std::collections::HashMap<i64, PaymentMethodRecord>, DbError> {
+    if accounts.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "SELECT account_id, kind, token, brand, last4, exp_month, exp_year FROM payment_methods WHERE account_id IN ({})",
+        placeholders(1, accounts.len())
+    );
+    let ids = accounts.iter().map(|a| Param::Int(Some(*a))).collect();
+    let rows = db
+        .read_rows(sql, ids, |r| {
+            Ok((r.int("account_id")?, payment_method_row(r)?))
+        })
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+fn payment_method_row(r: &dyn Columns) -> Result<PaymentMethodRecord, DbError> {
+    Ok(PaymentMethodRecord {
+        kind: r.text("kind")?,
+        token: r.text("token")?,
+        brand: r.text("brand")?,
+        last4: r.text("last4")?,
+        exp_month: r.opt_int("exp_month")?,
+        exp_year: r.opt_int("exp_year")?,
+    })
+}
+
+pub async fn payment_method(
+    db: &Db,
+    account_id: i64,
+) -> Result<Option<PaymentMethodRecord>, DbError> {
+    db.read_row(
+        "SELECT kind, token, brand, last4, exp_month, exp_year FROM payment_methods WHERE account_id = $1",
+        Param::Int(Some(account_id)),
+        payment_method_row,
+    )
+    .await
+}
+
+/// One payment method per account: saving replaces the previous one.
+pub async fn save_payment_method(
+    db: &Db,
+    account_id: i64,
+    pm: &PaymentMethodRecord,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO payment_methods (account_id, kind, token, brand, last4, exp_month, exp_year, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (account_id) DO UPDATE SET kind = excluded.kind, token = excluded.token,
+           brand = excluded.brand, last4 = excluded.last4, exp_month = excluded.exp_month,
+           exp_year = excluded.exp_year, created_at = excluded.created_at",
+    )
+    .bind(account_id)
+    .bind(&pm.kind)
+    .bind(&pm.token)
+    .bind(&pm.brand)
+    .bind(&pm.last4)
+    .bind(pm.exp_month)
+    .bind(pm.exp_year)
+    .bind(super::now_text())
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! Sessions and sign-in attempts, and the signed-in billing page's read:
+//! the session with its user and account and, for the billing contact,
+//! the account's subscriptions and cart.
+
+use super::accounts::{AccountRecord, UserRecord, account};
+use super::subscriptions::SubscriptionRecord;
+use super::{Columns, Db, DbError};
+
+/// A session row with the user it belongs to and that user's account.
+pub struct SessionCaller {
+    pub created_at: String,
+    pub last_seen_at: String,
+    pub expires_at: String,
+    pub user: UserRecord,
+    pub account: AccountRecord,
+}
+
+/// What a billing page starts from: the account's subscriptions and its
+/// cart items (product, item JSON).
+pub type PageRows = (Vec<SubscriptionRecord>, Vec<(String, String)>);
+
+/// A signed-in billing page's reads: the session with its user and
+/// account and, when the user is the account's billing contact, the
+/// account's [`PageRows`].
+pub async fn session_with_page(
+    db: &Db,
+    token_hash: &str,
+) -> Result<Option<(SessionCaller, Option<PageRows>)>, DbError> {
+    let Some(found) = find_session_caller(db, token_hash).await? else {
+        return Ok(None);
+    };
+    let page = match found.user.is_billing_contact {
+        true => Some((
+            super::subscriptions::subscriptions(db, found.account.id).await?,
+            super::carts::cart(db, found.account.id).await?,
+        )),
+        false => None,
+    };
+    Ok(Some((found, page)))
+}
+
+pub async fn insert_session(
+    db: &Db,
+    token_hash: &str,
+    user_id: i64,
+    now: &str,
+    expires_at: &str,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at)
+         VALUES ($1, $2, $3, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(now)
+    .bind(expires_at)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// A session with its user and account, in one query: every signed-in
+/// request starts here, so it is one round trip, not three.
+pub async fn find_session_caller(
+    db: &Db,
+    token_hash: &str,
+) -> Result<Option<SessionCaller>, DbError> {
+    // Built once: every signed-in request that is not a billing page asks.
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!("SELECT {SESSION_CALLER_COLUMNS} {SESSION_CALLER_FROM}")
+    });
+    db.read_row(&SQL, super::exec::text(token_hash), |r| {
+        Ok(session_caller(r)?)
+    })
+    .await
+}
+
+/// The session join's columns and tables (token hash as `$1`).
+const SESSION_CALLER_COLUMNS: &str = "s.created_at AS s_created_at, \
+    s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at, u.id AS u_id, \
+    u.account_id AS u_account_id, u.email AS u_email, u.name AS u_name, \
+    u.is_billing_contact AS u_is_billing_contact, a.*";
+const SESSION_CALLER_FROM: &str = "FROM sessions s \
+    JOIN users u ON u.id = s.user_id JOIN accounts a ON a.id = u.account_id \
+    WHERE s.token_hash = $1";
+
+fn session_caller(r: &(impl Columns + ?Sized)) -> Result<SessionCaller, sqlx::Error> {
+    Ok(SessionCaller {
+        created_at: r.text("s_created_at")?,
+        last_seen_at: r.text("s_last_seen_at")?,
+        expires_at: r.text("s_expires_at")?,
+        user: UserRecord {
+            id: r.int("u_id")?,
+            account_id: r.int("u_account_id")?,
+            email: r.text("u_email")?,
+            name: r.text("u_name")?,
+            is_billing_contact: r.int("u_is_billing_contact")? == 1,
+        },
+        account: account(r)?,
+    })
+}
+
+pub async fn touch_session(db: &Db, token_hash: &str, now: &str) -> Result<(), DbError> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+        .bind(now)
+        .bind(token_hash)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+// ---- sign-in rate limiting ----
+
+pub async fn record_attempt(db: &Db, key: &str, at: &str) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO login_attempts (key, at) VALUES ($1, $2)")
+        .bind(key)
+        .bind(at)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Failed attempts for `key` since `since`, and the oldest of them.
+pub async fn attempts_since(
+    db: &Db,
+    key: &str,
+    since: &str,
+) -> Result<(i64, Option<String>), DbError> {
+    Ok(
+        sqlx::query_as("SELECT COUNT(*), MIN(at) FROM login_attempts WHERE key = $1 AND at >= $2")
+            .bind(key)
+            .bind(since)
+            .fetch_one(&db.pool)
+            .await?,
+    )
+}
+
+pub async fn clear_attempts(db: &Db, key: &str) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM login_attempts WHERE key = $1")
+        .bind(key)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
