@@ -35,7 +35,7 @@ mod ssr {
     use super::*;
     use crate::api::billing::local_date;
     use crate::billing::{Currency, Money};
-    use crate::db::outbox::EmailWrite;
+    use crate::db::writes::EmailWrite;
     use crate::db::{invoices, orders, support};
     use crate::i18n::fill;
     use crate::server::auth::require_billing_contact;

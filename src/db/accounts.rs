@@ -3,8 +3,10 @@
 use sqlx::Row;
 use std::collections::HashMap;
 
+use super::error::DbError;
 use super::exec::Param;
-use super::{Columns, Db, DbError};
+use super::pool::Db;
+use super::row::Columns;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct AccountRecord {
@@ -143,7 +145,7 @@ pub async fn insert_account(db: &Db, a: &NewAccount<'_>) -> Result<i64, DbError>
     .bind(rep_name)
     .bind(rep_email)
     .bind(rep_phone)
-    .bind(super::now_text())
+    .bind(super::row::now_text())
     .fetch_one(&db.pool)
     .await?;
     Ok(id)
@@ -166,7 +168,7 @@ pub async fn insert_user(
     .bind(name)
     .bind(password_hash)
     .bind(i64::from(billing_contact))
-    .bind(super::now_text())
+    .bind(super::row::now_text())
     .fetch_one(&db.pool)
     .await?;
     Ok(id)
@@ -221,7 +223,7 @@ pub async fn transfer_billing_contact(
     account_id: i64,
     from: i64,
     to: i64,
-    emails: &[crate::db::outbox::EmailWrite],
+    emails: &[crate::db::writes::EmailWrite],
 ) -> Result<bool, DbError> {
     let mut tx = db.pool.begin().await?;
     // Clear first: the partial unique index allows one contact at a time.
@@ -239,7 +241,7 @@ pub async fn transfer_billing_contact(
     if cleared.rows_affected() != 1 || set.rows_affected() != 1 {
         return Ok(false);
     }
-    let now = super::now_text();
+    let now = super::row::now_text();
     for e in emails {
         crate::db::outbox::enqueue_email(&mut tx, Some(account_id), e, &now).await?;
     }

@@ -1,7 +1,8 @@
 //! The audit log: who did what to an account.
 
+use super::error::DbError;
 use super::exec::{Exec, Param, multi_row, text};
-use super::{Db, DbError};
+use super::pool::Db;
 
 pub async fn audit(
     db: &Db,
@@ -15,7 +16,7 @@ pub async fn audit(
         .bind(user_id)
         .bind(action)
         .bind(detail)
-        .bind(super::now_text())
+        .bind(super::row::now_text())
         .execute(&db.pool)
         .await?;
     Ok(())

@@ -1,7 +1,8 @@
 //! Cart items: what a billing contact is about to order.
 
+use super::error::DbError;
 use super::exec::{Exec, Param};
-use super::{Db, DbError};
+use super::pool::Db;
 
 /// Cart items as (product, JSON of the engine's `CartItem`), oldest first.
 pub async fn cart(db: &Db, account_id: i64) -> Result<Vec<(String, String)>, DbError> {
@@ -27,7 +28,7 @@ pub async fn put_cart_item(
     .bind(account_id)
     .bind(product)
     .bind(item_json)
-    .bind(super::now_text())
+    .bind(super::row::now_text())
     .execute(&db.pool)
     .await?;
     Ok(())

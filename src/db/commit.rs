@@ -5,56 +5,17 @@
 
 use sqlx::{Any, Transaction};
 
+use super::backend::Backend;
 use super::credit::{self, move_credit};
+use super::error::DbError;
 use super::exec::{Exec, placeholders};
-use super::invoices::{InvoiceWrite, insert_invoices};
-use super::outbox::{EmailWrite, enqueue_emails};
-use super::subscriptions::{SubscriptionWrite, insert_subscriptions, update_subscriptions};
-use super::{Backend, Db, DbError};
+use super::group_commit::{GroupWriter, Statement, StatementResult, WriteTurn};
+use super::invoices::insert_invoices;
+use super::outbox::enqueue_emails;
+use super::pool::Db;
+use super::subscriptions::{insert_subscriptions, update_subscriptions};
+use super::writes::{CommitError, InvoiceWrite, OrderWrite, SubscriptionWrite, WriteResult};
 use super::{audit, carts, orders, payments};
-
-/// Builds the confirmation email once the invoice number is known. `Fn`,
-/// not `FnOnce`: an order whose group commit is rolled back is written
-/// again on its own (`write_orders`).
-pub type EmailBuilder = Box<dyn Fn(Option<&str>) -> EmailWrite + Send + Sync>;
-
-pub struct OrderWrite {
-    pub account_id: i64,
-    /// Who acted; `None` for the billing run.
-    pub user_id: Option<i64>,
-    /// The claimed order row and the claim's lease token; `None` for the
-    /// billing run.
-    pub order: Option<(i64, String)>,
-    pub subscriptions: Vec<SubscriptionWrite>,
-    pub invoice: Option<InvoiceWrite>,
-    /// Gateway charge id of the successful charge, if anything was charged.
-    pub payment_ref: Option<String>,
-    /// A declined payment attempt to record with it (the billing run's;
-    /// an order's decline writes nothing else and is recorded alone).
-    pub attempt: Option<super::payments::AttemptWrite>,
-    /// Change to the account's credit balance (negative: credit used).
-    pub credit_delta_minor: i64,
-    pub email: EmailBuilder,
-    pub audit: String,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum CommitError {
-    #[error("a subscription changed in another window")]
-    Stale,
-    /// The claim's lease ran out and another request (or the billing run)
-    /// took the order over: that one decides it, this one writes nothing.
-    #[error("the order was taken over by another request")]
-    ClaimLost,
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-
-impl From<sqlx::Error> for CommitError {
-    fn from(e: sqlx::Error) -> Self {
-        CommitError::Db(DbError::Query(e))
-    }
-}
 
 /// Writes an order; returns the invoice (id, number). On SQLite, orders
 /// that arrive while another group is being written are written together
@@ -64,17 +25,21 @@ pub async fn commit_order(db: &Db, w: OrderWrite) -> WriteResult {
     match db.backend {
         // Row locks let PostgreSQL's orders commit side by side: behind one
         // turn, grouped, they measured no faster (`bench/NOTES.md`).
-        Backend::Postgres => write_orders(db, vec![w]).await.pop().unwrap_or(Ok(None)),
+        Backend::Postgres => {
+            let turn = db.write_turn().await;
+            let mut results = write_orders(db, &turn, vec![w]).await;
+            results.pop().unwrap_or(Ok(None))
+        }
         Backend::Sqlite => db.queue.commit(db, w).await,
     }
 }
 
-/// Writes orders (on SQLite the queued ones, the caller holding the write
-/// turn; on PostgreSQL one at a time): all in one transaction when each of
+/// Writes orders under the write turn (on SQLite the queued ones, on
+/// PostgreSQL one at a time): all in one transaction when each of
 /// them goes through; otherwise (one stale, one claim lost, a database
 /// error that is not transient) that transaction is rolled back and each
 /// order is written in its own, so one order's failure is its own alone.
-pub(crate) async fn write_orders(db: &Db, writes: Vec<OrderWrite>) -> Vec<WriteResult> {
+async fn write_orders(db: &Db, _turn: &WriteTurn, writes: Vec<OrderWrite>) -> Vec<WriteResult> {
     if writes.len() > 1 {
         match write_together(db, &writes).await {
             Ok(results) if results.iter().all(Result::is_ok) => return results,
@@ -146,7 +111,7 @@ impl RunLock {
 /// runner renewed them between this one's read and its lock): charging
 /// those would only be refunded at the version check.
 pub async fn lock_for_run(db: &Db, read: &[(i64, i64)]) -> Result<RunLock, DbError> {
-    if db.backend != super::Backend::Postgres || read.is_empty() {
+    if db.backend != super::backend::Backend::Postgres || read.is_empty() {
         return Ok(RunLock::NotNeeded);
     }
     let mut tx = db.pool.begin().await?;
@@ -189,8 +154,6 @@ pub async fn commit_batch(
     Ok(results)
 }
 
-pub type WriteResult = Result<Option<(i64, String)>, CommitError>;
-
 /// Writes orders or billing-run steps into `tx`. The subscriptions go
 /// first, under their version checks (a stale one drops its own write
 /// only); the rows they add (invoices, lines, payments, emails, audit) then
@@ -202,7 +165,7 @@ async fn commit_writes(
     tx: &mut impl Exec,
     writes: &[OrderWrite],
 ) -> Result<Vec<WriteResult>, DbError> {
-    let now = super::now_text();
+    let now = super::row::now_text();
     let mut results: Vec<WriteResult> = writes.iter().map(|_| Ok(None)).collect();
     let mut kept: Vec<(usize, &OrderWrite)> = writes.iter().enumerate().collect();
     // The billing run's credit first, before its subscriptions (whose rows
@@ -347,7 +310,7 @@ pub async fn insert_paid_invoice(
     account_id: i64,
     inv: &InvoiceWrite,
 ) -> Result<(i64, String), CommitError> {
-    let now = super::now_text();
+    let now = super::row::now_text();
     let mut tx = db.pool.begin().await.map_err(DbError::from)?;
     let mut out = insert_invoices(&mut tx, &[(account_id, inv)], &now).await?;
     // A credit note (lines below zero) creates the credit it is for.
@@ -367,4 +330,23 @@ pub async fn insert_paid_invoice(
     tx.commit().await?;
     out.pop()
         .ok_or(CommitError::Db(DbError::Query(sqlx::Error::RowNotFound)))
+}
+
+/// Group commit writes with the database's own statements and orders.
+impl GroupWriter for Db {
+    fn statements(
+        &self,
+        turn: &WriteTurn,
+        statements: Vec<Statement>,
+    ) -> impl std::future::Future<Output = Vec<StatementResult>> + Send {
+        self.write_statements(turn, statements)
+    }
+
+    fn orders(
+        &self,
+        turn: &WriteTurn,
+        orders: Vec<OrderWrite>,
+    ) -> impl std::future::Future<Output = Vec<WriteResult>> + Send {
+        write_orders(self, turn, orders)
+    }
 }

@@ -1,7 +1,7 @@
 //! The account's credit: its balance, which never goes below zero, and
 //! the ledger of its movements.
 
-use super::DbError;
+use super::error::DbError;
 use super::exec::{Exec, Param, multi_row, text};
 
 /// Moves `delta` into the account's credit unless that would take it below

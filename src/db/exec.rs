@@ -6,7 +6,9 @@ use std::future::Future;
 
 use sqlx::{Any, Transaction};
 
-use super::{Backend, Columns, DbError};
+use super::backend::Backend;
+use super::error::DbError;
+use super::row::Columns;
 
 /// A bound value; text borrowed where it can be (an email's bodies are
 /// not copied to be bound).

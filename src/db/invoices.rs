@@ -4,46 +4,12 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::error::DbError;
 use super::exec::{Exec, Param, multi_row, opt_text, text};
-use super::outbox::{EmailWrite, enqueue_email};
-use super::{Columns, Db, DbError};
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct InvoiceLineWrite {
-    pub description: String,
-    pub seats: i64,
-    pub unit_minor: i64,
-    pub amount_minor: i64,
-    pub period_start: String,
-    pub period_end: String,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct InvoiceWrite {
-    pub seller: String,
-    /// `paid` (charged online) or `open` (corporate, paid later).
-    pub status: String,
-    /// `subscription:period_start` for renewals: unique, so a re-run of the
-    /// billing run can never issue a second invoice for one period.
-    pub renewal_key: Option<String>,
-    pub issued_on: String,
-    pub time_zone: String,
-    pub currency: String,
-    pub net_minor: i64,
-    pub credit_applied_minor: i64,
-    pub vat_rate: String,
-    pub vat_minor: i64,
-    pub total_minor: i64,
-    pub tax_mention: Option<String>,
-    pub seller_details: String,
-    pub buyer_name: String,
-    pub buyer_country: String,
-    pub buyer_vat_number: Option<String>,
-    pub buyer_email: String,
-    pub period_start: Option<String>,
-    pub period_end: Option<String>,
-    pub lines: Vec<InvoiceLineWrite>,
-}
+use super::outbox::enqueue_email;
+use super::pool::Db;
+use super::row::Columns;
+use super::writes::{EmailWrite, InvoiceLineWrite, InvoiceWrite};
 
 /// Numbers and inserts invoices with their lines; their (id, number) in
 /// the order given.
@@ -316,7 +282,7 @@ pub async fn mark_invoice_paid(
     email: &EmailWrite,
 ) -> Result<InvoicePayment, DbError> {
     let mut tx = db.pool.begin().await?;
-    let now = super::now_text();
+    let now = super::row::now_text();
     if !super::orders::complete(&mut tx, (order_id, lease), Some(invoice_id)).await? {
         return Ok(InvoicePayment::ClaimLost);
     }

@@ -3,8 +3,9 @@
 
 use sqlx::Row;
 
+use super::error::DbError;
 use super::exec::{Exec, Param, owned, text};
-use super::{Db, DbError};
+use super::pool::Db;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct OrderRecord {
@@ -46,7 +47,7 @@ pub async fn claim_order(
             owned(request_hash),
             Param::Int(Some(total_minor)),
             owned(currency),
-            owned(&super::now_text()),
+            owned(&super::row::now_text()),
             owned(lease_until),
         ],
     )

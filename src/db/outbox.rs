@@ -3,16 +3,10 @@
 
 use sqlx::Row;
 
+use super::error::DbError;
 use super::exec::{Exec, Param, multi_row, text};
-use super::{Db, DbError};
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct EmailWrite {
-    pub to: String,
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-}
+use super::pool::Db;
+use super::writes::EmailWrite;
 
 pub(crate) async fn enqueue_email(
     tx: &mut impl Exec,

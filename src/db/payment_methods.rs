@@ -1,7 +1,9 @@
 //! The payment method saved for each account (one per account).
 
+use super::error::DbError;
 use super::exec::{Param, placeholders};
-use super::{Columns, Db, DbError};
+use super::pool::Db;
+use super::row::Columns;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PaymentMethodRecord {
@@ -77,7 +79,7 @@ pub async fn save_payment_method(
     .bind(&pm.last4)
     .bind(pm.exp_month)
     .bind(pm.exp_year)
-    .bind(super::now_text())
+    .bind(super::row::now_text())
     .execute(&db.pool)
     .await?;
     Ok(())

@@ -7,40 +7,10 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
+use super::error::DbError;
 use super::exec::{Exec, Param, multi_row, owned, text};
-use super::{Db, DbError};
-
-/// What became of an attempt whose outcome is known.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AttemptStatus {
-    /// Declined, or answered with a charge that was not the one asked for.
-    Failed,
-    Refunded,
-    /// The refund was refused or not answered: retried by the billing run.
-    RefundFailed,
-}
-
-impl AttemptStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            AttemptStatus::Failed => "failed",
-            AttemptStatus::Refunded => "refunded",
-            AttemptStatus::RefundFailed => "refund_failed",
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AttemptWrite {
-    pub account_id: i64,
-    pub purpose: String,
-    pub reference: String,
-    pub amount_minor: i64,
-    pub currency: String,
-    pub status: AttemptStatus,
-    pub charge_id: Option<String>,
-    pub error: Option<String>,
-}
+use super::pool::Db;
+use super::writes::{AttemptStatus, AttemptWrite};
 
 /// The insert, whose rows [`params`] gives.
 macro_rules! insert {
@@ -87,7 +57,8 @@ pub async fn record(db: &Db, a: &AttemptWrite) -> Result<(), DbError> {
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         upsert!()
     );
-    db.write_one(SQL, params(a, &super::now_text())).await?;
+    db.write_one(SQL, params(a, &super::row::now_text()))
+        .await?;
     Ok(())
 }
 

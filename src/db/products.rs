@@ -3,7 +3,8 @@
 
 use sqlx::Row;
 
-use super::{Db, DbError};
+use super::error::DbError;
+use super::pool::Db;
 use crate::billing::{Catalog, Frequency};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -79,7 +80,7 @@ pub async fn start_trial(db: &Db, product_code: &str) -> Result<Option<i64>, DbE
     }
     sqlx::query("INSERT INTO trial_requests (product_code, created_at) VALUES ($1, $2)")
         .bind(product_code)
-        .bind(super::now_text())
+        .bind(super::row::now_text())
         .execute(&mut *tx)
         .await?;
     let (count,): (i64,) =

@@ -3,8 +3,10 @@
 //! the account's subscriptions and cart.
 
 use super::accounts::{AccountRecord, UserRecord, account};
+use super::error::DbError;
+use super::pool::Db;
+use super::row::Columns;
 use super::subscriptions::SubscriptionRecord;
-use super::{Columns, Db, DbError};
 
 /// A session row with the user it belongs to and that user's account.
 pub struct SessionCaller {

@@ -4,9 +4,12 @@
 
 use std::borrow::Cow;
 
+use super::error::DbError;
 use super::exec::{Exec, Param, multi_row, opt_text, owned, text};
-use super::outbox::{EmailWrite, enqueue_email};
-use super::{Columns, Db, DbError};
+use super::outbox::enqueue_email;
+use super::pool::Db;
+use super::row::Columns;
+use super::writes::{EmailWrite, SubscriptionWrite};
 
 #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
 pub struct SubscriptionRecord {
@@ -91,7 +94,7 @@ pub async fn insert_subscription(db: &Db, s: &SubscriptionRecord) -> Result<i64,
     .bind(s.period_paid_minor)
     .bind(s.period_credited_minor)
     .bind(&s.ended_on)
-    .bind(super::now_text())
+    .bind(super::row::now_text())
     .fetch_one(&db.pool)
     .await?;
     Ok(id)
@@ -111,7 +114,7 @@ pub async fn set_status(
          WHERE id = $3 AND account_id = $4 AND version = $5",
     )
     .bind(status)
-    .bind(super::now_text())
+    .bind(super::row::now_text())
     .bind(id)
     .bind(account_id)
     .bind(version)
@@ -133,7 +136,7 @@ pub async fn change_status_with_notice(
     email: Option<&EmailWrite>,
 ) -> Result<bool, DbError> {
     let _turn = db.write_turn().await;
-    let now = super::now_text();
+    let now = super::row::now_text();
     let mut tx = db.pool.begin().await?;
     let done = sqlx::query(
         "UPDATE subscriptions SET status = $1, version = version + 1, updated_at = $2
@@ -163,30 +166,6 @@ pub async fn change_status_with_notice(
     }
     tx.commit().await?;
     Ok(true)
-}
-
-/// A subscription as the order leaves it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SubscriptionWrite {
-    /// `None`: a new subscription. `Some((id, version read))`: an update that
-    /// fails if another window changed it since.
-    pub existing: Option<(i64, i64)>,
-    pub product: String,
-    pub level: String,
-    pub seats: i64,
-    pub frequency: String,
-    pub status: String,
-    pub period_start: Option<String>,
-    pub period_end: Option<String>,
-    pub paid_unit_minor: Option<i64>,
-    pub paid_seats: Option<i64>,
-    pub period_paid_minor: Option<i64>,
-    pub period_credited_minor: Option<i64>,
-    pub scheduled: Option<(String, i64, String)>,
-    pub anchor_on: Option<String>,
-    pub dunning_step: i64,
-    pub next_retry_on: Option<String>,
-    pub ended_on: Option<String>,
 }
 
 /// Updates `writes` (existing subscriptions) where their version still is
@@ -397,7 +376,13 @@ pub async fn record_reminder(
     if done != 1 {
         return Ok(false);
     }
-    enqueue_email(&mut tx, Some(sub.account_id), email, &super::now_text()).await?;
+    enqueue_email(
+        &mut tx,
+        Some(sub.account_id),
+        email,
+        &super::row::now_text(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }

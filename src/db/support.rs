@@ -1,7 +1,9 @@
 //! Corporate accounts' support requests.
 
-use super::outbox::{EmailWrite, enqueue_email};
-use super::{Db, DbError};
+use super::error::DbError;
+use super::outbox::enqueue_email;
+use super::pool::Db;
+use super::writes::EmailWrite;
 
 /// Stores a support request and the email to support, together.
 pub async fn insert_ticket(
@@ -13,7 +15,7 @@ pub async fn insert_ticket(
     email: &EmailWrite,
 ) -> Result<i64, DbError> {
     let mut tx = db.pool.begin().await?;
-    let now = super::now_text();
+    let now = super::row::now_text();
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO support_tickets (account_id, user_id, subject, message, created_at)
          VALUES ($1, $2, $3, $4, $5) RETURNING id",

@@ -17,12 +17,12 @@ use crate::billing::{
     SubscriptionSnapshot, SubscriptionStatus,
 };
 use crate::db::accounts::AccountRecord;
-use crate::db::commit::CommitError;
-use crate::db::commit::OrderWrite;
-use crate::db::invoices::InvoiceLineWrite;
-use crate::db::invoices::InvoiceWrite;
 use crate::db::subscriptions::SubscriptionRecord;
-use crate::db::subscriptions::SubscriptionWrite;
+use crate::db::writes::CommitError;
+use crate::db::writes::InvoiceLineWrite;
+use crate::db::writes::InvoiceWrite;
+use crate::db::writes::OrderWrite;
+use crate::db::writes::SubscriptionWrite;
 use crate::db::{commit, invoices, orders, payment_methods, sessions};
 use crate::error::AppError;
 use crate::i18n::{Lang, fill};

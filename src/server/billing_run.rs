@@ -27,15 +27,15 @@ use crate::billing::renewal::{
 };
 use crate::billing::tax::tax_treatment;
 use crate::db::accounts::{self, AccountRecord, UserRecord};
-use crate::db::commit::CommitError;
-use crate::db::commit::OrderWrite;
-use crate::db::invoices::InvoiceLineWrite;
-use crate::db::invoices::InvoiceWrite;
-use crate::db::outbox::EmailWrite;
 use crate::db::payment_methods::PaymentMethodRecord;
 use crate::db::subscriptions::DueCursor;
 use crate::db::subscriptions::SubscriptionRecord;
-use crate::db::subscriptions::SubscriptionWrite;
+use crate::db::writes::CommitError;
+use crate::db::writes::EmailWrite;
+use crate::db::writes::InvoiceLineWrite;
+use crate::db::writes::InvoiceWrite;
+use crate::db::writes::OrderWrite;
+use crate::db::writes::SubscriptionWrite;
 use crate::db::{commit, orders, payment_methods, subscriptions};
 use crate::error::AppError;
 use crate::i18n::fill;
@@ -774,6 +774,6 @@ fn plan(
 }
 
 /// An email that does not depend on the invoice number.
-fn boxed(mail: EmailWrite) -> crate::db::commit::EmailBuilder {
+fn boxed(mail: EmailWrite) -> crate::db::writes::EmailBuilder {
     Box::new(move |_| mail.clone())
 }

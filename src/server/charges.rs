@@ -9,7 +9,8 @@ use sha2::{Digest, Sha256};
 use super::payments::{Charge, ChargeRequest, PaymentError, PaymentGateway};
 use super::state::AppState;
 use crate::billing::{Currency, Money};
-use crate::db::payments::{self as store, AttemptStatus, AttemptWrite};
+use crate::db::payments as store;
+use crate::db::writes::{AttemptStatus, AttemptWrite};
 use crate::error::AppError;
 
 /// What a charge pays for.

@@ -3,7 +3,7 @@
 //! delivery is the mailer's job.
 
 use crate::billing::{Frequency, Quote};
-use crate::db::outbox::EmailWrite;
+use crate::db::writes::EmailWrite;
 use crate::i18n::{Lang, fill};
 
 pub fn escape(s: &str) -> String {

@@ -6,8 +6,8 @@ use chrono::NaiveDate;
 
 use super::pdf::{A4_HEIGHT, A4_WIDTH, Font, Page, document, wrap};
 use crate::billing::{Currency, InvoiceFigures, Money};
-use crate::db::invoices::InvoiceLineWrite;
 use crate::db::invoices::InvoiceRecord;
+use crate::db::writes::InvoiceLineWrite;
 use crate::i18n::{Lang, fill};
 
 const LEFT: i32 = 50;

@@ -6,10 +6,10 @@ use chrono::{Duration, NaiveDate};
 use super::billing::{SELLER, SELLER_DETAILS};
 use crate::billing::{BillingPeriod, Frequency};
 use crate::db::accounts::{self, NewAccount};
-use crate::db::invoices::InvoiceLineWrite;
-use crate::db::invoices::InvoiceWrite;
 use crate::db::payment_methods::PaymentMethodRecord;
 use crate::db::subscriptions::SubscriptionRecord;
+use crate::db::writes::InvoiceLineWrite;
+use crate::db::writes::InvoiceWrite;
 use crate::db::{Db, DbError};
 use crate::db::{commit, payment_methods, subscriptions};
 

@@ -286,8 +286,8 @@ pub async fn online_account_with_card(db: &Db, name: &str, email: &str) -> (i64,
 /// for the next day of an outage already paid) and the credit it creates.
 pub async fn credit_note(db: &Db, account: i64, day: chrono::NaiveDate, amount_minor: i64) {
     use billing_center::db::commit;
-    use billing_center::db::invoices::InvoiceLineWrite;
-    use billing_center::db::invoices::InvoiceWrite;
+    use billing_center::db::writes::InvoiceLineWrite;
+    use billing_center::db::writes::InvoiceWrite;
     use billing_center::server::billing::{SELLER, SELLER_DETAILS};
     let next = day.succ_opt().unwrap().to_string();
     commit::insert_paid_invoice(

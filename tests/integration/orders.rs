@@ -396,7 +396,7 @@ async fn a_gateway_timeout_after_the_charge_is_reconciled_not_charged_again() {
 /// charge the new holder now owns.
 #[tokio::test]
 async fn a_claim_taken_over_is_no_longer_the_first_holders() {
-    use billing_center::db::commit::CommitError;
+    use billing_center::db::writes::CommitError;
     use billing_center::db::{commit, orders};
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
@@ -468,7 +468,7 @@ async fn a_claim_taken_over_is_no_longer_the_first_holders() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn orders_arriving_together_commit_together_and_fail_alone() {
     use billing_center::db::Backend;
-    use billing_center::db::commit::CommitError;
+    use billing_center::db::writes::CommitError;
     use billing_center::db::{commit, orders};
     use sqlx::Executor;
     for backend in backends() {
@@ -626,7 +626,7 @@ async fn hold_write_lock(
 /// it spent and is answered "changed", never taking the balance below zero.
 #[tokio::test]
 async fn credit_is_never_spent_twice() {
-    use billing_center::db::commit::CommitError;
+    use billing_center::db::writes::CommitError;
     use billing_center::db::{commit, orders};
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
@@ -679,9 +679,9 @@ fn bare_order(
     account: i64,
     (id, lease): (i64, &str),
     credit: i64,
-) -> billing_center::db::commit::OrderWrite {
-    use billing_center::db::commit::OrderWrite;
-    use billing_center::db::outbox::EmailWrite;
+) -> billing_center::db::writes::OrderWrite {
+    use billing_center::db::writes::EmailWrite;
+    use billing_center::db::writes::OrderWrite;
     OrderWrite {
         account_id: account,
         user_id: None,
