@@ -528,12 +528,23 @@ mod ssr {
         .await?;
         // JavaScript off: the confirmation is a page of its own.
         crate::server::error::plain_form_redirect(&format!("/billing/orders/{key}"));
-        Ok(result)
+        Ok(order_view(result))
     }
 
     pub async fn order_confirmation(key: String) -> Result<OrderResult, AppError> {
         let (state, caller) = billing_caller().await?;
-        crate::server::billing::order_result(&state, &caller, &key).await
+        crate::server::billing::order_result(&state, &caller, &key)
+            .await
+            .map(order_view)
+    }
+
+    fn order_view(p: crate::server::billing::Placed) -> OrderResult {
+        OrderResult {
+            invoice_id: p.invoice_id,
+            invoice_number: p.invoice_number,
+            total: p.total,
+            email: p.email,
+        }
     }
 
     pub async fn remove_pending_cancellation(id: i64, version: i64) -> Result<(), AppError> {

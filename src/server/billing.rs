@@ -9,7 +9,6 @@ use super::charges::{Attempt, Purpose};
 
 use super::auth::Caller;
 use super::state::AppState;
-use crate::api::types::OrderResult;
 use crate::billing::quote::{ItemKind, LineKind, PaidTerm, Quote, QuoteItem, ScheduledChange};
 use crate::billing::tax::{Country, VatNumber};
 use crate::billing::{
@@ -41,6 +40,15 @@ pub struct Context {
 
 fn date(s: &Option<String>) -> Option<NaiveDate> {
     s.as_deref().and_then(|d| d.parse().ok())
+}
+
+/// A placed order as its confirmation shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placed {
+    pub invoice_id: Option<i64>,
+    pub invoice_number: Option<String>,
+    pub total: String,
+    pub email: String,
 }
 
 pub fn currency_of(account: &AccountRecord) -> Currency {
@@ -200,7 +208,7 @@ pub async fn place_order(
     key: &str,
     expected_total: &str,
     page_cart_digest: &str,
-) -> Result<OrderResult, AppError> {
+) -> Result<Placed, AppError> {
     if key.len() < 16
         || key.len() > 64
         || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
@@ -301,7 +309,7 @@ async fn charge_and_commit(
     quote: &Quote,
     (order_id, lease): (i64, &str),
     key: &str,
-) -> Result<OrderResult, AppError> {
+) -> Result<Placed, AppError> {
     let account = &caller.account;
     let lang = lang_of(account);
     let total = quote.totals.total_due;
@@ -380,7 +388,7 @@ async fn charge_and_commit(
         audit: format!("order key={key} total={}", total.plain()),
     };
     match commit::commit_order(&state.db, write).await {
-        Ok(invoice) => Ok(OrderResult {
+        Ok(invoice) => Ok(Placed {
             invoice_id: invoice.as_ref().map(|(id, _)| *id),
             invoice_number: invoice.map(|(_, n)| n),
             total: super::lang::current().money(total),
@@ -407,7 +415,7 @@ pub async fn order_result(
     state: &AppState,
     caller: &Caller,
     key: &str,
-) -> Result<OrderResult, AppError> {
+) -> Result<Placed, AppError> {
     match orders::find_order(&state.db, caller.account.id, key).await? {
         Some(o) if o.status == "done" => stored_result(state, caller, &o).await,
         _ => Err(AppError::NotFound),
@@ -418,14 +426,14 @@ async fn stored_result(
     state: &AppState,
     caller: &Caller,
     order: &orders::OrderRecord,
-) -> Result<OrderResult, AppError> {
+) -> Result<Placed, AppError> {
     let number = match order.invoice_id {
         Some(id) => invoices::invoice_with_lines(&state.db, caller.account.id, id)
             .await?
             .map(|(i, _)| i.number),
         None => None,
     };
-    Ok(OrderResult {
+    Ok(Placed {
         invoice_id: order.invoice_id,
         invoice_number: number,
         total: super::lang::current().money(Money::from_minor(

@@ -16,6 +16,7 @@ mod documents;
 mod email;
 mod hostile;
 mod languages;
+mod layers;
 mod orders;
 mod skeleton;
 mod soak;

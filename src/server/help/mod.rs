@@ -4,7 +4,6 @@
 //! render. The reactivation article comes first: the others are the topics
 //! it links to.
 
-use crate::api::help::HelpDoc;
 use crate::i18n::Lang;
 use crate::server::email::escape;
 
@@ -78,16 +77,23 @@ fn links(items: &[(&str, String)]) -> String {
     format!("<ul class=\"help-index\">{li}</ul>")
 }
 
+/// A help page: its title and its HTML.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Doc {
+    pub title: String,
+    pub body_html: String,
+}
+
 /// The list of articles.
-pub fn index_page(lang: Lang) -> HelpDoc {
+pub fn index_page(lang: Lang) -> Doc {
     let t = lang.ui();
-    HelpDoc {
+    Doc {
         title: t.help_title.into(),
         body_html: format!("<p>{}</p>{}", escape(t.help_intro), links(&index(lang))),
     }
 }
 
-pub fn article(lang: Lang, slug: &str) -> Option<HelpDoc> {
+pub fn article(lang: Lang, slug: &str) -> Option<Doc> {
     let (slug, text) = sources(lang).iter().find(|(s, _)| *s == slug)?;
     let mut html = String::new();
     // The list being built, if any: "ol" or "ul".
@@ -136,7 +142,7 @@ pub fn article(lang: Lang, slug: &str) -> Option<HelpDoc> {
             links(&related)
         ));
     }
-    Some(HelpDoc {
+    Some(Doc {
         title: title(text),
         body_html: format!("<div data-article=\"{slug}\">{html}</div>"),
     })
