@@ -11,6 +11,7 @@
 //! `BENCH_ORDERS` (orders placed, default 3,000: more for a longer profile).
 
 mod baseline;
+mod durability;
 mod fixtures;
 mod http;
 mod load;
@@ -92,7 +93,7 @@ impl Settings {
             .is_none_or(|parts| parts.iter().any(|p| p == part))
     }
 
-    fn backends(&self) -> Vec<Backend> {
+    pub fn backends(&self) -> Vec<Backend> {
         let mut b = vec![Backend::Sqlite];
         if self.pg.is_some() {
             b.push(Backend::Postgres);
@@ -267,6 +268,7 @@ async fn main() {
     let s = Settings::from_env();
     let mut r = Report::default();
     let started = Instant::now();
+    let grounds = durability::header(&s).await;
 
     let mut scaling = String::from(
         "| subscriptions | backend | billing run: renewals/s | place order on that database: orders/s (8 connections, 1,000 orders, 20 in the quick run) |\n|---|---|---|---|\n",
@@ -327,7 +329,8 @@ async fn main() {
         } else {
             ""
         }
-    );
+    ) + "\n"
+        + &grounds;
     let out = std::env::var("BENCH_OUT").unwrap_or_else(|_| "bench/RESULTS.md".into());
     if let Some(parent) = std::path::Path::new(&out).parent() {
         std::fs::create_dir_all(parent).unwrap();

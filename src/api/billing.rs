@@ -186,9 +186,7 @@ pub fn local_date(lang: crate::i18n::Lang, stored: &str) -> String {
 mod ssr {
     use super::*;
     use crate::billing::quote::renewal_amount;
-    use crate::billing::{
-        AccountKind, Action, Currency, Money, SubscriptionStatus, available_actions,
-    };
+    use crate::billing::{AccountKind, Action, Money, SubscriptionStatus, available_actions};
     use crate::db::{audit, carts, invoices, outbox, payment_methods, subscriptions};
     use crate::domain::Iban;
     use crate::i18n::fill;
@@ -698,7 +696,7 @@ mod ssr {
                 .iter()
                 .take(PAGE as usize)
                 .map(|i| {
-                    let cur = Currency::parse(&i.currency).unwrap_or(Currency::Eur);
+                    let cur = i.currency;
                     let d = |s: &Option<String>| local_date(lang, s.as_deref().unwrap_or_default());
                     InvoiceRow {
                         id: i.id,
@@ -731,7 +729,7 @@ mod ssr {
         let lang = crate::server::lang::current();
         let t = lang.ui();
         let m = |minor| lang.money(Money::from_minor(minor, cur));
-        let rate: rust_decimal::Decimal = i.vat_rate.parse().unwrap_or_default();
+        let rate = i.vat_rate;
         let shown = |amount: Money| (!amount.is_zero()).then(|| lang.money(amount));
         Ok(InvoiceDetail {
             id: i.id,

@@ -34,7 +34,7 @@ pub const SUPPORT_EMAIL: &str = "support@billing-center.example";
 mod ssr {
     use super::*;
     use crate::api::billing::local_date;
-    use crate::billing::{Currency, Money};
+    use crate::billing::Money;
     use crate::db::writes::EmailWrite;
     use crate::db::{invoices, orders, support};
     use crate::i18n::fill;
@@ -93,7 +93,7 @@ mod ssr {
             .await?
             .into_iter()
             .map(|i| {
-                let cur = Currency::parse(&i.currency).unwrap_or(Currency::Eur);
+                let cur = i.currency;
                 InvoiceRow {
                     id: i.id,
                     number: i.number,
@@ -148,7 +148,7 @@ mod ssr {
                 &key,
                 &key,
                 inv.total_minor,
-                &inv.currency,
+                inv.currency.code(),
                 &lease,
             )
             .await?
@@ -180,7 +180,7 @@ mod ssr {
                 .gateway
                 .save_card(&card)
                 .map_err(|e| AppError::Payment(e.to_string()))?;
-            let cur = Currency::parse(&inv.currency).unwrap_or(Currency::Eur);
+            let cur = inv.currency;
             let total = Money::from_minor(inv.total_minor, cur);
             let purpose = Purpose::Order {
                 account: c.account.id,

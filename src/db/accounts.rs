@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::error::DbError;
 use super::exec::Param;
 use super::pool::Db;
-use super::row::Columns;
+use super::row::{Columns, parsed};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct AccountRecord {
@@ -15,9 +15,9 @@ pub struct AccountRecord {
     pub kind: String,
     pub country: String,
     pub vat_number: Option<String>,
-    pub currency: String,
+    pub currency: crate::billing::Currency,
     pub time_zone: String,
-    pub language: String,
+    pub language: crate::i18n::Lang,
     pub credit_balance_minor: i64,
     pub rep_name: Option<String>,
     pub rep_email: Option<String>,
@@ -45,16 +45,19 @@ pub struct NewAccount<'a> {
     pub rep: Option<(&'a str, &'a str, &'a str)>,
 }
 
-pub(super) fn account(r: &(impl Columns + ?Sized)) -> Result<AccountRecord, sqlx::Error> {
+pub(super) fn account(r: &(impl Columns + ?Sized)) -> Result<AccountRecord, DbError> {
+    const TABLE: (&str, &str) = ("accounts", "id");
     Ok(AccountRecord {
         id: r.int("id")?,
         name: r.text("name")?,
         kind: r.text("kind")?,
         country: r.text("country")?,
         vat_number: r.opt_text("vat_number")?,
-        currency: r.text("currency")?,
+        currency: parsed(r, TABLE, "currency", crate::billing::Currency::parse)?,
         time_zone: r.text("time_zone")?,
-        language: r.text("language")?,
+        language: parsed(r, TABLE, "language", |code| {
+            crate::i18n::Lang::parse(code).ok_or("not a language of the portal")
+        })?,
         credit_balance_minor: r.int("credit_balance_minor")?,
         rep_name: r.opt_text("rep_name")?,
         rep_email: r.opt_text("rep_email")?,
@@ -79,7 +82,7 @@ pub async fn find_account(db: &Db, id: i64) -> Result<Option<AccountRecord>, DbE
         .bind(id)
         .fetch_optional(&db.pool)
         .await?;
-    Ok(row.as_ref().map(account).transpose()?)
+    row.as_ref().map(account).transpose()
 }
 
 /// Several accounts by id, in one query.
@@ -93,7 +96,7 @@ pub async fn find_accounts(db: &Db, ids: &[i64]) -> Result<HashMap<i64, AccountR
     );
     let ids = ids.iter().map(|id| Param::Int(Some(*id))).collect();
     let rows = db
-        .read_rows(sql, ids, |r| Ok(account(r).map(|a| (a.id, a))?))
+        .read_rows(sql, ids, |r| account(r).map(|a| (a.id, a)))
         .await?;
     Ok(rows.into_iter().collect())
 }
@@ -122,7 +125,7 @@ pub async fn find_account_by_name(db: &Db, name: &str) -> Result<Option<AccountR
         .bind(name)
         .fetch_optional(&db.pool)
         .await?;
-    Ok(row.as_ref().map(account).transpose()?)
+    row.as_ref().map(account).transpose()
 }
 
 pub async fn insert_account(db: &Db, a: &NewAccount<'_>) -> Result<i64, DbError> {

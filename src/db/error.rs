@@ -14,6 +14,16 @@ pub enum DbError {
     Migrate(String),
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
+    /// A stored value that does not read as its type: a corrupt row is an
+    /// error naming where it is, never a default.
+    #[error("bad value {value:?} in {table}.{column} (row {row}): {reason}")]
+    BadValue {
+        table: &'static str,
+        column: &'static str,
+        row: i64,
+        value: String,
+        reason: String,
+    },
     /// A transient error met by a group of orders written together
     /// (`group_commit`), as each of them receives it.
     #[error("database unavailable: {0}")]

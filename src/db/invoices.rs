@@ -8,7 +8,7 @@ use super::error::DbError;
 use super::exec::{Exec, Param, multi_row, opt_text, text};
 use super::outbox::enqueue_email;
 use super::pool::Db;
-use super::row::Columns;
+use super::row::{Columns, parsed};
 use super::writes::{EmailWrite, InvoiceLineWrite, InvoiceWrite};
 
 /// Numbers and inserts invoices with their lines; their (id, number) in
@@ -130,9 +130,9 @@ pub struct InvoiceRecord {
     pub id: i64,
     pub number: String,
     pub issued_on: String,
-    pub currency: String,
+    pub currency: crate::billing::Currency,
     pub net_minor: i64,
-    pub vat_rate: String,
+    pub vat_rate: rust_decimal::Decimal,
     pub vat_minor: i64,
     pub total_minor: i64,
     pub tax_mention: Option<String>,
@@ -153,9 +153,8 @@ impl InvoiceRecord {
     /// The figures its documents print; an error when what is stored does
     /// not add up.
     pub fn figures(&self) -> Result<crate::billing::InvoiceFigures, crate::billing::BillingError> {
-        use crate::billing::{Currency, Money};
-        let cur = Currency::parse(&self.currency)?;
-        let m = |minor| Money::from_minor(minor, cur);
+        use crate::billing::Money;
+        let m = |minor| Money::from_minor(minor, self.currency);
         crate::billing::InvoiceFigures::new(
             &[m(self.lines_minor)],
             m(self.credit_applied_minor),
@@ -170,14 +169,15 @@ impl InvoiceRecord {
 const INVOICE_COLUMNS: &str = "invoices.*, CAST((SELECT COALESCE(SUM(l.amount_minor), 0)
      FROM invoice_lines l WHERE l.invoice_id = invoices.id) AS BIGINT) AS lines_minor";
 
-pub(super) fn invoice(r: &AnyRow) -> Result<InvoiceRecord, sqlx::Error> {
+pub(super) fn invoice(r: &AnyRow) -> Result<InvoiceRecord, DbError> {
+    const TABLE: (&str, &str) = ("invoices", "id");
     Ok(InvoiceRecord {
         id: r.try_get("id")?,
         number: r.try_get("number")?,
         issued_on: r.try_get("issued_on")?,
-        currency: r.try_get("currency")?,
+        currency: parsed(r, TABLE, "currency", crate::billing::Currency::parse)?,
         net_minor: r.try_get("net_minor")?,
-        vat_rate: r.try_get("vat_rate")?,
+        vat_rate: parsed(r, TABLE, "vat_rate", str::parse::<rust_decimal::Decimal>)?,
         vat_minor: r.try_get("vat_minor")?,
         total_minor: r.try_get("total_minor")?,
         tax_mention: r.try_get("tax_mention")?,
@@ -209,7 +209,7 @@ pub async fn invoices(
     .bind(limit)
     .fetch_all(&db.pool)
     .await?;
-    Ok(rows.iter().map(invoice).collect::<Result<_, _>>()?)
+    rows.iter().map(invoice).collect()
 }
 
 /// One invoice of this account (another account's id is simply not found).
@@ -257,7 +257,7 @@ pub async fn open_invoices(db: &Db, account_id: i64) -> Result<Vec<InvoiceRecord
             .bind(account_id)
             .fetch_all(&db.pool)
             .await?;
-    Ok(rows.iter().map(invoice).collect::<Result<_, _>>()?)
+    rows.iter().map(invoice).collect()
 }
 
 /// What became of a payment of an open invoice.

@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 
+use super::backend::Backend;
 use super::error::DbError;
 use super::exec::{Exec, Param, multi_row, text};
 use super::pool::Db;
@@ -85,17 +86,38 @@ pub struct PendingEmail {
     pub attempts: i64,
 }
 
-/// Unsent emails whose next attempt is due.
-pub async fn pending_emails(db: &Db, now: &str, limit: i64) -> Result<Vec<PendingEmail>, DbError> {
-    let rows = sqlx::query(
-        "SELECT id, to_addr, subject, body_text, body_html, attempts FROM email_outbox
-         WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT $2",
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(&db.pool)
-    .await?;
-    rows.iter()
+/// Claims up to `limit` unsent emails due at `now` for the mailer whose
+/// token is `lease`, until `lease_until`: another mailer (another server
+/// on the same database) skips them meanwhile. PostgreSQL skips the rows
+/// another claim is locking (`FOR UPDATE SKIP LOCKED`); SQLite claims
+/// under its single writer's turn.
+pub async fn claim_emails(
+    db: &Db,
+    now: &str,
+    (lease, lease_until): (&str, &str),
+    limit: i64,
+) -> Result<Vec<PendingEmail>, DbError> {
+    let lock = match db.backend {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE email_outbox SET next_attempt_at = $2, lease = $3
+         WHERE id IN (SELECT id FROM email_outbox
+                      WHERE sent_at IS NULL AND next_attempt_at <= $1
+                      ORDER BY id LIMIT $4{lock})
+         RETURNING id, to_addr, subject, body_text, body_html, attempts"
+    );
+    let _turn = db.write_turn().await;
+    let rows = sqlx::query(&sql)
+        .bind(now)
+        .bind(lease_until)
+        .bind(lease)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?;
+    let mut emails = rows
+        .iter()
         .map(|r| {
             Ok(PendingEmail {
                 id: r.try_get("id")?,
@@ -106,30 +128,46 @@ pub async fn pending_emails(db: &Db, now: &str, limit: i64) -> Result<Vec<Pendin
                 attempts: r.try_get("attempts")?,
             })
         })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(DbError::from)
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    // RETURNING promises no order: oldest first.
+    emails.sort_by_key(|e| e.id);
+    Ok(emails)
 }
 
-pub async fn mark_email_sent(db: &Db, id: i64, now: &str) -> Result<(), DbError> {
-    sqlx::query("UPDATE email_outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2 AND sent_at IS NULL")
-        .bind(now)
-        .bind(id)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
+/// Marks a claimed email sent, once: `false` if it was sent already or
+/// `lease` no longer holds it.
+pub async fn mark_email_sent(db: &Db, id: i64, lease: &str, now: &str) -> Result<bool, DbError> {
+    let _turn = db.write_turn().await;
+    let done = sqlx::query(
+        "UPDATE email_outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL
+         WHERE id = $2 AND sent_at IS NULL AND lease = $3",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(lease)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
+/// Records a failed attempt of a claimed email and when to try again.
 pub async fn mark_email_failed(
     db: &Db,
     id: i64,
+    lease: &str,
     error: &str,
     next_attempt_at: &str,
 ) -> Result<(), DbError> {
-    sqlx::query("UPDATE email_outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE id = $3")
-        .bind(error)
-        .bind(next_attempt_at)
-        .bind(id)
-        .execute(&db.pool)
-        .await?;
+    let _turn = db.write_turn().await;
+    sqlx::query(
+        "UPDATE email_outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2
+         WHERE id = $3 AND sent_at IS NULL AND lease = $4",
+    )
+    .bind(error)
+    .bind(next_attempt_at)
+    .bind(id)
+    .bind(lease)
+    .execute(&db.pool)
+    .await?;
     Ok(())
 }

@@ -71,10 +71,8 @@ pub async fn find_session_caller(
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!("SELECT {SESSION_CALLER_COLUMNS} {SESSION_CALLER_FROM}")
     });
-    db.read_row(&SQL, super::exec::text(token_hash), |r| {
-        Ok(session_caller(r)?)
-    })
-    .await
+    db.read_row(&SQL, super::exec::text(token_hash), |r| session_caller(r))
+        .await
 }
 
 /// The session join's columns and tables (token hash as `$1`).
@@ -86,7 +84,7 @@ const SESSION_CALLER_FROM: &str = "FROM sessions s \
     JOIN users u ON u.id = s.user_id JOIN accounts a ON a.id = u.account_id \
     WHERE s.token_hash = $1";
 
-fn session_caller(r: &(impl Columns + ?Sized)) -> Result<SessionCaller, sqlx::Error> {
+fn session_caller(r: &(impl Columns + ?Sized)) -> Result<SessionCaller, DbError> {
     Ok(SessionCaller {
         created_at: r.text("s_created_at")?,
         last_seen_at: r.text("s_last_seen_at")?,

@@ -52,12 +52,12 @@ pub struct Placed {
 }
 
 pub fn currency_of(account: &AccountRecord) -> Currency {
-    Currency::parse(&account.currency).unwrap_or(Currency::Eur)
+    account.currency
 }
 
 /// The account's language, for its emails and documents.
 pub fn lang_of(account: &AccountRecord) -> Lang {
-    Lang::parse(&account.language).unwrap_or_default()
+    account.language
 }
 
 pub fn terms(account: &AccountRecord) -> Result<AccountTerms, AppError> {

@@ -194,7 +194,7 @@ pub fn csv_row(
         amount(f.vat),
         amount(f.total),
         amount(f.carried_forward),
-        inv.currency.clone(),
+        inv.currency.code().to_string(),
         status.to_string(),
     ];
     let sep = separator(lang);

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 
 use super::pdf::{A4_HEIGHT, A4_WIDTH, Font, Page, document, wrap};
-use crate::billing::{Currency, InvoiceFigures, Money};
+use crate::billing::{InvoiceFigures, Money};
 use crate::db::invoices::InvoiceRecord;
 use crate::db::writes::InvoiceLineWrite;
 use crate::i18n::{Lang, fill};
@@ -60,7 +60,7 @@ pub fn render(
     f: &InvoiceFigures,
 ) -> Vec<u8> {
     let t = lang.texts();
-    let cur = Currency::parse(&inv.currency).unwrap_or(Currency::Eur);
+    let cur = inv.currency;
     let money = |minor: i64| lang.money(Money::from_minor(minor, cur));
     let title = format!("{} {}", t.pdf_title, inv.number);
     let mut w = Writer {
@@ -158,7 +158,7 @@ pub fn render(
     w.y -= 6;
 
     // Totals.
-    let rate: rust_decimal::Decimal = inv.vat_rate.parse().unwrap_or_default();
+    let rate = inv.vat_rate;
     let mut rows = vec![(
         t.subtotal.to_string(),
         lang.money(f.subtotal),

@@ -64,7 +64,7 @@ pub async fn switch(
         .unwrap_or_else(|| "/".into());
     if let Ok(Some(caller)) = caller_from(&state, &headers).await
         && caller.user.is_billing_contact
-        && caller.account.language != lang.code()
+        && caller.account.language != lang
         && let Err(e) =
             crate::db::accounts::set_language(&state.db, caller.account.id, lang.code()).await
     {

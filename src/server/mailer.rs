@@ -11,6 +11,10 @@ use crate::db::Db;
 use crate::db::outbox;
 use crate::db::outbox::PendingEmail;
 
+/// How long a claimed email is left to its mailer: far longer than an SMTP
+/// call may take (10 s), so only a mailer that died loses its claim.
+pub const LEASE: Duration = Duration::minutes(5);
+
 pub const FROM: &str = "Billing Center <billing@billing-center.example>";
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -65,24 +69,30 @@ impl Mailer {
     }
 
     /// Sends what is due; a failure schedules the next attempt after
-    /// 30 s × 2^attempts (at most an hour).
+    /// 30 s × 2^attempts (at most an hour). Each email is claimed first
+    /// for [`LEASE`], so the mailers of several servers on one database
+    /// send it once; the claim is committed before SMTP is called.
     pub async fn deliver_pending(
         &self,
         db: &Db,
         now: DateTime<Utc>,
     ) -> Result<Delivery, crate::db::DbError> {
-        let stamp = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        use rand::RngCore;
+        let stamp = crate::db::instant_text;
+        let lease = format!("{:016x}", rand::rngs::OsRng.next_u64());
+        let until = stamp(now + LEASE);
         let mut d = Delivery::default();
-        for e in outbox::pending_emails(db, &stamp(now), 100).await? {
+        for e in outbox::claim_emails(db, &stamp(now), (&lease, &until), 100).await? {
             match self.send(&e).await {
                 Ok(()) => {
-                    outbox::mark_email_sent(db, e.id, &stamp(now)).await?;
-                    d.sent += 1;
+                    if outbox::mark_email_sent(db, e.id, &lease, &stamp(now)).await? {
+                        d.sent += 1;
+                    }
                 }
                 Err(err) => {
                     let wait = Duration::seconds((30_i64 << e.attempts.clamp(0, 7)).min(3600));
                     tracing::warn!(email = e.id, error = %err, "email delivery failed; will retry");
-                    outbox::mark_email_failed(db, e.id, &err, &stamp(now + wait)).await?;
+                    outbox::mark_email_failed(db, e.id, &lease, &err, &stamp(now + wait)).await?;
                     d.failed += 1;
                 }
             }

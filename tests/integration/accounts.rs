@@ -593,3 +593,38 @@ async fn one_statement_page_read_matches_the_separate_reads() {
         );
     }
 }
+
+/// A corrupt stored value is an error naming its table, column and row,
+/// never a default (a currency read as euros would charge wrong amounts).
+#[tokio::test]
+async fn a_corrupt_stored_value_is_an_error_naming_where_it_is() {
+    use billing_center::db::{DbError, accounts};
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (account, _) =
+            crate::helpers::online_account_with_card(&app.db, "Corrupt", "corrupt@demo.test").await;
+        let found = accounts::find_account(&app.db, account).await.unwrap();
+        assert_eq!(
+            found.unwrap().currency,
+            billing_center::billing::Currency::Eur
+        );
+        sqlx::query("UPDATE accounts SET currency = 'EURO' WHERE id = $1")
+            .bind(account)
+            .execute(&app.db.pool)
+            .await
+            .unwrap();
+        match accounts::find_account(&app.db, account).await {
+            Err(DbError::BadValue {
+                table,
+                column,
+                row,
+                value,
+                ..
+            }) => {
+                assert_eq!((table, column, row), ("accounts", "currency", account));
+                assert_eq!(value, "EURO");
+            }
+            other => panic!("{backend:?}: {other:?}"),
+        }
+    }
+}

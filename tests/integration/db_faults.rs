@@ -22,16 +22,18 @@ use crate::helpers::{
     session_cookie,
 };
 
-/// A PostgreSQL server of this test's own (the shared test server cannot be
-/// restarted under the other tests), stopped when dropped.
-struct OwnPostgres {
+/// A PostgreSQL server of a test's own, durable (`fsync = on`, unlike the
+/// suite's shared server): the shared one cannot be restarted under the
+/// other tests, and the crash tests run on durable commits. Stopped when
+/// dropped.
+pub(crate) struct OwnPostgres {
     dir: tempfile::TempDir,
     bin: PathBuf,
     port: u16,
 }
 
 impl OwnPostgres {
-    fn start() -> Option<OwnPostgres> {
+    pub(crate) fn start() -> Option<OwnPostgres> {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .ok()?
             .filter_map(|e| Some(e.ok()?.path().join("bin")))
@@ -83,7 +85,7 @@ impl OwnPostgres {
 
     fn start_again(&self) {
         self.pg_ctl(&format!(
-            "-o \"-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off\" -l {}/log -w start",
+            "-o \"-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=on\" -l {}/log -w start",
             self.port,
             self.dir.path().display(),
             self.dir.path().display()
@@ -94,7 +96,7 @@ impl OwnPostgres {
         self.pg_ctl("-m fast -w stop");
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 }

@@ -258,3 +258,77 @@ async fn smtp_down_for_a_whole_billing_run_then_every_email_arrives_once() {
         );
     }
 }
+
+/// Two servers on one PostgreSQL database, each with its own pool and
+/// mailer, deliver the same outbox at the same instants: every email
+/// reaches the SMTP server exactly once (each is claimed by one of them,
+/// `FOR UPDATE SKIP LOCKED`), and both took part.
+#[tokio::test]
+async fn two_servers_on_one_postgres_send_each_email_once() {
+    use billing_center::db::{Backend, Db};
+    if !backends().contains(&Backend::Postgres) {
+        return; // no PostgreSQL on this machine (make test requires it)
+    }
+    const EMAILS: usize = 300;
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let now = chrono::Utc::now();
+    let at = billing_center::db::instant_text(now);
+    for i in 0..EMAILS {
+        sqlx::query(
+            "INSERT INTO email_outbox (to_addr, subject, body_text, body_html, created_at, next_attempt_at)
+             VALUES ($1, $2, 'text', '<p>html</p>', $3, $3)",
+        )
+        .bind(format!("customer{i}@demo.test"))
+        .bind(format!("Email {i}"))
+        .bind(&at)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("maildir");
+    let port = free_port();
+    let sink = smtp_sink(port, &maildir);
+    let second = Db::connect(&app.url).await.unwrap();
+    let deliver = |db: Db| async move {
+        let mailer = Mailer::from_url(&format!("smtp://127.0.0.1:{port}")).unwrap();
+        let mut sent = 0;
+        // The instants both servers' mailers tick at, in step.
+        for tick in 0..20 {
+            let d = mailer
+                .deliver_pending(&db, now + chrono::Duration::seconds(tick))
+                .await
+                .unwrap();
+            assert_eq!(d.failed, 0);
+            sent += d.sent;
+        }
+        sent
+    };
+    let (a, b) = tokio::join!(deliver(app.db.clone()), deliver(second));
+    let mails = received(&maildir);
+    drop(sink);
+    let mut subjects: Vec<String> = mails
+        .iter()
+        .filter_map(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("Subject: "))
+                .map(str::to_string)
+        })
+        .collect();
+    subjects.sort();
+    let mut expected: Vec<String> = (0..EMAILS).map(|i| format!("Email {i}")).collect();
+    expected.sort();
+    println!(
+        "two servers, one PostgreSQL: {EMAILS} emails, {a} sent by one, {b} by the other, {} received",
+        mails.len()
+    );
+    assert_eq!(subjects, expected, "each email exactly once");
+    assert_eq!(a as usize + b as usize, EMAILS);
+    assert!(a > 0 && b > 0, "both servers delivered: {a} and {b}");
+    let (unsent,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM email_outbox WHERE sent_at IS NULL")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(unsent, 0);
+}
