@@ -61,8 +61,9 @@ impl fmt::Display for ChangeKind {
     }
 }
 
-/// A number of seats already checked against a product's limits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// A number of seats already checked against a product's limits: built
+/// only by [`Seats::parse`] (no `Deserialize`, which could not know them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Seats(u32);
 
 impl Seats {

@@ -77,9 +77,25 @@ impl fmt::Display for Currency {
 /// An amount already rounded to its currency's minor unit. Unrounded
 /// intermediate values stay plain `Decimal` until [`Money::round`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "MoneyFields")]
 pub struct Money {
     amount: Decimal,
     currency: Currency,
+}
+
+/// `Money` as serialized; deserialized only through [`Money::parse`], which
+/// refuses more decimals than the currency has.
+#[derive(Deserialize)]
+struct MoneyFields {
+    amount: Decimal,
+    currency: Currency,
+}
+
+impl TryFrom<MoneyFields> for Money {
+    type Error = BillingError;
+    fn try_from(f: MoneyFields) -> Result<Self, Self::Error> {
+        Money::parse(&f.amount.to_string(), f.currency)
+    }
 }
 
 impl Money {

@@ -69,7 +69,22 @@ impl fmt::Display for Country {
 /// A VAT identification number whose shape fits its country's format.
 /// (Checking it against VIES needs the network; shape only here.)
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct VatNumber(String);
+
+/// Deserialized only through [`VatNumber::parse`].
+impl TryFrom<String> for VatNumber {
+    type Error = BillingError;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        VatNumber::parse(&text)
+    }
+}
+
+impl From<VatNumber> for String {
+    fn from(v: VatNumber) -> String {
+        v.0
+    }
+}
 
 impl VatNumber {
     pub fn parse(text: &str) -> Result<Self, BillingError> {

@@ -809,3 +809,28 @@ proptest! {
         prop_assert_eq!(q.items[0].kind, ItemKind::Unchanged);
     }
 }
+
+/// The newtypes come out of JSON only through their `parse`: what `parse`
+/// refuses, deserializing refuses; what it accepts comes back equal.
+#[test]
+fn newtypes_deserialize_only_through_parse() {
+    use crate::domain::{CardNumber, Email, Iban};
+    let eur = Money::parse("12.30", Currency::Eur).unwrap();
+    let json = serde_json::to_string(&eur).unwrap();
+    assert_eq!(serde_json::from_str::<Money>(&json).unwrap(), eur);
+    assert!(serde_json::from_str::<Money>(r#"{"amount":"12.345","currency":"EUR"}"#).is_err());
+    assert!(serde_json::from_str::<Money>(r#"{"amount":"12.5","currency":"JPY"}"#).is_err());
+    assert_eq!(
+        serde_json::from_str::<Email>(r#"" Ada@Example.COM ""#).unwrap(),
+        Email::parse("ada@example.com").unwrap()
+    );
+    assert!(serde_json::from_str::<Email>(r#""not an email""#).is_err());
+    assert!(serde_json::from_str::<CardNumber>(r#""4242424242424241""#).is_err());
+    assert!(serde_json::from_str::<CardNumber>(r#""4242424242424242""#).is_ok());
+    assert!(serde_json::from_str::<Iban>(r#""FR7630006000011234567890188""#).is_err());
+    assert!(serde_json::from_str::<Iban>(r#""FR7630006000011234567890189""#).is_ok());
+    assert!(serde_json::from_str::<VatNumber>(r#""FR1""#).is_err());
+    let vat = VatNumber::parse("FR40303265045").unwrap();
+    let json = serde_json::to_string(&vat).unwrap();
+    assert_eq!(serde_json::from_str::<VatNumber>(&json).unwrap(), vat);
+}

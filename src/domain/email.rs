@@ -2,7 +2,22 @@ use serde::{Deserialize, Serialize};
 
 /// A plausible email address, lower-cased, at most 254 characters.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Email(String);
+
+/// Deserialized only through [`Email::parse`].
+impl TryFrom<String> for Email {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Email::parse(&text)
+    }
+}
+
+impl From<Email> for String {
+    fn from(v: Email) -> String {
+        v.0
+    }
+}
 
 impl Email {
     pub fn parse(text: &str) -> Result<Self, String> {

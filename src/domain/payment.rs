@@ -4,7 +4,22 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct CardNumber(String);
+
+/// Deserialized only through [`CardNumber::parse`].
+impl TryFrom<String> for CardNumber {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        CardNumber::parse(&text)
+    }
+}
+
+impl From<CardNumber> for String {
+    fn from(v: CardNumber) -> String {
+        v.0
+    }
+}
 
 // Never print a full card number, even in debug logs.
 impl std::fmt::Debug for CardNumber {
@@ -107,7 +122,22 @@ pub fn parse_card(
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Iban(String);
+
+/// Deserialized only through [`Iban::parse`].
+impl TryFrom<String> for Iban {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Iban::parse(&text)
+    }
+}
+
+impl From<Iban> for String {
+    fn from(v: Iban) -> String {
+        v.0
+    }
+}
 
 impl std::fmt::Debug for Iban {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
