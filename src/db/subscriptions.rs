@@ -8,7 +8,7 @@ use super::error::DbError;
 use super::exec::{Exec, Param, multi_row, opt_text, owned, text};
 use super::outbox::enqueue_email;
 use super::pool::Db;
-use super::row::Columns;
+use super::row::{Columns, parsed};
 use super::writes::{EmailWrite, SubscriptionWrite};
 
 #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
@@ -18,8 +18,8 @@ pub struct SubscriptionRecord {
     pub product: String,
     pub level: String,
     pub seats: i64,
-    pub frequency: String,
-    pub status: String,
+    pub frequency: crate::billing::Frequency,
+    pub status: crate::billing::SubscriptionStatus,
     pub trial_ends_on: Option<String>,
     pub period_start: Option<String>,
     pub period_end: Option<String>,
@@ -37,15 +37,18 @@ pub struct SubscriptionRecord {
     pub next_retry_on: Option<String>,
 }
 
-pub(super) fn subscription(r: &(impl Columns + ?Sized)) -> Result<SubscriptionRecord, sqlx::Error> {
+pub(super) fn subscription(r: &(impl Columns + ?Sized)) -> Result<SubscriptionRecord, DbError> {
+    const TABLE: (&str, &str) = ("subscriptions", "id");
     Ok(SubscriptionRecord {
         id: r.int("id")?,
         account_id: r.int("account_id")?,
         product: r.text("product")?,
         level: r.text("level")?,
         seats: r.int("seats")?,
-        frequency: r.text("frequency")?,
-        status: r.text("status")?,
+        frequency: parsed(r, TABLE, "frequency", crate::billing::Frequency::parse)?,
+        status: parsed(r, TABLE, "status", |code| {
+            crate::billing::SubscriptionStatus::parse(code).ok_or("not a subscription status")
+        })?,
         trial_ends_on: r.opt_text("trial_ends_on")?,
         period_start: r.opt_text("period_start")?,
         period_end: r.opt_text("period_end")?,
@@ -69,7 +72,7 @@ pub async fn subscriptions(db: &Db, account_id: i64) -> Result<Vec<SubscriptionR
         .bind(account_id)
         .fetch_all(&db.pool)
         .await?;
-    Ok(rows.iter().map(subscription).collect::<Result<_, _>>()?)
+    rows.iter().map(subscription).collect()
 }
 
 /// Inserts or replaces every column of a subscription (seeding, tests).
@@ -84,8 +87,8 @@ pub async fn insert_subscription(db: &Db, s: &SubscriptionRecord) -> Result<i64,
     .bind(&s.product)
     .bind(&s.level)
     .bind(s.seats)
-    .bind(&s.frequency)
-    .bind(&s.status)
+    .bind(s.frequency.code())
+    .bind(s.status.code())
     .bind(&s.trial_ends_on)
     .bind(&s.period_start)
     .bind(&s.period_end)
@@ -351,7 +354,7 @@ pub async fn reminder_candidates(
     .bind(limit)
     .fetch_all(&db.pool)
     .await?;
-    Ok(rows.iter().map(subscription).collect::<Result<_, _>>()?)
+    rows.iter().map(subscription).collect()
 }
 
 /// Marks the reminder for `about` as sent and enqueues its email, together;
@@ -369,7 +372,7 @@ pub async fn record_reminder(
     )
     .bind(about)
     .bind(sub.id)
-    .bind(&sub.status)
+    .bind(sub.status.code())
     .execute(&mut *tx)
     .await?
     .rows_affected();

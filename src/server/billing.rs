@@ -13,7 +13,7 @@ use crate::billing::quote::{ItemKind, LineKind, PaidTerm, Quote, QuoteItem, Sche
 use crate::billing::tax::{Country, VatNumber};
 use crate::billing::{
     AccountKind, AccountTerms, BillingPeriod, CartItem, Currency, Frequency, Money,
-    SubscriptionSnapshot, SubscriptionStatus,
+    SubscriptionSnapshot,
 };
 use crate::db::accounts::AccountRecord;
 use crate::db::subscriptions::SubscriptionRecord;
@@ -94,8 +94,8 @@ pub fn snapshot(r: &SubscriptionRecord, currency: Currency) -> SubscriptionSnaps
         product: r.product.clone(),
         level: r.level.clone(),
         seats: r.seats as u32,
-        frequency: Frequency::parse(&r.frequency).unwrap_or(Frequency::Monthly),
-        status: SubscriptionStatus::parse(&r.status).unwrap_or(SubscriptionStatus::Expired),
+        frequency: r.frequency,
+        status: r.status,
         period,
         paid,
         trial_ends: date(&r.trial_ends_on),
@@ -463,7 +463,7 @@ fn subscription_writes(ctx: &Context, quote: &Quote) -> Vec<SubscriptionWrite> {
                     .unwrap_or_else(|| item.level.clone()),
                 seats: record.map(|r| r.seats).unwrap_or(i64::from(item.seats)),
                 frequency: record
-                    .map(|r| r.frequency.clone())
+                    .map(|r| r.frequency.code().into())
                     .unwrap_or_else(|| item.frequency.code().into()),
                 status: item.status_after.code().into(),
                 period_start: record.and_then(|r| r.period_start.clone()),

@@ -300,7 +300,7 @@ pub async fn retry_past_due(state: &AppState, account_id: i64) -> Result<RunRepo
     let due: Vec<SubscriptionRecord> = subscriptions::subscriptions(&state.db, account_id)
         .await?
         .into_iter()
-        .filter(|r| r.status == SubscriptionStatus::PastDue.code())
+        .filter(|r| r.status == SubscriptionStatus::PastDue)
         .map(|mut r| {
             // Due today; a hard-declined one is charged as a last retry.
             r.next_retry_on = Some(today.to_string());
@@ -446,8 +446,8 @@ fn plan(
         product: r.product.clone(),
         level: r.level.clone(),
         seats: r.seats,
-        frequency: r.frequency.clone(),
-        status: r.status.clone(),
+        frequency: r.frequency.code().into(),
+        status: r.status.code().into(),
         period_start: r.period_start.clone(),
         period_end: r.period_end.clone(),
         paid_unit_minor: r.paid_unit_minor,

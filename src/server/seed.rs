@@ -24,13 +24,15 @@ pub enum SeedError {
     Other(String),
 }
 
+use crate::billing::SubscriptionStatus as S;
+
 fn sub(
     account_id: i64,
     product: &str,
     level: &str,
     seats: i64,
     frequency: Frequency,
-    status: &str,
+    status: S,
 ) -> SubscriptionRecord {
     SubscriptionRecord {
         id: 0,
@@ -38,8 +40,8 @@ fn sub(
         product: product.into(),
         level: level.into(),
         seats,
-        frequency: frequency.code().into(),
-        status: status.into(),
+        frequency,
+        status,
         trial_ends_on: None,
         period_start: None,
         period_end: None,
@@ -155,7 +157,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
     let a = accounts::insert_account(db, &online("Trial SARL")).await?;
     accounts::insert_user(db, a, "trial@demo.test", "Théo Trial", &hash, true).await?;
     accounts::insert_user(db, a, "member@demo.test", "Marie Member", &hash, false).await?;
-    let mut s = sub(a, "webinar", "standard", 1, Frequency::Monthly, "trial");
+    let mut s = sub(a, "webinar", "standard", 1, Frequency::Monthly, S::Trial);
     s.trial_ends_on = Some((today + days(5)).to_string());
     subscriptions::insert_subscription(db, &s).await?;
 
@@ -172,7 +174,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
                 "pro",
                 2,
                 Frequency::Annual,
-                "pending_cancellation",
+                S::PendingCancellation,
             ),
             p,
             238_800,
@@ -206,7 +208,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
         "standard",
         1,
         Frequency::Monthly,
-        "trial_expired",
+        S::TrialExpired,
     );
     s.trial_ends_on = Some((today - days(3)).to_string());
     subscriptions::insert_subscription(db, &s).await?;
@@ -240,7 +242,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
     let last = BillingPeriod::nth(anchor, Frequency::Monthly, 2)
         .map_err(|e| SeedError::Other(e.to_string()))?;
     let mut s = paid(
-        sub(a, "webinar", "lite", 1, Frequency::Monthly, "expired"),
+        sub(a, "webinar", "lite", 1, Frequency::Monthly, S::Expired),
         last,
         5_900,
     );
@@ -267,7 +269,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
     subscriptions::insert_subscription(
         db,
         &paid(
-            sub(a, "meeting", "business", 5, Frequency::Monthly, "active"),
+            sub(a, "meeting", "business", 5, Frequency::Monthly, S::Active),
             p,
             1_900,
         ),
@@ -277,7 +279,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
     subscriptions::insert_subscription(
         db,
         &paid(
-            sub(a, "training", "starter", 1, Frequency::Annual, "active"),
+            sub(a, "training", "starter", 1, Frequency::Annual, S::Active),
             p,
             130_800,
         ),
@@ -312,7 +314,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
     subscriptions::insert_subscription(
         db,
         &paid(
-            sub(a, "webinar", "enterprise", 10, Frequency::Annual, "active"),
+            sub(a, "webinar", "enterprise", 10, Frequency::Annual, S::Active),
             p,
             478_800,
         ),
@@ -320,7 +322,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
     .await?;
     let old = per(today - days(400), Frequency::Annual)?;
     let mut s = paid(
-        sub(a, "training", "pro", 5, Frequency::Annual, "expired"),
+        sub(a, "training", "pro", 5, Frequency::Annual, S::Expired),
         old,
         262_800,
     );

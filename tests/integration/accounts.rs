@@ -494,12 +494,15 @@ async fn one_statement_page_read_matches_the_separate_reads() {
         changed.scheduled_seats = Some(3);
         changed.scheduled_frequency = Some("annual".into());
         let mut retrying = crate::helpers::active_monthly(account, "webinar", "lite", start, 4900);
-        retrying.status = "past_due".into();
+        retrying.status = billing_center::billing::SubscriptionStatus::PastDue;
         retrying.dunning_step = 2;
         retrying.next_retry_on = Some("2026-03-03".into());
         retrying.anchor_on = None;
         let mut trial = crate::helpers::active_monthly(account, "training", "starter", start, 0);
-        (trial.status, trial.trial_ends_on) = ("trial".into(), Some("2026-02-14".into()));
+        (trial.status, trial.trial_ends_on) = (
+            billing_center::billing::SubscriptionStatus::Trial,
+            Some("2026-02-14".into()),
+        );
         (trial.period_start, trial.period_end, trial.paid_unit_minor) = (None, None, None);
         for s in [&changed, &retrying, &trial] {
             subscriptions::insert_subscription(db, s).await.unwrap();
@@ -573,7 +576,7 @@ async fn one_statement_page_read_matches_the_separate_reads() {
             .unwrap();
         let (subscriptions, cart) = page.unwrap();
         let now = subscriptions.iter().find(|s| s.id == trial_row.id).unwrap();
-        assert_eq!(now.status, "trial_expired", "{backend:?}");
+        assert_eq!(now.status.code(), "trial_expired", "{backend:?}");
         assert_eq!(now.version, trial_row.version + 1);
         assert_eq!(cart.len(), 1, "{backend:?}");
         assert_eq!(cart, carts::cart(db, account).await.unwrap());
@@ -624,6 +627,27 @@ async fn a_corrupt_stored_value_is_an_error_naming_where_it_is() {
                 assert_eq!((table, column, row), ("accounts", "currency", account));
                 assert_eq!(value, "EURO");
             }
+            other => panic!("{backend:?}: {other:?}"),
+        }
+        let sub = crate::helpers::active_monthly(
+            account,
+            "webinar",
+            "lite",
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            4900,
+        );
+        let id = billing_center::db::subscriptions::insert_subscription(&app.db, &sub)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE subscriptions SET status = 'paused' WHERE id = $1")
+            .bind(id)
+            .execute(&app.db.pool)
+            .await
+            .unwrap();
+        match billing_center::db::subscriptions::subscriptions(&app.db, account).await {
+            Err(DbError::BadValue {
+                table, column, row, ..
+            }) => assert_eq!((table, column, row), ("subscriptions", "status", id)),
             other => panic!("{backend:?}: {other:?}"),
         }
     }

@@ -485,7 +485,7 @@ async fn billing_run(w: &mut World, m: &mut Model, c: Customer, killed_after: Op
 async fn agree(w: &World, m: &Model, c: Customer, act: &Act) {
     let s = w.sub(c, PRODUCT).await;
     let ctx = format!("after {act:?} on {}: model {m:?}", w.today(c));
-    assert_eq!(s.status, m.status.code(), "{ctx}");
+    assert_eq!(s.status.code(), m.status.code(), "{ctx}");
     let mut charged: Vec<i64> = w
         .app
         .state()
@@ -502,7 +502,7 @@ async fn agree(w: &World, m: &Model, c: Customer, act: &Act) {
         let p = m.plan;
         let freq = if p.annual { "annual" } else { "monthly" };
         assert_eq!(
-            (s.level.as_str(), s.seats, s.frequency.as_str()),
+            (s.level.as_str(), s.seats, s.frequency.code()),
             (LEVELS[p.level], i64::from(p.seats), freq),
             "{ctx}"
         );
