@@ -248,13 +248,13 @@ pub async fn transfer_billing_contact(
     for e in emails {
         crate::db::outbox::enqueue_email(&mut tx, Some(account_id), e, &now).await?;
     }
-    sqlx::query("INSERT INTO audit_log (account_id, user_id, action, detail, created_at) VALUES ($1, $2, 'transfer_billing_contact', $3, $4)")
-        .bind(account_id)
-        .bind(from)
-        .bind(format!("to user {to}"))
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
+    let entry = super::audit::Entry {
+        account_id,
+        user_id: Some(from),
+        action: "transfer_billing_contact",
+        detail: &format!("to user {to}"),
+    };
+    super::audit::record(&mut tx, &[entry], &now).await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -11,15 +11,13 @@ pub async fn audit(
     action: &str,
     detail: &str,
 ) -> Result<(), DbError> {
-    sqlx::query("INSERT INTO audit_log (account_id, user_id, action, detail, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(account_id)
-        .bind(user_id)
-        .bind(action)
-        .bind(detail)
-        .bind(super::row::now_text())
-        .execute(&db.pool)
-        .await?;
-    Ok(())
+    let entry = Entry {
+        account_id,
+        user_id: Some(user_id),
+        action,
+        detail,
+    };
+    record(&mut &db.pool, &[entry], &super::row::now_text()).await
 }
 
 /// One line of the audit log written with an order or a renewal.

@@ -306,13 +306,13 @@ pub async fn mark_invoice_paid(
     .execute(&mut *tx)
     .await?;
     enqueue_email(&mut tx, Some(account_id), email, &now).await?;
-    sqlx::query("INSERT INTO audit_log (account_id, user_id, action, detail, created_at) VALUES ($1, $2, 'pay_invoice', $3, $4)")
-        .bind(account_id)
-        .bind(user_id)
-        .bind(format!("invoice {invoice_id}"))
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
+    let entry = super::audit::Entry {
+        account_id,
+        user_id: Some(user_id),
+        action: "pay_invoice",
+        detail: &format!("invoice {invoice_id}"),
+    };
+    super::audit::record(&mut tx, &[entry], &now).await?;
     tx.commit().await?;
     Ok(InvoicePayment::Paid)
 }

@@ -126,9 +126,8 @@ impl Db {
         if self.backend == Backend::Sqlite {
             return self.queue.write_one(self, (sql, params)).await;
         }
-        let turn = self.write_turn().await;
-        let mut results = self.write_statements(&turn, vec![(sql, params)]).await;
-        results.pop().unwrap_or(Ok(None))
+        // PostgreSQL: one autocommitted statement, no transaction around it.
+        first_id(&exec::Exec::fetch(&mut &self.pool, sql, params).await?)
     }
 
     /// Statements of several callers, under the write turn: in one

@@ -156,14 +156,13 @@ pub async fn change_status_with_notice(
     if done.rows_affected() != 1 {
         return Ok(false);
     }
-    sqlx::query("INSERT INTO audit_log (account_id, user_id, action, detail, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(account_id)
-        .bind(user_id)
-        .bind(action)
-        .bind(detail)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
+    let entry = super::audit::Entry {
+        account_id,
+        user_id: Some(user_id),
+        action,
+        detail,
+    };
+    super::audit::record(&mut tx, &[entry], &now).await?;
     if let Some(email) = email {
         enqueue_email(&mut tx, Some(account_id), email, &now).await?;
     }
