@@ -42,7 +42,7 @@ fn bench_quote(c: &mut Criterion) {
     // five new products.
     let subs: Vec<SubscriptionSnapshot> = (0..5)
         .map(|i| SubscriptionSnapshot {
-            id: i,
+            id: billing_center::domain::SubscriptionId::new(i),
             product: format!("p{i}"),
             level: "basic".into(),
             seats: 3,
@@ -72,7 +72,7 @@ fn bench_quote(c: &mut Criterion) {
             };
             if i < 5 {
                 CartItem::Change {
-                    subscription_id: i,
+                    subscription_id: billing_center::domain::SubscriptionId::new(i),
                     plan,
                 }
             } else {

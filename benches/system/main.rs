@@ -221,9 +221,20 @@ async fn history(s: &Settings, r: &mut Report, backend: Backend) {
             .unwrap();
         let mut times = Vec::new();
         for i in 0..400 {
-            let before = if i % 2 == 0 { None } else { Some(mid) };
+            let before = if i % 2 == 0 {
+                None
+            } else {
+                Some(billing_center::domain::InvoiceId::new(mid))
+            };
             let t0 = Instant::now();
-            let page = invoices(&db, account, before, 21).await.unwrap();
+            let page = invoices(
+                &db,
+                billing_center::domain::AccountId::new(account),
+                before,
+                21,
+            )
+            .await
+            .unwrap();
             times.push(t0.elapsed().as_micros());
             assert_eq!(page.len(), 21);
         }

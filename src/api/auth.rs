@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use super::types::CurrentUser;
+use crate::domain::UserId;
 use crate::error::AppError;
 
 #[server(endpoint = "sign_in")]
@@ -54,14 +55,14 @@ mod ssr {
             email: c.user.email.clone(),
             account_name: c.account.name.clone(),
             is_billing_contact: c.user.is_billing_contact,
-            corporate: c.account.kind == "corporate",
+            corporate: c.account.kind == crate::billing::AccountKind::Corporate,
         }
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Colleague {
-    pub id: i64,
+    pub id: UserId,
     pub name: String,
     pub email: String,
 }
@@ -91,7 +92,7 @@ pub async fn account_users() -> Result<Vec<Colleague>, AppError> {
 /// Hands the billing-contact role to another user of the account. `confirm`
 /// must be "yes" (the confirmation step); both users get an email.
 #[server(endpoint = "transfer_billing_contact")]
-pub async fn transfer_billing_contact(user_id: i64, confirm: String) -> Result<(), AppError> {
+pub async fn transfer_billing_contact(user_id: UserId, confirm: String) -> Result<(), AppError> {
     crate::server::error::respond(
         async {
             let state = crate::server::state::current()?;

@@ -2,6 +2,7 @@
 //! the billing-contact role on the server before anything else; ids in
 //! requests are always looked up within the caller's account.
 
+use crate::domain::{InvoiceId, SubscriptionId};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -32,7 +33,7 @@ pub async fn put_cart_item(item: CartItem, replace: bool) -> Result<usize, AppEr
 #[server(endpoint = "put_plan")]
 pub async fn put_plan(
     target: String,
-    subscription_id: Option<i64>,
+    subscription_id: Option<SubscriptionId>,
     product: String,
     level: String,
     seats: i64,
@@ -107,7 +108,7 @@ pub async fn place_order(
 }
 
 #[server(endpoint = "remove_pending_cancellation")]
-pub async fn remove_pending_cancellation(id: i64, version: i64) -> Result<(), AppError> {
+pub async fn remove_pending_cancellation(id: SubscriptionId, version: i64) -> Result<(), AppError> {
     crate::server::error::respond(ssr::remove_pending_cancellation(id, version).await)
 }
 
@@ -115,7 +116,7 @@ pub async fn remove_pending_cancellation(id: i64, version: i64) -> Result<(), Ap
 /// nothing more is charged. `reason` is optional, kept in the audit log.
 #[server(endpoint = "cancel_subscription")]
 pub async fn cancel_subscription(
-    id: i64,
+    id: SubscriptionId,
     version: i64,
     reason: Option<String>,
 ) -> Result<(), AppError> {
@@ -123,12 +124,12 @@ pub async fn cancel_subscription(
 }
 
 #[server(endpoint = "invoices")]
-pub async fn invoices(before: Option<i64>) -> Result<InvoicePage, AppError> {
+pub async fn invoices(before: Option<InvoiceId>) -> Result<InvoicePage, AppError> {
     crate::server::error::respond(ssr::invoices(before).await)
 }
 
 #[server(endpoint = "invoice")]
-pub async fn invoice(id: i64) -> Result<InvoiceDetail, AppError> {
+pub async fn invoice(id: InvoiceId) -> Result<InvoiceDetail, AppError> {
     crate::server::error::respond(ssr::invoice(id).await)
 }
 
@@ -173,20 +174,19 @@ pub const PUBLIC_ENDPOINTS: &[&str] = &[
     "help_page",
 ];
 
-/// A stored date (`YYYY-MM-DD`) as the request's language writes it.
+/// A date the row may not have, as the request's language writes it.
 #[cfg(feature = "ssr")]
-pub fn local_date(lang: crate::i18n::Lang, stored: &str) -> String {
-    stored
-        .parse()
-        .map(|d| lang.date(d))
-        .unwrap_or_else(|_| stored.to_string())
+pub fn local_date(lang: crate::i18n::Lang, date: Option<chrono::NaiveDate>) -> String {
+    date.map(|d| lang.date(d)).unwrap_or_default()
 }
 
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
     use crate::billing::quote::renewal_amount;
-    use crate::billing::{AccountKind, Action, Money, SubscriptionStatus, available_actions};
+    use crate::billing::{
+        AccountKind, Action, InvoiceStatus, Money, SubscriptionStatus, available_actions,
+    };
     use crate::db::{audit, carts, invoices, outbox, payment_methods, subscriptions};
     use crate::domain::Iban;
     use crate::i18n::fill;
@@ -209,7 +209,7 @@ mod ssr {
     }
 
     fn online_only(c: &Caller) -> Result<(), AppError> {
-        if c.account.kind == "corporate" {
+        if c.account.kind == AccountKind::Corporate {
             Err(crate::billing::BillingError::CorporateAccount.into())
         } else {
             Ok(())
@@ -504,7 +504,7 @@ mod ssr {
     /// customer as the card's state and an email, like a renewal's.
     async fn retry_past_due(state: &AppState, caller: &Caller) {
         if let Err(e) = crate::server::billing_run::retry_past_due(state, caller.account.id).await {
-            tracing::error!(account = caller.account.id, error = %e, "retry after a new payment method failed");
+            tracing::error!(account = %caller.account.id, error = %e, "retry after a new payment method failed");
         }
     }
 
@@ -545,7 +545,10 @@ mod ssr {
         }
     }
 
-    pub async fn remove_pending_cancellation(id: i64, version: i64) -> Result<(), AppError> {
+    pub async fn remove_pending_cancellation(
+        id: SubscriptionId,
+        version: i64,
+    ) -> Result<(), AppError> {
         let done = remove_pending_cancellation_now(id, version).await;
         if done.is_ok() {
             // JavaScript off: back to the page, the dialog saying it is done.
@@ -554,7 +557,10 @@ mod ssr {
         done
     }
 
-    async fn remove_pending_cancellation_now(id: i64, version: i64) -> Result<(), AppError> {
+    async fn remove_pending_cancellation_now(
+        id: SubscriptionId,
+        version: i64,
+    ) -> Result<(), AppError> {
         let (state, caller, ctx) = billing_page().await?;
         online_only(&caller)?;
         current_subscription(&ctx, id, version)?;
@@ -588,7 +594,7 @@ mod ssr {
     /// The caller's subscription `id` as the page showed it (`version`).
     fn current_subscription(
         ctx: &Context,
-        id: i64,
+        id: SubscriptionId,
         version: i64,
     ) -> Result<&crate::billing::SubscriptionSnapshot, AppError> {
         let sub = ctx
@@ -603,7 +609,7 @@ mod ssr {
     }
 
     pub async fn cancel_subscription(
-        id: i64,
+        id: SubscriptionId,
         version: i64,
         reason: Option<String>,
     ) -> Result<(), AppError> {
@@ -616,7 +622,7 @@ mod ssr {
     }
 
     async fn cancel_subscription_now(
-        id: i64,
+        id: SubscriptionId,
         version: i64,
         reason: Option<String>,
     ) -> Result<(), AppError> {
@@ -684,7 +690,7 @@ mod ssr {
         Ok(())
     }
 
-    pub async fn invoices(before: Option<i64>) -> Result<InvoicePage, AppError> {
+    pub async fn invoices(before: Option<InvoiceId>) -> Result<InvoicePage, AppError> {
         let (state, caller) = billing_caller().await?;
         const PAGE: i64 = 20;
         let rows = invoices::invoices(&state.db, caller.account.id, before, PAGE + 1).await?;
@@ -695,46 +701,43 @@ mod ssr {
             rows: rows
                 .iter()
                 .take(PAGE as usize)
-                .map(|i| {
-                    let cur = i.currency;
-                    let d = |s: &Option<String>| local_date(lang, s.as_deref().unwrap_or_default());
-                    InvoiceRow {
-                        id: i.id,
-                        number: i.number.clone(),
-                        issued_on: local_date(lang, &i.issued_on),
-                        period: fill(
-                            t.period_range,
-                            &[("start", &d(&i.period_start)), ("end", &d(&i.period_end))],
-                        ),
-                        total: lang.money(Money::from_minor(i.total_minor, cur)),
-                        status: if i.status == "paid" {
-                            t.status_paid.into()
-                        } else {
-                            t.status_open.into()
-                        },
-                    }
+                .map(|i| InvoiceRow {
+                    id: i.id,
+                    number: i.number.clone(),
+                    issued_on: lang.date(i.issued_on),
+                    period: fill(
+                        t.period_range,
+                        &[
+                            ("start", &local_date(lang, i.period_start)),
+                            ("end", &local_date(lang, i.period_end)),
+                        ],
+                    ),
+                    total: lang.money(i.total),
+                    status: if i.status == InvoiceStatus::Paid {
+                        t.status_paid.into()
+                    } else {
+                        t.status_open.into()
+                    },
                 })
                 .collect(),
             next,
         })
     }
 
-    pub async fn invoice(id: i64) -> Result<InvoiceDetail, AppError> {
+    pub async fn invoice(id: InvoiceId) -> Result<InvoiceDetail, AppError> {
         let (state, caller) = billing_caller().await?;
         let (i, lines) = invoices::invoice_with_lines(&state.db, caller.account.id, id)
             .await?
             .ok_or(AppError::NotFound)?;
         let f = i.figures()?;
-        let cur = f.total.currency();
         let lang = crate::server::lang::current();
         let t = lang.ui();
-        let m = |minor| lang.money(Money::from_minor(minor, cur));
         let rate = i.vat_rate;
         let shown = |amount: Money| (!amount.is_zero()).then(|| lang.money(amount));
         Ok(InvoiceDetail {
             id: i.id,
             number: i.number,
-            issued_on: local_date(lang, &i.issued_on),
+            issued_on: lang.date(i.issued_on),
             seller: i.seller_details,
             buyer: format!("{} <{}>", i.buyer_name, i.buyer_email),
             lines: lines
@@ -742,13 +745,13 @@ mod ssr {
                 .map(|l| InvoiceLineView {
                     description: l.description,
                     seats: l.seats,
-                    unit: m(l.unit_minor),
-                    amount: m(l.amount_minor),
+                    unit: lang.money(l.unit),
+                    amount: lang.money(l.amount),
                     period: fill(
                         t.period_range,
                         &[
-                            ("start", &local_date(lang, &l.period_start)),
-                            ("end", &local_date(lang, &l.period_end)),
+                            ("start", &lang.date(l.period_start)),
+                            ("end", &lang.date(l.period_end)),
                         ],
                     ),
                 })
@@ -762,7 +765,7 @@ mod ssr {
             carried_forward: shown(f.carried_forward),
             // The legal mention as written on the invoice (its language).
             tax_mention: i.tax_mention,
-            status: if i.status == "paid" {
+            status: if i.status == InvoiceStatus::Paid {
                 t.status_paid.into()
             } else {
                 t.status_open.into()

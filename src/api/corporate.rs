@@ -1,6 +1,7 @@
 //! Corporate accounts: contact support, and the corporate billing portal
 //! where open invoices are paid by card.
 
+use crate::domain::InvoiceId;
 use leptos::prelude::*;
 
 use super::types::InvoiceRow;
@@ -20,7 +21,7 @@ pub async fn open_invoices() -> Result<Vec<InvoiceRow>, AppError> {
 /// a second tab pays it once.
 #[server(endpoint = "pay_invoice")]
 pub async fn pay_invoice(
-    id: i64,
+    id: InvoiceId,
     number: String,
     expiry: String,
     cvc: String,
@@ -34,7 +35,6 @@ pub const SUPPORT_EMAIL: &str = "support@billing-center.example";
 mod ssr {
     use super::*;
     use crate::api::billing::local_date;
-    use crate::billing::Money;
     use crate::db::writes::EmailWrite;
     use crate::db::{invoices, orders, support};
     use crate::i18n::fill;
@@ -92,31 +92,25 @@ mod ssr {
         Ok(invoices::open_invoices(&state.db, c.account.id)
             .await?
             .into_iter()
-            .map(|i| {
-                let cur = i.currency;
-                InvoiceRow {
-                    id: i.id,
-                    number: i.number,
-                    issued_on: local_date(lang, &i.issued_on),
-                    period: fill(
-                        t.period_range,
-                        &[
-                            (
-                                "start",
-                                &local_date(lang, &i.period_start.unwrap_or_default()),
-                            ),
-                            ("end", &local_date(lang, &i.period_end.unwrap_or_default())),
-                        ],
-                    ),
-                    total: lang.money(Money::from_minor(i.total_minor, cur)),
-                    status: t.status_open.into(),
-                }
+            .map(|i| InvoiceRow {
+                id: i.id,
+                number: i.number,
+                issued_on: lang.date(i.issued_on),
+                period: fill(
+                    t.period_range,
+                    &[
+                        ("start", &local_date(lang, i.period_start)),
+                        ("end", &local_date(lang, i.period_end)),
+                    ],
+                ),
+                total: lang.money(i.total),
+                status: t.status_open.into(),
             })
             .collect())
     }
 
     pub async fn pay_invoice(
-        id: i64,
+        id: InvoiceId,
         number: String,
         expiry: String,
         cvc: String,
@@ -135,7 +129,7 @@ mod ssr {
         let (inv, _) = invoices::invoice_with_lines(&state.db, c.account.id, id)
             .await?
             .ok_or(AppError::NotFound)?;
-        if inv.status == "paid" {
+        if inv.status == crate::billing::InvoiceStatus::Paid {
             return Ok(inv.number);
         }
         // One payment per invoice, whatever the number of clicks or tabs.
@@ -147,7 +141,7 @@ mod ssr {
                 c.account.id,
                 &key,
                 &key,
-                inv.total_minor,
+                inv.total.to_minor(),
                 inv.currency.code(),
                 &lease,
             )
@@ -167,7 +161,7 @@ mod ssr {
                     {
                         break 'claim o.id;
                     }
-                    Some(o) if o.status == "pending" => {
+                    Some(o) if o.status == orders::OrderStatus::Pending => {
                         tokio::time::sleep(std::time::Duration::from_millis(50)).await
                     }
                     Some(_) => return Ok(inv.number),
@@ -180,8 +174,7 @@ mod ssr {
                 .gateway
                 .save_card(&card)
                 .map_err(|e| AppError::Payment(e.to_string()))?;
-            let cur = inv.currency;
-            let total = Money::from_minor(inv.total_minor, cur);
+            let total = inv.total;
             let purpose = Purpose::Order {
                 account: c.account.id,
                 key: &key,

@@ -1,6 +1,7 @@
 //! What server functions return to pages. Amounts are already formatted or
 //! are engine types (Decimal as strings on the wire).
 
+use crate::domain::{InvoiceId, SubscriptionId};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +26,7 @@ pub struct Representative {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubscriptionCard {
-    pub id: i64,
+    pub id: SubscriptionId,
     pub version: i64,
     pub product: String,
     pub product_name: String,
@@ -95,7 +96,7 @@ pub struct CheckoutView {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderResult {
-    pub invoice_id: Option<i64>,
+    pub invoice_id: Option<InvoiceId>,
     pub invoice_number: Option<String>,
     pub total: String,
     pub email: String,
@@ -103,7 +104,7 @@ pub struct OrderResult {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceRow {
-    pub id: i64,
+    pub id: InvoiceId,
     pub number: String,
     pub issued_on: String,
     pub period: String,
@@ -115,7 +116,7 @@ pub struct InvoiceRow {
 pub struct InvoicePage {
     pub rows: Vec<InvoiceRow>,
     /// Pass as `before` for the next page.
-    pub next: Option<i64>,
+    pub next: Option<InvoiceId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,7 +130,7 @@ pub struct InvoiceLineView {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceDetail {
-    pub id: i64,
+    pub id: InvoiceId,
     pub number: String,
     pub issued_on: String,
     pub seller: String,

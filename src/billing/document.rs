@@ -3,6 +3,32 @@
 
 use super::{BillingError, Money};
 
+/// Whether an invoice still waits for its payment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InvoiceStatus {
+    /// Issued to a Corporate account, paid later.
+    Open,
+    /// Paid: charged when issued, or an open one paid since.
+    Paid,
+}
+
+impl InvoiceStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            InvoiceStatus::Open => "open",
+            InvoiceStatus::Paid => "paid",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        match code {
+            "open" => Some(InvoiceStatus::Open),
+            "paid" => Some(InvoiceStatus::Paid),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InvoiceFigures {
     /// Σ of the lines (below zero for a credit note or a downgrade).

@@ -36,7 +36,7 @@ pub enum BillingError {
     #[error("\"{text}\" is not a well-formed VAT number.")]
     InvalidVatNumber { text: String },
     #[error("Subscription {id} was not found.")]
-    UnknownSubscription { id: i64 },
+    UnknownSubscription { id: crate::domain::SubscriptionId },
     #[error("You already have a {product} subscription.")]
     AlreadySubscribed { product: String },
     #[error("This subscription is already in your cart.")]

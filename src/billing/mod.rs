@@ -16,7 +16,7 @@ pub mod tax;
 mod tests;
 
 pub use catalog::{Catalog, Product, Seats};
-pub use document::InvoiceFigures;
+pub use document::{InvoiceFigures, InvoiceStatus};
 pub use error::BillingError;
 pub use money::{Currency, Money};
 pub use period::{BillingPeriod, Frequency};

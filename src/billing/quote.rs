@@ -19,6 +19,7 @@ use super::money::{Currency, Money};
 use super::period::{BillingPeriod, Frequency};
 use super::state::{AccountKind, Event, SubscriptionStatus, transition};
 use super::tax::{Country, TaxTreatment, VatNumber, tax_treatment};
+use crate::domain::SubscriptionId;
 
 /// What the engine needs to know about the buying account.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -48,7 +49,7 @@ pub struct PaidTerm {
 /// A subscription as the engine sees it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SubscriptionSnapshot {
-    pub id: i64,
+    pub id: SubscriptionId,
     pub product: String,
     pub level: String,
     pub seats: u32,
@@ -117,28 +118,28 @@ pub enum CartItem {
     /// Subscribe from a trial (running or over), or to a product the account
     /// does not have yet (`subscription_id: None`).
     Subscribe {
-        subscription_id: Option<i64>,
+        subscription_id: Option<SubscriptionId>,
         product: String,
         plan: PlanChoice,
     },
     Reactivate {
-        subscription_id: i64,
+        subscription_id: SubscriptionId,
         plan: PlanChoice,
     },
     Change {
-        subscription_id: i64,
+        subscription_id: SubscriptionId,
         plan: PlanChoice,
     },
     RemovePendingCancellation {
-        subscription_id: i64,
+        subscription_id: SubscriptionId,
     },
     CancelAtPeriodEnd {
-        subscription_id: i64,
+        subscription_id: SubscriptionId,
     },
 }
 
 impl CartItem {
-    pub fn subscription_id(&self) -> Option<i64> {
+    pub fn subscription_id(&self) -> Option<SubscriptionId> {
         match self {
             CartItem::Subscribe {
                 subscription_id, ..
@@ -215,7 +216,7 @@ pub struct Renewal {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuoteItem {
-    pub subscription_id: Option<i64>,
+    pub subscription_id: Option<SubscriptionId>,
     pub kind: ItemKind,
     pub product: String,
     pub product_name: String,
@@ -360,7 +361,7 @@ fn quote_item(
     item: &CartItem,
     today: NaiveDate,
 ) -> Result<QuoteItem, BillingError> {
-    let find = |id: i64| {
+    let find = |id: SubscriptionId| {
         subscriptions
             .iter()
             .find(|s| s.id == id)
@@ -450,7 +451,7 @@ fn quote_item(
 fn new_term(
     product: &Product,
     plan: &PlanChoice,
-    subscription_id: Option<i64>,
+    subscription_id: Option<SubscriptionId>,
     kind: ItemKind,
     status_after: SubscriptionStatus,
     today: NaiveDate,

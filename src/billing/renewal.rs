@@ -209,7 +209,7 @@ mod tests {
     fn active(start: &str, end: &str) -> SubscriptionSnapshot {
         let eur = |s: &str| Money::parse(s, Currency::Eur).unwrap();
         SubscriptionSnapshot {
-            id: 1,
+            id: crate::domain::SubscriptionId::new(1),
             product: "webinar".into(),
             level: "standard".into(),
             seats: 2,

@@ -63,7 +63,7 @@ fn active(
         .unwrap();
     let total = Money::round(unit.amount() * Decimal::from(seats), Currency::Eur);
     SubscriptionSnapshot {
-        id,
+        id: sid(id),
         product: product.into(),
         level: level.into(),
         seats,
@@ -84,7 +84,7 @@ fn active(
 
 fn trial(id: i64, product: &str, level: &str, status: SubscriptionStatus) -> SubscriptionSnapshot {
     SubscriptionSnapshot {
-        id,
+        id: sid(id),
         product: product.into(),
         level: level.into(),
         seats: 1,
@@ -155,7 +155,7 @@ fn ten_dollar_to_twenty_dollar_at_the_midpoint_is_five() {
         end: date("2026-12-01"),
     }; // 30 days
     let sub = SubscriptionSnapshot {
-        id: 1,
+        id: sid(1),
         product: "p".into(),
         level: "a".into(),
         seats: 1,
@@ -176,7 +176,7 @@ fn ten_dollar_to_twenty_dollar_at_the_midpoint_is_five() {
     acct.currency = Currency::Usd;
     acct.credit_balance = usd("0");
     let cart = [CartItem::Change {
-        subscription_id: 1,
+        subscription_id: sid(1),
         plan: plan("b", 1, Frequency::Monthly),
     }];
     let q = quote(&catalog, &acct, &[sub], &cart, date("2026-11-16")).unwrap();
@@ -200,7 +200,7 @@ fn day_fraction_proration_kill_bill_vectors() {
         };
         let sub = active(1, "webinar", "lite", 1, Frequency::Monthly, period);
         let cart = [CartItem::Change {
-            subscription_id: 1,
+            subscription_id: sid(1),
             plan: plan("pro", 1, Frequency::Monthly),
         }];
         let q = quote(&demo(), &account("FR"), &[sub], &cart, date(today)).unwrap();
@@ -262,7 +262,7 @@ fn credit_is_what_was_paid_not_todays_price() {
         credited: eur("0"),
     });
     let cart = [CartItem::Change {
-        subscription_id: 1,
+        subscription_id: sid(1),
         plan: plan("standard", 2, Frequency::Monthly),
     }];
     let q = quote(&demo(), &account("FR"), &[sub], &cart, date("2026-11-16")).unwrap();
@@ -284,7 +284,7 @@ fn two_upgrades_in_one_period_never_credit_more_than_paid() {
         &account("FR"),
         std::slice::from_ref(&sub),
         &[CartItem::Change {
-            subscription_id: 1,
+            subscription_id: sid(1),
             plan: plan("standard", 1, Frequency::Monthly),
         }],
         date("2026-11-11"),
@@ -309,7 +309,7 @@ fn two_upgrades_in_one_period_never_credit_more_than_paid() {
         &account("FR"),
         std::slice::from_ref(&after),
         &[CartItem::Change {
-            subscription_id: 1,
+            subscription_id: sid(1),
             plan: plan("pro", 1, Frequency::Monthly),
         }],
         date("2026-11-21"),
@@ -339,7 +339,7 @@ fn two_upgrades_in_one_period_never_credit_more_than_paid() {
         &account("FR"),
         &[stingy],
         &[CartItem::Change {
-            subscription_id: 1,
+            subscription_id: sid(1),
             plan: plan("pro", 1, Frequency::Monthly),
         }],
         date("2026-11-21"),
@@ -364,7 +364,7 @@ fn downgrades_and_shorter_intervals_wait_for_the_end_of_term() {
             &account("FR"),
             std::slice::from_ref(&sub),
             &[CartItem::Change {
-                subscription_id: 1,
+                subscription_id: sid(1),
                 plan: p,
             }],
             date("2026-11-10"),
@@ -390,7 +390,7 @@ fn downgrades_and_shorter_intervals_wait_for_the_end_of_term() {
         &account("FR"),
         &[annual],
         &[CartItem::Change {
-            subscription_id: 2,
+            subscription_id: sid(2),
             plan: plan("enterprise", 1, Frequency::Monthly),
         }],
         date("2026-11-10"),
@@ -412,7 +412,7 @@ fn monthly_to_annual_is_immediate_with_a_new_anchor_and_credit() {
     }; // 30 days
     let sub = active(1, "webinar", "standard", 1, Frequency::Monthly, period);
     let cart = [CartItem::Change {
-        subscription_id: 1,
+        subscription_id: sid(1),
         plan: plan("standard", 1, Frequency::Annual),
     }];
     let q = quote(&demo(), &account("FR"), &[sub], &cart, date(TODAY)).unwrap();
@@ -434,7 +434,7 @@ fn monthly_to_annual_is_immediate_with_a_new_anchor_and_credit() {
 fn subscribing_from_a_trial_starts_today_without_trial_credit() {
     let subs = [trial(7, "webinar", "standard", SubscriptionStatus::Trial)];
     let cart = [CartItem::Subscribe {
-        subscription_id: Some(7),
+        subscription_id: Some(sid(7)),
         product: "webinar".into(),
         plan: plan("standard", 1, Frequency::Monthly),
     }];
@@ -468,7 +468,7 @@ fn reactivation_starts_a_new_term_today() {
     );
     sub.status = SubscriptionStatus::Expired;
     let cart = [CartItem::Reactivate {
-        subscription_id: 3,
+        subscription_id: sid(3),
         plan: plan("lite", 1, Frequency::Monthly),
     }];
     let q = quote(&demo(), &account("FR"), &[sub], &cart, date(TODAY)).unwrap();
@@ -495,7 +495,9 @@ fn removing_a_pending_cancellation_costs_nothing_and_restores_renewal() {
         &demo(),
         &account("FR"),
         &[sub],
-        &[CartItem::RemovePendingCancellation { subscription_id: 4 }],
+        &[CartItem::RemovePendingCancellation {
+            subscription_id: sid(4),
+        }],
         date(TODAY),
     )
     .unwrap();
@@ -618,7 +620,7 @@ fn bad_input_is_a_typed_error() {
     assert!(matches!(
         err(
             &[CartItem::Reactivate {
-                subscription_id: 1,
+                subscription_id: sid(1),
                 plan: plan("pro", 1, Frequency::Monthly)
             }],
             &subs
@@ -628,11 +630,11 @@ fn bad_input_is_a_typed_error() {
     assert!(matches!(
         err(
             &[CartItem::RemovePendingCancellation {
-                subscription_id: 99
+                subscription_id: sid(99)
             }],
             &subs
         ),
-        BillingError::UnknownSubscription { id: 99 }
+        BillingError::UnknownSubscription { id } if id == sid(99)
     ));
     // A webinar subscription never takes a meeting level.
     let period = BillingPeriod {
@@ -643,7 +645,7 @@ fn bad_input_is_a_typed_error() {
     assert!(matches!(
         err(
             &[CartItem::Change {
-                subscription_id: 2,
+                subscription_id: sid(2),
                 plan: plan("business", 1, Frequency::Monthly)
             }],
             &w
@@ -692,7 +694,7 @@ fn a_change_not_allowed_by_the_catalog_is_refused() {
         &account("FR"),
         &w,
         &[CartItem::Change {
-            subscription_id: 2,
+            subscription_id: sid(2),
             plan: plan("pro", 1, Frequency::Monthly),
         }],
         date(TODAY),
@@ -705,7 +707,7 @@ fn a_change_not_allowed_by_the_catalog_is_refused() {
             &account("FR"),
             &w,
             &[CartItem::Change {
-                subscription_id: 2,
+                subscription_id: sid(2),
                 plan: plan("lite", 4, Frequency::Monthly)
             }],
             date(TODAY)
@@ -764,7 +766,7 @@ proptest! {
         let new_level = if catalog.product(product).unwrap().level(new_level).is_ok() { new_level } else { level };
         let mut acct = account(country);
         acct.credit_balance = Money::from_minor(credit_cents, Currency::Eur);
-        let cart = [CartItem::Change { subscription_id: 1, plan: plan(new_level, new_seats, new_freq) }];
+        let cart = [CartItem::Change { subscription_id: sid(1), plan: plan(new_level, new_seats, new_freq) }];
         let q = quote(&catalog, &acct, std::slice::from_ref(&sub), &cart, today);
         let q = match q { Ok(q) => q, Err(e) => { prop_assert!(matches!(e, BillingError::NotSoldOnline { .. }), "{e:?}"); return Ok(()); } };
         let t = &q.totals;
@@ -803,7 +805,7 @@ proptest! {
         let period = BillingPeriod::starting(start, freq).unwrap();
         let today = period.start + chrono::Duration::days(day_offset % period.days());
         let sub = active(1, product, level, seats as u32, freq, period);
-        let cart = [CartItem::Change { subscription_id: 1, plan: plan(level, seats, freq) }];
+        let cart = [CartItem::Change { subscription_id: sid(1), plan: plan(level, seats, freq) }];
         let q = quote(&demo(), &account("FR"), &[sub], &cart, today).unwrap();
         prop_assert!(q.totals.total_due.is_zero());
         prop_assert_eq!(q.items[0].kind, ItemKind::Unchanged);
@@ -833,4 +835,9 @@ fn newtypes_deserialize_only_through_parse() {
     let vat = VatNumber::parse("FR40303265045").unwrap();
     let json = serde_json::to_string(&vat).unwrap();
     assert_eq!(serde_json::from_str::<VatNumber>(&json).unwrap(), vat);
+}
+
+/// A subscription's id in these vectors.
+fn sid(id: i64) -> crate::domain::SubscriptionId {
+    crate::domain::SubscriptionId::new(id)
 }

@@ -1,5 +1,7 @@
 //! Accounts, users, sessions and sign-in attempts.
 
+use crate::billing::{AccountKind, Money};
+use crate::domain::ids::{AccountId, UserId};
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -10,15 +12,19 @@ use super::row::{Columns, parsed};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct AccountRecord {
-    pub id: i64,
+    pub id: AccountId,
     pub name: String,
-    pub kind: String,
+    pub kind: AccountKind,
+    /// ISO code as entered; whether it is billed (and its VAT number
+    /// valid there) is the engine's rule, checked per subscription so one
+    /// account the rules refuse does not stop the billing run.
     pub country: String,
     pub vat_number: Option<String>,
     pub currency: crate::billing::Currency,
     pub time_zone: String,
     pub language: crate::i18n::Lang,
-    pub credit_balance_minor: i64,
+    /// Credit the account can spend, in its currency.
+    pub credit_balance: Money,
     pub rep_name: Option<String>,
     pub rep_email: Option<String>,
     pub rep_phone: Option<String>,
@@ -26,8 +32,8 @@ pub struct AccountRecord {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct UserRecord {
-    pub id: i64,
-    pub account_id: i64,
+    pub id: UserId,
+    pub account_id: AccountId,
     pub email: String,
     pub name: String,
     pub is_billing_contact: bool,
@@ -47,18 +53,21 @@ pub struct NewAccount<'a> {
 
 pub(super) fn account(r: &(impl Columns + ?Sized)) -> Result<AccountRecord, DbError> {
     const TABLE: (&str, &str) = ("accounts", "id");
+    let currency = parsed(r, TABLE, "currency", crate::billing::Currency::parse)?;
     Ok(AccountRecord {
-        id: r.int("id")?,
+        id: AccountId::new(r.int("id")?),
         name: r.text("name")?,
-        kind: r.text("kind")?,
+        kind: parsed(r, TABLE, "kind", |code| {
+            AccountKind::parse(code).ok_or("not an account kind")
+        })?,
         country: r.text("country")?,
         vat_number: r.opt_text("vat_number")?,
-        currency: parsed(r, TABLE, "currency", crate::billing::Currency::parse)?,
+        currency,
         time_zone: r.text("time_zone")?,
         language: parsed(r, TABLE, "language", |code| {
             crate::i18n::Lang::parse(code).ok_or("not a language of the portal")
         })?,
-        credit_balance_minor: r.int("credit_balance_minor")?,
+        credit_balance: Money::from_minor(r.int("credit_balance_minor")?, currency),
         rep_name: r.opt_text("rep_name")?,
         rep_email: r.opt_text("rep_email")?,
         rep_phone: r.opt_text("rep_phone")?,
@@ -67,8 +76,8 @@ pub(super) fn account(r: &(impl Columns + ?Sized)) -> Result<AccountRecord, DbEr
 
 fn user(r: &(impl Columns + ?Sized)) -> Result<UserRecord, sqlx::Error> {
     Ok(UserRecord {
-        id: r.int("id")?,
-        account_id: r.int("account_id")?,
+        id: UserId::new(r.int("id")?),
+        account_id: AccountId::new(r.int("account_id")?),
         email: r.text("email")?,
         name: r.text("name")?,
         is_billing_contact: r.int("is_billing_contact")? == 1,
@@ -77,7 +86,7 @@ fn user(r: &(impl Columns + ?Sized)) -> Result<UserRecord, sqlx::Error> {
 
 const USER_COLS: &str = "id, account_id, email, name, is_billing_contact";
 
-pub async fn find_account(db: &Db, id: i64) -> Result<Option<AccountRecord>, DbError> {
+pub async fn find_account(db: &Db, id: AccountId) -> Result<Option<AccountRecord>, DbError> {
     let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")
         .bind(id)
         .fetch_optional(&db.pool)
@@ -86,7 +95,10 @@ pub async fn find_account(db: &Db, id: i64) -> Result<Option<AccountRecord>, DbE
 }
 
 /// Several accounts by id, in one query.
-pub async fn find_accounts(db: &Db, ids: &[i64]) -> Result<HashMap<i64, AccountRecord>, DbError> {
+pub async fn find_accounts(
+    db: &Db,
+    ids: &[AccountId],
+) -> Result<HashMap<AccountId, AccountRecord>, DbError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -94,7 +106,7 @@ pub async fn find_accounts(db: &Db, ids: &[i64]) -> Result<HashMap<i64, AccountR
         "SELECT * FROM accounts WHERE id IN ({})",
         super::exec::placeholders(1, ids.len())
     );
-    let ids = ids.iter().map(|id| Param::Int(Some(*id))).collect();
+    let ids = ids.iter().map(|id| Param::from(*id)).collect();
     let rows = db
         .read_rows(sql, ids, |r| account(r).map(|a| (a.id, a)))
         .await?;
@@ -104,8 +116,8 @@ pub async fn find_accounts(db: &Db, ids: &[i64]) -> Result<HashMap<i64, AccountR
 /// The billing contact of each of `accounts`, in one query.
 pub async fn billing_contacts(
     db: &Db,
-    accounts: &[i64],
-) -> Result<HashMap<i64, UserRecord>, DbError> {
+    accounts: &[AccountId],
+) -> Result<HashMap<AccountId, UserRecord>, DbError> {
     if accounts.is_empty() {
         return Ok(HashMap::new());
     }
@@ -113,7 +125,7 @@ pub async fn billing_contacts(
         "SELECT {USER_COLS} FROM users WHERE is_billing_contact = 1 AND account_id IN ({})",
         super::exec::placeholders(1, accounts.len())
     );
-    let ids = accounts.iter().map(|a| Param::Int(Some(*a))).collect();
+    let ids = accounts.iter().map(|a| Param::from(*a)).collect();
     let rows = db
         .read_rows(sql, ids, |r| Ok(user(r).map(|u| (u.account_id, u))?))
         .await?;
@@ -128,12 +140,12 @@ pub async fn find_account_by_name(db: &Db, name: &str) -> Result<Option<AccountR
     row.as_ref().map(account).transpose()
 }
 
-pub async fn insert_account(db: &Db, a: &NewAccount<'_>) -> Result<i64, DbError> {
+pub async fn insert_account(db: &Db, a: &NewAccount<'_>) -> Result<AccountId, DbError> {
     let (rep_name, rep_email, rep_phone) = match a.rep {
         Some((n, e, p)) => (Some(n), Some(e), Some(p)),
         None => (None, None, None),
     };
-    let (id,): (i64,) = sqlx::query_as(
+    let (id,): (AccountId,) = sqlx::query_as(
         "INSERT INTO accounts (name, kind, country, vat_number, currency, time_zone, language,
             rep_name, rep_email, rep_phone, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
@@ -156,13 +168,13 @@ pub async fn insert_account(db: &Db, a: &NewAccount<'_>) -> Result<i64, DbError>
 
 pub async fn insert_user(
     db: &Db,
-    account_id: i64,
+    account_id: AccountId,
     email: &str,
     name: &str,
     password_hash: &str,
     billing_contact: bool,
-) -> Result<i64, DbError> {
-    let (id,): (i64,) = sqlx::query_as(
+) -> Result<UserId, DbError> {
+    let (id,): (UserId,) = sqlx::query_as(
         "INSERT INTO users (account_id, email, name, password_hash, is_billing_contact, created_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
@@ -191,7 +203,7 @@ pub async fn find_login(db: &Db, email: &str) -> Result<Option<(UserRecord, Stri
     }
 }
 
-pub async fn find_user(db: &Db, id: i64) -> Result<Option<UserRecord>, DbError> {
+pub async fn find_user(db: &Db, id: UserId) -> Result<Option<UserRecord>, DbError> {
     let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
@@ -199,7 +211,10 @@ pub async fn find_user(db: &Db, id: i64) -> Result<Option<UserRecord>, DbError> 
     Ok(row.as_ref().map(user).transpose()?)
 }
 
-pub async fn billing_contact(db: &Db, account_id: i64) -> Result<Option<UserRecord>, DbError> {
+pub async fn billing_contact(
+    db: &Db,
+    account_id: AccountId,
+) -> Result<Option<UserRecord>, DbError> {
     let row = sqlx::query(&format!(
         "SELECT {USER_COLS} FROM users WHERE account_id = $1 AND is_billing_contact = 1"
     ))
@@ -209,7 +224,7 @@ pub async fn billing_contact(db: &Db, account_id: i64) -> Result<Option<UserReco
     Ok(row.as_ref().map(user).transpose()?)
 }
 
-pub async fn users_of(db: &Db, account_id: i64) -> Result<Vec<UserRecord>, DbError> {
+pub async fn users_of(db: &Db, account_id: AccountId) -> Result<Vec<UserRecord>, DbError> {
     let rows = sqlx::query(&format!(
         "SELECT {USER_COLS} FROM users WHERE account_id = $1 ORDER BY id"
     ))
@@ -223,9 +238,9 @@ pub async fn users_of(db: &Db, account_id: i64) -> Result<Vec<UserRecord>, DbErr
 /// the two emails, in one transaction. `false` if `from` no longer holds it.
 pub async fn transfer_billing_contact(
     db: &Db,
-    account_id: i64,
-    from: i64,
-    to: i64,
+    account_id: AccountId,
+    from: UserId,
+    to: UserId,
     emails: &[crate::db::writes::EmailWrite],
 ) -> Result<bool, DbError> {
     let mut tx = db.pool.begin().await?;
@@ -260,7 +275,7 @@ pub async fn transfer_billing_contact(
 }
 
 /// The account's language (its emails and documents).
-pub async fn set_language(db: &Db, account_id: i64, code: &str) -> Result<(), DbError> {
+pub async fn set_language(db: &Db, account_id: AccountId, code: &str) -> Result<(), DbError> {
     sqlx::query("UPDATE accounts SET language = $1 WHERE id = $2")
         .bind(code)
         .bind(account_id)

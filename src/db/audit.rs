@@ -3,11 +3,12 @@
 use super::error::DbError;
 use super::exec::{Exec, Param, multi_row, text};
 use super::pool::Db;
+use crate::domain::ids::{AccountId, UserId};
 
 pub async fn audit(
     db: &Db,
-    account_id: i64,
-    user_id: i64,
+    account_id: AccountId,
+    user_id: UserId,
     action: &str,
     detail: &str,
 ) -> Result<(), DbError> {
@@ -22,8 +23,8 @@ pub async fn audit(
 
 /// One line of the audit log written with an order or a renewal.
 pub(super) struct Entry<'a> {
-    pub account_id: i64,
-    pub user_id: Option<i64>,
+    pub account_id: AccountId,
+    pub user_id: Option<UserId>,
     pub action: &'a str,
     pub detail: &'a str,
 }
@@ -37,8 +38,8 @@ pub(super) async fn record(
     let mut params = Vec::with_capacity(entries.len() * 5);
     for e in entries {
         params.extend([
-            Param::Int(Some(e.account_id)),
-            Param::Int(e.user_id),
+            Param::from(e.account_id),
+            Param::from(e.user_id),
             text(e.action),
             text(e.detail),
             text(now),

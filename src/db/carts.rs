@@ -3,9 +3,10 @@
 use super::error::DbError;
 use super::exec::{Exec, Param};
 use super::pool::Db;
+use crate::domain::ids::AccountId;
 
 /// Cart items as (product, JSON of the engine's `CartItem`), oldest first.
-pub async fn cart(db: &Db, account_id: i64) -> Result<Vec<(String, String)>, DbError> {
+pub async fn cart(db: &Db, account_id: AccountId) -> Result<Vec<(String, String)>, DbError> {
     Ok(sqlx::query_as(
         "SELECT product, item_json FROM cart_items WHERE account_id = $1 ORDER BY id",
     )
@@ -17,7 +18,7 @@ pub async fn cart(db: &Db, account_id: i64) -> Result<Vec<(String, String)>, DbE
 /// Adds or replaces the cart item for `product`.
 pub async fn put_cart_item(
     db: &Db,
-    account_id: i64,
+    account_id: AccountId,
     product: &str,
     item_json: &str,
 ) -> Result<(), DbError> {
@@ -34,7 +35,11 @@ pub async fn put_cart_item(
     Ok(())
 }
 
-pub async fn remove_cart_item(db: &Db, account_id: i64, product: &str) -> Result<(), DbError> {
+pub async fn remove_cart_item(
+    db: &Db,
+    account_id: AccountId,
+    product: &str,
+) -> Result<(), DbError> {
     sqlx::query("DELETE FROM cart_items WHERE account_id = $1 AND product = $2")
         .bind(account_id)
         .bind(product)
@@ -43,7 +48,7 @@ pub async fn remove_cart_item(db: &Db, account_id: i64, product: &str) -> Result
     Ok(())
 }
 
-pub async fn clear_cart(db: &Db, account_id: i64) -> Result<(), DbError> {
+pub async fn clear_cart(db: &Db, account_id: AccountId) -> Result<(), DbError> {
     sqlx::query("DELETE FROM cart_items WHERE account_id = $1")
         .bind(account_id)
         .execute(&db.pool)
@@ -52,10 +57,10 @@ pub async fn clear_cart(db: &Db, account_id: i64) -> Result<(), DbError> {
 }
 
 /// Empties the cart inside an order's transaction.
-pub(super) async fn clear_in(tx: &mut impl Exec, account_id: i64) -> Result<(), DbError> {
+pub(super) async fn clear_in(tx: &mut impl Exec, account_id: AccountId) -> Result<(), DbError> {
     tx.execute(
         "DELETE FROM cart_items WHERE account_id = $1",
-        vec![Param::Int(Some(account_id))],
+        vec![Param::from(account_id)],
     )
     .await?;
     Ok(())

@@ -3,6 +3,7 @@
 //! On SQLite, orders that arrive while another group is being written are
 //! written together in the next transaction (`group_commit`).
 
+use crate::domain::ids::{AccountId, InvoiceId, SubscriptionId};
 use sqlx::{Any, Transaction};
 
 use super::backend::Backend;
@@ -90,14 +91,14 @@ pub enum RunLock {
     /// go into it, and a runner that dies releases them with its connection.
     Held {
         tx: Transaction<'static, Any>,
-        ids: std::collections::HashSet<i64>,
+        ids: std::collections::HashSet<SubscriptionId>,
     },
     /// SQLite: one writer at a time anyway; the version check decides.
     NotNeeded,
 }
 
 impl RunLock {
-    pub fn holds(&self, id: i64) -> bool {
+    pub fn holds(&self, id: SubscriptionId) -> bool {
         match self {
             RunLock::Held { ids, .. } => ids.contains(&id),
             RunLock::NotNeeded => true,
@@ -110,7 +111,7 @@ impl RunLock {
 /// waited for, and so are rows changed since they were read (another
 /// runner renewed them between this one's read and its lock): charging
 /// those would only be refunded at the version check.
-pub async fn lock_for_run(db: &Db, read: &[(i64, i64)]) -> Result<RunLock, DbError> {
+pub async fn lock_for_run(db: &Db, read: &[(SubscriptionId, i64)]) -> Result<RunLock, DbError> {
     if db.backend != super::backend::Backend::Postgres || read.is_empty() {
         return Ok(RunLock::NotNeeded);
     }
@@ -119,12 +120,12 @@ pub async fn lock_for_run(db: &Db, read: &[(i64, i64)]) -> Result<RunLock, DbErr
         "SELECT id, version FROM subscriptions WHERE id IN ({}) FOR UPDATE SKIP LOCKED",
         placeholders(1, read.len())
     );
-    let mut q = sqlx::query_as::<_, (i64, i64)>(&sql);
+    let mut q = sqlx::query_as::<_, (SubscriptionId, i64)>(&sql);
     for (id, _) in read {
         q = q.bind(id);
     }
     let locked = q.fetch_all(&mut *tx).await?;
-    let read: std::collections::HashSet<&(i64, i64)> = read.iter().collect();
+    let read: std::collections::HashSet<&(SubscriptionId, i64)> = read.iter().collect();
     Ok(RunLock::Held {
         tx,
         ids: locked
@@ -142,7 +143,7 @@ pub async fn commit_batch(
     db: &Db,
     lock: RunLock,
     writes: Vec<OrderWrite>,
-) -> Result<Vec<Result<Option<(i64, String)>, CommitError>>, DbError> {
+) -> Result<Vec<WriteResult>, DbError> {
     let _turn = db.write_turn().await;
     debug_assert!(writes.iter().all(|w| w.subscriptions.len() == 1));
     let mut tx = match lock {
@@ -172,7 +173,7 @@ async fn commit_writes(
     // its lock already holds, so the lock order stays subscriptions then
     // accounts): a renewal whose credit an order spent meanwhile writes
     // nothing and is refunded, the others go ahead.
-    let mut run_credits: Vec<(i64, usize)> = kept
+    let mut run_credits: Vec<(AccountId, usize)> = kept
         .iter()
         .filter(|(_, w)| w.order.is_none() && w.credit_delta_minor != 0)
         .map(|(i, w)| (w.account_id, *i))
@@ -190,7 +191,7 @@ async fn commit_writes(
     // one subscription each (`commit_batch`), so a stale one wrote nothing;
     // orders with a stale one are rolled back and written alone
     // (`write_orders`).
-    let updates: Vec<(i64, &SubscriptionWrite)> = kept
+    let updates: Vec<(AccountId, &SubscriptionWrite)> = kept
         .iter()
         .flat_map(|(_, w)| w.subscriptions.iter().map(|s| (w.account_id, s)))
         .filter(|(_, s)| s.existing.is_some())
@@ -216,7 +217,7 @@ async fn commit_writes(
     // Accounts in id order: two batches that change the same accounts'
     // credit lock them in the same order, so neither waits for the other
     // in a cycle (the counter no longer serializes them).
-    let mut credits: Vec<(i64, usize)> = kept
+    let mut credits: Vec<(AccountId, usize)> = kept
         .iter()
         .filter(|(_, w)| w.order.is_some() && w.credit_delta_minor != 0)
         .map(|(i, w)| (w.account_id, *i))
@@ -247,7 +248,7 @@ async fn commit_writes(
     }
     audit::record(tx, &audits, &now).await?;
     let mut invoices = {
-        let issued: Vec<(i64, &InvoiceWrite)> = kept
+        let issued: Vec<(AccountId, &InvoiceWrite)> = kept
             .iter()
             .filter_map(|(_, w)| w.invoice.as_ref().map(|inv| (w.account_id, inv)))
             .collect();
@@ -307,9 +308,9 @@ async fn commit_writes(
 /// same numbering, with the credit it creates or uses.
 pub async fn insert_paid_invoice(
     db: &Db,
-    account_id: i64,
+    account_id: AccountId,
     inv: &InvoiceWrite,
-) -> Result<(i64, String), CommitError> {
+) -> Result<(InvoiceId, String), CommitError> {
     let now = super::row::now_text();
     let mut tx = db.pool.begin().await.map_err(DbError::from)?;
     let mut out = insert_invoices(&mut tx, &[(account_id, inv)], &now).await?;

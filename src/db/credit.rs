@@ -3,19 +3,20 @@
 
 use super::error::DbError;
 use super::exec::{Exec, Param, multi_row, text};
+use crate::domain::ids::{AccountId, InvoiceId};
 
 /// Moves `delta` into the account's credit unless that would take it below
 /// zero; false when it would (the credit was spent meanwhile).
 pub(super) async fn move_credit(
     tx: &mut impl Exec,
-    account_id: i64,
+    account_id: AccountId,
     delta: i64,
 ) -> Result<bool, DbError> {
     let moved = tx
         .execute(
             "UPDATE accounts SET credit_balance_minor = credit_balance_minor + $1
              WHERE id = $2 AND credit_balance_minor + $1 >= 0",
-            vec![Param::Int(Some(delta)), Param::Int(Some(account_id))],
+            vec![Param::Int(Some(delta)), Param::from(account_id)],
         )
         .await?;
     Ok(moved == 1)
@@ -24,8 +25,8 @@ pub(super) async fn move_credit(
 /// One movement of an account's credit: created when positive (an invoice
 /// whose lines sum below zero), applied when negative.
 pub(super) struct Movement {
-    pub account_id: i64,
-    pub invoice_id: Option<i64>,
+    pub account_id: AccountId,
+    pub invoice_id: Option<InvoiceId>,
     pub delta: i64,
 }
 
@@ -38,8 +39,8 @@ pub(super) async fn record(
     let mut params = Vec::with_capacity(movements.len() * 5);
     for m in movements {
         params.extend([
-            Param::Int(Some(m.account_id)),
-            Param::Int(m.invoice_id),
+            Param::from(m.account_id),
+            Param::from(m.invoice_id),
             Param::Int(Some(m.delta)),
             text(if m.delta > 0 { "created" } else { "applied" }),
             text(now),

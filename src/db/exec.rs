@@ -33,6 +33,42 @@ pub(crate) fn opt_text(v: &Option<String>) -> Param<'_> {
     Param::Text(v.as_deref().map(Cow::Borrowed))
 }
 
+/// An optional date, as stored (ISO text).
+pub(crate) fn opt_date(v: Option<chrono::NaiveDate>) -> Param<'static> {
+    Param::Text(v.map(|d| Cow::Owned(d.to_string())))
+}
+
+/// An optional amount, in minor units.
+pub(crate) fn opt_minor(v: Option<crate::billing::Money>) -> Param<'static> {
+    Param::Int(v.map(crate::billing::Money::to_minor))
+}
+
+/// Entity ids bind as their integer keys.
+macro_rules! id_params {
+    ($($id:ty),*) => {$(
+        impl From<$id> for Param<'_> {
+            fn from(id: $id) -> Self {
+                Param::Int(Some(id.get()))
+            }
+        }
+        impl From<Option<$id>> for Param<'_> {
+            fn from(id: Option<$id>) -> Self {
+                Param::Int(id.map(<$id>::get))
+            }
+        }
+    )*};
+}
+
+use crate::domain::ids::{AccountId, EmailId, InvoiceId, OrderId, SubscriptionId, UserId};
+id_params!(
+    AccountId,
+    UserId,
+    SubscriptionId,
+    OrderId,
+    InvoiceId,
+    EmailId
+);
+
 /// An open transaction, or the pool (each statement commits).
 pub(crate) trait Exec {
     type Row: Columns;

@@ -1,23 +1,26 @@
 //! Invoices and their lines: numbering without gaps, and the reads of
 //! the documents and the invoice list.
 
-use sqlx::Row;
+use crate::domain::ids::{AccountId, InvoiceId, OrderId, UserId};
 use sqlx::any::AnyRow;
 
 use super::error::DbError;
 use super::exec::{Exec, Param, multi_row, opt_text, text};
 use super::outbox::enqueue_email;
 use super::pool::Db;
-use super::row::{Columns, parsed};
-use super::writes::{EmailWrite, InvoiceLineWrite, InvoiceWrite};
+use super::row::{Columns, opt_date, parsed};
+use super::writes::{EmailWrite, InvoiceWrite};
+use crate::billing::{Currency, InvoiceStatus, Money};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
 
 /// Numbers and inserts invoices with their lines; their (id, number) in
 /// the order given.
 pub(super) async fn insert_invoices(
     tx: &mut impl Exec,
-    items: &[(i64, &InvoiceWrite)],
+    items: &[(AccountId, &InvoiceWrite)],
     now: &str,
-) -> Result<Vec<(i64, String)>, DbError> {
+) -> Result<Vec<(InvoiceId, String)>, DbError> {
     // The next numbers of each seller's series, inside this transaction: a
     // rolled-back order leaves no gap, concurrent orders queue on the row.
     let mut next: Vec<(&str, i64)> = Vec::new();
@@ -53,7 +56,7 @@ pub(super) async fn insert_invoices(
     let mut params = Vec::with_capacity(items.len() * 23);
     for ((account_id, inv), (seq, number)) in items.iter().zip(&seqs) {
         params.extend([
-            Param::Int(Some(*account_id)),
+            Param::from(*account_id),
             text(&inv.seller),
             Param::Int(Some(*seq)),
             text(number),
@@ -91,7 +94,7 @@ pub(super) async fn insert_invoices(
     // Matched by number: a multi-row RETURNING promises no order.
     let ids = rows
         .iter()
-        .map(|r| Ok((r.text("number")?, r.int("id")?)))
+        .map(|r| Ok((r.text("number")?, InvoiceId::new(r.int("id")?))))
         .collect::<Result<std::collections::HashMap<_, _>, sqlx::Error>>()?;
     let mut out = Vec::with_capacity(items.len());
     let mut lines = Vec::new();
@@ -101,7 +104,7 @@ pub(super) async fn insert_invoices(
         };
         for (position, l) in inv.lines.iter().enumerate() {
             lines.extend([
-                Param::Int(Some(id)),
+                Param::from(id),
                 Param::Int(Some(position as i64)),
                 text(&l.description),
                 Param::Int(Some(l.seats)),
@@ -125,42 +128,52 @@ pub(super) async fn insert_invoices(
     Ok(out)
 }
 
+/// An issued invoice as stored, its amounts in its currency.
 #[derive(Clone, Debug, PartialEq)]
 pub struct InvoiceRecord {
-    pub id: i64,
+    pub id: InvoiceId,
     pub number: String,
-    pub issued_on: String,
-    pub currency: crate::billing::Currency,
-    pub net_minor: i64,
-    pub vat_rate: rust_decimal::Decimal,
-    pub vat_minor: i64,
-    pub total_minor: i64,
+    pub issued_on: NaiveDate,
+    pub currency: Currency,
+    pub net: Money,
+    pub vat_rate: Decimal,
+    pub vat: Money,
+    pub total: Money,
     pub tax_mention: Option<String>,
-    pub status: String,
+    pub status: InvoiceStatus,
     pub seller_details: String,
     pub buyer_name: String,
     pub buyer_email: String,
     pub buyer_country: String,
     pub buyer_vat_number: Option<String>,
-    pub credit_applied_minor: i64,
+    pub credit_applied: Money,
     /// Σ of its lines, which its documents print as the subtotal.
-    pub lines_minor: i64,
-    pub period_start: Option<String>,
-    pub period_end: Option<String>,
+    pub lines_total: Money,
+    pub period_start: Option<NaiveDate>,
+    pub period_end: Option<NaiveDate>,
+}
+
+/// One line of an invoice as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvoiceLineRecord {
+    pub description: String,
+    pub seats: i64,
+    pub unit: Money,
+    pub amount: Money,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
 }
 
 impl InvoiceRecord {
     /// The figures its documents print; an error when what is stored does
     /// not add up.
     pub fn figures(&self) -> Result<crate::billing::InvoiceFigures, crate::billing::BillingError> {
-        use crate::billing::Money;
-        let m = |minor| Money::from_minor(minor, self.currency);
         crate::billing::InvoiceFigures::new(
-            &[m(self.lines_minor)],
-            m(self.credit_applied_minor),
-            m(self.net_minor),
-            m(self.vat_minor),
-            m(self.total_minor),
+            &[self.lines_total],
+            self.credit_applied,
+            self.net,
+            self.vat,
+            self.total,
         )
     }
 }
@@ -171,41 +184,48 @@ const INVOICE_COLUMNS: &str = "invoices.*, CAST((SELECT COALESCE(SUM(l.amount_mi
 
 pub(super) fn invoice(r: &AnyRow) -> Result<InvoiceRecord, DbError> {
     const TABLE: (&str, &str) = ("invoices", "id");
+    let currency = parsed(r, TABLE, "currency", Currency::parse)?;
+    let money = |column: &str| -> Result<Money, DbError> {
+        Ok(Money::from_minor(r.int(column)?, currency))
+    };
+    let date = |column| parsed(r, TABLE, column, str::parse::<NaiveDate>);
     Ok(InvoiceRecord {
-        id: r.try_get("id")?,
-        number: r.try_get("number")?,
-        issued_on: r.try_get("issued_on")?,
-        currency: parsed(r, TABLE, "currency", crate::billing::Currency::parse)?,
-        net_minor: r.try_get("net_minor")?,
-        vat_rate: parsed(r, TABLE, "vat_rate", str::parse::<rust_decimal::Decimal>)?,
-        vat_minor: r.try_get("vat_minor")?,
-        total_minor: r.try_get("total_minor")?,
-        tax_mention: r.try_get("tax_mention")?,
-        status: r.try_get("status")?,
-        seller_details: r.try_get("seller_details")?,
-        buyer_name: r.try_get("buyer_name")?,
-        buyer_email: r.try_get("buyer_email")?,
-        buyer_country: r.try_get("buyer_country")?,
-        buyer_vat_number: r.try_get("buyer_vat_number")?,
-        credit_applied_minor: r.try_get("credit_applied_minor")?,
-        lines_minor: r.try_get("lines_minor")?,
-        period_start: r.try_get("period_start")?,
-        period_end: r.try_get("period_end")?,
+        id: InvoiceId::new(r.int("id")?),
+        number: r.text("number")?,
+        issued_on: date("issued_on")?,
+        currency,
+        net: money("net_minor")?,
+        vat_rate: parsed(r, TABLE, "vat_rate", str::parse::<Decimal>)?,
+        vat: money("vat_minor")?,
+        total: money("total_minor")?,
+        tax_mention: r.opt_text("tax_mention")?,
+        status: parsed(r, TABLE, "status", |code| {
+            InvoiceStatus::parse(code).ok_or("not an invoice status")
+        })?,
+        seller_details: r.text("seller_details")?,
+        buyer_name: r.text("buyer_name")?,
+        buyer_email: r.text("buyer_email")?,
+        buyer_country: r.text("buyer_country")?,
+        buyer_vat_number: r.opt_text("buyer_vat_number")?,
+        credit_applied: money("credit_applied_minor")?,
+        lines_total: money("lines_minor")?,
+        period_start: opt_date(r, TABLE, "period_start")?,
+        period_end: opt_date(r, TABLE, "period_end")?,
     })
 }
 
 /// Newest first, keyset-paginated: `before` is the last id of the previous page.
 pub async fn invoices(
     db: &Db,
-    account_id: i64,
-    before: Option<i64>,
+    account_id: AccountId,
+    before: Option<InvoiceId>,
     limit: i64,
 ) -> Result<Vec<InvoiceRecord>, DbError> {
     let rows = sqlx::query(
         &format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"),
     )
     .bind(account_id)
-    .bind(before.unwrap_or(i64::MAX))
+    .bind(before.map_or(i64::MAX, InvoiceId::get))
     .bind(limit)
     .fetch_all(&db.pool)
     .await?;
@@ -215,9 +235,9 @@ pub async fn invoices(
 /// One invoice of this account (another account's id is simply not found).
 pub async fn invoice_with_lines(
     db: &Db,
-    account_id: i64,
-    id: i64,
-) -> Result<Option<(InvoiceRecord, Vec<InvoiceLineWrite>)>, DbError> {
+    account_id: AccountId,
+    id: InvoiceId,
+) -> Result<Option<(InvoiceRecord, Vec<InvoiceLineRecord>)>, DbError> {
     let Some(row) = sqlx::query(&format!(
         "SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = $1 AND account_id = $2"
     ))
@@ -228,30 +248,34 @@ pub async fn invoice_with_lines(
     else {
         return Ok(None);
     };
-    let lines = sqlx::query(
-        "SELECT description, seats, unit_minor, amount_minor, period_start, period_end
+    let invoice = invoice(&row)?;
+    let rows = sqlx::query(
+        "SELECT id, description, seats, unit_minor, amount_minor, period_start, period_end
          FROM invoice_lines WHERE invoice_id = $1 ORDER BY position",
     )
     .bind(id)
     .fetch_all(&db.pool)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(InvoiceLineWrite {
-            description: r.try_get("description")?,
-            seats: r.try_get("seats")?,
-            unit_minor: r.try_get("unit_minor")?,
-            amount_minor: r.try_get("amount_minor")?,
-            period_start: r.try_get("period_start")?,
-            period_end: r.try_get("period_end")?,
+    .await?;
+    let lines = rows
+        .iter()
+        .map(|r| {
+            const TABLE: (&str, &str) = ("invoice_lines", "id");
+            let date = |column| parsed(r, TABLE, column, str::parse::<NaiveDate>);
+            Ok(InvoiceLineRecord {
+                description: r.text("description")?,
+                seats: r.int("seats")?,
+                unit: Money::from_minor(r.int("unit_minor")?, invoice.currency),
+                amount: Money::from_minor(r.int("amount_minor")?, invoice.currency),
+                period_start: date("period_start")?,
+                period_end: date("period_end")?,
+            })
         })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    Ok(Some((invoice(&row)?, lines)))
+        .collect::<Result<Vec<_>, DbError>>()?;
+    Ok(Some((invoice, lines)))
 }
 
 /// Open invoices of an account, oldest first.
-pub async fn open_invoices(db: &Db, account_id: i64) -> Result<Vec<InvoiceRecord>, DbError> {
+pub async fn open_invoices(db: &Db, account_id: AccountId) -> Result<Vec<InvoiceRecord>, DbError> {
     let rows =
         sqlx::query(&format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE account_id = $1 AND status = 'open' ORDER BY id"))
             .bind(account_id)
@@ -274,10 +298,10 @@ pub enum InvoicePayment {
 /// transaction, if this request still holds the order's claim.
 pub async fn mark_invoice_paid(
     db: &Db,
-    account_id: i64,
-    user_id: i64,
-    invoice_id: i64,
-    (order_id, lease): (i64, &str),
+    account_id: AccountId,
+    user_id: UserId,
+    invoice_id: InvoiceId,
+    (order_id, lease): (OrderId, &str),
     gateway_ref: &str,
     email: &EmailWrite,
 ) -> Result<InvoicePayment, DbError> {

@@ -1,19 +1,40 @@
 //! Orders as idempotency claims: one row per key, held by a lease while
 //! its request charges and commits.
 
-use sqlx::Row;
+use crate::billing::{Currency, Money};
+use crate::domain::ids::{AccountId, InvoiceId, OrderId};
 
 use super::error::DbError;
 use super::exec::{Exec, Param, owned, text};
 use super::pool::Db;
+use super::row::{Columns, parsed};
+
+/// Where an order's claim stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderStatus {
+    /// Claimed: its request is charging and committing (or died doing so).
+    Pending,
+    /// Committed, with its invoice if it issued one.
+    Done,
+}
+
+impl OrderStatus {
+    fn parse(code: &str) -> Result<Self, &'static str> {
+        match code {
+            "pending" => Ok(OrderStatus::Pending),
+            "done" => Ok(OrderStatus::Done),
+            _ => Err("not an order status"),
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct OrderRecord {
-    pub id: i64,
+    pub id: OrderId,
     pub request_hash: String,
-    pub status: String,
-    pub invoice_id: Option<i64>,
-    pub total_minor: i64,
+    pub status: OrderStatus,
+    pub invoice_id: Option<InvoiceId>,
+    pub total: Money,
     /// Until when the process that claimed it may still be working on it.
     pub lease_until: Option<String>,
 }
@@ -22,7 +43,7 @@ impl OrderRecord {
     /// A pending order whose claimer stopped (killed, crashed) before
     /// finishing: `now` is past its lease (no lease: from before leases).
     pub fn abandoned(&self, now: &str) -> bool {
-        self.status == "pending" && self.lease_until.as_deref().is_none_or(|l| l < now)
+        self.status == OrderStatus::Pending && self.lease_until.as_deref().is_none_or(|l| l < now)
     }
 }
 
@@ -30,19 +51,19 @@ impl OrderRecord {
 /// when the key already exists (the caller then reads that order).
 pub async fn claim_order(
     db: &Db,
-    account_id: i64,
+    account_id: AccountId,
     key: &str,
     request_hash: &str,
     total_minor: i64,
     currency: &str,
     lease_until: &str,
-) -> Result<Option<i64>, DbError> {
+) -> Result<Option<OrderId>, DbError> {
     db.write_one(
         "INSERT INTO orders (account_id, idempotency_key, request_hash, status, total_minor, currency, created_at, lease_until)
          VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7)
          ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING id",
         vec![
-            Param::Int(Some(account_id)),
+            account_id.into(),
             owned(key),
             owned(request_hash),
             Param::Int(Some(total_minor)),
@@ -52,15 +73,16 @@ pub async fn claim_order(
         ],
     )
     .await
+    .map(|id| id.map(OrderId::new))
 }
 
 pub async fn find_order(
     db: &Db,
-    account_id: i64,
+    account_id: AccountId,
     key: &str,
 ) -> Result<Option<OrderRecord>, DbError> {
     let row = sqlx::query(
-        "SELECT id, request_hash, status, invoice_id, total_minor, lease_until FROM orders
+        "SELECT id, request_hash, status, invoice_id, total_minor, currency, lease_until FROM orders
          WHERE account_id = $1 AND idempotency_key = $2",
     )
     .bind(account_id)
@@ -68,24 +90,25 @@ pub async fn find_order(
     .fetch_optional(&db.pool)
     .await?;
     row.map(|r| {
+        const TABLE: (&str, &str) = ("orders", "id");
+        let currency = parsed(&r, TABLE, "currency", Currency::parse)?;
         Ok(OrderRecord {
-            id: r.try_get("id")?,
-            request_hash: r.try_get("request_hash")?,
-            status: r.try_get("status")?,
-            invoice_id: r.try_get("invoice_id")?,
-            total_minor: r.try_get("total_minor")?,
-            lease_until: r.try_get("lease_until")?,
+            id: OrderId::new(r.int("id")?),
+            request_hash: r.text("request_hash")?,
+            status: parsed(&r, TABLE, "status", OrderStatus::parse)?,
+            invoice_id: r.opt_int("invoice_id")?.map(InvoiceId::new),
+            total: Money::from_minor(r.int("total_minor")?, currency),
+            lease_until: r.opt_text("lease_until")?,
         })
     })
     .transpose()
-    .map_err(|e: sqlx::Error| e.into())
 }
 
 /// Takes over an abandoned claim (its lease ran out before `now`): true
 /// for exactly one caller, who then holds it until `lease_until`.
 pub async fn take_over_order(
     db: &Db,
-    order_id: i64,
+    order_id: OrderId,
     now: &str,
     lease_until: &str,
 ) -> Result<bool, DbError> {
@@ -104,7 +127,10 @@ pub async fn take_over_order(
 
 /// Pending orders whose lease ran out before `now`: (id, account id,
 /// idempotency key).
-pub async fn abandoned_orders(db: &Db, now: &str) -> Result<Vec<(i64, i64, String)>, DbError> {
+pub async fn abandoned_orders(
+    db: &Db,
+    now: &str,
+) -> Result<Vec<(OrderId, AccountId, String)>, DbError> {
     Ok(sqlx::query_as(
         "SELECT id, account_id, idempotency_key FROM orders
          WHERE status = 'pending' AND (lease_until IS NULL OR lease_until < $1)
@@ -117,7 +143,7 @@ pub async fn abandoned_orders(db: &Db, now: &str) -> Result<Vec<(i64, i64, Strin
 
 /// Frees a key whose order failed (declined card), so the customer can
 /// retry; only the claim's holder (its lease token) can.
-pub async fn release_order(db: &Db, order_id: i64, lease: &str) -> Result<(), DbError> {
+pub async fn release_order(db: &Db, order_id: OrderId, lease: &str) -> Result<(), DbError> {
     let _turn = db.write_turn().await;
     sqlx::query("DELETE FROM orders WHERE id = $1 AND status = 'pending' AND lease_until = $2")
         .bind(order_id)
@@ -131,18 +157,14 @@ pub async fn release_order(db: &Db, order_id: i64, lease: &str) -> Result<(), Db
 /// the claim; false when another request took it over.
 pub(super) async fn complete(
     tx: &mut impl Exec,
-    (order_id, lease): (i64, &str),
-    invoice_id: Option<i64>,
+    (order_id, lease): (OrderId, &str),
+    invoice_id: Option<InvoiceId>,
 ) -> Result<bool, DbError> {
     let done = tx
         .execute(
             "UPDATE orders SET status = 'done', invoice_id = $1
              WHERE id = $2 AND status = 'pending' AND lease_until = $3",
-            vec![
-                Param::Int(invoice_id),
-                Param::Int(Some(order_id)),
-                text(lease),
-            ],
+            vec![Param::from(invoice_id), Param::from(order_id), text(lease)],
         )
         .await?;
     Ok(done == 1)

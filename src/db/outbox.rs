@@ -1,6 +1,7 @@
 //! The email outbox: emails written with what they announce, sent later
 //! by the mailer.
 
+use crate::domain::ids::{AccountId, EmailId};
 use sqlx::Row;
 
 use super::backend::Backend;
@@ -11,7 +12,7 @@ use super::writes::EmailWrite;
 
 pub(crate) async fn enqueue_email(
     tx: &mut impl Exec,
-    account_id: Option<i64>,
+    account_id: Option<AccountId>,
     e: &EmailWrite,
     now: &str,
 ) -> Result<(), DbError> {
@@ -20,13 +21,13 @@ pub(crate) async fn enqueue_email(
 
 pub(super) async fn enqueue_emails(
     tx: &mut impl Exec,
-    emails: &[(Option<i64>, &EmailWrite)],
+    emails: &[(Option<AccountId>, &EmailWrite)],
     now: &str,
 ) -> Result<(), DbError> {
     let mut params = Vec::with_capacity(emails.len() * 7);
     for (account_id, e) in emails {
         params.extend([
-            Param::Int(*account_id),
+            Param::from(*account_id),
             text(&e.to),
             text(&e.subject),
             text(&e.text),
@@ -48,14 +49,14 @@ pub(super) async fn enqueue_emails(
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutboxRecord {
-    pub id: i64,
+    pub id: EmailId,
     pub to_addr: String,
     pub subject: String,
     pub body_text: String,
     pub sent_at: Option<String>,
 }
 
-pub async fn outbox(db: &Db, account_id: i64) -> Result<Vec<OutboxRecord>, DbError> {
+pub async fn outbox(db: &Db, account_id: AccountId) -> Result<Vec<OutboxRecord>, DbError> {
     let rows = sqlx::query(
         "SELECT id, to_addr, subject, body_text, sent_at FROM email_outbox WHERE account_id = $1 ORDER BY id DESC",
     )
@@ -78,7 +79,7 @@ pub async fn outbox(db: &Db, account_id: i64) -> Result<Vec<OutboxRecord>, DbErr
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PendingEmail {
-    pub id: i64,
+    pub id: EmailId,
     pub to_addr: String,
     pub subject: String,
     pub body_text: String,
@@ -136,7 +137,12 @@ pub async fn claim_emails(
 
 /// Marks a claimed email sent, once: `false` if it was sent already or
 /// `lease` no longer holds it.
-pub async fn mark_email_sent(db: &Db, id: i64, lease: &str, now: &str) -> Result<bool, DbError> {
+pub async fn mark_email_sent(
+    db: &Db,
+    id: EmailId,
+    lease: &str,
+    now: &str,
+) -> Result<bool, DbError> {
     let _turn = db.write_turn().await;
     let done = sqlx::query(
         "UPDATE email_outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL
@@ -153,7 +159,7 @@ pub async fn mark_email_sent(db: &Db, id: i64, lease: &str, now: &str) -> Result
 /// Records a failed attempt of a claimed email and when to try again.
 pub async fn mark_email_failed(
     db: &Db,
-    id: i64,
+    id: EmailId,
     lease: &str,
     error: &str,
     next_attempt_at: &str,

@@ -4,6 +4,7 @@ use super::error::DbError;
 use super::exec::{Param, placeholders};
 use super::pool::Db;
 use super::row::Columns;
+use crate::domain::ids::AccountId;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PaymentMethodRecord {
@@ -18,8 +19,8 @@ pub struct PaymentMethodRecord {
 /// The payment method of each of `accounts` that has one.
 pub async fn payment_methods(
     db: &Db,
-    accounts: &[i64],
-) -> Result<std::collections::HashMap<i64, PaymentMethodRecord>, DbError> {
+    accounts: &[AccountId],
+) -> Result<std::collections::HashMap<AccountId, PaymentMethodRecord>, DbError> {
     if accounts.is_empty() {
         return Ok(Default::default());
     }
@@ -27,10 +28,10 @@ pub async fn payment_methods(
         "SELECT account_id, kind, token, brand, last4, exp_month, exp_year FROM payment_methods WHERE account_id IN ({})",
         placeholders(1, accounts.len())
     );
-    let ids = accounts.iter().map(|a| Param::Int(Some(*a))).collect();
+    let ids = accounts.iter().map(|a| Param::from(*a)).collect();
     let rows = db
         .read_rows(sql, ids, |r| {
-            Ok((r.int("account_id")?, payment_method_row(r)?))
+            Ok((AccountId::new(r.int("account_id")?), payment_method_row(r)?))
         })
         .await?;
     Ok(rows.into_iter().collect())
@@ -49,11 +50,11 @@ fn payment_method_row(r: &dyn Columns) -> Result<PaymentMethodRecord, DbError> {
 
 pub async fn payment_method(
     db: &Db,
-    account_id: i64,
+    account_id: AccountId,
 ) -> Result<Option<PaymentMethodRecord>, DbError> {
     db.read_row(
         "SELECT kind, token, brand, last4, exp_month, exp_year FROM payment_methods WHERE account_id = $1",
-        Param::Int(Some(account_id)),
+        Param::from(account_id),
         payment_method_row,
     )
     .await
@@ -62,7 +63,7 @@ pub async fn payment_method(
 /// One payment method per account: saving replaces the previous one.
 pub async fn save_payment_method(
     db: &Db,
-    account_id: i64,
+    account_id: AccountId,
     pm: &PaymentMethodRecord,
 ) -> Result<(), DbError> {
     sqlx::query(

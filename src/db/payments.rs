@@ -3,6 +3,7 @@
 //! payment row (`payments.gateway_ref`, the charge made under its
 //! reference), written with what it paid for.
 
+use crate::domain::ids::{AccountId, InvoiceId};
 use std::collections::HashMap;
 
 use sqlx::Row;
@@ -36,7 +37,7 @@ const UPSERT: &str = upsert!();
 
 fn params(a: &AttemptWrite, now: &str) -> Vec<Param<'static>> {
     vec![
-        Param::Int(Some(a.account_id)),
+        Param::from(a.account_id),
         owned(&a.purpose),
         owned(&a.reference),
         Param::Int(Some(a.amount_minor)),
@@ -114,7 +115,11 @@ pub async fn refunds_to_retry(db: &Db, limit: i64) -> Result<Vec<AttemptWrite>, 
 
 /// Whether a payment of `account_id` is recorded for the gateway charge
 /// `charge_id`.
-pub async fn charge_recorded(db: &Db, account_id: i64, charge_id: &str) -> Result<bool, DbError> {
+pub async fn charge_recorded(
+    db: &Db,
+    account_id: AccountId,
+    charge_id: &str,
+) -> Result<bool, DbError> {
     let row: Option<(i64,)> =
         sqlx::query_as("SELECT 1 FROM payments WHERE account_id = $1 AND gateway_ref = $2 LIMIT 1")
             .bind(account_id)
@@ -126,8 +131,8 @@ pub async fn charge_recorded(db: &Db, account_id: i64, charge_id: &str) -> Resul
 
 /// A successful charge, recorded with the invoice it paid.
 pub(super) struct Paid<'a> {
-    pub account_id: i64,
-    pub invoice_id: i64,
+    pub account_id: AccountId,
+    pub invoice_id: InvoiceId,
     pub amount_minor: i64,
     pub currency: &'a str,
     pub reference: &'a str,
@@ -143,8 +148,8 @@ pub(super) async fn record_all(
     let mut values = Vec::with_capacity(paid.len() * 7);
     for p in paid {
         values.extend([
-            Param::Int(Some(p.account_id)),
-            Param::Int(Some(p.invoice_id)),
+            Param::from(p.account_id),
+            Param::from(p.invoice_id),
             Param::Int(Some(p.amount_minor)),
             text(p.currency),
             text("succeeded"),

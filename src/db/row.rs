@@ -30,6 +30,51 @@ pub(super) fn parsed<T, E: std::fmt::Display>(
     })
 }
 
+/// [`parsed`] for a nullable column: NULL is `None`.
+pub(super) fn opt_parsed<T, E: std::fmt::Display>(
+    r: &(impl Columns + ?Sized),
+    (table, id_column): (&'static str, &str),
+    column: &'static str,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<Option<T>, DbError> {
+    match r.opt_text(column)? {
+        None => Ok(None),
+        Some(value) => parse(&value).map(Some).map_err(|e| DbError::BadValue {
+            table,
+            column,
+            row: r.int(id_column).unwrap_or(-1),
+            value,
+            reason: e.to_string(),
+        }),
+    }
+}
+
+/// A nullable ISO date column.
+pub(super) fn opt_date(
+    r: &(impl Columns + ?Sized),
+    table: (&'static str, &str),
+    column: &'static str,
+) -> Result<Option<chrono::NaiveDate>, DbError> {
+    opt_parsed(r, table, column, |v| v.parse::<chrono::NaiveDate>())
+}
+
+/// A stored value that breaks a rule spanning columns (half a period).
+pub(super) fn bad_value(
+    r: &(impl Columns + ?Sized),
+    (table, id_column): (&'static str, &str),
+    column: &'static str,
+    value: impl std::fmt::Debug,
+    reason: &str,
+) -> DbError {
+    DbError::BadValue {
+        table,
+        column,
+        row: r.int(id_column).unwrap_or(-1),
+        value: format!("{value:?}"),
+        reason: reason.to_string(),
+    }
+}
+
 impl Columns for sqlx::any::AnyRow {
     fn text(&self, col: &str) -> Result<String, sqlx::Error> {
         sqlx::Row::try_get(self, col)
@@ -54,3 +99,40 @@ pub fn now_text() -> String {
 pub fn instant_text(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
+
+/// Entity ids bind and decode as the integer keys they are stored as.
+macro_rules! stored_as_integer {
+    ($($id:ty),*) => {$(
+        impl sqlx::Type<sqlx::Any> for $id {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <i64 as sqlx::Type<sqlx::Any>>::type_info()
+            }
+            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+                <i64 as sqlx::Type<sqlx::Any>>::compatible(ty)
+            }
+        }
+        impl<'q> sqlx::Encode<'q, sqlx::Any> for $id {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer<'q>,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <i64 as sqlx::Encode<'q, sqlx::Any>>::encode_by_ref(&self.get(), buf)
+            }
+        }
+        impl<'r> sqlx::Decode<'r, sqlx::Any> for $id {
+            fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                <i64 as sqlx::Decode<'r, sqlx::Any>>::decode(value).map(<$id>::new)
+            }
+        }
+    )*};
+}
+
+use crate::domain::ids::{AccountId, EmailId, InvoiceId, OrderId, SubscriptionId, UserId};
+stored_as_integer!(
+    AccountId,
+    UserId,
+    SubscriptionId,
+    OrderId,
+    InvoiceId,
+    EmailId
+);

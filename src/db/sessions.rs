@@ -7,6 +7,7 @@ use super::error::DbError;
 use super::pool::Db;
 use super::row::Columns;
 use super::subscriptions::SubscriptionRecord;
+use crate::domain::ids::{AccountId, UserId};
 
 /// A session row with the user it belongs to and that user's account.
 pub struct SessionCaller {
@@ -44,7 +45,7 @@ pub async fn session_with_page(
 pub async fn insert_session(
     db: &Db,
     token_hash: &str,
-    user_id: i64,
+    user_id: UserId,
     now: &str,
     expires_at: &str,
 ) -> Result<(), DbError> {
@@ -90,8 +91,8 @@ fn session_caller(r: &(impl Columns + ?Sized)) -> Result<SessionCaller, DbError>
         last_seen_at: r.text("s_last_seen_at")?,
         expires_at: r.text("s_expires_at")?,
         user: UserRecord {
-            id: r.int("u_id")?,
-            account_id: r.int("u_account_id")?,
+            id: UserId::new(r.int("u_id")?),
+            account_id: AccountId::new(r.int("u_account_id")?),
             email: r.text("u_email")?,
             name: r.text("u_name")?,
             is_billing_contact: r.int("u_is_billing_contact")? == 1,

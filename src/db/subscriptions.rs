@@ -2,113 +2,200 @@
 //! writes an order or a renewal makes, and the billing run's pages of due
 //! subscriptions and reminders.
 
+use crate::domain::ids::{AccountId, SubscriptionId, UserId};
 use std::borrow::Cow;
 
 use super::error::DbError;
-use super::exec::{Exec, Param, multi_row, opt_text, owned, text};
+use super::exec::{Exec, Param, multi_row, opt_date as date, opt_minor, owned, text};
 use super::outbox::enqueue_email;
 use super::pool::Db;
-use super::row::{Columns, parsed};
+use super::row::{Columns, bad_value, opt_date, opt_parsed, parsed};
 use super::writes::{EmailWrite, SubscriptionWrite};
+use crate::billing::quote::{PaidTerm, ScheduledChange};
+use crate::billing::{BillingPeriod, Currency, Frequency, Money, SubscriptionStatus};
+use chrono::NaiveDate;
 
-#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+/// A subscription as stored, decoded into the engine's types; its amounts
+/// are in its account's currency.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SubscriptionRecord {
-    pub id: i64,
-    pub account_id: i64,
+    pub id: SubscriptionId,
+    pub account_id: AccountId,
     pub product: String,
     pub level: String,
-    pub seats: i64,
-    pub frequency: crate::billing::Frequency,
-    pub status: crate::billing::SubscriptionStatus,
-    pub trial_ends_on: Option<String>,
-    pub period_start: Option<String>,
-    pub period_end: Option<String>,
-    pub paid_unit_minor: Option<i64>,
-    pub paid_seats: Option<i64>,
-    pub period_paid_minor: Option<i64>,
-    pub period_credited_minor: Option<i64>,
-    pub scheduled_level: Option<String>,
-    pub scheduled_seats: Option<i64>,
-    pub scheduled_frequency: Option<String>,
-    pub ended_on: Option<String>,
+    pub seats: u32,
+    pub frequency: Frequency,
+    pub status: SubscriptionStatus,
+    pub trial_ends_on: Option<NaiveDate>,
+    pub period: Option<BillingPeriod>,
+    pub paid: Option<PaidTerm>,
+    pub scheduled: Option<ScheduledChange>,
+    pub ended_on: Option<NaiveDate>,
     pub version: i64,
-    pub anchor_on: Option<String>,
-    pub dunning_step: i64,
-    pub next_retry_on: Option<String>,
+    pub anchor_on: Option<NaiveDate>,
+    pub dunning_step: u32,
+    pub next_retry_on: Option<NaiveDate>,
 }
+
+impl SubscriptionWrite {
+    /// The write that leaves `r` as it is: what a step changes starts here.
+    pub fn keeping(r: &SubscriptionRecord) -> Self {
+        SubscriptionWrite {
+            existing: Some((r.id, r.version)),
+            product: r.product.clone(),
+            level: r.level.clone(),
+            seats: r.seats,
+            frequency: r.frequency,
+            status: r.status,
+            period: r.period,
+            paid: r.paid.clone(),
+            scheduled: r.scheduled.clone(),
+            anchor_on: r.anchor_on,
+            dunning_step: r.dunning_step,
+            next_retry_on: r.next_retry_on,
+            ended_on: r.ended_on,
+        }
+    }
+}
+
+/// The columns a [`SubscriptionRecord`] is read from: the row and its
+/// account's currency.
+const SUBSCRIPTION_COLUMNS: &str = "subscriptions.*, \
+    (SELECT currency FROM accounts WHERE accounts.id = subscriptions.account_id) AS account_currency";
 
 pub(super) fn subscription(r: &(impl Columns + ?Sized)) -> Result<SubscriptionRecord, DbError> {
     const TABLE: (&str, &str) = ("subscriptions", "id");
+    let count = |column: &'static str, n: i64| {
+        u32::try_from(n).map_err(|_| bad_value(r, TABLE, column, n, "not a count"))
+    };
+    let status = parsed(r, TABLE, "status", |code| {
+        SubscriptionStatus::parse(code).ok_or("not a subscription status")
+    })?;
+    let frequency = parsed(r, TABLE, "frequency", Frequency::parse)?;
+    // The account's, read with the row: its amounts are in it.
+    let currency = parsed(r, TABLE, "account_currency", Currency::parse)?;
+    let money = |minor: i64| Money::from_minor(minor, currency);
+    let period = match (
+        opt_date(r, TABLE, "period_start")?,
+        opt_date(r, TABLE, "period_end")?,
+    ) {
+        (Some(start), Some(end)) if start < end => Some(BillingPeriod { start, end }),
+        (None, None) => None,
+        other => return Err(bad_value(r, TABLE, "period_end", other, "not a period")),
+    };
+    let paid = match (
+        r.opt_int("paid_unit_minor")?,
+        r.opt_int("paid_seats")?,
+        r.opt_int("period_paid_minor")?,
+    ) {
+        (Some(unit), Some(seats), Some(total)) => Some(PaidTerm {
+            unit_price: money(unit),
+            seats: count("paid_seats", seats)?,
+            total_paid: money(total),
+            // No credit granted against the period yet.
+            credited: money(r.opt_int("period_credited_minor")?.unwrap_or(0)),
+        }),
+        (None, None, None) => None,
+        other => {
+            let reason = "a paid term needs its unit price, seats and total";
+            return Err(bad_value(r, TABLE, "paid_unit_minor", other, reason));
+        }
+    };
+    let scheduled = match (
+        r.opt_text("scheduled_level")?,
+        r.opt_int("scheduled_seats")?,
+        opt_parsed(r, TABLE, "scheduled_frequency", Frequency::parse)?,
+    ) {
+        (Some(level), Some(seats), Some(frequency)) => Some(ScheduledChange {
+            level,
+            seats: count("scheduled_seats", seats)?,
+            frequency,
+        }),
+        (None, None, None) => None,
+        other => {
+            let reason = "a scheduled change needs its level, seats and frequency";
+            return Err(bad_value(r, TABLE, "scheduled_level", other, reason));
+        }
+    };
     Ok(SubscriptionRecord {
-        id: r.int("id")?,
-        account_id: r.int("account_id")?,
+        id: SubscriptionId::new(r.int("id")?),
+        account_id: AccountId::new(r.int("account_id")?),
         product: r.text("product")?,
         level: r.text("level")?,
-        seats: r.int("seats")?,
-        frequency: parsed(r, TABLE, "frequency", crate::billing::Frequency::parse)?,
-        status: parsed(r, TABLE, "status", |code| {
-            crate::billing::SubscriptionStatus::parse(code).ok_or("not a subscription status")
-        })?,
-        trial_ends_on: r.opt_text("trial_ends_on")?,
-        period_start: r.opt_text("period_start")?,
-        period_end: r.opt_text("period_end")?,
-        paid_unit_minor: r.opt_int("paid_unit_minor")?,
-        paid_seats: r.opt_int("paid_seats")?,
-        period_paid_minor: r.opt_int("period_paid_minor")?,
-        period_credited_minor: r.opt_int("period_credited_minor")?,
-        scheduled_level: r.opt_text("scheduled_level")?,
-        scheduled_seats: r.opt_int("scheduled_seats")?,
-        scheduled_frequency: r.opt_text("scheduled_frequency")?,
-        ended_on: r.opt_text("ended_on")?,
+        seats: count("seats", r.int("seats")?)?,
+        frequency,
+        status,
+        trial_ends_on: opt_date(r, TABLE, "trial_ends_on")?,
+        period,
+        paid,
+        scheduled,
+        ended_on: opt_date(r, TABLE, "ended_on")?,
         version: r.int("version")?,
-        anchor_on: r.opt_text("anchor_on")?,
-        dunning_step: r.int("dunning_step")?,
-        next_retry_on: r.opt_text("next_retry_on")?,
+        anchor_on: opt_date(r, TABLE, "anchor_on")?,
+        dunning_step: count("dunning_step", r.int("dunning_step")?)?,
+        next_retry_on: opt_date(r, TABLE, "next_retry_on")?,
     })
 }
 
-pub async fn subscriptions(db: &Db, account_id: i64) -> Result<Vec<SubscriptionRecord>, DbError> {
-    let rows = sqlx::query("SELECT * FROM subscriptions WHERE account_id = $1 ORDER BY id")
+pub async fn subscriptions(
+    db: &Db,
+    account_id: AccountId,
+) -> Result<Vec<SubscriptionRecord>, DbError> {
+    // Built once: every signed-in billing page reads it.
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE account_id = $1 ORDER BY id"
+        )
+    });
+    let rows = sqlx::query(&SQL)
         .bind(account_id)
         .fetch_all(&db.pool)
         .await?;
     rows.iter().map(subscription).collect()
 }
 
-/// Inserts or replaces every column of a subscription (seeding, tests).
-pub async fn insert_subscription(db: &Db, s: &SubscriptionRecord) -> Result<i64, DbError> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO subscriptions (account_id, product, level, seats, frequency, status, trial_ends_on,
-            period_start, period_end, paid_unit_minor, paid_seats, period_paid_minor, period_credited_minor,
-            ended_on, version, updated_at, anchor_on)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $8) RETURNING id",
-    )
-    .bind(s.account_id)
-    .bind(&s.product)
-    .bind(&s.level)
-    .bind(s.seats)
-    .bind(s.frequency.code())
-    .bind(s.status.code())
-    .bind(&s.trial_ends_on)
-    .bind(&s.period_start)
-    .bind(&s.period_end)
-    .bind(s.paid_unit_minor)
-    .bind(s.paid_seats)
-    .bind(s.period_paid_minor)
-    .bind(s.period_credited_minor)
-    .bind(&s.ended_on)
-    .bind(super::row::now_text())
-    .fetch_one(&db.pool)
-    .await?;
-    Ok(id)
+/// Inserts a subscription with every column of `s` (seeding, tests).
+pub async fn insert_subscription(
+    db: &Db,
+    s: &SubscriptionRecord,
+) -> Result<SubscriptionId, DbError> {
+    let write = SubscriptionWrite {
+        existing: None,
+        ..SubscriptionWrite::keeping(s)
+    };
+    let params: Vec<Param<'_>> = [Param::from(s.account_id), text(&s.product)]
+        .into_iter()
+        .chain(plan_params(&write))
+        .chain(state_params(&write))
+        .chain([
+            date(s.trial_ends_on),
+            Param::Int(Some(s.version)),
+            owned(&super::row::now_text()),
+        ])
+        .collect();
+    let rows = (&mut &db.pool)
+        .fetch(
+            "INSERT INTO subscriptions (account_id, product, level, seats, frequency, status,
+               period_start, period_end, paid_unit_minor, paid_seats, period_paid_minor,
+               period_credited_minor, scheduled_level, scheduled_seats, scheduled_frequency,
+               ended_on, anchor_on, dunning_step, next_retry_on, trial_ends_on, version, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+               $18, $19, $20, $21, $22) RETURNING id",
+            params,
+        )
+        .await?;
+    match rows.first() {
+        Some(row) => Ok(SubscriptionId::new(row.int("id")?)),
+        None => Err(sqlx::Error::RowNotFound.into()),
+    }
 }
 
 /// Sets the status of one subscription if it is still at `version`
 /// (optimistic concurrency). `false` when another window changed it first.
 pub async fn set_status(
     db: &Db,
-    account_id: i64,
-    id: i64,
+    account_id: AccountId,
+    id: SubscriptionId,
     version: i64,
     status: &str,
 ) -> Result<bool, DbError> {
@@ -132,8 +219,8 @@ pub async fn set_status(
 /// `false` when another window changed it first: nothing is written.
 pub async fn change_status_with_notice(
     db: &Db,
-    (account_id, user_id): (i64, i64),
-    (id, version): (i64, i64),
+    (account_id, user_id): (AccountId, UserId),
+    (id, version): (SubscriptionId, i64),
     (from, to): (&str, &str),
     (action, detail): (&str, &str),
     email: Option<&EmailWrite>,
@@ -174,34 +261,22 @@ pub async fn change_status_with_notice(
 /// the one read; the ids updated.
 pub(super) async fn update_subscriptions(
     tx: &mut impl Exec,
-    writes: &[(i64, &SubscriptionWrite)],
+    writes: &[(AccountId, &SubscriptionWrite)],
     now: &str,
-) -> Result<std::collections::HashSet<i64>, DbError> {
+) -> Result<std::collections::HashSet<SubscriptionId>, DbError> {
     let mut params = Vec::with_capacity(writes.len() * 21);
     for (account_id, s) in writes {
         let Some((id, version)) = s.existing else {
             continue;
         };
-        let (sl, ss, sf) = match &s.scheduled {
-            Some((l, n, f)) => (Some(l.as_str()), Some(*n), Some(f.as_str())),
-            None => (None, None, None),
-        };
         params.extend([
-            Param::Int(Some(id)),
-            Param::Int(Some(*account_id)),
+            Param::from(id),
+            Param::from(*account_id),
             Param::Int(Some(version)),
         ]);
         params.extend(plan_params(s));
-        params.extend([
-            Param::Text(sl.map(Cow::Borrowed)),
-            Param::Int(ss),
-            Param::Text(sf.map(Cow::Borrowed)),
-            opt_text(&s.ended_on),
-            opt_text(&s.anchor_on),
-            Param::Int(Some(s.dunning_step)),
-            opt_text(&s.next_retry_on),
-            text(now),
-        ]);
+        params.extend(state_params(s));
+        params.push(text(now));
     }
     // VALUES columns are named column1… on SQLite and PostgreSQL alike.
     let rows = multi_row(
@@ -220,23 +295,41 @@ pub(super) async fn update_subscriptions(
         params,
     )
     .await?;
-    Ok(rows.iter().map(|r| r.int("id")).collect::<Result<_, _>>()?)
+    Ok(rows
+        .iter()
+        .map(|r| r.int("id").map(SubscriptionId::new))
+        .collect::<Result<_, _>>()?)
 }
 
 /// A subscription's plan and period as bound in both its update and its
 /// insert, in their columns' order there.
 fn plan_params(s: &SubscriptionWrite) -> [Param<'_>; 10] {
+    let paid = s.paid.as_ref();
     [
         text(&s.level),
-        Param::Int(Some(s.seats)),
-        text(&s.frequency),
-        text(&s.status),
-        opt_text(&s.period_start),
-        opt_text(&s.period_end),
-        Param::Int(s.paid_unit_minor),
-        Param::Int(s.paid_seats),
-        Param::Int(s.period_paid_minor),
-        Param::Int(s.period_credited_minor),
+        Param::Int(Some(i64::from(s.seats))),
+        text(s.frequency.code()),
+        text(s.status.code()),
+        date(s.period.map(|p| p.start)),
+        date(s.period.map(|p| p.end)),
+        opt_minor(paid.map(|p| p.unit_price)),
+        Param::Int(paid.map(|p| i64::from(p.seats))),
+        opt_minor(paid.map(|p| p.total_paid)),
+        opt_minor(paid.map(|p| p.credited)),
+    ]
+}
+
+/// Its scheduled change and run state, after [`plan_params`] in both.
+fn state_params(s: &SubscriptionWrite) -> [Param<'_>; 7] {
+    let scheduled = s.scheduled.as_ref();
+    [
+        Param::Text(scheduled.map(|c| Cow::Borrowed(c.level.as_str()))),
+        Param::Int(scheduled.map(|c| i64::from(c.seats))),
+        Param::Text(scheduled.map(|c| Cow::Borrowed(c.frequency.code()))),
+        date(s.ended_on),
+        date(s.anchor_on),
+        Param::Int(Some(i64::from(s.dunning_step))),
+        date(s.next_retry_on),
     ]
 }
 
@@ -244,7 +337,7 @@ fn plan_params(s: &SubscriptionWrite) -> [Param<'_>; 10] {
 /// already has one of the product (another window subscribed first).
 pub(super) async fn insert_subscriptions(
     tx: &mut impl Exec,
-    account_id: i64,
+    account_id: AccountId,
     subs: &[SubscriptionWrite],
     now: &str,
 ) -> Result<bool, DbError> {
@@ -256,7 +349,7 @@ pub(super) async fn insert_subscriptions(
                    period_credited_minor, version, updated_at, anchor_on)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $7)
                  ON CONFLICT (account_id, product) DO NOTHING",
-                [Param::Int(Some(account_id)), text(&s.product)]
+                [Param::from(account_id), text(&s.product)]
                     .into_iter()
                     .chain(plan_params(s))
                     .chain([text(now)])
@@ -272,12 +365,22 @@ pub(super) async fn insert_subscriptions(
 }
 
 /// Where a page of due subscriptions ends: the next page starts after it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DueCursor {
     /// The `due_on` column (migration 0007): the date the subscription next
     /// needs the run, by status. The empty string sorts before every date.
     pub due_on: String,
-    pub id: i64,
+    pub id: SubscriptionId,
+}
+
+/// The first page starts before every subscription.
+impl Default for DueCursor {
+    fn default() -> Self {
+        DueCursor {
+            due_on: String::new(),
+            id: SubscriptionId::new(0),
+        }
+    }
 }
 
 /// Subscriptions with something due on or before `today` (ISO dates compare
@@ -298,10 +401,10 @@ pub async fn due_subscriptions(
     }
     let mut rows = db
         .read_rows(
-            "SELECT * FROM subscriptions WHERE due_on = $1 AND id > $2 ORDER BY id LIMIT $3".into(),
+            format!("SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE due_on = $1 AND id > $2 ORDER BY id LIMIT $3"),
             vec![
                 owned(&after.due_on),
-                Param::Int(Some(after.id)),
+                Param::from(after.id),
                 Param::Int(Some(limit)),
             ],
             due,
@@ -310,9 +413,10 @@ pub async fn due_subscriptions(
     if (rows.len() as i64) < limit {
         rows.extend(
             db.read_rows(
-                "SELECT * FROM subscriptions WHERE due_on > $1 AND due_on <= $2
-                 ORDER BY due_on, id LIMIT $3"
-                    .into(),
+                format!(
+                    "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions
+                     WHERE due_on > $1 AND due_on <= $2 ORDER BY due_on, id LIMIT $3"
+                ),
                 vec![
                     owned(&after.due_on),
                     owned(today),
@@ -336,18 +440,18 @@ pub async fn due_subscriptions(
 pub async fn reminder_candidates(
     db: &Db,
     horizon: &str,
-    after_id: i64,
+    after_id: SubscriptionId,
     limit: i64,
 ) -> Result<Vec<SubscriptionRecord>, DbError> {
-    let rows = sqlx::query(
-        "SELECT * FROM subscriptions
+    let rows = sqlx::query(&format!(
+        "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions
          WHERE id > $2 AND (
                (status = 'trial' AND trial_ends_on <= $1
                 AND (reminded_for IS NULL OR reminded_for <> trial_ends_on))
             OR (status = 'pending_cancellation' AND period_end <= $1
                 AND (reminded_for IS NULL OR reminded_for <> period_end)))
-         ORDER BY id LIMIT $3",
-    )
+         ORDER BY id LIMIT $3"
+    ))
     .bind(horizon)
     .bind(after_id)
     .bind(limit)

@@ -4,12 +4,13 @@ use super::error::DbError;
 use super::outbox::enqueue_email;
 use super::pool::Db;
 use super::writes::EmailWrite;
+use crate::domain::ids::{AccountId, UserId};
 
 /// Stores a support request and the email to support, together.
 pub async fn insert_ticket(
     db: &Db,
-    account_id: i64,
-    user_id: i64,
+    account_id: AccountId,
+    user_id: UserId,
     subject: &str,
     message: &str,
     email: &EmailWrite,

@@ -2,29 +2,29 @@
 //! from the engine's decisions, with no SQL.
 
 use super::error::DbError;
+use crate::billing::quote::{PaidTerm, ScheduledChange};
+use crate::billing::{BillingPeriod, Frequency, SubscriptionStatus};
+use crate::domain::ids::{AccountId, InvoiceId, OrderId, SubscriptionId, UserId};
+use chrono::NaiveDate;
 
 /// A subscription as the order leaves it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubscriptionWrite {
     /// `None`: a new subscription. `Some((id, version read))`: an update that
     /// fails if another window changed it since.
-    pub existing: Option<(i64, i64)>,
+    pub existing: Option<(SubscriptionId, i64)>,
     pub product: String,
     pub level: String,
-    pub seats: i64,
-    pub frequency: String,
-    pub status: String,
-    pub period_start: Option<String>,
-    pub period_end: Option<String>,
-    pub paid_unit_minor: Option<i64>,
-    pub paid_seats: Option<i64>,
-    pub period_paid_minor: Option<i64>,
-    pub period_credited_minor: Option<i64>,
-    pub scheduled: Option<(String, i64, String)>,
-    pub anchor_on: Option<String>,
-    pub dunning_step: i64,
-    pub next_retry_on: Option<String>,
-    pub ended_on: Option<String>,
+    pub seats: u32,
+    pub frequency: Frequency,
+    pub status: SubscriptionStatus,
+    pub period: Option<BillingPeriod>,
+    pub paid: Option<PaidTerm>,
+    pub scheduled: Option<ScheduledChange>,
+    pub anchor_on: Option<NaiveDate>,
+    pub dunning_step: u32,
+    pub next_retry_on: Option<NaiveDate>,
+    pub ended_on: Option<NaiveDate>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -94,7 +94,7 @@ impl AttemptStatus {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttemptWrite {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub purpose: String,
     pub reference: String,
     pub amount_minor: i64,
@@ -110,12 +110,12 @@ pub struct AttemptWrite {
 pub type EmailBuilder = Box<dyn Fn(Option<&str>) -> EmailWrite + Send + Sync>;
 
 pub struct OrderWrite {
-    pub account_id: i64,
+    pub account_id: AccountId,
     /// Who acted; `None` for the billing run.
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     /// The claimed order row and the claim's lease token; `None` for the
     /// billing run.
-    pub order: Option<(i64, String)>,
+    pub order: Option<(OrderId, String)>,
     pub subscriptions: Vec<SubscriptionWrite>,
     pub invoice: Option<InvoiceWrite>,
     /// Gateway charge id of the successful charge, if anything was charged.
@@ -148,4 +148,4 @@ impl From<sqlx::Error> for CommitError {
 }
 
 /// An order's invoice (id, number) once written, if it has one.
-pub type WriteResult = Result<Option<(i64, String)>, CommitError>;
+pub type WriteResult = Result<Option<(InvoiceId, String)>, CommitError>;

@@ -2,7 +2,9 @@
 //! the server (the check that counts).
 
 pub mod email;
+pub mod ids;
 pub mod payment;
 
 pub use email::Email;
+pub use ids::{AccountId, EmailId, InvoiceId, OrderId, SubscriptionId, UserId};
 pub use payment::{CardNumber, Expiry, Iban};

@@ -5,6 +5,7 @@
 //! the same ones); the cookie carries a random token, the table only its
 //! SHA-256. Cookies are HttpOnly, SameSite=Lax, Secure behind HTTPS.
 
+use crate::domain::AccountId;
 use std::net::SocketAddr;
 use std::sync::LazyLock;
 
@@ -215,7 +216,10 @@ pub async fn billing_contact_only(state: &AppState, c: Caller) -> Result<Caller,
 }
 
 /// The refusal for anyone but the billing contact, naming who that is.
-async fn not_billing_contact(state: &AppState, account_id: i64) -> Result<AppError, AppError> {
+async fn not_billing_contact(
+    state: &AppState,
+    account_id: AccountId,
+) -> Result<AppError, AppError> {
     Ok(
         match accounts::billing_contact(&state.db, account_id).await? {
             Some(u) => AppError::NotBillingContact {

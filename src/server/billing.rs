@@ -2,6 +2,7 @@
 //! place orders (quote again, claim the idempotency key, charge, write
 //! everything in one transaction).
 
+use crate::domain::{InvoiceId, OrderId};
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
@@ -11,11 +12,9 @@ use super::auth::Caller;
 use super::state::AppState;
 use crate::billing::quote::{ItemKind, LineKind, PaidTerm, Quote, QuoteItem, ScheduledChange};
 use crate::billing::tax::{Country, VatNumber};
-use crate::billing::{
-    AccountKind, AccountTerms, BillingPeriod, CartItem, Currency, Frequency, Money,
-    SubscriptionSnapshot,
-};
+use crate::billing::{AccountTerms, CartItem, Currency, Money, SubscriptionSnapshot};
 use crate::db::accounts::AccountRecord;
+use crate::db::orders::OrderStatus;
 use crate::db::subscriptions::SubscriptionRecord;
 use crate::db::writes::CommitError;
 use crate::db::writes::InvoiceLineWrite;
@@ -38,14 +37,10 @@ pub struct Context {
     pub today: NaiveDate,
 }
 
-fn date(s: &Option<String>) -> Option<NaiveDate> {
-    s.as_deref().and_then(|d| d.parse().ok())
-}
-
 /// A placed order as its confirmation shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Placed {
-    pub invoice_id: Option<i64>,
+    pub invoice_id: Option<InvoiceId>,
     pub invoice_number: Option<String>,
     pub total: String,
     pub email: String,
@@ -63,7 +58,7 @@ pub fn lang_of(account: &AccountRecord) -> Lang {
 pub fn terms(account: &AccountRecord) -> Result<AccountTerms, AppError> {
     let currency = currency_of(account);
     Ok(AccountTerms {
-        kind: AccountKind::parse(&account.kind).unwrap_or(AccountKind::Online),
+        kind: account.kind,
         country: Country::parse(&account.country)?,
         vat_number: account
             .vat_number
@@ -71,46 +66,23 @@ pub fn terms(account: &AccountRecord) -> Result<AccountTerms, AppError> {
             .map(VatNumber::parse)
             .transpose()?,
         currency,
-        credit_balance: Money::from_minor(account.credit_balance_minor, currency),
+        credit_balance: account.credit_balance,
     })
 }
 
-pub fn snapshot(r: &SubscriptionRecord, currency: Currency) -> SubscriptionSnapshot {
-    let period = match (date(&r.period_start), date(&r.period_end)) {
-        (Some(start), Some(end)) => Some(BillingPeriod { start, end }),
-        _ => None,
-    };
-    let paid = match (r.paid_unit_minor, r.paid_seats, r.period_paid_minor) {
-        (Some(unit), Some(seats), Some(total)) => Some(PaidTerm {
-            unit_price: Money::from_minor(unit, currency),
-            seats: seats as u32,
-            total_paid: Money::from_minor(total, currency),
-            credited: Money::from_minor(r.period_credited_minor.unwrap_or(0), currency),
-        }),
-        _ => None,
-    };
+/// The engine's view of a stored subscription.
+pub fn snapshot(r: &SubscriptionRecord) -> SubscriptionSnapshot {
     SubscriptionSnapshot {
         id: r.id,
         product: r.product.clone(),
         level: r.level.clone(),
-        seats: r.seats as u32,
+        seats: r.seats,
         frequency: r.frequency,
         status: r.status,
-        period,
-        paid,
-        trial_ends: date(&r.trial_ends_on),
-        scheduled: match (
-            &r.scheduled_level,
-            r.scheduled_seats,
-            r.scheduled_frequency.as_deref().map(Frequency::parse),
-        ) {
-            (Some(level), Some(seats), Some(Ok(frequency))) => Some(ScheduledChange {
-                level: level.clone(),
-                seats: seats as u32,
-                frequency,
-            }),
-            _ => None,
-        },
+        period: r.period,
+        paid: r.paid.clone(),
+        trial_ends: r.trial_ends_on,
+        scheduled: r.scheduled.clone(),
         version: r.version,
     }
 }
@@ -130,10 +102,7 @@ pub fn context_from(
     let today = today(state, &caller.account);
     // What a customer may do follows from the clock and the stored facts,
     // never from whether the billing run has passed yet.
-    let subscriptions = records
-        .iter()
-        .map(|r| snapshot(r, terms.currency).as_of(today))
-        .collect();
+    let subscriptions = records.iter().map(|r| snapshot(r).as_of(today)).collect();
     let cart = cart
         .into_iter()
         .filter_map(|(_, json)| serde_json::from_str(&json).ok())
@@ -232,7 +201,9 @@ pub async fn place_order(
     let Some(quote) = quote.filter(|q| q.totals.total_due.plain() == expected_total.trim()) else {
         return match orders::find_order(&state.db, account_id, key).await? {
             Some(done) if done.request_hash != request_hash => Err(other_content()),
-            Some(done) if done.status == "done" => stored_result(state, caller, &done).await,
+            Some(done) if done.status == OrderStatus::Done => {
+                stored_result(state, caller, &done).await
+            }
             _ => Err(AppError::QuoteChanged),
         };
     };
@@ -263,7 +234,7 @@ pub async fn place_order(
         let existing = loop {
             match orders::find_order(&state.db, account_id, key).await? {
                 Some(o) if o.abandoned(&crate::db::now_text()) => break Some(o),
-                Some(o) if o.status == "pending" && waited < 300 => {
+                Some(o) if o.status == OrderStatus::Pending && waited < 300 => {
                     waited += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 }
@@ -274,10 +245,12 @@ pub async fn place_order(
             // The first attempt failed and released the key: try again.
             None => continue,
             Some(o) if o.request_hash != request_hash => return Err(other_content()),
-            Some(o) if o.status == "done" => return stored_result(state, caller, &o).await,
+            Some(o) if o.status == OrderStatus::Done => {
+                return stored_result(state, caller, &o).await;
+            }
             Some(o) if o.abandoned(&crate::db::now_text()) => {
                 if orders::take_over_order(&state.db, o.id, &crate::db::now_text(), &lease).await? {
-                    tracing::warn!(order = o.id, "taking over an abandoned order claim");
+                    tracing::warn!(order = %o.id, "taking over an abandoned order claim");
                     break o.id;
                 }
             }
@@ -307,7 +280,7 @@ async fn charge_and_commit(
     caller: &Caller,
     ctx: &Context,
     quote: &Quote,
-    (order_id, lease): (i64, &str),
+    (order_id, lease): (OrderId, &str),
     key: &str,
 ) -> Result<Placed, AppError> {
     let account = &caller.account;
@@ -417,7 +390,7 @@ pub async fn order_result(
     key: &str,
 ) -> Result<Placed, AppError> {
     match orders::find_order(&state.db, caller.account.id, key).await? {
-        Some(o) if o.status == "done" => stored_result(state, caller, &o).await,
+        Some(o) if o.status == OrderStatus::Done => stored_result(state, caller, &o).await,
         _ => Err(AppError::NotFound),
     }
 }
@@ -436,10 +409,7 @@ async fn stored_result(
     Ok(Placed {
         invoice_id: order.invoice_id,
         invoice_number: number,
-        total: super::lang::current().money(Money::from_minor(
-            order.total_minor,
-            currency_of(&caller.account),
-        )),
+        total: super::lang::current().money(order.total),
         email: caller.user.email.clone(),
     })
 }
@@ -454,39 +424,36 @@ fn subscription_writes(ctx: &Context, quote: &Quote) -> Vec<SubscriptionWrite> {
             let record = item
                 .subscription_id
                 .and_then(|id| ctx.records.iter().find(|r| r.id == id));
-            let existing = record.map(|r| (r.id, r.version));
-            let base = SubscriptionWrite {
-                existing,
-                product: item.product.clone(),
-                level: record
-                    .map(|r| r.level.clone())
-                    .unwrap_or_else(|| item.level.clone()),
-                seats: record.map(|r| r.seats).unwrap_or(i64::from(item.seats)),
-                frequency: record
-                    .map(|r| r.frequency.code().into())
-                    .unwrap_or_else(|| item.frequency.code().into()),
-                status: item.status_after.code().into(),
-                period_start: record.and_then(|r| r.period_start.clone()),
-                period_end: record.and_then(|r| r.period_end.clone()),
-                paid_unit_minor: record.and_then(|r| r.paid_unit_minor),
-                paid_seats: record.and_then(|r| r.paid_seats),
-                period_paid_minor: record.and_then(|r| r.period_paid_minor),
-                period_credited_minor: record.and_then(|r| r.period_credited_minor),
-                // A scheduled change stays until it is applied, replaced
-                // or withdrawn: a later order (a cancellation undone, an
-                // upgrade of another product) keeps it.
-                scheduled: record.and_then(|r| {
-                    Some((
-                        r.scheduled_level.clone()?,
-                        r.scheduled_seats?,
-                        r.scheduled_frequency.clone()?,
-                    ))
-                }),
-                anchor_on: record.and_then(|r| r.anchor_on.clone()),
-                dunning_step: 0,
-                next_retry_on: None,
-                ended_on: None,
+            let base = match record {
+                // The stored subscription as it is, with the new status; a
+                // scheduled change stays until it is applied, replaced or
+                // withdrawn (a later order, an upgrade of another product,
+                // keeps it); an order ends any dunning.
+                Some(r) => SubscriptionWrite {
+                    product: item.product.clone(),
+                    status: item.status_after,
+                    dunning_step: 0,
+                    next_retry_on: None,
+                    ended_on: None,
+                    ..SubscriptionWrite::keeping(r)
+                },
+                None => SubscriptionWrite {
+                    existing: None,
+                    product: item.product.clone(),
+                    level: item.level.clone(),
+                    seats: item.seats,
+                    frequency: item.frequency,
+                    status: item.status_after,
+                    period: None,
+                    paid: None,
+                    scheduled: None,
+                    anchor_on: None,
+                    dunning_step: 0,
+                    next_retry_on: None,
+                    ended_on: None,
+                },
             };
+            let money = |minor: i64| Money::from_minor(minor, item.unit_price.currency());
             let line_sum = |pred: fn(&LineKind) -> bool| -> i64 {
                 item.lines
                     .iter()
@@ -498,45 +465,49 @@ fn subscription_writes(ctx: &Context, quote: &Quote) -> Vec<SubscriptionWrite> {
                 ItemKind::Subscribe | ItemKind::Reactivate | ItemKind::SwitchToAnnual => {
                     SubscriptionWrite {
                         level: item.level.clone(),
-                        seats: i64::from(item.seats),
-                        frequency: item.frequency.code().into(),
-                        period_start: item.period.map(|p| p.start.to_string()),
-                        period_end: item.period.map(|p| p.end.to_string()),
-                        paid_unit_minor: Some(item.unit_price.to_minor()),
-                        paid_seats: Some(i64::from(item.seats)),
-                        period_paid_minor: Some(line_sum(|k| matches!(k, LineKind::Term))),
-                        period_credited_minor: Some(0),
+                        seats: item.seats,
+                        frequency: item.frequency,
+                        period: item.period,
+                        paid: Some(PaidTerm {
+                            unit_price: item.unit_price,
+                            seats: item.seats,
+                            total_paid: money(line_sum(|k| matches!(k, LineKind::Term))),
+                            credited: money(0),
+                        }),
                         // A new term anchors its renewals on its first day.
-                        anchor_on: item.period.map(|p| p.start.to_string()),
+                        anchor_on: item.period.map(|p| p.start),
                         scheduled: None,
                         ..base
                     }
                 }
-                ItemKind::Upgrade => SubscriptionWrite {
-                    level: item.level.clone(),
-                    seats: i64::from(item.seats),
-                    paid_unit_minor: Some(item.unit_price.to_minor()),
-                    paid_seats: Some(i64::from(item.seats)),
-                    period_paid_minor: Some(
-                        base.period_paid_minor.unwrap_or(0)
-                            + line_sum(|k| matches!(k, LineKind::Prorated { .. })),
-                    ),
-                    period_credited_minor: Some(
-                        base.period_credited_minor.unwrap_or(0)
-                            - line_sum(|k| matches!(k, LineKind::UnusedCredit { .. })),
-                    ),
-                    ..base
-                },
+                ItemKind::Upgrade => {
+                    let before = base.paid.as_ref();
+                    let paid = before.map_or(0, |p| p.total_paid.to_minor())
+                        + line_sum(|k| matches!(k, LineKind::Prorated { .. }));
+                    let credited = before.map_or(0, |p| p.credited.to_minor())
+                        - line_sum(|k| matches!(k, LineKind::UnusedCredit { .. }));
+                    SubscriptionWrite {
+                        level: item.level.clone(),
+                        seats: item.seats,
+                        paid: Some(PaidTerm {
+                            unit_price: item.unit_price,
+                            seats: item.seats,
+                            total_paid: money(paid),
+                            credited: money(credited),
+                        }),
+                        ..base
+                    }
+                }
                 ItemKind::WithdrawScheduledChange => SubscriptionWrite {
                     scheduled: None,
                     ..base
                 },
                 ItemKind::Downgrade => SubscriptionWrite {
-                    scheduled: Some((
-                        item.level.clone(),
-                        i64::from(item.seats),
-                        item.frequency.code().into(),
-                    )),
+                    scheduled: Some(ScheduledChange {
+                        level: item.level.clone(),
+                        seats: item.seats,
+                        frequency: item.frequency,
+                    }),
                     ..base
                 },
                 _ => base,

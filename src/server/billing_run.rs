@@ -10,6 +10,9 @@
 //! again, and the gateway, which deduplicates on it (as real ones do with
 //! idempotency keys), returns the first charge instead of charging twice.
 
+use crate::billing::quote::PaidTerm;
+use crate::billing::{AccountKind, Money};
+use crate::domain::{AccountId, SubscriptionId};
 use chrono::NaiveDate;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -51,7 +54,7 @@ pub struct RunReport {
     /// Subscriptions whose stored record the run cannot bill (a country
     /// without a VAT rate, a VAT number or product that no longer parses):
     /// skipped, logged with the reason, and the rest of the run goes on.
-    pub skipped_invalid: std::collections::BTreeMap<i64, String>,
+    pub skipped_invalid: std::collections::BTreeMap<SubscriptionId, String>,
     pub reminders_sent: u32,
     /// Orders whose process died between claim and commit: refunded if
     /// charged, and their key released (the cart is still there).
@@ -96,26 +99,26 @@ const PAGE: i64 = 500;
 
 /// What the steps of one page need, read once for the page.
 struct Page {
-    accounts: HashMap<i64, AccountRecord>,
-    contacts: HashMap<i64, UserRecord>,
-    methods: HashMap<i64, PaymentMethodRecord>,
+    accounts: HashMap<AccountId, AccountRecord>,
+    contacts: HashMap<AccountId, UserRecord>,
+    methods: HashMap<AccountId, PaymentMethodRecord>,
     /// Credit still available per account as the page's steps are planned:
     /// two renewals of one account in one page share its balance instead of
     /// each applying all of it.
-    credit_left: HashMap<i64, i64>,
+    credit_left: HashMap<AccountId, i64>,
     /// Closed payment attempts per renewal purpose: the next one's number.
     closed_attempts: HashMap<String, i64>,
 }
 
 impl Page {
     async fn load(state: &AppState, due: &[SubscriptionRecord]) -> Result<Page, AppError> {
-        let mut ids: Vec<i64> = due.iter().map(|r| r.account_id).collect();
+        let mut ids: Vec<AccountId> = due.iter().map(|r| r.account_id).collect();
         ids.sort_unstable();
         ids.dedup();
         let accounts = accounts::find_accounts(&state.db, &ids).await?;
         let credit_left = accounts
             .iter()
-            .map(|(id, a)| (*id, a.credit_balance_minor))
+            .map(|(id, a)| (*id, a.credit_balance.to_minor()))
             .collect();
         let purposes: Vec<String> = due.iter().map(renewal_purpose).collect();
         Ok(Page {
@@ -133,7 +136,7 @@ impl Page {
 fn renewal_purpose(r: &SubscriptionRecord) -> String {
     Purpose::Renewal {
         subscription: r.id,
-        term_end: r.period_end.as_deref().unwrap_or(""),
+        term_end: r.period.map(|p| p.end),
     }
     .key()
 }
@@ -161,7 +164,7 @@ async fn run_batch(
     // On PostgreSQL the rows are locked (SKIP LOCKED) before anything is
     // charged: a second runner skips them instead of charging them too.
     let t0 = Instant::now();
-    let read: Vec<(i64, i64)> = due.iter().map(|r| (r.id, r.version)).collect();
+    let read: Vec<(SubscriptionId, i64)> = due.iter().map(|r| (r.id, r.version)).collect();
     let lock = commit::lock_for_run(&state.db, &read).await?;
     let t1 = Instant::now();
     times.reading += t1 - t0;
@@ -178,8 +181,8 @@ async fn run_batch(
                 // One bad record must not stop the run nor undo the others'
                 // renewals: it is skipped (and charged nothing) until fixed.
                 tracing::error!(
-                    subscription = r.id,
-                    account = r.account_id,
+                    subscription = %r.id,
+                    account = %r.account_id,
                     reason = %e,
                     "billing run: subscription skipped"
                 );
@@ -292,7 +295,10 @@ pub async fn run_timed(state: &AppState, as_of: AsOf) -> Result<(RunReport, RunT
 /// Charges the account's past-due subscriptions now: a billing contact who
 /// saves a new payment method expects the overdue renewal to be paid at
 /// once, not days later at the next retry date.
-pub async fn retry_past_due(state: &AppState, account_id: i64) -> Result<RunReport, AppError> {
+pub async fn retry_past_due(
+    state: &AppState,
+    account_id: AccountId,
+) -> Result<RunReport, AppError> {
     let Some(account) = accounts::find_account(&state.db, account_id).await? else {
         return Ok(RunReport::default());
     };
@@ -303,9 +309,9 @@ pub async fn retry_past_due(state: &AppState, account_id: i64) -> Result<RunRepo
         .filter(|r| r.status == SubscriptionStatus::PastDue)
         .map(|mut r| {
             // Due today; a hard-declined one is charged as a last retry.
-            r.next_retry_on = Some(today.to_string());
-            if r.dunning_step >= i64::from(AWAITING_NEW_METHOD) {
-                r.dunning_step = crate::billing::renewal::RETRY_DAYS.len() as i64;
+            r.next_retry_on = Some(today);
+            if r.dunning_step >= AWAITING_NEW_METHOD {
+                r.dunning_step = crate::billing::renewal::RETRY_DAYS.len() as u32;
             }
             r
         })
@@ -337,7 +343,7 @@ async fn release_abandoned_orders(state: &AppState) -> Result<u32, AppError> {
         let purpose = Purpose::Order { account, key: &key };
         super::charges::refund_unrecorded(state, account, purpose).await?;
         orders::release_order(&state.db, id, &lease).await?;
-        tracing::warn!(order = id, "abandoned order released");
+        tracing::warn!(order = %id, "abandoned order released");
         released += 1;
     }
     Ok(released)
@@ -352,7 +358,7 @@ async fn remind(
 ) -> Result<(), AppError> {
     let window = chrono::Duration::days(TRIAL_REMINDER_DAYS.max(CANCELLATION_REMINDER_DAYS));
     let until = (horizon + window).to_string();
-    let mut after = 0;
+    let mut after = SubscriptionId::new(0);
     loop {
         let page = subscriptions::reminder_candidates(&state.db, &until, after, 500).await?;
         let Some(last) = page.last() else {
@@ -367,7 +373,7 @@ async fn remind(
                 AsOf::Date(d) => d,
                 AsOf::Now => super::clock::local_date(state.clock.now(), &account.time_zone),
             };
-            let sub = snapshot(r, currency_of(&account));
+            let sub = snapshot(r);
             let Some(due) = reminder(&sub, today) else {
                 continue;
             };
@@ -402,10 +408,6 @@ async fn remind(
     }
 }
 
-fn date(s: &Option<String>) -> Option<NaiveDate> {
-    s.as_deref().and_then(|d| d.parse().ok())
-}
-
 /// The next step of one subscription, charged when it is a renewal; `None`
 /// when nothing is due.
 fn plan(
@@ -427,11 +429,11 @@ fn plan(
     let lang = lang_of(account);
     let t = lang.texts();
     let currency = currency_of(account);
-    let sub = snapshot(r, currency);
+    let sub = snapshot(r);
     let run = RunState {
-        anchor: date(&r.anchor_on),
-        dunning_step: r.dunning_step as u32,
-        next_retry: date(&r.next_retry_on),
+        anchor: r.anchor_on,
+        dunning_step: r.dunning_step,
+        next_retry: r.next_retry_on,
     };
     let Some(step) = next_step(&state.catalog, &sub, &run, as_of)? else {
         return Ok(None);
@@ -441,31 +443,7 @@ fn plan(
         .get(&account.id)
         .map(|u| u.email.clone())
         .unwrap_or_default();
-    let base = SubscriptionWrite {
-        existing: Some((r.id, r.version)),
-        product: r.product.clone(),
-        level: r.level.clone(),
-        seats: r.seats,
-        frequency: r.frequency.code().into(),
-        status: r.status.code().into(),
-        period_start: r.period_start.clone(),
-        period_end: r.period_end.clone(),
-        paid_unit_minor: r.paid_unit_minor,
-        paid_seats: r.paid_seats,
-        period_paid_minor: r.period_paid_minor,
-        period_credited_minor: r.period_credited_minor,
-        scheduled: sub.scheduled.as_ref().map(|c| {
-            (
-                c.level.clone(),
-                i64::from(c.seats),
-                c.frequency.code().to_string(),
-            )
-        }),
-        anchor_on: r.anchor_on.clone(),
-        dunning_step: r.dunning_step,
-        next_retry_on: r.next_retry_on.clone(),
-        ended_on: r.ended_on.clone(),
-    };
+    let base = SubscriptionWrite::keeping(r);
     let product_name = state
         .catalog
         .product(&r.product)
@@ -492,8 +470,8 @@ fn plan(
     // A subscription whose renewal could not be paid ends on `on`.
     let expire = |base: SubscriptionWrite, on: NaiveDate, reason: &str| {
         let ended = SubscriptionWrite {
-            status: SubscriptionStatus::Expired.code().into(),
-            ended_on: Some(on.to_string()),
+            status: SubscriptionStatus::Expired,
+            ended_on: Some(on),
             next_retry_on: None,
             ..base
         };
@@ -520,7 +498,7 @@ fn plan(
         }
         Step::EndTrial => {
             write.subscriptions.push(SubscriptionWrite {
-                status: SubscriptionStatus::TrialExpired.code().into(),
+                status: SubscriptionStatus::TrialExpired,
                 ..base
             });
             write.email = boxed(notice(
@@ -535,8 +513,8 @@ fn plan(
         }
         Step::EndTerm { on } => {
             write.subscriptions.push(SubscriptionWrite {
-                status: SubscriptionStatus::Expired.code().into(),
-                ended_on: Some(on.to_string()),
+                status: SubscriptionStatus::Expired,
+                ended_on: Some(on),
                 ..base
             });
             write.email = boxed(notice(
@@ -564,11 +542,11 @@ fn plan(
                 .credit_left
                 .get(&account.id)
                 .copied()
-                .unwrap_or(account.credit_balance_minor);
+                .unwrap_or(account.credit_balance.to_minor());
             let credit = crate::billing::Money::from_minor(credit_left, currency);
             let sums = totals(currency, &[net], credit, tax.clone())?;
-            let corporate = account.kind == "corporate";
-            let due_date = date(&r.period_end).unwrap_or(as_of);
+            let corporate = account.kind == AccountKind::Corporate;
+            let due_date = r.period.map_or(as_of, |p| p.end);
             let outcome = if corporate || sums.total_due.is_zero() {
                 Ok(None)
             } else {
@@ -642,16 +620,17 @@ fn plan(
                     });
                     write.subscriptions.push(SubscriptionWrite {
                         level,
-                        seats: i64::from(seats),
-                        frequency: frequency.code().into(),
-                        status: SubscriptionStatus::Active.code().into(),
-                        period_start: Some(period.start.to_string()),
-                        period_end: Some(period.end.to_string()),
-                        anchor_on: Some(anchor.to_string()),
-                        paid_unit_minor: Some(unit_price.to_minor()),
-                        paid_seats: Some(i64::from(seats)),
-                        period_paid_minor: Some(net.to_minor()),
-                        period_credited_minor: Some(0),
+                        seats,
+                        frequency,
+                        status: SubscriptionStatus::Active,
+                        period: Some(period),
+                        anchor_on: Some(anchor),
+                        paid: Some(PaidTerm {
+                            unit_price,
+                            seats,
+                            total_paid: net,
+                            credited: Money::zero(currency),
+                        }),
                         scheduled: None,
                         dunning_step: 0,
                         next_retry_on: None,
@@ -710,12 +689,11 @@ fn plan(
                         _ if hard => {
                             report.failed_payments += 1;
                             let awaiting = SubscriptionWrite {
-                                status: SubscriptionStatus::PastDue.code().into(),
-                                dunning_step: i64::from(AWAITING_NEW_METHOD),
+                                status: SubscriptionStatus::PastDue,
+                                dunning_step: AWAITING_NEW_METHOD,
                                 next_retry_on: Some(
-                                    (due_date.max(as_of)
-                                        + chrono::Duration::days(HARD_DECLINE_GRACE_DAYS))
-                                    .to_string(),
+                                    due_date.max(as_of)
+                                        + chrono::Duration::days(HARD_DECLINE_GRACE_DAYS),
                                 ),
                                 ..base
                             };
@@ -732,9 +710,9 @@ fn plan(
                         Some(retry) => {
                             report.failed_payments += 1;
                             let retrying = SubscriptionWrite {
-                                status: SubscriptionStatus::PastDue.code().into(),
-                                dunning_step: i64::from(attempt) + 1,
-                                next_retry_on: Some(retry.to_string()),
+                                status: SubscriptionStatus::PastDue,
+                                dunning_step: attempt + 1,
+                                next_retry_on: Some(retry),
                                 ..base
                             };
                             let mail = notice(

@@ -4,6 +4,7 @@
 //! against what was asked before anything is recorded as paid; refunds
 //! recorded, and retried by the billing run when they fail.
 
+use crate::domain::{AccountId, SubscriptionId};
 use sha2::{Digest, Sha256};
 
 use super::payments::{Charge, ChargeRequest, PaymentError, PaymentGateway};
@@ -18,11 +19,11 @@ use crate::error::AppError;
 pub enum Purpose<'a> {
     /// An order placed under the page's idempotency key, or a Corporate
     /// invoice paid under its claim's key.
-    Order { account: i64, key: &'a str },
+    Order { account: AccountId, key: &'a str },
     /// The renewal after the term that ends on `term_end`.
     Renewal {
-        subscription: i64,
-        term_end: &'a str,
+        subscription: SubscriptionId,
+        term_end: Option<chrono::NaiveDate>,
     },
 }
 
@@ -33,7 +34,10 @@ impl Purpose<'_> {
             Purpose::Renewal {
                 subscription,
                 term_end,
-            } => format!("renewal:{subscription}:{term_end}"),
+            } => {
+                let term_end = term_end.map(|d| d.to_string()).unwrap_or_default();
+                format!("renewal:{subscription}:{term_end}")
+            }
         }
     }
 }
@@ -56,7 +60,7 @@ pub fn reference(purpose: &str, closed: i64) -> String {
 /// One payment attempt, before and after its call to the gateway.
 #[derive(Clone, Debug)]
 pub struct Attempt {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub purpose: String,
     pub reference: String,
     pub amount: Money,
@@ -67,7 +71,7 @@ impl Attempt {
     /// The next attempt for `purpose`, numbered from the attempts recorded.
     pub async fn next(
         state: &AppState,
-        account_id: i64,
+        account_id: AccountId,
         purpose: Purpose<'_>,
         token: &str,
         amount: Money,
@@ -81,7 +85,7 @@ impl Attempt {
 
     /// The attempt after `closed` closed ones (read in bulk by the run).
     pub fn numbered(
-        account_id: i64,
+        account_id: AccountId,
         purpose: String,
         closed: i64,
         token: &str,
@@ -184,7 +188,7 @@ async fn closed(state: &AppState, purpose: &String) -> Result<i64, AppError> {
 /// recording it (an abandoned order), if there is one.
 pub async fn refund_unrecorded(
     state: &AppState,
-    account_id: i64,
+    account_id: AccountId,
     purpose: Purpose<'_>,
 ) -> Result<(), AppError> {
     let purpose = purpose.key();

@@ -2,6 +2,7 @@
 //! of the invoice history. Plain axum handlers with the same session and
 //! billing-contact checks as the server functions.
 
+use crate::domain::InvoiceId;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -68,7 +69,7 @@ pub async fn invoice_pdf(
     let lang = request_lang(q.lang.as_deref(), &headers);
     let result = async {
         let c = billing_caller(&state, &headers).await?;
-        let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+        let id: InvoiceId = id.parse().map_err(|_| AppError::NotFound)?;
         let (inv, lines) = invoices::invoice_with_lines(&state.db, c.account.id, id)
             .await?
             .ok_or(AppError::NotFound)?;
@@ -178,16 +179,16 @@ pub fn csv_row(
             Lang::Fr => plain.replace('.', ","),
         }
     };
-    let status = if inv.status == "paid" {
+    let status = if inv.status == crate::billing::InvoiceStatus::Paid {
         t.pdf_status_paid
     } else {
         t.csv_status_open
     };
     let fields = [
-        inv.issued_on.clone(),
+        inv.issued_on.to_string(),
         inv.number.clone(),
-        inv.period_start.clone().unwrap_or_default(),
-        inv.period_end.clone().unwrap_or_default(),
+        inv.period_start.map(|d| d.to_string()).unwrap_or_default(),
+        inv.period_end.map(|d| d.to_string()).unwrap_or_default(),
         amount(f.subtotal),
         amount(f.credit_applied),
         amount(f.net),

@@ -2,12 +2,10 @@
 //! seller and buyer (as copied onto the invoice at issue), number, dates,
 //! lines, VAT rate and amount, reverse-charge mention, late-payment terms.
 
-use chrono::NaiveDate;
-
 use super::pdf::{A4_HEIGHT, A4_WIDTH, Font, Page, document, wrap};
-use crate::billing::{InvoiceFigures, Money};
+use crate::billing::{InvoiceFigures, InvoiceStatus};
+use crate::db::invoices::InvoiceLineRecord;
 use crate::db::invoices::InvoiceRecord;
-use crate::db::writes::InvoiceLineWrite;
 use crate::i18n::{Lang, fill};
 
 const LEFT: i32 = 50;
@@ -47,21 +45,13 @@ impl Writer {
     }
 }
 
-fn date(lang: Lang, iso: &str) -> String {
-    iso.parse::<NaiveDate>()
-        .map(|d| lang.date(d))
-        .unwrap_or_else(|_| iso.to_string())
-}
-
 pub fn render(
     lang: Lang,
     inv: &InvoiceRecord,
-    lines: &[InvoiceLineWrite],
+    lines: &[InvoiceLineRecord],
     f: &InvoiceFigures,
 ) -> Vec<u8> {
     let t = lang.texts();
-    let cur = inv.currency;
-    let money = |minor: i64| lang.money(Money::from_minor(minor, cur));
     let title = format!("{} {}", t.pdf_title, inv.number);
     let mut w = Writer {
         pages: vec![Page::default()],
@@ -70,7 +60,7 @@ pub fn render(
 
     let y = w.y;
     w.page().text(LEFT, y, 20, Font::Bold, &title);
-    let status = if inv.status == "paid" {
+    let status = if inv.status == InvoiceStatus::Paid {
         t.pdf_status_paid
     } else {
         t.pdf_status_open
@@ -81,12 +71,12 @@ pub fn render(
         LEFT,
         10,
         Font::Regular,
-        &format!("{}: {}", t.pdf_issued_on, date(lang, &inv.issued_on)),
+        &format!("{}: {}", t.pdf_issued_on, lang.date(inv.issued_on)),
     );
-    if let (Some(s), Some(e)) = (&inv.period_start, &inv.period_end) {
+    if let (Some(s), Some(e)) = (inv.period_start, inv.period_end) {
         let range = fill(
             t.period_range,
-            &[("start", &date(lang, s)), ("end", &date(lang, e))],
+            &[("start", &lang.date(s)), ("end", &lang.date(e))],
         );
         w.line(
             LEFT,
@@ -132,8 +122,8 @@ pub fn render(
         let period = fill(
             t.period_range,
             &[
-                ("start", &date(lang, &l.period_start)),
-                ("end", &date(lang, &l.period_end)),
+                ("start", &lang.date(l.period_start)),
+                ("end", &lang.date(l.period_end)),
             ],
         );
         let height = 13 * (description.len() as i32 + 1) + 6;
@@ -144,8 +134,8 @@ pub fn render(
         let y = w.y;
         let p = w.page();
         p.text_right(seats_x, y, 9, Font::Regular, &l.seats.to_string());
-        p.text_right(unit_x, y, 9, Font::Regular, &money(l.unit_minor));
-        p.text_right(amount_x, y, 9, Font::Regular, &money(l.amount_minor));
+        p.text_right(unit_x, y, 9, Font::Regular, &lang.money(l.unit));
+        p.text_right(amount_x, y, 9, Font::Regular, &lang.money(l.amount));
         for d in &description {
             w.line(LEFT, 9, Font::Regular, d);
         }

@@ -91,7 +91,7 @@ impl Mailer {
                 }
                 Err(err) => {
                     let wait = Duration::seconds((30_i64 << e.attempts.clamp(0, 7)).min(3600));
-                    tracing::warn!(email = e.id, error = %err, "email delivery failed; will retry");
+                    tracing::warn!(email = %e.id, error = %err, "email delivery failed; will retry");
                     outbox::mark_email_failed(db, e.id, &lease, &err, &stamp(now + wait)).await?;
                     d.failed += 1;
                 }

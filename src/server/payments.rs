@@ -1,6 +1,7 @@
 //! The payment gateway. The built-in test gateway follows the usual test
 //! cards; a real gateway implements the same trait.
 
+use crate::domain::AccountId;
 use crate::domain::{CardNumber, Iban};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,7 +55,7 @@ pub struct Charge {
     /// The payment method charged.
     pub token: String,
     /// The account it was made for (Stripe: the charge's metadata).
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub refunded: bool,
 }
 
@@ -65,7 +66,7 @@ pub struct ChargeRequest<'a> {
     pub amount_minor: i64,
     pub currency: &'a str,
     pub reference: &'a str,
-    pub account_id: i64,
+    pub account_id: AccountId,
 }
 
 pub trait PaymentGateway: Send + Sync + std::fmt::Debug {

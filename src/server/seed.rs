@@ -1,6 +1,9 @@
 //! `billing-center seed-demo`: the demo accounts, dated relative to today in
 //! Europe/Paris. Idempotent: an existing demo is left as it is.
 
+use crate::billing::quote::PaidTerm;
+use crate::billing::{Currency, Money};
+use crate::domain::{AccountId, SubscriptionId};
 use chrono::{Duration, NaiveDate};
 
 use super::billing::{SELLER, SELLER_DETAILS};
@@ -27,15 +30,15 @@ pub enum SeedError {
 use crate::billing::SubscriptionStatus as S;
 
 fn sub(
-    account_id: i64,
+    account_id: AccountId,
     product: &str,
     level: &str,
-    seats: i64,
+    seats: u32,
     frequency: Frequency,
     status: S,
 ) -> SubscriptionRecord {
     SubscriptionRecord {
-        id: 0,
+        id: SubscriptionId::new(0),
         account_id,
         product: product.into(),
         level: level.into(),
@@ -43,15 +46,9 @@ fn sub(
         frequency,
         status,
         trial_ends_on: None,
-        period_start: None,
-        period_end: None,
-        paid_unit_minor: None,
-        paid_seats: None,
-        period_paid_minor: None,
-        period_credited_minor: None,
-        scheduled_level: None,
-        scheduled_seats: None,
-        scheduled_frequency: None,
+        period: None,
+        paid: None,
+        scheduled: None,
         ended_on: None,
         version: 1,
         anchor_on: None,
@@ -60,14 +57,18 @@ fn sub(
     }
 }
 
-/// A paid term `period` at `unit_minor` per seat.
+/// A paid term `period` at `unit_minor` euro cents per seat, its renewals
+/// anchored on its first day.
 fn paid(mut s: SubscriptionRecord, period: BillingPeriod, unit_minor: i64) -> SubscriptionRecord {
-    s.period_start = Some(period.start.to_string());
-    s.period_end = Some(period.end.to_string());
-    s.paid_unit_minor = Some(unit_minor);
-    s.paid_seats = Some(s.seats);
-    s.period_paid_minor = Some(unit_minor * s.seats);
-    s.period_credited_minor = Some(0);
+    let eur = |minor| Money::from_minor(minor, Currency::Eur);
+    s.period = Some(period);
+    s.anchor_on = Some(period.start);
+    s.paid = Some(PaidTerm {
+        unit_price: eur(unit_minor),
+        seats: s.seats,
+        total_paid: eur(unit_minor * i64::from(s.seats)),
+        credited: eur(0),
+    });
     s
 }
 
@@ -158,7 +159,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
     accounts::insert_user(db, a, "trial@demo.test", "Théo Trial", &hash, true).await?;
     accounts::insert_user(db, a, "member@demo.test", "Marie Member", &hash, false).await?;
     let mut s = sub(a, "webinar", "standard", 1, Frequency::Monthly, S::Trial);
-    s.trial_ends_on = Some((today + days(5)).to_string());
+    s.trial_ends_on = Some(today + days(5));
     subscriptions::insert_subscription(db, &s).await?;
 
     // Pending SAS: webinar Pro ×2 annual since 100 days, pending cancellation.
@@ -210,7 +211,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
         Frequency::Monthly,
         S::TrialExpired,
     );
-    s.trial_ends_on = Some((today - days(3)).to_string());
+    s.trial_ends_on = Some(today - days(3));
     subscriptions::insert_subscription(db, &s).await?;
 
     // Expirée SA: webinar Lite monthly, expired 10 days ago, 3 paid invoices.
@@ -246,7 +247,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
         last,
         5_900,
     );
-    s.ended_on = Some(last.end.to_string());
+    s.ended_on = Some(last.end);
     subscriptions::insert_subscription(db, &s).await?;
     payment_methods::save_payment_method(db, a, &card_4242()).await?;
 
@@ -326,7 +327,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
         old,
         262_800,
     );
-    s.ended_on = Some(old.end.to_string());
+    s.ended_on = Some(old.end);
     subscriptions::insert_subscription(db, &s).await?;
     for (issued, seats) in [(today - days(60), 10), (today - days(20), 2)] {
         let p = per(issued, Frequency::Annual)?;

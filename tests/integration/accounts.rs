@@ -490,20 +490,22 @@ async fn one_statement_page_read_matches_the_separate_reads() {
         let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 31).unwrap();
         let mut changed =
             crate::helpers::active_monthly(account, "meeting", "business", start, 1900);
-        changed.scheduled_level = Some("starter".into());
-        changed.scheduled_seats = Some(3);
-        changed.scheduled_frequency = Some("annual".into());
+        changed.scheduled = Some(billing_center::billing::quote::ScheduledChange {
+            level: "starter".into(),
+            seats: 3,
+            frequency: billing_center::billing::Frequency::Annual,
+        });
         let mut retrying = crate::helpers::active_monthly(account, "webinar", "lite", start, 4900);
         retrying.status = billing_center::billing::SubscriptionStatus::PastDue;
         retrying.dunning_step = 2;
-        retrying.next_retry_on = Some("2026-03-03".into());
+        retrying.next_retry_on = chrono::NaiveDate::from_ymd_opt(2026, 3, 3);
         retrying.anchor_on = None;
         let mut trial = crate::helpers::active_monthly(account, "training", "starter", start, 0);
         (trial.status, trial.trial_ends_on) = (
             billing_center::billing::SubscriptionStatus::Trial,
-            Some("2026-02-14".into()),
+            chrono::NaiveDate::from_ymd_opt(2026, 2, 14),
         );
-        (trial.period_start, trial.period_end, trial.paid_unit_minor) = (None, None, None);
+        (trial.period, trial.paid) = (None, None);
         for s in [&changed, &retrying, &trial] {
             subscriptions::insert_subscription(db, s).await.unwrap();
         }
@@ -624,7 +626,10 @@ async fn a_corrupt_stored_value_is_an_error_naming_where_it_is() {
                 value,
                 ..
             }) => {
-                assert_eq!((table, column, row), ("accounts", "currency", account));
+                assert_eq!(
+                    (table, column, row),
+                    ("accounts", "currency", account.get())
+                );
                 assert_eq!(value, "EURO");
             }
             other => panic!("{backend:?}: {other:?}"),
@@ -647,8 +652,42 @@ async fn a_corrupt_stored_value_is_an_error_naming_where_it_is() {
         match billing_center::db::subscriptions::subscriptions(&app.db, account).await {
             Err(DbError::BadValue {
                 table, column, row, ..
-            }) => assert_eq!((table, column, row), ("subscriptions", "status", id)),
+            }) => assert_eq!((table, column, row), ("subscriptions", "status", id.get())),
             other => panic!("{backend:?}: {other:?}"),
+        }
+        // Each of these, alone, on an otherwise sound row: half a period,
+        // a date that does not exist, half a paid term.
+        let corruptions = [
+            (
+                "UPDATE subscriptions SET status = 'active', period_end = NULL WHERE id = $1",
+                ("subscriptions", "period_end", id.get()),
+            ),
+            (
+                "UPDATE subscriptions SET period_end = '2026-02-01', trial_ends_on = '2026-02-30' WHERE id = $1",
+                ("subscriptions", "trial_ends_on", id.get()),
+            ),
+            (
+                "UPDATE subscriptions SET trial_ends_on = NULL, paid_seats = NULL WHERE id = $1",
+                ("subscriptions", "paid_unit_minor", id.get()),
+            ),
+        ];
+        sqlx::query("UPDATE accounts SET currency = 'EUR' WHERE id = $1")
+            .bind(account)
+            .execute(&app.db.pool)
+            .await
+            .unwrap();
+        for (sql, expected) in corruptions {
+            sqlx::query(sql)
+                .bind(id)
+                .execute(&app.db.pool)
+                .await
+                .unwrap();
+            match billing_center::db::subscriptions::subscriptions(&app.db, account).await {
+                Err(DbError::BadValue {
+                    table, column, row, ..
+                }) => assert_eq!((table, column, row), expected, "{backend:?}: {sql}"),
+                other => panic!("{backend:?}: {sql}: {other:?}"),
+            }
         }
     }
 }

@@ -131,7 +131,7 @@ async fn failed_renewals_retry_at_one_three_seven_days_then_expire() {
             .await
             .unwrap();
         let meeting = subs.iter().find(|s| s.product == "meeting").unwrap();
-        let due: NaiveDate = meeting.period_end.as_deref().unwrap().parse().unwrap();
+        let due: NaiveDate = meeting.period.unwrap().end;
         let status = |app: &TestApp| {
             let db = app.db.clone();
             let id = meeting.id;
@@ -541,14 +541,14 @@ async fn a_charge_another_writer_recorded_is_never_refunded() {
         let before = subscriptions::subscriptions(&app.db, account)
             .await
             .unwrap();
-        let term_end = before[0].period_end.clone().unwrap();
+        let term_end = before[0].period.map(|p| p.end);
         let report = run(&state, AsOf::Now).await.unwrap();
         assert_eq!(report.renewed, 1, "{backend:?}");
         // The slower writer: the same purpose, so the same reference and
         // the same charge, and its commit found the subscription renewed.
         let purpose = Purpose::Renewal {
             subscription: id,
-            term_end: &term_end,
+            term_end,
         };
         let stale = Attempt::numbered(
             account,

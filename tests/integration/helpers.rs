@@ -1,5 +1,6 @@
 //! `TestApp::spawn`: the app on a fresh database and a random port.
 
+use billing_center::domain::{AccountId, UserId};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -278,13 +279,13 @@ impl Session {
 
 /// An online FR account with its billing contact (`email`, password hash
 /// `"x"`: sign-in is not for these) and a 4242 card; (account, user) ids.
-pub async fn online_account_with_card(db: &Db, name: &str, email: &str) -> (i64, i64) {
+pub async fn online_account_with_card(db: &Db, name: &str, email: &str) -> (AccountId, UserId) {
     online_account_in(db, name, email, "Europe/Paris").await
 }
 
 /// A credit note issued on `day` (an invoice whose one line is negative,
 /// for the next day of an outage already paid) and the credit it creates.
-pub async fn credit_note(db: &Db, account: i64, day: chrono::NaiveDate, amount_minor: i64) {
+pub async fn credit_note(db: &Db, account: AccountId, day: chrono::NaiveDate, amount_minor: i64) {
     use billing_center::db::commit;
     use billing_center::db::writes::InvoiceLineWrite;
     use billing_center::db::writes::InvoiceWrite;
@@ -328,7 +329,12 @@ pub async fn credit_note(db: &Db, account: i64, day: chrono::NaiveDate, amount_m
 }
 
 /// [`online_account_with_card`] in the time zone `time_zone`.
-pub async fn online_account_in(db: &Db, name: &str, email: &str, time_zone: &str) -> (i64, i64) {
+pub async fn online_account_in(
+    db: &Db,
+    name: &str,
+    email: &str,
+    time_zone: &str,
+) -> (AccountId, UserId) {
     use billing_center::db::accounts::{self, NewAccount};
     use billing_center::db::payment_methods;
     use billing_center::db::payment_methods::PaymentMethodRecord;
@@ -370,15 +376,18 @@ pub async fn online_account_in(db: &Db, name: &str, email: &str, time_zone: &str
 /// An active monthly subscription of one seat at `unit_minor`, in its
 /// period from `start` (a month long).
 pub fn active_monthly(
-    account_id: i64,
+    account_id: AccountId,
     product: &str,
     level: &str,
     start: chrono::NaiveDate,
     unit_minor: i64,
 ) -> billing_center::db::subscriptions::SubscriptionRecord {
     let end = start.checked_add_months(chrono::Months::new(1)).unwrap();
+    let eur = |minor| {
+        billing_center::billing::Money::from_minor(minor, billing_center::billing::Currency::Eur)
+    };
     billing_center::db::subscriptions::SubscriptionRecord {
-        id: 0,
+        id: billing_center::domain::SubscriptionId::new(0),
         account_id,
         product: product.into(),
         level: level.into(),
@@ -386,18 +395,17 @@ pub fn active_monthly(
         frequency: billing_center::billing::Frequency::Monthly,
         status: billing_center::billing::SubscriptionStatus::Active,
         trial_ends_on: None,
-        period_start: Some(start.to_string()),
-        period_end: Some(end.to_string()),
-        paid_unit_minor: Some(unit_minor),
-        paid_seats: Some(1),
-        period_paid_minor: Some(unit_minor),
-        period_credited_minor: Some(0),
-        scheduled_level: None,
-        scheduled_seats: None,
-        scheduled_frequency: None,
+        period: Some(billing_center::billing::BillingPeriod { start, end }),
+        paid: Some(billing_center::billing::quote::PaidTerm {
+            unit_price: eur(unit_minor),
+            seats: 1,
+            total_paid: eur(unit_minor),
+            credited: eur(0),
+        }),
+        scheduled: None,
         ended_on: None,
         version: 1,
-        anchor_on: Some(start.to_string()),
+        anchor_on: Some(start),
         dunning_step: 0,
         next_retry_on: None,
     }
@@ -405,14 +413,14 @@ pub fn active_monthly(
 
 /// A signed-in session for `user` written straight into the table (an
 /// Argon2 sign-in per session would measure the password hash): the cookie.
-pub async fn session_cookie(db: &Db, user: i64, seed: usize) -> String {
+pub async fn session_cookie(db: &Db, user: UserId, seed: usize) -> String {
     session_cookie_at(db, user, seed, chrono::Utc::now()).await
 }
 
 /// [`session_cookie`] for a session opened at `now` (a test clock's).
 pub async fn session_cookie_at(
     db: &Db,
-    user: i64,
+    user: UserId,
     seed: usize,
     now: chrono::DateTime<chrono::Utc>,
 ) -> String {
@@ -498,7 +506,7 @@ pub async fn assert_books(db: &Db, what: &str, settled: &[(String, i64)]) -> i64
 /// The load and fault tests' customer: an online account with a card and a
 /// Meeting Business subscription five days into its monthly period;
 /// (account, user) ids.
-pub async fn customer_mid_period(db: &Db, name: &str, email: &str) -> (i64, i64) {
+pub async fn customer_mid_period(db: &Db, name: &str, email: &str) -> (AccountId, UserId) {
     let (a, user) = online_account_with_card(db, name, email).await;
     let today = billing_center::server::clock::local_date(chrono::Utc::now(), "Europe/Paris");
     billing_center::db::subscriptions::insert_subscription(

@@ -1,5 +1,7 @@
 //! Placing orders: the same checks the browser goes through, over HTTP.
 
+use billing_center::db::orders::OrderStatus;
+use billing_center::domain::{AccountId, OrderId};
 use serde_json::{Value, json};
 
 use crate::helpers::{Session, TestApp, backends};
@@ -450,7 +452,8 @@ async fn a_claim_taken_over_is_no_longer_the_first_holders() {
             .unwrap()
             .unwrap();
         assert_eq!(
-            o.status, "pending",
+            o.status,
+            OrderStatus::Pending,
             "{backend:?}: the first holder released it"
         );
         commit::commit_order(&app.db, write(&second)).await.unwrap();
@@ -458,7 +461,7 @@ async fn a_claim_taken_over_is_no_longer_the_first_holders() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(o.status, "done");
+        assert_eq!(o.status, OrderStatus::Done);
     }
 }
 
@@ -488,7 +491,8 @@ async fn orders_arriving_together_commit_together_and_fail_alone() {
         }
         // The credit change and the audit line are written before the claim
         // is checked: they must be rolled back when the claim was lost.
-        let write = |id: i64, lease: &str, credit: i64| bare_order(account, (id, lease), credit);
+        let write =
+            |id: OrderId, lease: &str, credit: i64| bare_order(account, (id, lease), credit);
         // Another connection holds the database's write lock: the first
         // order's commit waits on it, the others queue behind that one.
         let mut blocker = hold_write_lock(&app, backend, "audit_log").await;
@@ -536,7 +540,11 @@ async fn orders_arriving_together_commit_together_and_fail_alone() {
                 .await
                 .unwrap()
                 .unwrap();
-            let want = if n == 5 { "pending" } else { "done" };
+            let want = if n == 5 {
+                OrderStatus::Pending
+            } else {
+                OrderStatus::Done
+            };
             assert_eq!(o.status, want, "{backend:?} order {n}");
         }
         assert_eq!(
@@ -549,7 +557,8 @@ async fn orders_arriving_together_commit_together_and_fail_alone() {
             .await
             .unwrap()
             .unwrap()
-            .credit_balance_minor;
+            .credit_balance
+            .to_minor();
         assert_eq!(
             credit, 0,
             "{backend:?}: the failed order's credit rolled back"
@@ -573,7 +582,11 @@ async fn claims_arriving_together_fail_alone() {
         let before = app.count("orders").await;
         let mut tasks = Vec::new();
         for i in 0..5 {
-            let owner = if i == 3 { account + 1_000_000 } else { account };
+            let owner = if i == 3 {
+                AccountId::new(account.get() + 1_000_000)
+            } else {
+                account
+            };
             let (db, lease) = (app.db.clone(), state.order_lease_token());
             tasks.push(tokio::spawn(async move {
                 let key = format!("claim-key-{i:02}-0123456789");
@@ -657,7 +670,8 @@ async fn credit_is_never_spent_twice() {
             .await
             .unwrap()
             .unwrap()
-            .credit_balance_minor;
+            .credit_balance
+            .to_minor();
         let (ledger, rows): (i64, i64) = sqlx::query_as(
             "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT), COUNT(*) FROM credit_movements WHERE account_id = $1",
         )
@@ -676,8 +690,8 @@ async fn credit_is_never_spent_twice() {
 /// An order that completes the claim `(order id, lease)` with nothing but
 /// a credit change, an email and an audit line.
 fn bare_order(
-    account: i64,
-    (id, lease): (i64, &str),
+    account: AccountId,
+    (id, lease): (OrderId, &str),
     credit: i64,
 ) -> billing_center::db::writes::OrderWrite {
     use billing_center::db::writes::EmailWrite;

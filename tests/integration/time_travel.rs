@@ -8,6 +8,7 @@
 
 mod model;
 
+use billing_center::domain::{AccountId, InvoiceId, SubscriptionId, UserId};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -32,13 +33,13 @@ struct World {
     /// Sessions opened so far: each gets its own token.
     sessions: std::sync::atomic::AtomicUsize,
     /// Invoices whose documents were read and found to add up.
-    documents_checked: std::sync::Mutex<std::collections::BTreeSet<i64>>,
+    documents_checked: std::sync::Mutex<std::collections::BTreeSet<InvoiceId>>,
 }
 
 #[derive(Clone, Copy)]
 struct Customer {
-    account: i64,
-    user: i64,
+    account: AccountId,
+    user: UserId,
     tz: &'static str,
 }
 
@@ -90,27 +91,27 @@ impl World {
     }
 
     /// A trial of `product` ending on `ends` (the first day without it).
-    async fn trial(&self, c: Customer, product: &str, level: &str, ends: NaiveDate) -> i64 {
+    async fn trial(
+        &self,
+        c: Customer,
+        product: &str,
+        level: &str,
+        ends: NaiveDate,
+    ) -> SubscriptionId {
         subscriptions::insert_subscription(
             &self.app.db,
             &SubscriptionRecord {
-                id: 0,
+                id: SubscriptionId::new(0),
                 account_id: c.account,
                 product: product.into(),
                 level: level.into(),
                 seats: 1,
                 frequency: billing_center::billing::Frequency::Monthly,
                 status: billing_center::billing::SubscriptionStatus::Trial,
-                trial_ends_on: Some(ends.to_string()),
-                period_start: None,
-                period_end: None,
-                paid_unit_minor: None,
-                paid_seats: None,
-                period_paid_minor: None,
-                period_credited_minor: None,
-                scheduled_level: None,
-                scheduled_seats: None,
-                scheduled_frequency: None,
+                trial_ends_on: Some(ends),
+                period: None,
+                paid: None,
+                scheduled: None,
                 ended_on: None,
                 version: 1,
                 anchor_on: None,
@@ -224,7 +225,7 @@ impl World {
     async fn at_version(
         &mut self,
         c: Customer,
-        id: i64,
+        id: SubscriptionId,
         endpoint: &str,
         extra: &[(&str, &str)],
     ) -> (u16, String) {
@@ -291,7 +292,7 @@ impl World {
     /// them, add up line by line; its PDF too when credit is involved.
     async fn assert_documents_add_up(&self) {
         let what = self.step.as_str();
-        let rows: Vec<(i64, String, i64, i64, String)> = sqlx::query_as(
+        let rows: Vec<(InvoiceId, String, AccountId, UserId, String)> = sqlx::query_as(
             "SELECT i.id, i.number, i.account_id, u.id, a.time_zone FROM invoices i
              JOIN users u ON u.account_id = i.account_id AND u.is_billing_contact = 1
              JOIN accounts a ON a.id = i.account_id ORDER BY i.id",
@@ -305,7 +306,7 @@ impl World {
                 .filter(|r| !checked.contains(&r.0))
                 .collect()
         };
-        let mut csv: BTreeMap<i64, String> = BTreeMap::new();
+        let mut csv: BTreeMap<AccountId, String> = BTreeMap::new();
         for (id, number, account, user, _) in new {
             let c = Customer {
                 account,
@@ -631,17 +632,17 @@ fn cents(v: &Value) -> i64 {
     if negative { -minor } else { minor }
 }
 
-fn subscribe(id: i64, product: &str, level: &str, seats: i64, frequency: &str) -> Value {
+fn subscribe(id: SubscriptionId, product: &str, level: &str, seats: i64, frequency: &str) -> Value {
     json!({"type": "subscribe", "subscription_id": id, "product": product,
            "plan": {"level": level, "seats": seats, "frequency": frequency}})
 }
 
-fn change(id: i64, level: &str, seats: i64, frequency: &str) -> Value {
+fn change(id: SubscriptionId, level: &str, seats: i64, frequency: &str) -> Value {
     json!({"type": "change", "subscription_id": id,
            "plan": {"level": level, "seats": seats, "frequency": frequency}})
 }
 
-fn reactivate(id: i64, level: &str, seats: i64, frequency: &str) -> Value {
+fn reactivate(id: SubscriptionId, level: &str, seats: i64, frequency: &str) -> Value {
     json!({"type": "reactivate", "subscription_id": id,
            "plan": {"level": level, "seats": seats, "frequency": frequency}})
 }
@@ -812,7 +813,7 @@ async fn removing_a_cancellation_after_the_term_ended_is_refused_even_before_the
             .await
             .unwrap();
         let sub = w.sub(c, "meeting").await;
-        let end: NaiveDate = sub.period_end.clone().unwrap().parse().unwrap();
+        let end: NaiveDate = sub.period.unwrap().end;
         w.at_version(c, id, "cancel_subscription", &[]).await;
         // Local midnight of the end date in UTC+14, no billing run since.
         w.skip_days((end - w.today(c)).num_days() - 1);
@@ -863,8 +864,8 @@ async fn monthly_to_annual_then_back_to_monthly_at_the_end_of_the_term() {
         w.days(10).await;
         w.order(c, change(id, "pro", 1, "annual")).await.unwrap();
         let sub = w.sub(c, "webinar").await;
-        assert_eq!(sub.anchor_on.as_deref(), Some("2027-01-25"), "{backend:?}");
-        assert_eq!(sub.period_end.as_deref(), Some("2028-01-25"));
+        assert_eq!(sub.anchor_on, Some(d("2027-01-25")), "{backend:?}");
+        assert_eq!(sub.period.map(|p| p.end), Some(d("2028-01-25")));
         w.months(12).await;
         w.order(c, change(id, "pro", 1, "monthly")).await.unwrap();
         let sub = w.sub(c, "webinar").await;
@@ -873,7 +874,10 @@ async fn monthly_to_annual_then_back_to_monthly_at_the_end_of_the_term() {
             "annual",
             "{backend:?}: waits for the end of the term"
         );
-        assert_eq!(sub.scheduled_frequency.as_deref(), Some("monthly"));
+        assert_eq!(
+            sub.scheduled.as_ref().map(|c| c.frequency.code()),
+            Some("monthly")
+        );
         w.months(14).await;
         let sub = w.sub(c, "webinar").await;
         assert_eq!(sub.frequency.code(), "monthly", "{backend:?}");
@@ -912,7 +916,7 @@ async fn a_scheduled_downgrade_is_kept_shown_charged_and_withdrawable() {
         assert_eq!(status, 200, "{body}");
         let sub = w.sub(c, "webinar").await;
         assert_eq!(
-            sub.scheduled_level.as_deref(),
+            sub.scheduled.as_ref().map(|c| c.level.as_str()),
             Some("enterprise"),
             "{backend:?}: kept"
         );
@@ -927,7 +931,7 @@ async fn a_scheduled_downgrade_is_kept_shown_charged_and_withdrawable() {
         let sub = w.sub(c, "webinar").await;
         assert_eq!(sub.status.code(), "active", "{backend:?}");
         assert_eq!(
-            sub.scheduled_level.as_deref(),
+            sub.scheduled.as_ref().map(|c| c.level.as_str()),
             Some("enterprise"),
             "{backend:?}: kept by a later order"
         );
@@ -961,14 +965,18 @@ async fn a_scheduled_downgrade_is_kept_shown_charged_and_withdrawable() {
         // current plan.
         w.order(c, change(id, "lite", 1, "monthly")).await.unwrap();
         assert_eq!(
-            w.sub(c, "webinar").await.scheduled_level.as_deref(),
+            w.sub(c, "webinar")
+                .await
+                .scheduled
+                .map(|c| c.level)
+                .as_deref(),
             Some("lite")
         );
         w.order(c, change(id, "enterprise", 1, "monthly"))
             .await
             .unwrap();
         assert_eq!(
-            w.sub(c, "webinar").await.scheduled_level,
+            w.sub(c, "webinar").await.scheduled,
             None,
             "{backend:?}: withdrawn"
         );
@@ -998,14 +1006,14 @@ async fn dunning_after_a_gap_a_card_update_and_a_hard_decline() {
         let sub = w.sub(c, "meeting").await;
         assert_eq!(sub.status.code(), "past_due", "{backend:?}");
         assert_eq!(
-            sub.next_retry_on.as_deref(),
-            Some("2027-10-12"),
+            sub.next_retry_on,
+            Some(d("2027-10-12")),
             "{backend:?}: +1 from the attempt"
         );
         w.days(1).await;
         assert_eq!(
-            w.sub(c, "meeting").await.next_retry_on.as_deref(),
-            Some("2027-10-14")
+            w.sub(c, "meeting").await.next_retry_on,
+            Some(d("2027-10-14"))
         );
         assert_eq!(w.sub(c, "meeting").await.status.code(), "past_due");
         // A new card: charged at once, no waiting for the retry date.
@@ -1023,18 +1031,12 @@ async fn dunning_after_a_gap_a_card_update_and_a_hard_decline() {
         assert_eq!(status, 200, "{body}");
         let sub = w.sub(c, "meeting").await;
         assert_eq!(sub.status.code(), "active", "{backend:?}");
-        assert_eq!(sub.period_start.as_deref(), Some("2027-10-01"));
+        assert_eq!(sub.period.map(|p| p.start), Some(d("2027-10-01")));
         assert_eq!(w.lines(c).await.len(), 2);
 
         // A hard decline: not retried; expires a week later.
         w.card(c, "tok_hard_decline_9979").await;
-        let due: NaiveDate = w
-            .sub(c, "meeting")
-            .await
-            .period_end
-            .unwrap()
-            .parse()
-            .unwrap();
+        let due: NaiveDate = w.sub(c, "meeting").await.period.unwrap().end;
         w.days((due - w.today(c)).num_days()).await;
         let sub = w.sub(c, "meeting").await;
         assert_eq!(sub.status.code(), "past_due", "{backend:?}");
@@ -1095,7 +1097,7 @@ async fn two_renewals_of_one_account_on_one_day_share_its_credit() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(account.credit_balance_minor, 0, "{backend:?}");
+        assert_eq!(account.credit_balance.to_minor(), 0, "{backend:?}");
         let applied: (i64,) = sqlx::query_as(
             "SELECT CAST(SUM(credit_applied_minor) AS BIGINT) FROM invoices WHERE account_id = $1",
         )
@@ -1183,7 +1185,7 @@ async fn an_order_under_a_renewal_reference_does_not_pay_the_renewal() {
         w.order(c, subscribe(webinar, "webinar", "standard", 5, "monthly"))
             .await
             .unwrap();
-        let term_end = w.sub(c, "webinar").await.period_end.unwrap();
+        let term_end = w.sub(c, "webinar").await.period.unwrap().end;
         let renewal_ref = format!("renew-{webinar}-{term_end}-0");
         w.order_with_key(
             c,
@@ -1384,7 +1386,7 @@ async fn each_flow_of_the_help_article_then_24_months_of_renewals() {
         ] {
             let sub = w.sub(c, product).await;
             assert_eq!(sub.status.code(), "active", "{backend:?} {product}");
-            let anchor: NaiveDate = sub.anchor_on.as_deref().map(d).unwrap();
+            let anchor: NaiveDate = sub.anchor_on.unwrap();
             let months = if annual { 12 } else { 1 };
             let renewals: Vec<(NaiveDate, i64)> = renewals(&w, c)
                 .await
@@ -1450,7 +1452,10 @@ async fn an_upgrade_and_a_downgrade_in_one_period() {
         w.order(c, change(id, "lite", 3, "monthly")).await.unwrap();
         let sub = w.sub(c, "webinar").await;
         assert_eq!((sub.level.as_str(), sub.seats), ("pro", 3), "{backend:?}");
-        assert_eq!(sub.scheduled_level.as_deref(), Some("lite"));
+        assert_eq!(
+            sub.scheduled.as_ref().map(|c| c.level.as_str()),
+            Some("lite")
+        );
         w.days(15).await;
         let lines = w.lines(c).await;
         let amounts: Vec<i64> = lines.iter().map(|l| l.2).collect();
@@ -1466,7 +1471,7 @@ async fn an_upgrade_and_a_downgrade_in_one_period() {
         assert_eq!(lines[5].0, d("2027-07-01"), "{backend:?}");
         let sub = w.sub(c, "webinar").await;
         assert_eq!(
-            (sub.level.as_str(), sub.seats, sub.scheduled_level),
+            (sub.level.as_str(), sub.seats, sub.scheduled),
             ("lite", 3, None)
         );
     }

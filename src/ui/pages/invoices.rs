@@ -1,5 +1,6 @@
 //! Invoice history (keyset-paginated) and invoice detail.
 
+use crate::domain::InvoiceId;
 use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -16,7 +17,7 @@ pub fn InvoicesPage() -> impl IntoView {
     let before = move || {
         query
             .with(|q| q.get("before"))
-            .and_then(|b| b.parse::<i64>().ok())
+            .and_then(|b| b.parse::<InvoiceId>().ok())
     };
     let data = resource(before, invoices);
     let t = use_ui();
@@ -72,8 +73,8 @@ pub fn InvoicePage() -> impl IntoView {
     let id = move || {
         params
             .with(|p| p.get("id"))
-            .and_then(|i| i.parse::<i64>().ok())
-            .unwrap_or(0)
+            .and_then(|i| i.parse::<InvoiceId>().ok())
+            .unwrap_or(InvoiceId::new(0))
     };
     let data = resource(id, invoice);
     let t = use_ui();

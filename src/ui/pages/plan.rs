@@ -2,6 +2,7 @@
 //! summary at the bottom recomputed in the browser by the shared engine on
 //! every change (no server round trip).
 
+use crate::domain::SubscriptionId;
 use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -60,9 +61,9 @@ struct Asked {
 /// Which cart item the editor builds, from the subscription's state.
 #[derive(Clone, Copy, PartialEq)]
 enum Target {
-    Subscribe(Option<i64>),
-    Reactivate(i64),
-    Change(i64),
+    Subscribe(Option<SubscriptionId>),
+    Reactivate(SubscriptionId),
+    Change(SubscriptionId),
 }
 
 #[component]
@@ -73,7 +74,7 @@ fn Editor(
     asked: Asked,
 ) -> impl IntoView {
     let sub = target
-        .parse::<i64>()
+        .parse::<SubscriptionId>()
         .ok()
         .and_then(|id| ctx.subscriptions.iter().find(|s| s.id == id).cloned());
     let (kind, product_code) = match (&sub, product) {

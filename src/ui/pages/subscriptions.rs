@@ -1,6 +1,7 @@
 //! The billing center's home: one card per subscription, with the actions
 //! the engine allows for its state.
 
+use crate::domain::SubscriptionId;
 use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
@@ -55,20 +56,30 @@ fn Overview(
 ) -> impl IntoView {
     let t = use_ui();
     let query = leptos_router::hooks::use_query_map();
-    let removed = query.with_untracked(|q| q.get("removed").and_then(|v| v.parse::<i64>().ok()));
-    let cancelled =
-        query.with_untracked(|q| q.get("cancelled").and_then(|v| v.parse::<i64>().ok()));
+    let removed = query.with_untracked(|q| {
+        q.get("removed")
+            .and_then(|v| v.parse::<SubscriptionId>().ok())
+    });
+    let cancelled = query.with_untracked(|q| {
+        q.get("cancelled")
+            .and_then(|v| v.parse::<SubscriptionId>().ok())
+    });
     if from_address.get_value() {
         from_address.set_value(false);
-        let wanted = query.with_untracked(|q| q.get("confirm").and_then(|v| v.parse::<i64>().ok()));
+        let wanted = query.with_untracked(|q| {
+            q.get("confirm")
+                .and_then(|v| v.parse::<SubscriptionId>().ok())
+        });
         if let Some(card) = wanted
             .or(removed)
             .and_then(|id| o.cards.iter().find(|c| c.id == id))
         {
             dialog.set(Some(card.clone()));
         }
-        let cancelling =
-            query.with_untracked(|q| q.get("cancel").and_then(|v| v.parse::<i64>().ok()));
+        let cancelling = query.with_untracked(|q| {
+            q.get("cancel")
+                .and_then(|v| v.parse::<SubscriptionId>().ok())
+        });
         if let Some(card) = cancelling
             .or(cancelled)
             .and_then(|id| o.cards.iter().find(|c| c.id == id))
@@ -179,7 +190,7 @@ fn RemoveDialog(
     remove: ServerAction<RemovePendingCancellation>,
     dialog: RwSignal<Option<SubscriptionCard>>,
     refresh: RwSignal<u32>,
-    removed: Option<i64>,
+    removed: Option<SubscriptionId>,
 ) -> impl IntoView {
     let (id, version) = (card.id, card.version);
     let done = move || matches!(remove.value().get(), Some(Ok(()))) || removed == Some(id);
@@ -310,7 +321,7 @@ fn CancelDialog(
     cancel: ServerAction<CancelSubscription>,
     dialog: RwSignal<Option<SubscriptionCard>>,
     refresh: RwSignal<u32>,
-    cancelled: Option<i64>,
+    cancelled: Option<SubscriptionId>,
 ) -> impl IntoView {
     let (id, version) = (card.id, card.version);
     let done = move || matches!(cancel.value().get(), Some(Ok(()))) || cancelled == Some(id);

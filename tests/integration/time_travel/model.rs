@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::Value;
 
-use super::{Customer, World, change, d, reactivate, subscribe};
+use super::{Customer, World, change, reactivate, subscribe};
 use crate::helpers::backends;
 use billing_center::db::Backend;
 use billing_center::server::clock::Clock;
@@ -310,7 +310,7 @@ impl Model {
     }
 }
 
-fn plan_json(id: i64, p: Plan, kind: &str) -> Value {
+fn plan_json(id: billing_center::domain::SubscriptionId, p: Plan, kind: &str) -> Value {
     let (level, freq) = (LEVELS[p.level], if p.annual { "annual" } else { "monthly" });
     match kind {
         "subscribe" => subscribe(id, PRODUCT, level, i64::from(p.seats), freq),
@@ -503,29 +503,25 @@ async fn agree(w: &World, m: &Model, c: Customer, act: &Act) {
         let freq = if p.annual { "annual" } else { "monthly" };
         assert_eq!(
             (s.level.as_str(), s.seats, s.frequency.code()),
-            (LEVELS[p.level], i64::from(p.seats), freq),
+            (LEVELS[p.level], p.seats, freq),
             "{ctx}"
         );
         let (start, end) = m.term();
-        assert_eq!(s.period_end.as_deref().map(d), Some(end), "{ctx}");
+        assert_eq!(s.period.map(|p| p.end), Some(end), "{ctx}");
         if m.status != Status::PastDue {
-            assert_eq!(s.period_start.as_deref().map(d), Some(start), "{ctx}");
+            assert_eq!(s.period.map(|p| p.start), Some(start), "{ctx}");
         }
         let scheduled = m.scheduled.map(|p| {
             (
                 LEVELS[p.level].to_string(),
-                i64::from(p.seats),
+                p.seats,
                 if p.annual { "annual" } else { "monthly" }.to_string(),
             )
         });
-        let stored = match (
-            &s.scheduled_level,
-            s.scheduled_seats,
-            &s.scheduled_frequency,
-        ) {
-            (Some(l), Some(n), Some(f)) => Some((l.clone(), n, f.clone())),
-            _ => None,
-        };
+        let stored = s
+            .scheduled
+            .as_ref()
+            .map(|c| (c.level.clone(), c.seats, c.frequency.code().to_string()));
         assert_eq!(stored, scheduled, "scheduled change, {ctx}");
     }
 }
