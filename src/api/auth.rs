@@ -52,7 +52,7 @@ mod ssr {
     pub fn me(c: &Caller) -> CurrentUser {
         CurrentUser {
             name: c.user.name.clone(),
-            email: c.user.email.clone(),
+            email: c.user.email.to_string(),
             account_name: c.account.name.clone(),
             is_billing_contact: c.user.is_billing_contact,
             corporate: c.account.kind == crate::billing::AccountKind::Corporate,
@@ -81,7 +81,7 @@ pub async fn account_users() -> Result<Vec<Colleague>, AppError> {
                 .map(|u| Colleague {
                     id: u.id,
                     name: u.name,
-                    email: u.email,
+                    email: u.email.into(),
                 })
                 .collect())
         }
@@ -124,14 +124,14 @@ pub async fn transfer_billing_contact(user_id: UserId, confirm: String) -> Resul
             let emails = [
                 notice(
                     lang,
-                    &c.user.email,
+                    c.user.email.as_str(),
                     t.contact_changed_subject,
                     t.contact_changed_from,
                     &values,
                 ),
                 notice(
                     lang,
-                    &to.email,
+                    to.email.as_str(),
                     t.contact_changed_subject,
                     t.contact_changed_to,
                     &from_values,

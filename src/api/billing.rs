@@ -187,6 +187,7 @@ mod ssr {
     use crate::billing::{
         AccountKind, Action, InvoiceStatus, Money, SubscriptionStatus, available_actions,
     };
+    use crate::db::payment_methods::PaymentMethodKind;
     use crate::db::{audit, carts, invoices, outbox, payment_methods, subscriptions};
     use crate::domain::Iban;
     use crate::i18n::fill;
@@ -389,8 +390,8 @@ mod ssr {
 
     fn pm_view(pm: &payment_methods::PaymentMethodRecord) -> PaymentMethodView {
         let t = crate::server::lang::current().ui();
-        let label = match (pm.kind.as_str(), pm.exp_month, pm.exp_year) {
-            ("card", Some(m), Some(y)) => fill(
+        let label = match (pm.kind, pm.exp_month, pm.exp_year) {
+            (PaymentMethodKind::Card, Some(m), Some(y)) => fill(
                 t.card_label,
                 &[
                     ("brand", &pm.brand),
@@ -401,7 +402,7 @@ mod ssr {
             _ => format!("{} •••• {}", pm.brand, pm.last4),
         };
         PaymentMethodView {
-            kind: pm.kind.clone(),
+            kind: pm.kind.code().to_string(),
             label,
         }
     }
@@ -422,7 +423,7 @@ mod ssr {
             idempotency_key: key,
             cart_digest: crate::server::billing::cart_digest(&ctx.cart),
             payment_method: pm.as_ref().map(pm_view),
-            email: caller.user.email.clone(),
+            email: caller.user.email.to_string(),
         })
     }
 
@@ -458,12 +459,12 @@ mod ssr {
             .save_card(&card)
             .map_err(|e| AppError::Payment(e.to_string()))?;
         let pm = payment_methods::PaymentMethodRecord {
-            kind: "card".into(),
+            kind: PaymentMethodKind::Card,
             token: t.token,
             brand: t.brand,
             last4: t.last4,
-            exp_month: Some(i64::from(exp.month)),
-            exp_year: Some(i64::from(exp.year)),
+            exp_month: Some(i64::from(exp.month())),
+            exp_year: Some(i64::from(exp.year())),
         };
         payment_methods::save_payment_method(&state.db, caller.account.id, &pm).await?;
         audit::audit(
@@ -487,7 +488,7 @@ mod ssr {
             .save_sepa(&iban)
             .map_err(|e| AppError::Payment(e.to_string()))?;
         let pm = payment_methods::PaymentMethodRecord {
-            kind: "sepa".into(),
+            kind: PaymentMethodKind::Sepa,
             token: t.token,
             brand: t.brand,
             last4: t.last4,
@@ -659,7 +660,7 @@ mod ssr {
         let t = lang.texts();
         let mail = crate::server::email::notice(
             lang,
-            &caller.user.email,
+            caller.user.email.as_str(),
             t.cancelled_subject,
             t.cancelled_body,
             &[

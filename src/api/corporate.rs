@@ -191,7 +191,7 @@ mod ssr {
             let t = lang.texts();
             let email = crate::server::email::notice(
                 lang,
-                &c.user.email,
+                c.user.email.as_str(),
                 t.payment_receipt_subject,
                 t.payment_receipt_body,
                 &[("number", &inv.number), ("amount", &lang.money(total))],

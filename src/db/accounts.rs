@@ -1,6 +1,7 @@
 //! Accounts, users, sessions and sign-in attempts.
 
 use crate::billing::{AccountKind, Money};
+use crate::domain::Email;
 use crate::domain::ids::{AccountId, UserId};
 use sqlx::Row;
 use std::collections::HashMap;
@@ -34,7 +35,7 @@ pub struct AccountRecord {
 pub struct UserRecord {
     pub id: UserId,
     pub account_id: AccountId,
-    pub email: String,
+    pub email: Email,
     pub name: String,
     pub is_billing_contact: bool,
 }
@@ -74,11 +75,11 @@ pub(super) fn account(r: &(impl Columns + ?Sized)) -> Result<AccountRecord, DbEr
     })
 }
 
-fn user(r: &(impl Columns + ?Sized)) -> Result<UserRecord, sqlx::Error> {
+fn user(r: &(impl Columns + ?Sized)) -> Result<UserRecord, DbError> {
     Ok(UserRecord {
         id: UserId::new(r.int("id")?),
         account_id: AccountId::new(r.int("account_id")?),
-        email: r.text("email")?,
+        email: parsed(r, ("users", "id"), "email", Email::parse)?,
         name: r.text("name")?,
         is_billing_contact: r.int("is_billing_contact")? == 1,
     })
@@ -127,7 +128,7 @@ pub async fn billing_contacts(
     );
     let ids = accounts.iter().map(|a| Param::from(*a)).collect();
     let rows = db
-        .read_rows(sql, ids, |r| Ok(user(r).map(|u| (u.account_id, u))?))
+        .read_rows(sql, ids, |r| user(r).map(|u| (u.account_id, u)))
         .await?;
     Ok(rows.into_iter().collect())
 }
@@ -208,7 +209,7 @@ pub async fn find_user(db: &Db, id: UserId) -> Result<Option<UserRecord>, DbErro
         .bind(id)
         .fetch_optional(&db.pool)
         .await?;
-    Ok(row.as_ref().map(user).transpose()?)
+    row.as_ref().map(user).transpose()
 }
 
 pub async fn billing_contact(
@@ -221,7 +222,7 @@ pub async fn billing_contact(
     .bind(account_id)
     .fetch_optional(&db.pool)
     .await?;
-    Ok(row.as_ref().map(user).transpose()?)
+    row.as_ref().map(user).transpose()
 }
 
 pub async fn users_of(db: &Db, account_id: AccountId) -> Result<Vec<UserRecord>, DbError> {
@@ -231,7 +232,7 @@ pub async fn users_of(db: &Db, account_id: AccountId) -> Result<Vec<UserRecord>,
     .bind(account_id)
     .fetch_all(&db.pool)
     .await?;
-    Ok(rows.iter().map(user).collect::<Result<_, _>>()?)
+    rows.iter().map(user).collect()
 }
 
 /// Hands the billing-contact role from `from` to `to` (same account), with

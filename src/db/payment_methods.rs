@@ -3,12 +3,37 @@
 use super::error::DbError;
 use super::exec::{Param, placeholders};
 use super::pool::Db;
-use super::row::Columns;
+use super::row::{Columns, parsed};
 use crate::domain::ids::AccountId;
+
+/// How a saved payment method pays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaymentMethodKind {
+    Card,
+    /// A SEPA Direct Debit mandate.
+    Sepa,
+}
+
+impl PaymentMethodKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            PaymentMethodKind::Card => "card",
+            PaymentMethodKind::Sepa => "sepa",
+        }
+    }
+
+    fn parse(code: &str) -> Result<Self, &'static str> {
+        match code {
+            "card" => Ok(PaymentMethodKind::Card),
+            "sepa" => Ok(PaymentMethodKind::Sepa),
+            _ => Err("not a payment method kind"),
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PaymentMethodRecord {
-    pub kind: String,
+    pub kind: PaymentMethodKind,
     pub token: String,
     pub brand: String,
     pub last4: String,
@@ -39,7 +64,12 @@ pub async fn payment_methods(
 
 fn payment_method_row(r: &dyn Columns) -> Result<PaymentMethodRecord, DbError> {
     Ok(PaymentMethodRecord {
-        kind: r.text("kind")?,
+        kind: parsed(
+            r,
+            ("payment_methods", "account_id"),
+            "kind",
+            PaymentMethodKind::parse,
+        )?,
         token: r.text("token")?,
         brand: r.text("brand")?,
         last4: r.text("last4")?,
@@ -74,7 +104,7 @@ pub async fn save_payment_method(
            exp_year = excluded.exp_year, created_at = excluded.created_at",
     )
     .bind(account_id)
-    .bind(&pm.kind)
+    .bind(pm.kind.code())
     .bind(&pm.token)
     .bind(&pm.brand)
     .bind(&pm.last4)

@@ -5,7 +5,7 @@
 use super::accounts::{AccountRecord, UserRecord, account};
 use super::error::DbError;
 use super::pool::Db;
-use super::row::Columns;
+use super::row::{Columns, parsed};
 use super::subscriptions::SubscriptionRecord;
 use crate::domain::ids::{AccountId, UserId};
 
@@ -93,7 +93,7 @@ fn session_caller(r: &(impl Columns + ?Sized)) -> Result<SessionCaller, DbError>
         user: UserRecord {
             id: UserId::new(r.int("u_id")?),
             account_id: AccountId::new(r.int("u_account_id")?),
-            email: r.text("u_email")?,
+            email: parsed(r, ("users", "u_id"), "u_email", crate::domain::Email::parse)?,
             name: r.text("u_name")?,
             is_billing_contact: r.int("u_is_billing_contact")? == 1,
         },

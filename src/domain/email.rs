@@ -19,6 +19,12 @@ impl From<Email> for String {
     }
 }
 
+impl std::fmt::Display for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 impl Email {
     pub fn parse(text: &str) -> Result<Self, String> {
         let t = text.trim();

@@ -79,14 +79,23 @@ fn luhn(digits: &str) -> bool {
     sum.is_multiple_of(10)
 }
 
-/// Card expiry, `MM/YY`, not in the past relative to `today_ym`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Card expiry, `MM/YY`, not in the past relative to `today_ym`: built
+/// only by [`Expiry::parse`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Expiry {
-    pub month: u32,
-    pub year: i32,
+    month: u32,
+    year: i32,
 }
 
 impl Expiry {
+    pub fn month(self) -> u32 {
+        self.month
+    }
+
+    pub fn year(self) -> i32 {
+        self.year
+    }
+
     /// `today` is (year, month) of the account's local date.
     pub fn parse(text: &str, today: (i32, u32)) -> Result<Self, String> {
         let bad = || "Enter the expiry date as MM/YY.".to_string();

@@ -224,7 +224,7 @@ async fn not_billing_contact(
         match accounts::billing_contact(&state.db, account_id).await? {
             Some(u) => AppError::NotBillingContact {
                 name: u.name,
-                email: u.email,
+                email: u.email.into(),
             },
             None => AppError::NotFound,
         },

@@ -325,7 +325,7 @@ async fn charge_and_commit(
         buyer_name: account.name.clone(),
         buyer_country: account.country.clone(),
         buyer_vat_number: account.vat_number.clone(),
-        buyer_email: caller.user.email.clone(),
+        buyer_email: caller.user.email.to_string(),
         period_start: period.map(|p| p.start.to_string()),
         period_end: period.map(|p| p.last_day().to_string()),
         lines: quote
@@ -343,7 +343,7 @@ async fn charge_and_commit(
             })
             .collect(),
     });
-    let email_to = caller.user.email.clone();
+    let email_to = caller.user.email.to_string();
     let summary = super::email::order_summary(lang, quote);
     let write = OrderWrite {
         account_id: account.id,
@@ -365,7 +365,7 @@ async fn charge_and_commit(
             invoice_id: invoice.as_ref().map(|(id, _)| *id),
             invoice_number: invoice.map(|(_, n)| n),
             total: super::lang::current().money(total),
-            email: caller.user.email.clone(),
+            email: caller.user.email.to_string(),
         }),
         // Our lease ran out and another request took the order over: it
         // owns the charge (same reference) and decides; nothing to give back.
@@ -410,7 +410,7 @@ async fn stored_result(
         invoice_id: order.invoice_id,
         invoice_number: number,
         total: super::lang::current().money(order.total),
-        email: caller.user.email.clone(),
+        email: caller.user.email.to_string(),
     })
 }
 

@@ -396,7 +396,7 @@ async fn remind(
                 .unwrap_or_else(|_| r.product.clone());
             let mail = notice(
                 lang,
-                &contact.email,
+                contact.email.as_str(),
                 subject,
                 body,
                 &[("product", &product), ("date", &lang.date(due.last_day))],
@@ -441,7 +441,7 @@ fn plan(
     let to = page
         .contacts
         .get(&account.id)
-        .map(|u| u.email.clone())
+        .map(|u| u.email.to_string())
         .unwrap_or_default();
     let base = SubscriptionWrite::keeping(r);
     let product_name = state

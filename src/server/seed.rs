@@ -74,7 +74,7 @@ fn paid(mut s: SubscriptionRecord, period: BillingPeriod, unit_minor: i64) -> Su
 
 fn card_4242() -> PaymentMethodRecord {
     PaymentMethodRecord {
-        kind: "card".into(),
+        kind: crate::db::payment_methods::PaymentMethodKind::Card,
         token: "tok_ok_4242".into(),
         brand: "Visa".into(),
         last4: "4242".into(),

@@ -117,7 +117,7 @@ async fn failed_renewals_retry_at_one_three_seven_days_then_expire() {
             &app.db,
             active.id,
             &PaymentMethodRecord {
-                kind: "card".into(),
+                kind: billing_center::db::payment_methods::PaymentMethodKind::Card,
                 token: "tok_fail_on_charge_0341".into(),
                 brand: "Visa".into(),
                 last4: "0341".into(),

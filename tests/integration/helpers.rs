@@ -360,7 +360,7 @@ pub async fn online_account_in(
         db,
         a,
         &PaymentMethodRecord {
-            kind: "card".into(),
+            kind: billing_center::db::payment_methods::PaymentMethodKind::Card,
             token: "tok_ok_4242".into(),
             brand: "Visa".into(),
             last4: "4242".into(),

@@ -78,7 +78,7 @@ impl World {
             &self.app.db,
             c.account,
             &PaymentMethodRecord {
-                kind: "card".into(),
+                kind: billing_center::db::payment_methods::PaymentMethodKind::Card,
                 token: token.into(),
                 brand: "Visa".into(),
                 last4: token[token.len() - 4..].into(),
