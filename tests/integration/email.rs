@@ -332,3 +332,120 @@ async fn two_servers_on_one_postgres_send_each_email_once() {
             .unwrap();
     assert_eq!(unsent, 0);
 }
+
+/// Two `billing-center serve` processes on one PostgreSQL database, each
+/// with its own mailer on its own schedule, and one SMTP server: every
+/// queued email arrives exactly once.
+#[tokio::test]
+async fn two_server_processes_on_one_postgres_deliver_each_email_once() {
+    use billing_center::db::Backend;
+    if !backends().contains(&Backend::Postgres) {
+        return; // no PostgreSQL on this machine (make test requires it)
+    }
+    const EMAILS: usize = 300;
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("maildir");
+    let smtp = free_port();
+    let sink = smtp_sink(smtp, &maildir);
+    let servers: Vec<ServerProcess> = (0..2)
+        .map(|n| {
+            let log = dir.path().join(format!("server{n}.log"));
+            ServerProcess::start(&app.url, smtp, &log)
+        })
+        .collect();
+    let at = billing_center::db::now_text();
+    for i in 0..EMAILS {
+        sqlx::query(
+            "INSERT INTO email_outbox (to_addr, subject, body_text, body_html, created_at, next_attempt_at)
+             VALUES ($1, $2, 'text', '<p>html</p>', $3, $3)",
+        )
+        .bind(format!("customer{i}@demo.test"))
+        .bind(format!("Email {i}"))
+        .bind(&at)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    }
+    // Each mailer ticks every 5 s; both run until nothing is left.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let (unsent,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM email_outbox WHERE sent_at IS NULL")
+                .fetch_one(&app.db.pool)
+                .await
+                .unwrap();
+        if unsent == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{unsent} emails still unsent; logs: {}",
+            servers.iter().map(ServerProcess::log).collect::<String>()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // A second sweep by either server would show up as a duplicate.
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    drop(servers);
+    let mails = received(&maildir);
+    drop(sink);
+    let mut subjects: Vec<String> = mails
+        .iter()
+        .filter_map(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("Subject: "))
+                .map(str::to_string)
+        })
+        .collect();
+    subjects.sort();
+    let mut expected: Vec<String> = (0..EMAILS).map(|i| format!("Email {i}")).collect();
+    expected.sort();
+    println!(
+        "two server processes, one PostgreSQL: {EMAILS} emails queued, {} received",
+        mails.len()
+    );
+    assert_eq!(subjects, expected, "each email exactly once");
+}
+
+/// A `billing-center serve` process with SMTP on `smtp`; killed when dropped.
+struct ServerProcess {
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl ServerProcess {
+    fn start(url: &str, smtp: u16, log: &std::path::Path) -> ServerProcess {
+        let out = std::fs::File::create(log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_billing-center"))
+            .arg("serve")
+            .env("DATABASE_URL", url)
+            .env("SMTP_URL", format!("smtp://127.0.0.1:{smtp}"))
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{}", free_port()))
+            .env("LEPTOS_OUTPUT_NAME", "billing-center")
+            .env(
+                "CATALOG_PATH",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml"),
+            )
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::from(out.try_clone().unwrap()))
+            .stderr(std::process::Stdio::from(out))
+            .spawn()
+            .unwrap();
+        ServerProcess {
+            child,
+            log: log.to_path_buf(),
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
