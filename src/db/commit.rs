@@ -278,8 +278,8 @@ async fn commit_writes(
             paid.push(payments::Paid {
                 account_id: w.account_id,
                 invoice_id,
-                amount_minor: inv.total_minor,
-                currency: &inv.currency,
+                amount_minor: inv.total.to_minor(),
+                currency: inv.total.currency().code(),
                 reference,
             });
         }
@@ -315,8 +315,8 @@ pub async fn insert_paid_invoice(
     let mut tx = db.pool.begin().await.map_err(DbError::from)?;
     let mut out = insert_invoices(&mut tx, &[(account_id, inv)], &now).await?;
     // A credit note (lines below zero) creates the credit it is for.
-    let lines: i64 = inv.lines.iter().map(|l| l.amount_minor).sum();
-    let delta = (-lines).max(0) - inv.credit_applied_minor;
+    let lines: i64 = inv.lines.iter().map(|l| l.amount.to_minor()).sum();
+    let delta = (-lines).max(0) - inv.credit_applied.to_minor();
     if delta != 0 {
         if !move_credit(&mut tx, account_id, delta).await? {
             return Err(CommitError::Stale);

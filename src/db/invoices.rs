@@ -5,14 +5,19 @@ use crate::domain::ids::{AccountId, InvoiceId, OrderId, UserId};
 use sqlx::any::AnyRow;
 
 use super::error::DbError;
-use super::exec::{Exec, Param, multi_row, opt_text, text};
+use super::exec::{Exec, Param, multi_row, opt_date, opt_text, owned, text};
 use super::outbox::enqueue_email;
 use super::pool::Db;
-use super::row::{Columns, opt_date, parsed};
+use super::row::{Columns, parsed};
 use super::writes::{EmailWrite, InvoiceWrite};
 use crate::billing::{Currency, InvoiceStatus, Money};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+
+/// An amount as stored: minor units.
+fn minor(m: Money) -> Param<'static> {
+    Param::Int(Some(m.to_minor()))
+}
 
 /// Numbers and inserts invoices with their lines; their (id, number) in
 /// the order given.
@@ -60,23 +65,23 @@ pub(super) async fn insert_invoices(
             text(&inv.seller),
             Param::Int(Some(*seq)),
             text(number),
-            text(&inv.issued_on),
+            opt_date(Some(inv.issued_on)),
             text(&inv.time_zone),
-            text(&inv.currency),
-            Param::Int(Some(inv.net_minor)),
-            Param::Int(Some(inv.credit_applied_minor)),
-            text(&inv.vat_rate),
-            Param::Int(Some(inv.vat_minor)),
-            Param::Int(Some(inv.total_minor)),
+            text(inv.total.currency().code()),
+            minor(inv.net),
+            minor(inv.credit_applied),
+            owned(&inv.vat_rate.to_string()),
+            minor(inv.vat),
+            minor(inv.total),
             opt_text(&inv.tax_mention),
-            text(&inv.status),
+            text(inv.status.code()),
             text(&inv.seller_details),
             text(&inv.buyer_name),
             text(&inv.buyer_country),
             opt_text(&inv.buyer_vat_number),
             text(&inv.buyer_email),
-            opt_text(&inv.period_start),
-            opt_text(&inv.period_end),
+            opt_date(inv.period_start),
+            opt_date(inv.period_end),
             text(now),
             opt_text(&inv.renewal_key),
         ]);
@@ -108,10 +113,10 @@ pub(super) async fn insert_invoices(
                 Param::Int(Some(position as i64)),
                 text(&l.description),
                 Param::Int(Some(l.seats)),
-                Param::Int(Some(l.unit_minor)),
-                Param::Int(Some(l.amount_minor)),
-                text(&l.period_start),
-                text(&l.period_end),
+                minor(l.unit),
+                minor(l.amount),
+                opt_date(Some(l.period_start)),
+                opt_date(Some(l.period_end)),
             ]);
         }
         out.push((id, number));
@@ -209,8 +214,8 @@ pub(super) fn invoice(r: &AnyRow) -> Result<InvoiceRecord, DbError> {
         buyer_vat_number: r.opt_text("buyer_vat_number")?,
         credit_applied: money("credit_applied_minor")?,
         lines_total: money("lines_minor")?,
-        period_start: opt_date(r, TABLE, "period_start")?,
-        period_end: opt_date(r, TABLE, "period_end")?,
+        period_start: super::row::opt_date(r, TABLE, "period_start")?,
+        period_end: super::row::opt_date(r, TABLE, "period_end")?,
     })
 }
 

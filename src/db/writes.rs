@@ -3,9 +3,10 @@
 
 use super::error::DbError;
 use crate::billing::quote::{PaidTerm, ScheduledChange};
-use crate::billing::{BillingPeriod, Frequency, SubscriptionStatus};
+use crate::billing::{BillingPeriod, Frequency, InvoiceStatus, Money, SubscriptionStatus};
 use crate::domain::ids::{AccountId, InvoiceId, OrderId, SubscriptionId, UserId};
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 
 /// A subscription as the order leaves it.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,36 +32,36 @@ pub struct SubscriptionWrite {
 pub struct InvoiceLineWrite {
     pub description: String,
     pub seats: i64,
-    pub unit_minor: i64,
-    pub amount_minor: i64,
-    pub period_start: String,
-    pub period_end: String,
+    pub unit: Money,
+    pub amount: Money,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct InvoiceWrite {
     pub seller: String,
-    /// `paid` (charged online) or `open` (corporate, paid later).
-    pub status: String,
+    /// Paid (charged online) or open (corporate, paid later).
+    pub status: InvoiceStatus,
     /// `subscription:period_start` for renewals: unique, so a re-run of the
     /// billing run can never issue a second invoice for one period.
     pub renewal_key: Option<String>,
-    pub issued_on: String,
+    pub issued_on: NaiveDate,
     pub time_zone: String,
-    pub currency: String,
-    pub net_minor: i64,
-    pub credit_applied_minor: i64,
-    pub vat_rate: String,
-    pub vat_minor: i64,
-    pub total_minor: i64,
+    /// Its amounts are all in one currency, the invoice's.
+    pub net: Money,
+    pub credit_applied: Money,
+    pub vat_rate: Decimal,
+    pub vat: Money,
+    pub total: Money,
     pub tax_mention: Option<String>,
     pub seller_details: String,
     pub buyer_name: String,
     pub buyer_country: String,
     pub buyer_vat_number: Option<String>,
     pub buyer_email: String,
-    pub period_start: Option<String>,
-    pub period_end: Option<String>,
+    pub period_start: Option<NaiveDate>,
+    pub period_end: Option<NaiveDate>,
     pub lines: Vec<InvoiceLineWrite>,
 }
 

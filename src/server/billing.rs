@@ -12,7 +12,9 @@ use super::auth::Caller;
 use super::state::AppState;
 use crate::billing::quote::{ItemKind, LineKind, PaidTerm, Quote, QuoteItem, ScheduledChange};
 use crate::billing::tax::{Country, VatNumber};
-use crate::billing::{AccountTerms, CartItem, Currency, Money, SubscriptionSnapshot};
+use crate::billing::{
+    AccountTerms, CartItem, Currency, InvoiceStatus, Money, SubscriptionSnapshot,
+};
 use crate::db::accounts::AccountRecord;
 use crate::db::orders::OrderStatus;
 use crate::db::subscriptions::SubscriptionRecord;
@@ -310,24 +312,23 @@ async fn charge_and_commit(
     let period = quote.items.iter().filter_map(|i| i.period).next();
     let invoice = has_lines.then(|| InvoiceWrite {
         seller: SELLER.into(),
-        status: "paid".into(),
+        status: InvoiceStatus::Paid,
         renewal_key: None,
-        issued_on: ctx.today.to_string(),
+        issued_on: ctx.today,
         time_zone: account.time_zone.clone(),
-        currency: quote.currency.code().into(),
-        net_minor: quote.totals.net.to_minor(),
-        credit_applied_minor: quote.totals.credit_applied.to_minor(),
-        vat_rate: quote.totals.tax.rate().to_string(),
-        vat_minor: quote.totals.vat.to_minor(),
-        total_minor: total.to_minor(),
+        net: quote.totals.net,
+        credit_applied: quote.totals.credit_applied,
+        vat_rate: quote.totals.tax.rate(),
+        vat: quote.totals.vat,
+        total,
         tax_mention: quote.totals.tax.legal_mention().map(str::to_string),
         seller_details: SELLER_DETAILS.into(),
         buyer_name: account.name.clone(),
         buyer_country: account.country.clone(),
         buyer_vat_number: account.vat_number.clone(),
         buyer_email: caller.user.email.to_string(),
-        period_start: period.map(|p| p.start.to_string()),
-        period_end: period.map(|p| p.last_day().to_string()),
+        period_start: period.map(|p| p.start),
+        period_end: period.map(|p| p.last_day()),
         lines: quote
             .items
             .iter()
@@ -335,10 +336,10 @@ async fn charge_and_commit(
                 item.lines.iter().map(move |l| InvoiceLineWrite {
                     description: line_description(lang, item, &l.kind),
                     seats: i64::from(l.seats),
-                    unit_minor: l.unit_price.to_minor(),
-                    amount_minor: l.amount.to_minor(),
-                    period_start: l.period.start.to_string(),
-                    period_end: l.period.last_day().to_string(),
+                    unit: l.unit_price,
+                    amount: l.amount,
+                    period_start: l.period.start,
+                    period_end: l.period.last_day(),
                 })
             })
             .collect(),

@@ -11,7 +11,7 @@
 //! idempotency keys), returns the first charge instead of charging twice.
 
 use crate::billing::quote::PaidTerm;
-use crate::billing::{AccountKind, Money};
+use crate::billing::{AccountKind, InvoiceStatus, Money};
 use crate::domain::{AccountId, SubscriptionId};
 use chrono::NaiveDate;
 use std::collections::HashMap;
@@ -584,27 +584,26 @@ fn plan(
                     write.invoice = Some(InvoiceWrite {
                         seller: SELLER.into(),
                         status: if corporate {
-                            "open".into()
+                            InvoiceStatus::Open
                         } else {
-                            "paid".into()
+                            InvoiceStatus::Paid
                         },
                         renewal_key: Some(format!("{}:{}", r.id, period.start)),
-                        issued_on: as_of.to_string(),
+                        issued_on: as_of,
                         time_zone: account.time_zone.clone(),
-                        currency: currency.code().into(),
-                        net_minor: sums.net.to_minor(),
-                        credit_applied_minor: sums.credit_applied.to_minor(),
-                        vat_rate: tax.rate().to_string(),
-                        vat_minor: sums.vat.to_minor(),
-                        total_minor: sums.total_due.to_minor(),
+                        net: sums.net,
+                        credit_applied: sums.credit_applied,
+                        vat_rate: tax.rate(),
+                        vat: sums.vat,
+                        total: sums.total_due,
                         tax_mention: tax.legal_mention().map(str::to_string),
                         seller_details: SELLER_DETAILS.into(),
                         buyer_name: account.name.clone(),
                         buyer_country: account.country.clone(),
                         buyer_vat_number: account.vat_number.clone(),
                         buyer_email: to.clone(),
-                        period_start: Some(period.start.to_string()),
-                        period_end: Some(period.last_day().to_string()),
+                        period_start: Some(period.start),
+                        period_end: Some(period.last_day()),
                         lines: vec![InvoiceLineWrite {
                             description: format!(
                                 "{product_name} {level_name}, {} ({})",
@@ -612,10 +611,10 @@ fn plan(
                                 t.renewal_line
                             ),
                             seats: i64::from(seats),
-                            unit_minor: unit_price.to_minor(),
-                            amount_minor: net.to_minor(),
-                            period_start: period.start.to_string(),
-                            period_end: period.last_day().to_string(),
+                            unit: unit_price,
+                            amount: net,
+                            period_start: period.start,
+                            period_end: period.last_day(),
                         }],
                     });
                     write.subscriptions.push(SubscriptionWrite {

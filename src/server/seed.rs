@@ -2,7 +2,7 @@
 //! Europe/Paris. Idempotent: an existing demo is left as it is.
 
 use crate::billing::quote::PaidTerm;
-use crate::billing::{Currency, Money};
+use crate::billing::{Currency, InvoiceStatus, Money};
 use crate::domain::{AccountId, SubscriptionId};
 use chrono::{Duration, NaiveDate};
 
@@ -88,7 +88,7 @@ fn card_4242() -> PaymentMethodRecord {
 fn invoice(
     account: &str,
     email: &str,
-    status: &str,
+    status: InvoiceStatus,
     issued: NaiveDate,
     period: BillingPeriod,
     desc: &str,
@@ -98,33 +98,33 @@ fn invoice(
     let net = unit_minor * seats;
     // 20 % French VAT, rounded half-up once.
     let vat = (net * 20 + 50) / 100;
+    let eur = |minor| Money::from_minor(minor, Currency::Eur);
     InvoiceWrite {
         seller: SELLER.into(),
-        status: status.into(),
+        status,
         renewal_key: None,
-        issued_on: issued.to_string(),
+        issued_on: issued,
         time_zone: TZ.into(),
-        currency: "EUR".into(),
-        net_minor: net,
-        credit_applied_minor: 0,
-        vat_rate: "0.20".into(),
-        vat_minor: vat,
-        total_minor: net + vat,
+        net: eur(net),
+        credit_applied: eur(0),
+        vat_rate: rust_decimal::Decimal::new(20, 2),
+        vat: eur(vat),
+        total: eur(net + vat),
         tax_mention: None,
         seller_details: SELLER_DETAILS.into(),
         buyer_name: account.into(),
         buyer_country: "FR".into(),
         buyer_vat_number: None,
         buyer_email: email.into(),
-        period_start: Some(period.start.to_string()),
-        period_end: Some(period.last_day().to_string()),
+        period_start: Some(period.start),
+        period_end: Some(period.last_day()),
         lines: vec![InvoiceLineWrite {
             description: desc.into(),
             seats,
-            unit_minor,
-            amount_minor: net,
-            period_start: period.start.to_string(),
-            period_end: period.last_day().to_string(),
+            unit: eur(unit_minor),
+            amount: eur(net),
+            period_start: period.start,
+            period_end: period.last_day(),
         }],
     }
 }
@@ -189,7 +189,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
         &invoice(
             "Pending SAS",
             "pending@demo.test",
-            "paid",
+            InvoiceStatus::Paid,
             p.start,
             p,
             "GoToWebinar Pro, annual",
@@ -229,7 +229,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
             &invoice(
                 "Expirée SA",
                 "expired@demo.test",
-                "paid",
+                InvoiceStatus::Paid,
                 p.start,
                 p,
                 "GoToWebinar Lite, monthly",
@@ -337,7 +337,7 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
             &invoice(
                 "Corporate Group SA",
                 "corporate@demo.test",
-                "open",
+                InvoiceStatus::Open,
                 issued,
                 p,
                 "GoToWebinar Enterprise, annual",

@@ -290,36 +290,38 @@ pub async fn credit_note(db: &Db, account: AccountId, day: chrono::NaiveDate, am
     use billing_center::db::writes::InvoiceLineWrite;
     use billing_center::db::writes::InvoiceWrite;
     use billing_center::server::billing::{SELLER, SELLER_DETAILS};
-    let next = day.succ_opt().unwrap().to_string();
+    let next = day.succ_opt().unwrap();
+    let eur = |minor| {
+        billing_center::billing::Money::from_minor(minor, billing_center::billing::Currency::Eur)
+    };
     commit::insert_paid_invoice(
         db,
         account,
         &InvoiceWrite {
             seller: SELLER.into(),
-            status: "paid".into(),
+            status: billing_center::billing::InvoiceStatus::Paid,
             renewal_key: None,
-            issued_on: day.to_string(),
+            issued_on: day,
             time_zone: "Europe/Paris".into(),
-            currency: "EUR".into(),
-            net_minor: 0,
-            credit_applied_minor: 0,
-            vat_rate: "0.20".into(),
-            vat_minor: 0,
-            total_minor: 0,
+            net: eur(0),
+            credit_applied: eur(0),
+            vat_rate: rust_decimal::Decimal::new(20, 2),
+            vat: eur(0),
+            total: eur(0),
             tax_mention: None,
             seller_details: SELLER_DETAILS.into(),
             buyer_name: "Credit note".into(),
             buyer_country: "FR".into(),
             buyer_vat_number: None,
             buyer_email: "credit@demo.test".into(),
-            period_start: Some(next.clone()),
-            period_end: Some(next.clone()),
+            period_start: Some(next),
+            period_end: Some(next),
             lines: vec![InvoiceLineWrite {
                 description: "Service credit".into(),
                 seats: 1,
-                unit_minor: amount_minor,
-                amount_minor,
-                period_start: next.clone(),
+                unit: eur(amount_minor),
+                amount: eur(amount_minor),
+                period_start: next,
                 period_end: next,
             }],
         },
