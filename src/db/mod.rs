@@ -9,6 +9,7 @@ mod backend;
 pub mod carts;
 pub mod commit;
 pub mod credit;
+pub mod due;
 mod error;
 mod exec;
 mod group_commit;

@@ -1,6 +1,5 @@
-//! Subscriptions: their rows, status changes at a known version, the
-//! writes an order or a renewal makes, and the billing run's pages of due
-//! subscriptions and reminders.
+//! Subscriptions: their rows, status changes at a known version, and the
+//! writes an order or a renewal makes (the billing run's pages: `due`).
 
 use crate::domain::ids::{AccountId, SubscriptionId, UserId};
 use std::borrow::Cow;
@@ -60,7 +59,7 @@ impl SubscriptionWrite {
 
 /// The columns a [`SubscriptionRecord`] is read from: the row and its
 /// account's currency.
-const SUBSCRIPTION_COLUMNS: &str = "subscriptions.*, \
+pub(super) const SUBSCRIPTION_COLUMNS: &str = "subscriptions.*, \
     (SELECT currency FROM accounts WHERE accounts.id = subscriptions.account_id) AS account_currency";
 
 pub(super) fn subscription(r: &(impl Columns + ?Sized)) -> Result<SubscriptionRecord, DbError> {
@@ -361,134 +360,5 @@ pub(super) async fn insert_subscriptions(
             return Ok(false);
         }
     }
-    Ok(true)
-}
-
-/// Where a page of due subscriptions ends: the next page starts after it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DueCursor {
-    /// The `due_on` column (migration 0007): the date the subscription next
-    /// needs the run, by status. The empty string sorts before every date.
-    pub due_on: String,
-    pub id: SubscriptionId,
-}
-
-/// The first page starts before every subscription.
-impl Default for DueCursor {
-    fn default() -> Self {
-        DueCursor {
-            due_on: String::new(),
-            id: SubscriptionId::new(0),
-        }
-    }
-}
-
-/// Subscriptions with something due on or before `today` (ISO dates compare
-/// as text), after `after` in (due date, id) order (a keyset page), and the
-/// cursor of the last one.
-pub async fn due_subscriptions(
-    db: &Db,
-    today: &str,
-    after: &DueCursor,
-    limit: i64,
-) -> Result<(Vec<SubscriptionRecord>, Option<DueCursor>), DbError> {
-    // Two index ranges instead of `(due_on, id) > (…)`: with that row value
-    // SQLite starts at the cursor's date and filters the ids, and every
-    // subscription of a month end shares one date (quadratic again). The
-    // later dates are read only when the cursor's date runs out.
-    fn due(r: &dyn Columns) -> Result<(SubscriptionRecord, String), DbError> {
-        Ok((subscription(r)?, r.text("due_on")?))
-    }
-    let mut rows = db
-        .read_rows(
-            format!("SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE due_on = $1 AND id > $2 ORDER BY id LIMIT $3"),
-            vec![
-                owned(&after.due_on),
-                Param::from(after.id),
-                Param::Int(Some(limit)),
-            ],
-            due,
-        )
-        .await?;
-    if (rows.len() as i64) < limit {
-        rows.extend(
-            db.read_rows(
-                format!(
-                    "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions
-                     WHERE due_on > $1 AND due_on <= $2 ORDER BY due_on, id LIMIT $3"
-                ),
-                vec![
-                    owned(&after.due_on),
-                    owned(today),
-                    Param::Int(Some(limit - rows.len() as i64)),
-                ],
-                due,
-            )
-            .await?,
-        );
-    }
-    let next = rows.last().map(|(r, due_on)| DueCursor {
-        due_on: due_on.clone(),
-        id: r.id,
-    });
-    Ok((rows.into_iter().map(|(r, _)| r).collect(), next))
-}
-
-/// Trials and pending cancellations ending by `horizon` whose event has
-/// not been reminded yet, after `after_id` (keyset: the engine skips those
-/// not yet in their window, so the run pages through them).
-pub async fn reminder_candidates(
-    db: &Db,
-    horizon: &str,
-    after_id: SubscriptionId,
-    limit: i64,
-) -> Result<Vec<SubscriptionRecord>, DbError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions
-         WHERE id > $2 AND (
-               (status = 'trial' AND trial_ends_on <= $1
-                AND (reminded_for IS NULL OR reminded_for <> trial_ends_on))
-            OR (status = 'pending_cancellation' AND period_end <= $1
-                AND (reminded_for IS NULL OR reminded_for <> period_end)))
-         ORDER BY id LIMIT $3"
-    ))
-    .bind(horizon)
-    .bind(after_id)
-    .bind(limit)
-    .fetch_all(&db.pool)
-    .await?;
-    rows.iter().map(subscription).collect()
-}
-
-/// Marks the reminder for `about` as sent and enqueues its email, together;
-/// `false` when it was already sent (another runner) or the status moved on.
-pub async fn record_reminder(
-    db: &Db,
-    sub: &SubscriptionRecord,
-    about: &str,
-    email: &EmailWrite,
-) -> Result<bool, DbError> {
-    let mut tx = db.pool.begin().await?;
-    let done = sqlx::query(
-        "UPDATE subscriptions SET reminded_for = $1
-         WHERE id = $2 AND status = $3 AND (reminded_for IS NULL OR reminded_for <> $1)",
-    )
-    .bind(about)
-    .bind(sub.id)
-    .bind(sub.status.code())
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if done != 1 {
-        return Ok(false);
-    }
-    enqueue_email(
-        &mut tx,
-        Some(sub.account_id),
-        email,
-        &super::row::now_text(),
-    )
-    .await?;
-    tx.commit().await?;
     Ok(true)
 }

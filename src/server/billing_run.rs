@@ -30,8 +30,8 @@ use crate::billing::renewal::{
 };
 use crate::billing::tax::tax_treatment;
 use crate::db::accounts::{self, AccountRecord, UserRecord};
+use crate::db::due::{self, DueCursor};
 use crate::db::payment_methods::PaymentMethodRecord;
-use crate::db::subscriptions::DueCursor;
 use crate::db::subscriptions::SubscriptionRecord;
 use crate::db::writes::CommitError;
 use crate::db::writes::EmailWrite;
@@ -272,7 +272,7 @@ pub async fn run_timed(state: &AppState, as_of: AsOf) -> Result<(RunReport, RunT
     let today = horizon.to_string();
     for _ in 0..100_000 {
         let t0 = Instant::now();
-        let (due, next) = subscriptions::due_subscriptions(&state.db, &today, &after, PAGE).await?;
+        let (due, next) = due::due_subscriptions(&state.db, &today, &after, PAGE).await?;
         times.reading += t0.elapsed();
         let Some(next) = next else {
             if !swept_progress {
@@ -360,7 +360,7 @@ async fn remind(
     let until = (horizon + window).to_string();
     let mut after = SubscriptionId::new(0);
     loop {
-        let page = subscriptions::reminder_candidates(&state.db, &until, after, 500).await?;
+        let page = due::reminder_candidates(&state.db, &until, after, 500).await?;
         let Some(last) = page.last() else {
             return Ok(());
         };
@@ -401,7 +401,7 @@ async fn remind(
                 body,
                 &[("product", &product), ("date", &lang.date(due.last_day))],
             );
-            if subscriptions::record_reminder(&state.db, r, &due.about.to_string(), &mail).await? {
+            if due::record_reminder(&state.db, r, &due.about.to_string(), &mail).await? {
                 report.reminders_sent += 1;
             }
         }
