@@ -8,12 +8,13 @@ use super::pool::Db;
 use super::row::{Columns, parsed};
 use super::subscriptions::SubscriptionRecord;
 use crate::domain::ids::{AccountId, UserId};
+use chrono::{DateTime, Utc};
 
 /// A session row with the user it belongs to and that user's account.
 pub struct SessionCaller {
-    pub created_at: String,
-    pub last_seen_at: String,
-    pub expires_at: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
     pub user: UserRecord,
     pub account: AccountRecord,
 }
@@ -86,10 +87,13 @@ const SESSION_CALLER_FROM: &str = "FROM sessions s \
     WHERE s.token_hash = $1";
 
 fn session_caller(r: &(impl Columns + ?Sized)) -> Result<SessionCaller, DbError> {
+    // Named by its user's id: a session's key is a token hash.
+    const TABLE: (&str, &str) = ("sessions", "u_id");
+    let instant = |column| parsed(r, TABLE, column, str::parse::<DateTime<Utc>>);
     Ok(SessionCaller {
-        created_at: r.text("s_created_at")?,
-        last_seen_at: r.text("s_last_seen_at")?,
-        expires_at: r.text("s_expires_at")?,
+        created_at: instant("s_created_at")?,
+        last_seen_at: instant("s_last_seen_at")?,
+        expires_at: instant("s_expires_at")?,
         user: UserRecord {
             id: UserId::new(r.int("u_id")?),
             account_id: AccountId::new(r.int("u_account_id")?),
