@@ -174,10 +174,29 @@ pub const PUBLIC_ENDPOINTS: &[&str] = &[
     "help_page",
 ];
 
-/// A date the row may not have, as the request's language writes it.
+/// An invoice as a row of the invoice list and the Corporate mailbox, in
+/// the request's language.
 #[cfg(feature = "ssr")]
-pub fn local_date(lang: crate::i18n::Lang, date: Option<chrono::NaiveDate>) -> String {
-    date.map(|d| lang.date(d)).unwrap_or_default()
+pub fn invoice_row(lang: crate::i18n::Lang, i: &crate::db::invoices::InvoiceRecord) -> InvoiceRow {
+    let t = lang.ui();
+    let date = |d: Option<chrono::NaiveDate>| d.map(|d| lang.date(d)).unwrap_or_default();
+    InvoiceRow {
+        id: i.id,
+        number: i.number.clone(),
+        issued_on: lang.date(i.issued_on),
+        period: crate::i18n::fill(
+            t.period_range,
+            &[
+                ("start", &date(i.period_start)),
+                ("end", &date(i.period_end)),
+            ],
+        ),
+        total: lang.money(i.total),
+        status: match i.status {
+            crate::billing::InvoiceStatus::Paid => t.status_paid.into(),
+            crate::billing::InvoiceStatus::Open => t.status_open.into(),
+        },
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -697,29 +716,11 @@ mod ssr {
         let rows = invoices::invoices(&state.db, caller.account.id, before, PAGE + 1).await?;
         let next = (rows.len() as i64 > PAGE).then(|| rows[PAGE as usize - 1].id);
         let lang = crate::server::lang::current();
-        let t = lang.ui();
         Ok(InvoicePage {
             rows: rows
                 .iter()
                 .take(PAGE as usize)
-                .map(|i| InvoiceRow {
-                    id: i.id,
-                    number: i.number.clone(),
-                    issued_on: lang.date(i.issued_on),
-                    period: fill(
-                        t.period_range,
-                        &[
-                            ("start", &local_date(lang, i.period_start)),
-                            ("end", &local_date(lang, i.period_end)),
-                        ],
-                    ),
-                    total: lang.money(i.total),
-                    status: if i.status == InvoiceStatus::Paid {
-                        t.status_paid.into()
-                    } else {
-                        t.status_open.into()
-                    },
-                })
+                .map(|i| invoice_row(lang, i))
                 .collect(),
             next,
         })

@@ -34,10 +34,9 @@ pub const SUPPORT_EMAIL: &str = "support@billing-center.example";
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
-    use crate::api::billing::local_date;
+    use crate::api::billing::invoice_row;
     use crate::db::writes::EmailWrite;
     use crate::db::{invoices, orders, support};
-    use crate::i18n::fill;
     use crate::server::auth::require_billing_contact;
     use crate::server::charges::{Attempt, Purpose};
     use crate::server::state::current;
@@ -88,24 +87,10 @@ mod ssr {
         let state = current()?;
         let c = require_billing_contact(&state).await?;
         let lang = crate::server::lang::current();
-        let t = lang.ui();
         Ok(invoices::open_invoices(&state.db, c.account.id)
             .await?
-            .into_iter()
-            .map(|i| InvoiceRow {
-                id: i.id,
-                number: i.number,
-                issued_on: lang.date(i.issued_on),
-                period: fill(
-                    t.period_range,
-                    &[
-                        ("start", &local_date(lang, i.period_start)),
-                        ("end", &local_date(lang, i.period_end)),
-                    ],
-                ),
-                total: lang.money(i.total),
-                status: t.status_open.into(),
-            })
+            .iter()
+            .map(|i| invoice_row(lang, i))
             .collect())
     }
 

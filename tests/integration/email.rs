@@ -273,18 +273,7 @@ async fn two_servers_on_one_postgres_send_each_email_once() {
     let app = TestApp::spawn(Backend::Postgres).await;
     let now = chrono::Utc::now();
     let at = billing_center::db::instant_text(now);
-    for i in 0..EMAILS {
-        sqlx::query(
-            "INSERT INTO email_outbox (to_addr, subject, body_text, body_html, created_at, next_attempt_at)
-             VALUES ($1, $2, 'text', '<p>html</p>', $3, $3)",
-        )
-        .bind(format!("customer{i}@demo.test"))
-        .bind(format!("Email {i}"))
-        .bind(&at)
-        .execute(&app.db.pool)
-        .await
-        .unwrap();
-    }
+    queue_numbered_emails(&app, EMAILS, &at).await;
     let dir = tempfile::tempdir().unwrap();
     let maildir = dir.path().join("maildir");
     let port = free_port();
@@ -307,17 +296,7 @@ async fn two_servers_on_one_postgres_send_each_email_once() {
     let (a, b) = tokio::join!(deliver(app.db.clone()), deliver(second));
     let mails = received(&maildir);
     drop(sink);
-    let mut subjects: Vec<String> = mails
-        .iter()
-        .filter_map(|m| {
-            m.lines()
-                .find_map(|l| l.strip_prefix("Subject: "))
-                .map(str::to_string)
-        })
-        .collect();
-    subjects.sort();
-    let mut expected: Vec<String> = (0..EMAILS).map(|i| format!("Email {i}")).collect();
-    expected.sort();
+    let (subjects, expected) = (sorted_subjects(&mails), numbered_subjects(EMAILS));
     println!(
         "two servers, one PostgreSQL: {EMAILS} emails, {a} sent by one, {b} by the other, {} received",
         mails.len()
@@ -355,18 +334,7 @@ async fn two_server_processes_on_one_postgres_deliver_each_email_once() {
         })
         .collect();
     let at = billing_center::db::now_text();
-    for i in 0..EMAILS {
-        sqlx::query(
-            "INSERT INTO email_outbox (to_addr, subject, body_text, body_html, created_at, next_attempt_at)
-             VALUES ($1, $2, 'text', '<p>html</p>', $3, $3)",
-        )
-        .bind(format!("customer{i}@demo.test"))
-        .bind(format!("Email {i}"))
-        .bind(&at)
-        .execute(&app.db.pool)
-        .await
-        .unwrap();
-    }
+    queue_numbered_emails(&app, EMAILS, &at).await;
     // Each mailer ticks every 5 s; both run until nothing is left.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
     loop {
@@ -390,17 +358,7 @@ async fn two_server_processes_on_one_postgres_deliver_each_email_once() {
     drop(servers);
     let mails = received(&maildir);
     drop(sink);
-    let mut subjects: Vec<String> = mails
-        .iter()
-        .filter_map(|m| {
-            m.lines()
-                .find_map(|l| l.strip_prefix("Subject: "))
-                .map(str::to_string)
-        })
-        .collect();
-    subjects.sort();
-    let mut expected: Vec<String> = (0..EMAILS).map(|i| format!("Email {i}")).collect();
-    expected.sort();
+    let (subjects, expected) = (sorted_subjects(&mails), numbered_subjects(EMAILS));
     println!(
         "two server processes, one PostgreSQL: {EMAILS} emails queued, {} received",
         mails.len()
@@ -448,4 +406,41 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Queues `n` emails due at `at`, with subjects "Email 0"…
+async fn queue_numbered_emails(app: &TestApp, n: usize, at: &str) {
+    for i in 0..n {
+        sqlx::query(
+            "INSERT INTO email_outbox (to_addr, subject, body_text, body_html, created_at, next_attempt_at)
+             VALUES ($1, $2, 'text', '<p>html</p>', $3, $3)",
+        )
+        .bind(format!("customer{i}@demo.test"))
+        .bind(format!("Email {i}"))
+        .bind(at)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    }
+}
+
+/// The subjects of `mails`, sorted: one per delivery.
+fn sorted_subjects(mails: &[String]) -> Vec<String> {
+    let mut subjects: Vec<String> = mails
+        .iter()
+        .filter_map(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("Subject: "))
+                .map(str::to_string)
+        })
+        .collect();
+    subjects.sort();
+    subjects
+}
+
+/// What [`sorted_subjects`] is when each of `n` numbered emails arrived once.
+fn numbered_subjects(n: usize) -> Vec<String> {
+    let mut expected: Vec<String> = (0..n).map(|i| format!("Email {i}")).collect();
+    expected.sort();
+    expected
 }
