@@ -16,36 +16,26 @@ pub(crate) trait Columns {
 /// (or `id_column`'s).
 pub(super) fn parsed<T, E: std::fmt::Display>(
     r: &(impl Columns + ?Sized),
-    (table, id_column): (&'static str, &str),
+    table: (&'static str, &str),
     column: &'static str,
     parse: impl FnOnce(&str) -> Result<T, E>,
 ) -> Result<T, DbError> {
     let value = r.text(column)?;
-    parse(&value).map_err(|e| DbError::BadValue {
-        table,
-        column,
-        row: r.int(id_column).unwrap_or(-1),
-        value,
-        reason: e.to_string(),
-    })
+    parse(&value).map_err(|e| bad(r, table, column, value, e.to_string()))
 }
 
 /// [`parsed`] for a nullable column: NULL is `None`.
 pub(super) fn opt_parsed<T, E: std::fmt::Display>(
     r: &(impl Columns + ?Sized),
-    (table, id_column): (&'static str, &str),
+    table: (&'static str, &str),
     column: &'static str,
     parse: impl FnOnce(&str) -> Result<T, E>,
 ) -> Result<Option<T>, DbError> {
     match r.opt_text(column)? {
         None => Ok(None),
-        Some(value) => parse(&value).map(Some).map_err(|e| DbError::BadValue {
-            table,
-            column,
-            row: r.int(id_column).unwrap_or(-1),
-            value,
-            reason: e.to_string(),
-        }),
+        Some(value) => parse(&value)
+            .map(Some)
+            .map_err(|e| bad(r, table, column, value, e.to_string())),
     }
 }
 
@@ -61,17 +51,29 @@ pub(super) fn opt_date(
 /// A stored value that breaks a rule spanning columns (half a period).
 pub(super) fn bad_value(
     r: &(impl Columns + ?Sized),
-    (table, id_column): (&'static str, &str),
+    table: (&'static str, &str),
     column: &'static str,
     value: impl std::fmt::Debug,
     reason: &str,
+) -> DbError {
+    bad(r, table, column, format!("{value:?}"), reason.to_string())
+}
+
+/// [`DbError::BadValue`] for `column` of the row `r`, named by its
+/// `id_column`.
+fn bad(
+    r: &(impl Columns + ?Sized),
+    (table, id_column): (&'static str, &str),
+    column: &'static str,
+    value: String,
+    reason: String,
 ) -> DbError {
     DbError::BadValue {
         table,
         column,
         row: r.int(id_column).unwrap_or(-1),
-        value: format!("{value:?}"),
-        reason: reason.to_string(),
+        value,
+        reason,
     }
 }
 
