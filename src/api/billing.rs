@@ -476,6 +476,7 @@ mod ssr {
         let t = state
             .gateway
             .save_card(&card)
+            .await
             .map_err(|e| AppError::Payment(e.to_string()))?;
         let pm = payment_methods::PaymentMethodRecord {
             kind: PaymentMethodKind::Card,
@@ -505,6 +506,7 @@ mod ssr {
         let t = state
             .gateway
             .save_sepa(&iban)
+            .await
             .map_err(|e| AppError::Payment(e.to_string()))?;
         let pm = payment_methods::PaymentMethodRecord {
             kind: PaymentMethodKind::Sepa,

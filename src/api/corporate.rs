@@ -158,6 +158,7 @@ mod ssr {
             let token = state
                 .gateway
                 .save_card(&card)
+                .await
                 .map_err(|e| AppError::Payment(e.to_string()))?;
             let total = inv.total;
             let purpose = Purpose::Order {
@@ -165,7 +166,7 @@ mod ssr {
                 key: &key,
             };
             let attempt = Attempt::next(&state, c.account.id, purpose, &token.token, total).await?;
-            let charge = match attempt.charge(&*state.gateway) {
+            let charge = match attempt.charge(&*state.gateway).await {
                 Ok(charge) => charge,
                 Err(e) => {
                     attempt.record_failure(&state, &e).await?;

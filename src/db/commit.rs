@@ -3,13 +3,12 @@
 //! On SQLite, orders that arrive while another group is being written are
 //! written together in the next transaction (`group_commit`).
 
-use crate::domain::ids::{AccountId, InvoiceId, SubscriptionId};
-use sqlx::{Any, Transaction};
+use crate::domain::ids::{AccountId, InvoiceId};
 
 use super::backend::Backend;
 use super::credit::{self, move_credit};
 use super::error::DbError;
-use super::exec::{Exec, placeholders};
+use super::exec::Exec;
 use super::group_commit::{GroupWriter, Statement, StatementResult, WriteTurn};
 use super::invoices::insert_invoices;
 use super::outbox::enqueue_emails;
@@ -84,72 +83,13 @@ async fn write_together(db: &Db, writes: &[OrderWrite]) -> Result<Vec<WriteResul
     Ok(results)
 }
 
-/// A billing runner's hold on a batch of subscriptions while it charges
-/// them and writes the results.
-pub enum RunLock {
-    /// PostgreSQL: a transaction holding the row locks of `ids`; the writes
-    /// go into it, and a runner that dies releases them with its connection.
-    Held {
-        tx: Transaction<'static, Any>,
-        ids: std::collections::HashSet<SubscriptionId>,
-    },
-    /// SQLite: one writer at a time anyway; the version check decides.
-    NotNeeded,
-}
-
-impl RunLock {
-    pub fn holds(&self, id: SubscriptionId) -> bool {
-        match self {
-            RunLock::Held { ids, .. } => ids.contains(&id),
-            RunLock::NotNeeded => true,
-        }
-    }
-}
-
-/// Locks what it can of `read`, (id, version) as the runner read them
-/// (`FOR UPDATE SKIP LOCKED`): rows another runner holds are left out, not
-/// waited for, and so are rows changed since they were read (another
-/// runner renewed them between this one's read and its lock): charging
-/// those would only be refunded at the version check.
-pub async fn lock_for_run(db: &Db, read: &[(SubscriptionId, i64)]) -> Result<RunLock, DbError> {
-    if db.backend != super::backend::Backend::Postgres || read.is_empty() {
-        return Ok(RunLock::NotNeeded);
-    }
-    let mut tx = db.pool.begin().await?;
-    let sql = format!(
-        "SELECT id, version FROM subscriptions WHERE id IN ({}) FOR UPDATE SKIP LOCKED",
-        placeholders(1, read.len())
-    );
-    let mut q = sqlx::query_as::<_, (SubscriptionId, i64)>(&sql);
-    for (id, _) in read {
-        q = q.bind(id);
-    }
-    let locked = q.fetch_all(&mut *tx).await?;
-    let read: std::collections::HashSet<&(SubscriptionId, i64)> = read.iter().collect();
-    Ok(RunLock::Held {
-        tx,
-        ids: locked
-            .into_iter()
-            .filter(|row| read.contains(row))
-            .map(|(id, _)| id)
-            .collect(),
-    })
-}
-
 /// Writes the billing run's steps in one transaction. Each write holds one
 /// subscription, written first: a stale one has written nothing and is
 /// reported as such while the others go ahead.
-pub async fn commit_batch(
-    db: &Db,
-    lock: RunLock,
-    writes: Vec<OrderWrite>,
-) -> Result<Vec<WriteResult>, DbError> {
+pub async fn commit_batch(db: &Db, writes: Vec<OrderWrite>) -> Result<Vec<WriteResult>, DbError> {
     let _turn = db.write_turn().await;
     debug_assert!(writes.iter().all(|w| w.subscriptions.len() == 1));
-    let mut tx = match lock {
-        RunLock::Held { tx, .. } => tx,
-        RunLock::NotNeeded => db.pool.begin().await?,
-    };
+    let mut tx = db.pool.begin().await?;
     let results = commit_writes(&mut tx, &writes).await?;
     tx.commit().await?;
     Ok(results)

@@ -3,7 +3,7 @@
 //! went out.
 
 use super::error::DbError;
-use super::exec::{Param, owned};
+use super::exec::{Param, owned, placeholders};
 use super::outbox::enqueue_email;
 use super::pool::Db;
 use super::row::Columns;
@@ -138,4 +138,54 @@ pub async fn record_reminder(
     .await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Claims what it can of `read`, (id, version) as the runner read them,
+/// under `lease` (see migration 0011) until the write after the charge
+/// clears it; leases ending in `#runner` are the caller's own and taken
+/// again. Rows another runner holds are left out, not waited for,
+/// and so are rows changed since they were read (charging those would only
+/// be refunded at the version check). One short statement: nothing is held
+/// while the claimed rows are charged.
+pub async fn claim_for_run(
+    db: &Db,
+    read: &[(SubscriptionId, i64)],
+    (lease, runner): (&str, &str),
+    now: &str,
+) -> Result<std::collections::HashSet<SubscriptionId>, DbError> {
+    if read.is_empty() {
+        return Ok(Default::default());
+    }
+    let _turn = db.write_turn().await;
+    let sql = format!(
+        "UPDATE subscriptions SET run_lease = $1
+         WHERE (run_lease IS NULL OR run_lease < $2 OR run_lease LIKE $3) AND id IN ({})
+         RETURNING id, version",
+        placeholders(4, read.len())
+    );
+    let mut q = sqlx::query_as::<_, (SubscriptionId, i64)>(&sql)
+        .bind(lease)
+        .bind(now)
+        .bind(format!("%#{runner}"));
+    for (id, _) in read {
+        q = q.bind(id);
+    }
+    let claimed = q.fetch_all(&db.pool).await?;
+    let read: std::collections::HashSet<&(SubscriptionId, i64)> = read.iter().collect();
+    Ok(claimed
+        .into_iter()
+        .filter(|row| read.contains(row))
+        .map(|(id, _)| id)
+        .collect())
+}
+
+/// Gives up what is left of a runner's claims under `lease` (the steps that
+/// wrote nothing: a payment timeout, a stale write).
+pub async fn release_run_claims(db: &Db, lease: &str) -> Result<(), DbError> {
+    let _turn = db.write_turn().await;
+    sqlx::query("UPDATE subscriptions SET run_lease = NULL WHERE run_lease = $1")
+        .bind(lease)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
 }

@@ -286,7 +286,7 @@ pub(super) async fn update_subscriptions(
            period_credited_minor = v.column13, scheduled_level = v.column14,
            scheduled_seats = v.column15, scheduled_frequency = v.column16, ended_on = v.column17,
            anchor_on = v.column18, dunning_step = v.column19, next_retry_on = v.column20,
-           version = subscriptions.version + 1, updated_at = v.column21
+           version = subscriptions.version + 1, updated_at = v.column21, run_lease = NULL
          FROM (",
         21,
         ") AS v WHERE subscriptions.id = v.column1 AND subscriptions.account_id = v.column2

@@ -298,7 +298,7 @@ async fn charge_and_commit(
             key,
         };
         let attempt = Attempt::next(state, account.id, purpose, &pm.token, total).await?;
-        match attempt.charge(&*state.gateway) {
+        match attempt.charge(&*state.gateway).await {
             Ok(charge) => charged = Some((attempt, charge)),
             Err(e) => {
                 attempt.record_failure(state, &e).await?;

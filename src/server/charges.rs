@@ -103,14 +103,16 @@ impl Attempt {
     /// Charges it. An answer that is not this charge (another amount,
     /// currency or account under the same reference, or one given back
     /// already) is `Unconfirmed`: never recorded as paid.
-    pub fn charge(&self, gateway: &dyn PaymentGateway) -> Result<Charge, PaymentError> {
-        let charge = gateway.charge(ChargeRequest {
-            token: &self.token,
-            amount_minor: self.amount.to_minor(),
-            currency: self.amount.currency().code(),
-            reference: &self.reference,
-            account_id: self.account_id,
-        })?;
+    pub async fn charge(&self, gateway: &dyn PaymentGateway) -> Result<Charge, PaymentError> {
+        let charge = gateway
+            .charge(ChargeRequest {
+                token: &self.token,
+                amount_minor: self.amount.to_minor(),
+                currency: self.amount.currency().code(),
+                reference: &self.reference,
+                account_id: self.account_id,
+            })
+            .await?;
         // The payment method is not compared: a retry may save the same
         // card again under a new token.
         let asked = charge.amount_minor == self.amount.to_minor()
@@ -193,7 +195,9 @@ pub async fn refund_unrecorded(
 ) -> Result<(), AppError> {
     let purpose = purpose.key();
     let reference = reference(&purpose, closed(state, &purpose).await?);
-    let Some(charge) = state.gateway.charge_for(&reference) else {
+    let found = state.gateway.charge_for(&reference).await;
+    let found = found.map_err(|e| AppError::Payment(e.to_string()))?;
+    let Some(charge) = found else {
         return Ok(());
     };
     if !charge.refunded {
@@ -226,9 +230,9 @@ async fn refund_recorded(state: &AppState, mut w: AttemptWrite) -> bool {
             return false;
         }
     }
-    let refunded = match state.gateway.refund(&charge_id) {
-        Ok(()) => {
-            tracing::warn!(charge = %charge_id, "charge refunded: the order could not be recorded");
+    let refunded = match state.gateway.refund(&charge_id).await {
+        Ok(refund) => {
+            tracing::warn!(charge = %charge_id, refund = %refund.id, "charge refunded: the order could not be recorded");
             w.status = AttemptStatus::Refunded;
             w.error = None;
             true

@@ -23,17 +23,37 @@ impl Config {
     }
 
     /// The built-in test gateway; `BC_TEST_GATEWAY_LEDGER=FILE` keeps its
-    /// charges in FILE so that they outlive a killed server (crash tests).
+    /// charges in FILE so that they outlive a killed server (crash tests),
+    /// `BC_TEST_GATEWAY_LATENCY_MS` makes each call take that long. Paced to
+    /// `BC_GATEWAY_RATE_LIMIT` calls a second (default 100, Stripe's live
+    /// limit; 0: none).
     pub fn gateway(&self) -> Result<std::sync::Arc<dyn super::payments::PaymentGateway>, String> {
-        use super::payments::TestGateway;
-        match std::env::var("BC_TEST_GATEWAY_LEDGER")
+        use super::payments::{Paced, TestGateway};
+        let gateway = match std::env::var("BC_TEST_GATEWAY_LEDGER")
             .ok()
             .filter(|p| !p.is_empty())
         {
             Some(path) => TestGateway::persistent(std::path::Path::new(&path))
-                .map(|g| std::sync::Arc::new(g) as _)
-                .map_err(|e| format!("cannot open BC_TEST_GATEWAY_LEDGER {path}: {e}")),
-            None => Ok(std::sync::Arc::new(TestGateway::default())),
+                .map_err(|e| format!("cannot open BC_TEST_GATEWAY_LEDGER {path}: {e}"))?,
+            None => TestGateway::default(),
+        };
+        let latency = number("BC_TEST_GATEWAY_LATENCY_MS", 0)?;
+        let gateway = gateway.with_latency(std::time::Duration::from_millis(latency));
+        let rate = number("BC_GATEWAY_RATE_LIMIT", 100)?;
+        let rate =
+            u32::try_from(rate).map_err(|_| "BC_GATEWAY_RATE_LIMIT is too large".to_string())?;
+        Ok(std::sync::Arc::new(Paced::new(
+            std::sync::Arc::new(gateway),
+            rate,
+        )))
+    }
+
+    /// How many charges the billing run has in flight at once
+    /// (`BC_GATEWAY_CONCURRENCY`, default 8, at least 1).
+    pub fn gateway_concurrency(&self) -> Result<usize, String> {
+        match number("BC_GATEWAY_CONCURRENCY", 8)? {
+            0 => Err("BC_GATEWAY_CONCURRENCY must be at least 1".into()),
+            n => usize::try_from(n).map_err(|_| "BC_GATEWAY_CONCURRENCY is too large".into()),
         }
     }
 
@@ -57,5 +77,17 @@ impl Config {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("catalog.toml")),
         }
+    }
+}
+
+/// A whole number from the environment variable `key`, `default` when it
+/// is unset; an error naming the variable when it is not a number.
+fn number(key: &str, default: u64) -> Result<u64, String> {
+    match std::env::var(key).ok().filter(|v| !v.trim().is_empty()) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{key} must be a whole number, not {v:?}")),
     }
 }

@@ -1,6 +1,10 @@
 //! The payment gateway. The built-in test gateway follows the usual test
 //! cards; a real gateway implements the same trait.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
 use crate::domain::AccountId;
 use crate::domain::{CardNumber, Iban};
 
@@ -69,21 +73,112 @@ pub struct ChargeRequest<'a> {
     pub account_id: AccountId,
 }
 
+/// A refund as the gateway reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refund {
+    pub id: String,
+    pub charge_id: String,
+    pub amount_minor: i64,
+}
+
+/// What a gateway call returns: a future, so that a provider's latency
+/// (100-400 ms a call) waits on the network, never on a thread, and a
+/// trait object can still be shared by the whole server.
+pub type GatewayFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, PaymentError>> + Send + 'a>>;
+
+/// A payment provider. No caller holds a database transaction, connection
+/// or row lock across these calls: each is a network round trip.
 pub trait PaymentGateway: Send + Sync + std::fmt::Debug {
-    fn save_card(&self, card: &CardNumber) -> Result<Tokenized, PaymentError>;
-    fn save_sepa(&self, iban: &Iban) -> Result<Tokenized, PaymentError>;
+    fn save_card<'a>(&'a self, card: &'a CardNumber) -> GatewayFuture<'a, Tokenized>;
+    fn save_sepa<'a>(&'a self, iban: &'a Iban) -> GatewayFuture<'a, Tokenized>;
     /// Charges `amount_minor` once per `reference` (the server's own, see
     /// `charges`): a repeat of a reference returns the first charge, as it
     /// is now (gateways deduplicate on idempotency keys).
-    fn charge(&self, request: ChargeRequest<'_>) -> Result<Charge, PaymentError>;
-    /// Gives a charge back; an error when the gateway did not.
-    fn refund(&self, charge_id: &str) -> Result<(), PaymentError>;
+    fn charge<'a>(&'a self, request: ChargeRequest<'a>) -> GatewayFuture<'a, Charge>;
+    /// Gives a charge back, whole: the refund made, or why not.
+    fn refund<'a>(&'a self, charge_id: &'a str) -> GatewayFuture<'a, Refund>;
     /// The charge made under `reference`, if any: how a charge whose
     /// process died before recording it is found and refunded.
-    fn charge_for(&self, reference: &str) -> Option<Charge>;
+    fn charge_for<'a>(&'a self, reference: &'a str) -> GatewayFuture<'a, Option<Charge>>;
     /// Charges made and not refunded, as (reference, amount): what
     /// reconciliation compares the books with.
-    fn settled(&self) -> Vec<(String, i64)>;
+    fn settled(&self) -> GatewayFuture<'_, Vec<(String, i64)>>;
+}
+
+/// Paces the calls of a gateway to its provider's rate limit (Stripe's
+/// documented live limit: 100 operations a second), whoever makes them:
+/// the billing run's concurrent charges and the orders share it.
+#[derive(Debug)]
+pub struct Paced {
+    inner: std::sync::Arc<dyn PaymentGateway>,
+    interval: Duration,
+    next_slot: tokio::sync::Mutex<tokio::time::Instant>,
+}
+
+impl Paced {
+    /// `per_second` calls a second at most; 0 means no limit.
+    pub fn new(inner: std::sync::Arc<dyn PaymentGateway>, per_second: u32) -> Paced {
+        let interval = match per_second {
+            0 => Duration::ZERO,
+            n => Duration::from_secs(1) / n,
+        };
+        Paced {
+            inner,
+            interval,
+            next_slot: tokio::sync::Mutex::new(tokio::time::Instant::now()),
+        }
+    }
+
+    /// Waits for this call's slot: slots are `interval` apart, taken in
+    /// turn, so a burst is spread out instead of refused by the provider.
+    async fn slot(&self) {
+        if self.interval.is_zero() {
+            return;
+        }
+        let at = {
+            let mut next = self.next_slot.lock().await;
+            let at = (*next).max(tokio::time::Instant::now());
+            *next = at + self.interval;
+            at
+        };
+        tokio::time::sleep_until(at).await;
+    }
+}
+
+impl PaymentGateway for Paced {
+    fn save_card<'a>(&'a self, card: &'a CardNumber) -> GatewayFuture<'a, Tokenized> {
+        Box::pin(async move {
+            self.slot().await;
+            self.inner.save_card(card).await
+        })
+    }
+    fn save_sepa<'a>(&'a self, iban: &'a Iban) -> GatewayFuture<'a, Tokenized> {
+        Box::pin(async move {
+            self.slot().await;
+            self.inner.save_sepa(iban).await
+        })
+    }
+    fn charge<'a>(&'a self, request: ChargeRequest<'a>) -> GatewayFuture<'a, Charge> {
+        Box::pin(async move {
+            self.slot().await;
+            self.inner.charge(request).await
+        })
+    }
+    fn refund<'a>(&'a self, charge_id: &'a str) -> GatewayFuture<'a, Refund> {
+        Box::pin(async move {
+            self.slot().await;
+            self.inner.refund(charge_id).await
+        })
+    }
+    fn charge_for<'a>(&'a self, reference: &'a str) -> GatewayFuture<'a, Option<Charge>> {
+        Box::pin(async move {
+            self.slot().await;
+            self.inner.charge_for(reference).await
+        })
+    }
+    fn settled(&self) -> GatewayFuture<'_, Vec<(String, i64)>> {
+        self.inner.settled()
+    }
 }
 
 /// Like a real gateway, it answers a repeated reference with its first
@@ -97,9 +192,12 @@ pub trait PaymentGateway: Send + Sync + std::fmt::Debug {
 /// not, as from a real gateway), and with `persistent` also in a journal
 /// file: a real gateway outlives the server, which the crash tests kill
 /// (`BC_TEST_GATEWAY_LEDGER`).
+/// `with_latency` makes each call take that long, as a provider's round
+/// trip does (`BC_TEST_GATEWAY_LATENCY_MS`: the benchmark's 150 ms).
 #[derive(Debug, Default)]
 pub struct TestGateway {
     ledger: std::sync::Mutex<Ledger>,
+    latency: Duration,
 }
 
 #[derive(Debug, Default)]
@@ -177,7 +275,19 @@ impl TestGateway {
         ledger.journal = Some(journal);
         Ok(TestGateway {
             ledger: std::sync::Mutex::new(ledger),
+            latency: Duration::ZERO,
         })
+    }
+
+    pub fn with_latency(self, latency: Duration) -> TestGateway {
+        TestGateway { latency, ..self }
+    }
+
+    /// The provider's round trip: half on the way there, half back.
+    async fn half_trip(&self) {
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency / 2).await;
+        }
     }
 
     fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
@@ -186,7 +296,67 @@ impl TestGateway {
 }
 
 impl PaymentGateway for TestGateway {
-    fn save_card(&self, card: &CardNumber) -> Result<Tokenized, PaymentError> {
+    fn save_card<'a>(&'a self, card: &'a CardNumber) -> GatewayFuture<'a, Tokenized> {
+        Box::pin(async move {
+            self.half_trip().await;
+            let saved = self.save_card_now(card);
+            self.half_trip().await;
+            saved
+        })
+    }
+
+    fn save_sepa<'a>(&'a self, iban: &'a Iban) -> GatewayFuture<'a, Tokenized> {
+        Box::pin(async move {
+            self.half_trip().await;
+            Ok(Tokenized {
+                token: format!("tok_sepa_ok_{}", iban.last4()),
+                brand: "SEPA Direct Debit".into(),
+                last4: iban.last4().to_string(),
+            })
+        })
+    }
+
+    fn charge<'a>(&'a self, r: ChargeRequest<'a>) -> GatewayFuture<'a, Charge> {
+        Box::pin(async move {
+            self.half_trip().await;
+            let charged = self.charge_now(r);
+            self.half_trip().await;
+            charged
+        })
+    }
+
+    fn refund<'a>(&'a self, charge_id: &'a str) -> GatewayFuture<'a, Refund> {
+        Box::pin(async move {
+            self.half_trip().await;
+            let refunded = self.refund_now(charge_id);
+            self.half_trip().await;
+            refunded
+        })
+    }
+
+    fn charge_for<'a>(&'a self, reference: &'a str) -> GatewayFuture<'a, Option<Charge>> {
+        Box::pin(async move {
+            self.half_trip().await;
+            Ok(self.ledger().charges.get(reference).cloned())
+        })
+    }
+
+    fn settled(&self) -> GatewayFuture<'_, Vec<(String, i64)>> {
+        let settled = self
+            .ledger()
+            .charges
+            .iter()
+            .filter(|(_, c)| !c.refunded)
+            .map(|(r, c)| (r.clone(), c.amount_minor))
+            .collect();
+        Box::pin(std::future::ready(Ok(settled)))
+    }
+}
+
+/// The ledger's side of each call, under its lock (never held across the
+/// simulated round trip).
+impl TestGateway {
+    fn save_card_now(&self, card: &CardNumber) -> Result<Tokenized, PaymentError> {
         let behaviour = match card.digits() {
             "4000000000000002" => return Err(PaymentError::Declined),
             "4000000000009995" => return Err(PaymentError::InsufficientFunds),
@@ -204,15 +374,7 @@ impl PaymentGateway for TestGateway {
         })
     }
 
-    fn save_sepa(&self, iban: &Iban) -> Result<Tokenized, PaymentError> {
-        Ok(Tokenized {
-            token: format!("tok_sepa_ok_{}", iban.last4()),
-            brand: "SEPA Direct Debit".into(),
-            last4: iban.last4().to_string(),
-        })
-    }
-
-    fn charge(&self, r: ChargeRequest<'_>) -> Result<Charge, PaymentError> {
+    fn charge_now(&self, r: ChargeRequest<'_>) -> Result<Charge, PaymentError> {
         let ChargeRequest {
             token,
             amount_minor,
@@ -251,7 +413,7 @@ impl PaymentGateway for TestGateway {
         Ok(charge)
     }
 
-    fn refund(&self, charge_id: &str) -> Result<(), PaymentError> {
+    fn refund_now(&self, charge_id: &str) -> Result<Refund, PaymentError> {
         let reference = charge_id.strip_prefix("ch_").unwrap_or(charge_id);
         let mut ledger = self.ledger();
         let Some(charge) = ledger.charges.get(reference).cloned() else {
@@ -266,19 +428,10 @@ impl PaymentGateway for TestGateway {
             }
             ledger.record(format!("refund {reference}\n"));
         }
-        Ok(())
-    }
-
-    fn charge_for(&self, reference: &str) -> Option<Charge> {
-        self.ledger().charges.get(reference).cloned()
-    }
-
-    fn settled(&self) -> Vec<(String, i64)> {
-        self.ledger()
-            .charges
-            .iter()
-            .filter(|(_, c)| !c.refunded)
-            .map(|(r, c)| (r.clone(), c.amount_minor))
-            .collect()
+        Ok(Refund {
+            id: format!("re_{reference}"),
+            charge_id: charge.id,
+            amount_minor: charge.amount_minor,
+        })
     }
 }

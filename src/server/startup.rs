@@ -59,6 +59,7 @@ pub async fn offline_state(config: &Config) -> Result<AppState, StartupError> {
         clock: config.clock(),
         gateway: config.gateway().map_err(StartupError::Usage)?,
         order_lease: config.order_lease(),
+        gateway_concurrency: config.gateway_concurrency().map_err(StartupError::Usage)?,
     }))
 }
 
@@ -153,6 +154,7 @@ pub async fn serve(config: Config, site: Site) -> Result<(), StartupError> {
         clock: config.clock(),
         gateway: config.gateway().map_err(StartupError::Usage)?,
         order_lease: config.order_lease(),
+        gateway_concurrency: config.gateway_concurrency().map_err(StartupError::Usage)?,
     });
     // leptos_routes_with_context also mounts every server function under
     // /api/… with the same context.

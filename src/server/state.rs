@@ -41,8 +41,12 @@ pub struct Services {
     pub catalog: Arc<Catalog>,
     pub clock: Arc<dyn super::clock::Clock>,
     pub gateway: Arc<dyn super::payments::PaymentGateway>,
-    /// See `Config::order_lease`.
+    /// See `Config::order_lease`; the billing run's claims on the
+    /// subscriptions it charges last as long.
     pub order_lease: chrono::Duration,
+    /// How many charges the billing run has in flight at once
+    /// (`Config::gateway_concurrency`).
+    pub gateway_concurrency: usize,
 }
 
 impl Services {
@@ -54,6 +58,24 @@ impl Services {
         let until = crate::db::instant_text(chrono::Utc::now() + self.order_lease);
         format!("{until}#{:016x}", rand::rngs::OsRng.next_u64())
     }
+
+    /// A billing runner's lease on the subscriptions it charges: its expiry
+    /// and this process's id ([`runner_id`]).
+    pub fn run_lease_token(&self) -> String {
+        let until = crate::db::instant_text(chrono::Utc::now() + self.order_lease);
+        format!("{until}#{}", runner_id())
+    }
+}
+
+/// This process's id as a billing runner, random at start: its own claims
+/// left by a run it abandoned (a timeout, a dropped future) are its to take
+/// again at once; another process's wait for their lease to run out.
+pub fn runner_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        use rand::RngCore;
+        format!("run{:016x}", rand::rngs::OsRng.next_u64())
+    })
 }
 
 /// The state inside a server function.

@@ -14,7 +14,7 @@ use crate::helpers::{
     TestApp, active_monthly, assert_books, backends, fresh_database_url, online_account_with_card,
 };
 
-fn today() -> NaiveDate {
+pub fn today() -> NaiveDate {
     billing_center::server::clock::local_date(chrono::Utc::now(), "Europe/Paris")
 }
 
@@ -190,7 +190,7 @@ async fn failed_renewals_retry_at_one_three_seven_days_then_expire() {
 
 /// A fresh database with `n` accounts × 3 monthly subscriptions, two years
 /// behind: 24 renewals each are due.
-async fn two_years_behind(
+pub async fn two_years_behind(
     backend: billing_center::db::Backend,
     n: usize,
 ) -> (
@@ -260,6 +260,9 @@ async fn a_run_killed_mid_way_then_run_again_bills_each_period_exactly_once() {
         let bill = || {
             bill_command(&url, &as_of)
                 .env("BC_TEST_GATEWAY_LEDGER", &ledger)
+                // A killed run's claims on what it was charging run out
+                // after this; the next run then charges them.
+                .env("BC_ORDER_LEASE_SECONDS", "1")
                 .spawn()
                 .unwrap()
         };
@@ -283,13 +286,34 @@ async fn a_run_killed_mid_way_then_run_again_bills_each_period_exactly_once() {
             child.kill().unwrap(); // SIGKILL
             child.wait().unwrap();
             killed += 1;
+            // Its claims hold the page it was charging until they run out.
+            tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         }
         let at_kill = count().await.unwrap();
         assert!(
             killed == kills && at_kill > 0,
             "{backend:?}: {killed} of {kills} kills landed mid-run"
         );
+        let claimed = |db: &billing_center::db::Db| {
+            let pool = db.pool.clone();
+            async move {
+                let (n,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM subscriptions WHERE run_lease IS NOT NULL",
+                )
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+                n
+            }
+        };
+        let left_claimed = claimed(&state.db).await;
         assert!(bill().wait().unwrap().success());
+        assert_eq!(
+            claimed(&state.db).await,
+            0,
+            "a completed run leaves no claim"
+        );
+        println!("billing run {backend:?}: {left_claimed} claims left by the killed runs");
         let subs: Vec<(i64,)> = sqlx::query_as("SELECT id FROM subscriptions")
             .fetch_all(&state.db.pool)
             .await
@@ -309,7 +333,11 @@ async fn a_run_killed_mid_way_then_run_again_bills_each_period_exactly_once() {
             at_kill < total,
             "{backend:?}: the kills came too late to test anything ({at_kill} of {total})"
         );
-        let settled = TestGateway::persistent(&ledger).unwrap().settled();
+        let settled = TestGateway::persistent(&ledger)
+            .unwrap()
+            .settled()
+            .await
+            .unwrap();
         assert_books(&state.db, &format!("killed runs {backend:?}"), &settled).await;
         println!(
             "billing run {backend:?}: killed {killed} times ({at_kill} of {total} renewals done by then), then completed: each period once, books = gateway"
@@ -432,7 +460,7 @@ async fn a_renewal_whose_charge_times_out_is_retried_with_the_same_reference() {
             .await
             .unwrap();
         // Whatever was charged is in the books once, and nothing else.
-        let settled = state.gateway.settled();
+        let settled = state.gateway.settled().await.unwrap();
         let (payments, paid): (i64, i64) = sqlx::query_as(
             "SELECT COUNT(*), CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM payments",
         )
@@ -476,7 +504,7 @@ async fn a_refused_refund_is_recorded_and_retried_by_the_next_run() {
         let first = Attempt::next(&state, account, purpose(), token, amount)
             .await
             .unwrap();
-        let charge = first.charge(&*state.gateway).unwrap();
+        let charge = first.charge(&*state.gateway).await.unwrap();
         first.refund(&state, &charge).await;
         let status = || async {
             sqlx::query_as::<_, (String,)>(
@@ -490,7 +518,7 @@ async fn a_refused_refund_is_recorded_and_retried_by_the_next_run() {
         };
         assert_eq!(status().await, "refund_failed", "{backend:?}");
         assert_eq!(
-            state.gateway.settled().len(),
+            state.gateway.settled().await.unwrap().len(),
             1,
             "{backend:?}: still charged"
         );
@@ -503,7 +531,7 @@ async fn a_refused_refund_is_recorded_and_retried_by_the_next_run() {
         );
         assert_eq!(status().await, "refunded", "{backend:?}");
         assert!(
-            state.gateway.settled().is_empty(),
+            state.gateway.settled().await.unwrap().is_empty(),
             "{backend:?}: given back"
         );
         assert_eq!(run(&state, AsOf::Now).await.unwrap().refunds_retried, 0);
@@ -512,7 +540,7 @@ async fn a_refused_refund_is_recorded_and_retried_by_the_next_run() {
             .await
             .unwrap();
         assert_ne!(next.reference, first.reference, "{backend:?}");
-        let again = next.charge(&*state.gateway).unwrap();
+        let again = next.charge(&*state.gateway).await.unwrap();
         assert!(
             !again.refunded,
             "{backend:?}: a new charge, not the refunded one"
@@ -560,12 +588,25 @@ async fn a_charge_another_writer_recorded_is_never_refunded() {
         let charge = state
             .gateway
             .charge_for(&stale.reference)
+            .await
+            .unwrap()
             .expect("the renewal's charge");
         stale.refund(&state, &charge).await;
         assert!(
-            !state.gateway.charge_for(&stale.reference).unwrap().refunded,
+            !state
+                .gateway
+                .charge_for(&stale.reference)
+                .await
+                .unwrap()
+                .unwrap()
+                .refunded,
             "{backend:?}: the recorded charge stands"
         );
-        assert_books(&app.db, &format!("{backend:?}"), &state.gateway.settled()).await;
+        assert_books(
+            &app.db,
+            &format!("{backend:?}"),
+            &state.gateway.settled().await.unwrap(),
+        )
+        .await;
     }
 }

@@ -299,7 +299,11 @@ async fn server_killed_during_orders_loses_nothing_and_bills_nothing_twice() {
         );
         let orders = t.orders.load(Ordering::Relaxed);
         assert!(orders >= 10, "{backend:?}: only {orders} orders placed");
-        let settled = TestGateway::persistent(&ledger).unwrap().settled();
+        let settled = TestGateway::persistent(&ledger)
+            .unwrap()
+            .settled()
+            .await
+            .unwrap();
         let invoices = assert_books(&state.db, &format!("crash {backend:?}"), &settled).await;
         let (done,): (i64,) =
             sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM orders WHERE status = 'done'")

@@ -341,7 +341,7 @@ async fn postgres_restarted_under_load_fails_cleanly_and_recovers_by_itself() {
     );
     // Nothing half-written: every charge kept is a payment of a paid invoice.
     expire_leases_and_run(&app).await;
-    let settled = app.state().gateway.settled();
+    let settled = app.state().gateway.settled().await.unwrap();
     assert_books(&app.db, "postgres restart", &settled).await;
 }
 
@@ -423,11 +423,13 @@ async fn sqlite_writers_in_three_processes_queue_instead_of_failing() {
         "no request waited for the held lock: the test held nothing"
     );
     // Both processes' charges against the books.
-    let mut settled = app.state().gateway.settled();
+    let mut settled = app.state().gateway.settled().await.unwrap();
     settled.extend(
         billing_center::server::payments::TestGateway::persistent(ledger.path())
             .unwrap()
-            .settled(),
+            .settled()
+            .await
+            .unwrap(),
     );
     assert_books(&app.db, "sqlite contention", &settled).await;
 }

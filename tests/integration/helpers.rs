@@ -6,10 +6,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use billing_center::db::{Backend, Db};
 use billing_center::server::config::Config;
+use billing_center::server::payments::{PaymentGateway, TestGateway};
 use billing_center::server::startup;
 use billing_center::server::state::{AppState, Services};
 use leptos::prelude::LeptosOptions;
 use sqlx::Executor;
+use std::sync::Arc;
 
 pub struct TestApp {
     pub base: String,
@@ -21,6 +23,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     // Kept alive for the test's duration (the SQLite file lives in it).
     _dir: tempfile::TempDir,
+}
+
+fn default_gateway() -> Arc<dyn PaymentGateway> {
+    Arc::new(TestGateway::default())
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -81,7 +87,7 @@ impl TestApp {
     ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = fresh_database_url(backend, dir.path()).await;
-        TestApp::spawn_on_with(&url, dir, clock).await
+        TestApp::spawn_on_with(&url, dir, clock, default_gateway()).await
     }
 
     /// The app on the database at `url` (kept alive with `dir`).
@@ -90,14 +96,30 @@ impl TestApp {
             url,
             dir,
             std::sync::Arc::new(billing_center::server::clock::SystemClock),
+            default_gateway(),
         )
         .await
+    }
+
+    /// The seeded demo on a fresh database, charging through `gateway`,
+    /// made for the database at the URL it is given.
+    pub async fn spawn_seeded_with_gateway(
+        backend: Backend,
+        gateway: impl FnOnce(&str) -> Arc<dyn PaymentGateway>,
+    ) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = fresh_database_url(backend, dir.path()).await;
+        let clock = Arc::new(billing_center::server::clock::SystemClock);
+        let app = TestApp::spawn_on_with(&url, dir, clock, gateway(&url)).await;
+        app.seed().await;
+        app
     }
 
     async fn spawn_on_with(
         url: &str,
         dir: tempfile::TempDir,
         clock: std::sync::Arc<dyn billing_center::server::clock::Clock>,
+        gateway: Arc<dyn PaymentGateway>,
     ) -> TestApp {
         let url = url.to_string();
         let config = Config {
@@ -116,8 +138,9 @@ impl TestApp {
             db: db.clone(),
             catalog,
             clock,
-            gateway: std::sync::Arc::new(billing_center::server::payments::TestGateway::default()),
+            gateway,
             order_lease: chrono::Duration::seconds(120),
+            gateway_concurrency: 8,
         });
         let app = startup::router(state.clone(), billing_center::site());
         tokio::spawn(async move {
@@ -165,13 +188,17 @@ impl TestApp {
     /// The app with the demo accounts.
     pub async fn spawn_seeded(backend: Backend) -> TestApp {
         let app = TestApp::spawn(backend).await;
+        app.seed().await;
+        app
+    }
+
+    async fn seed(&self) {
         let today = billing_center::server::clock::local_date(chrono::Utc::now(), "Europe/Paris");
         assert!(
-            billing_center::server::seed::seed_demo(&app.db, today)
+            billing_center::server::seed::seed_demo(&self.db, today)
                 .await
                 .unwrap()
         );
-        app
     }
 
     /// A browser-like client (cookie jar, no automatic redirects), signed in.

@@ -14,6 +14,7 @@ mod data_protection;
 mod db_faults;
 mod documents;
 mod email;
+mod gateway_calls;
 mod hostile;
 mod languages;
 mod layers;

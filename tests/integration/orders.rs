@@ -372,14 +372,18 @@ async fn a_gateway_timeout_after_the_charge_is_reconciled_not_charged_again() {
         assert_eq!(r.status(), 402);
         assert!(r.text().await.unwrap().contains("did not answer in time"));
         assert_eq!(app.count("invoices").await, invoices, "no invoice yet");
-        let settled = app.state().gateway.settled();
+        let settled = app.state().gateway.settled().await.unwrap();
         assert_eq!(settled.len(), 1, "the gateway did charge: {settled:?}");
 
         // The customer places the order again (same page, same key): the
         // gateway returns the first charge; one invoice, one payment.
         let r = place(&s, &checkout, &total).await;
         assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-        assert_eq!(app.state().gateway.settled(), settled, "charged once");
+        assert_eq!(
+            app.state().gateway.settled().await.unwrap(),
+            settled,
+            "charged once"
+        );
         assert_eq!(app.count("invoices").await, invoices + 1);
         let (payments, paid): (i64, i64) = sqlx::query_as(
             "SELECT COUNT(*), CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM payments",
@@ -713,4 +717,19 @@ fn bare_order(
         }),
         audit: "order test".into(),
     }
+}
+
+/// Subscribes the trial account's first subscription with the card
+/// `number` saved first, and places the order; asserts it went through.
+pub async fn subscribe_with_card(s: &Session, number: &str) {
+    let sub_id = first_subscription(s).await["id"].as_i64().unwrap();
+    subscribe_trial(s, sub_id).await;
+    assert_eq!(add_card(s, number).await.status(), 200);
+    let checkout: Value = s.ok("checkout", &[]).await;
+    let total = checkout["quote"]["totals"]["total_due"]["amount"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = place(s, &checkout, &total).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }

@@ -114,7 +114,7 @@ async fn two_hundred_sessions_keep_the_books_straight() {
         );
         assert!(orders > 20, "{backend:?}: only {orders} orders placed");
 
-        let settled = app.state().gateway.settled();
+        let settled = app.state().gateway.settled().await.unwrap();
         let count = assert_books(&app.db, &format!("soak {backend:?}"), &settled).await;
         println!(
             "soak {backend:?}: {seconds} s, 200 sessions on {ACCOUNTS} accounts, {requests} requests, {orders} orders, {count} invoices, 0 server errors, books balanced"

@@ -279,7 +279,7 @@ impl World {
     /// The invariants, after every step.
     async fn check(&self) {
         let what = self.step.as_str();
-        let settled = self.app.state().gateway.settled();
+        let settled = self.app.state().gateway.settled().await.unwrap();
         assert_books(&self.app.db, what, &settled).await;
         assert_invoices_add_up(&self.app, what).await;
         assert_numbers_in_date_order(&self.app, what).await;
@@ -1202,6 +1202,8 @@ async fn an_order_under_a_renewal_reference_does_not_pay_the_renewal() {
             .state()
             .gateway
             .settled()
+            .await
+            .unwrap()
             .into_iter()
             .map(|(_, a)| a)
             .collect();

@@ -491,6 +491,8 @@ async fn agree(w: &World, m: &Model, c: Customer, act: &Act) {
         .state()
         .gateway
         .settled()
+        .await
+        .unwrap()
         .into_iter()
         .map(|(_, a)| a)
         .collect();
