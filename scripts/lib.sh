@@ -80,6 +80,46 @@ ensure_smtp_sink() {
   python3 -m pip install --quiet --disable-pip-version-check 'aiosmtpd==1.4.6' 'pypdf==5.1.0'
 }
 
+ensure_localstripe() {
+  # A stateful Stripe-protocol server with a fake Stripe.js (PyPI; a test
+  # tool, never shipped). scripts/stripe/proxy.py adds Stripe's
+  # idempotency keys in front of it, with aiohttp, which localstripe brings.
+  python3 -c 'import localstripe' 2>/dev/null && return
+  log "installing localstripe (pip)"
+  python3 -m pip install --quiet --disable-pip-version-check 'localstripe==1.15.10'
+}
+
+# localstripe on a free loopback port with the idempotency proxy in front
+# (latency LATENCY_MS per call, default 0); sets STRIPE_TEST_URL (the
+# proxy: API and Stripe.js at $STRIPE_TEST_URL/js.stripe.com/v3/).
+STRIPE_PIDS=""
+start_localstripe() {
+  local dir="$1" latency="${2:-0}"
+  local ls_port proxy_port
+  ls_port="$(free_port)"
+  proxy_port="$(free_port)"
+  mkdir -p "$dir"
+  (cd "$dir" && exec localstripe --port "$ls_port" --from-scratch >"$dir/localstripe.log" 2>&1) &
+  STRIPE_PIDS="$STRIPE_PIDS $!"
+  python3 "$(dirname "${BASH_SOURCE[0]}")/stripe/proxy.py" --port "$proxy_port" \
+    --upstream "http://127.0.0.1:$ls_port" --latency-ms "$latency" >"$dir/proxy.log" 2>&1 &
+  STRIPE_PIDS="$STRIPE_PIDS $!"
+  STRIPE_TEST_URL="http://127.0.0.1:$proxy_port"
+  for _ in $(seq 100); do
+    python3 -c 'import sys, urllib.request
+urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/v1/customers?limit=1",
+    headers={"Authorization": "Bearer sk_test_probe"}), timeout=1)' "$STRIPE_TEST_URL" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  log "localstripe did not start: see $dir"
+  return 1
+}
+stop_localstripe() {
+  # shellcheck disable=SC2086
+  [ -n "$STRIPE_PIDS" ] && kill $STRIPE_PIDS 2>/dev/null || true
+  STRIPE_PIDS=""
+}
+
 ensure_brotli() {
   command -v brotli >/dev/null && return
   log "installing Debian brotli (client size in the benchmark)"

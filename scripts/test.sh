@@ -13,9 +13,10 @@ ensure_npm_packages
 ensure_chromium
 ensure_postgres
 ensure_smtp_sink
+ensure_localstripe
 
 WORK="$(mktemp -d /tmp/billing-center-test.XXXXXX)"
-trap 'stop_throwaway_postgres; rm -rf "$WORK"' EXIT
+trap 'stop_throwaway_postgres; stop_localstripe; rm -rf "$WORK"' EXIT
 
 declare -a RESULTS=()
 FAILED=0
@@ -34,6 +35,7 @@ step() {
 
 rust_tests() {
   TEST_POSTGRES_URL="$PG_URL" BC_REQUIRE_POSTGRES=1 \
+    TEST_STRIPE_URL="$STRIPE_TEST_URL" BC_REQUIRE_STRIPE=1 \
     cargo test --features ssr --all-targets
 }
 
@@ -63,6 +65,7 @@ step "clippy-hydrate" cargo clippy --lib --features hydrate --target wasm32-unkn
 # fsync off: the suite asserts behaviour, never speed (the benchmark, the
 # soak and the crash tests run PostgreSQL durable).
 step "postgres" start_throwaway_postgres "$WORK/pg" fsync-off
+step "localstripe" start_localstripe "$WORK/stripe"
 step "rust-tests" rust_tests
 step "bench-smoke" bench_smoke
 step "e2e" e2e

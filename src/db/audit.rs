@@ -55,3 +55,19 @@ pub(super) async fn record(
     .await?;
     Ok(())
 }
+
+/// An entry made by the system (a provider's event), not by a user.
+pub async fn audit_system(
+    db: &Db,
+    account_id: AccountId,
+    action: &str,
+    detail: &str,
+) -> Result<(), DbError> {
+    let entry = Entry {
+        account_id,
+        user_id: None,
+        action,
+        detail,
+    };
+    record(&mut &db.pool, &[entry], &super::row::now_text()).await
+}

@@ -12,6 +12,7 @@ pub mod credit;
 pub mod due;
 mod error;
 mod exec;
+pub mod gateway;
 mod group_commit;
 pub mod invoices;
 pub mod orders;

@@ -115,3 +115,32 @@ pub async fn save_payment_method(
     .await?;
     Ok(())
 }
+
+/// Records that the account's SEPA mandate, with the `text` shown, was
+/// accepted now (kept with the payment method it authorises).
+pub async fn record_mandate(db: &Db, account_id: AccountId, text: &str) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE payment_methods SET mandate_text = $1, mandate_accepted_at = $2 WHERE account_id = $3",
+    )
+    .bind(text)
+    .bind(super::row::now_text())
+    .bind(account_id)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// The mandate text accepted for the account's payment method, and when.
+pub async fn mandate(db: &Db, account_id: AccountId) -> Result<Option<(String, String)>, DbError> {
+    let row = db
+        .read_row(
+            "SELECT mandate_text, mandate_accepted_at FROM payment_methods WHERE account_id = $1",
+            Param::from(account_id),
+            |r| {
+                Ok(r.opt_text("mandate_text")?
+                    .zip(r.opt_text("mandate_accepted_at")?))
+            },
+        )
+        .await?;
+    Ok(row.flatten())
+}

@@ -267,3 +267,74 @@ mod tests {
         assert!(Iban::parse("XX").is_err());
     }
 }
+
+/// What the demo's built-in provider makes of a card or an IBAN in the
+/// browser, before anything is sent: the page sends this token, never
+/// the number, exactly as it sends a Stripe setup id when Stripe is
+/// configured. The behaviours follow the usual test numbers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoToken {
+    /// `ok`, `declined`, `insufficient_funds`, `fail_on_charge`,
+    /// `hard_decline`, `timeout_after_charge`, `refund_fails`, `sepa_ok`.
+    pub behaviour: String,
+    pub brand: String,
+    pub last4: String,
+    /// (month, year) of a card.
+    pub expiry: Option<(u32, i32)>,
+}
+
+impl DemoToken {
+    pub fn for_card(card: &CardNumber, expiry: Expiry) -> String {
+        let behaviour = match card.digits() {
+            "4000000000000002" => "declined",
+            "4000000000009995" => "insufficient_funds",
+            "4000000000000341" => "fail_on_charge",
+            // Stripe's `stolen_card` test number: saves, then hard-declines.
+            "4000000000009979" => "hard_decline",
+            "4000000000000119" => "timeout_after_charge",
+            "4000000000005126" => "refund_fails",
+            _ => "ok",
+        };
+        format!(
+            "demo:{behaviour}:{}:{}:{}:{}",
+            card.brand().replace(' ', "_"),
+            card.last4(),
+            expiry.month(),
+            expiry.year()
+        )
+    }
+
+    pub fn for_iban(iban: &Iban) -> String {
+        format!("demo:sepa_ok:SEPA_Direct_Debit:{}", iban.last4())
+    }
+
+    /// The token as the browser made it; `None` for anything else (a card
+    /// number included: it has no `demo:` prefix and no fields).
+    pub fn parse(text: &str) -> Option<DemoToken> {
+        let parts: Vec<&str> = text.strip_prefix("demo:")?.split(':').collect();
+        let word =
+            |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        let (behaviour, brand, last4) = match parts[..] {
+            [b, brand, l, ..] if word(b) && word(brand) => (b, brand, l),
+            _ => return None,
+        };
+        if last4.len() != 4 || !last4.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return None;
+        }
+        let expiry = match parts[3..] {
+            [] => None,
+            [m, y] => {
+                let (m, y): (u32, i32) = (m.parse().ok()?, y.parse().ok()?);
+                ((1..=12).contains(&m) && (2000..=2100).contains(&y)).then_some((m, y))?;
+                Some((m, y))
+            }
+            _ => return None,
+        };
+        Some(DemoToken {
+            behaviour: behaviour.into(),
+            brand: brand.replace('_', " "),
+            last4: last4.into(),
+            expiry,
+        })
+    }
+}

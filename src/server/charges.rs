@@ -43,11 +43,12 @@ impl Purpose<'_> {
 }
 
 /// The gateway reference of the attempt after `closed` closed ones for
-/// `purpose`: a hash, so no text of a client's reaches the gateway and no
-/// two purposes can share one.
-pub fn reference(purpose: &str, closed: i64) -> String {
+/// `purpose` in this `installation`: a hash, so no text of a client's
+/// reaches the gateway and no two purposes (nor two installations on one
+/// provider account) can share one.
+pub fn reference(installation: &str, purpose: &str, closed: i64) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(format!("{purpose}#{closed}").as_bytes());
+    let digest = Sha256::digest(format!("{installation}:{purpose}#{closed}").as_bytes());
     let mut out = String::with_capacity(43);
     out.push_str("bc_");
     for b in &digest[..20] {
@@ -79,12 +80,18 @@ impl Attempt {
         let purpose = purpose.key();
         let closed = closed(state, &purpose).await?;
         Ok(Attempt::numbered(
-            account_id, purpose, closed, token, amount,
+            &state.installation,
+            account_id,
+            purpose,
+            closed,
+            token,
+            amount,
         ))
     }
 
     /// The attempt after `closed` closed ones (read in bulk by the run).
     pub fn numbered(
+        installation: &str,
         account_id: AccountId,
         purpose: String,
         closed: i64,
@@ -93,7 +100,7 @@ impl Attempt {
     ) -> Attempt {
         Attempt {
             account_id,
-            reference: reference(&purpose, closed),
+            reference: reference(installation, &purpose, closed),
             purpose,
             amount,
             token: token.to_string(),
@@ -148,11 +155,11 @@ impl Attempt {
         }
     }
 
-    /// Its failure; `None` for a timeout, which is not an outcome: its
-    /// retry sends the same reference, and the gateway answers with the
-    /// first charge if there was one.
+    /// Its failure; `None` for a timeout or a pending authentication, which
+    /// are not outcomes: the retry sends the same reference, and the
+    /// gateway answers with the charge if there was one.
     pub fn failed(&self, e: &PaymentError) -> Option<AttemptWrite> {
-        (*e != PaymentError::Timeout)
+        e.closes_attempt()
             .then(|| self.write(AttemptStatus::Failed, None, Some(e.to_string())))
     }
 
@@ -194,8 +201,16 @@ pub async fn refund_unrecorded(
     purpose: Purpose<'_>,
 ) -> Result<(), AppError> {
     let purpose = purpose.key();
-    let reference = reference(&purpose, closed(state, &purpose).await?);
-    let found = state.gateway.charge_for(&reference).await;
+    let reference = reference(
+        &state.installation,
+        &purpose,
+        closed(state, &purpose).await?,
+    );
+    // The account's Customer is in its token (Stripe lists the charges by
+    // customer); a method changed since is still the same customer's.
+    let method = crate::db::payment_methods::payment_method(&state.db, account_id).await?;
+    let token = method.as_ref().map(|m| m.token.as_str());
+    let found = state.gateway.charge_for(&reference, token).await;
     let found = found.map_err(|e| AppError::Payment(e.to_string()))?;
     let Some(charge) = found else {
         return Ok(());

@@ -28,7 +28,17 @@ impl Config {
     /// `BC_GATEWAY_RATE_LIMIT` calls a second (default 100, Stripe's live
     /// limit; 0: none).
     pub fn gateway(&self) -> Result<std::sync::Arc<dyn super::payments::PaymentGateway>, String> {
-        use super::payments::{Paced, TestGateway};
+        use super::payments::{Paced, StripeGateway, TestGateway};
+        let rate = number("BC_GATEWAY_RATE_LIMIT", 100)?;
+        let rate =
+            u32::try_from(rate).map_err(|_| "BC_GATEWAY_RATE_LIMIT is too large".to_string())?;
+        if let Some(stripe) = self.stripe()? {
+            let gateway = StripeGateway::new(stripe)?;
+            return Ok(std::sync::Arc::new(Paced::new(
+                std::sync::Arc::new(gateway),
+                rate,
+            )));
+        }
         let gateway = match std::env::var("BC_TEST_GATEWAY_LEDGER")
             .ok()
             .filter(|p| !p.is_empty())
@@ -46,6 +56,32 @@ impl Config {
             std::sync::Arc::new(gateway),
             rate,
         )))
+    }
+
+    /// Stripe, when `STRIPE_SECRET_KEY` is set: then the publishable key
+    /// and the webhook secret are required too; `STRIPE_API_BASE` and
+    /// `STRIPE_JS_URL` point elsewhere than Stripe (the tests' localstripe).
+    pub fn stripe(&self) -> Result<Option<super::payments::StripeConfig>, String> {
+        use super::payments::stripe::{STRIPE_API_BASE, STRIPE_JS_URL};
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        let Some(secret_key) = var("STRIPE_SECRET_KEY") else {
+            return Ok(None);
+        };
+        let required = |k: &str| var(k).ok_or(format!("{k} is required with STRIPE_SECRET_KEY"));
+        let url = |k: &str, default: &str| {
+            let v = var(k).unwrap_or_else(|| default.to_string());
+            url::Url::parse(&v)
+                .map(|_| v.trim_end_matches('/').to_string())
+                .map_err(|e| format!("{k} is not a URL ({e})"))
+        };
+        Ok(Some(super::payments::StripeConfig {
+            secret_key,
+            publishable_key: required("STRIPE_PUBLISHABLE_KEY")?,
+            webhook_secret: required("STRIPE_WEBHOOK_SECRET")?,
+            api_base: url("STRIPE_API_BASE", STRIPE_API_BASE)?,
+            // Stripe.js's address ends with a slash; kept as given.
+            js_url: var("STRIPE_JS_URL").unwrap_or_else(|| STRIPE_JS_URL.to_string()),
+        }))
     }
 
     /// How many charges the billing run has in flight at once

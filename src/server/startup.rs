@@ -50,6 +50,7 @@ pub async fn prepare(config: &Config) -> Result<(Db, Arc<crate::billing::Catalog
 /// The state for commands that do not serve HTTP (`bill`).
 pub async fn offline_state(config: &Config) -> Result<AppState, StartupError> {
     let (db, catalog) = prepare(config).await?;
+    let installation = crate::db::gateway::installation_id(&db).await?;
     Ok(AppState::new(Services {
         leptos_options: LeptosOptions::builder()
             .output_name("billing-center")
@@ -60,6 +61,8 @@ pub async fn offline_state(config: &Config) -> Result<AppState, StartupError> {
         gateway: config.gateway().map_err(StartupError::Usage)?,
         order_lease: config.order_lease(),
         gateway_concurrency: config.gateway_concurrency().map_err(StartupError::Usage)?,
+        stripe: config.stripe().map_err(StartupError::Usage)?,
+        installation: installation.clone(),
     }))
 }
 
@@ -108,6 +111,10 @@ pub fn router(state: AppState, site: Site) -> Router {
             axum::routing::get(super::documents::invoice_pdf),
         )
         .route("/health", axum::routing::get(health))
+        .route(
+            "/webhooks/stripe",
+            axum::routing::post(super::webhooks::stripe),
+        )
         .route("/lang/{code}", axum::routing::get(super::lang::switch))
         .route(
             "/billing/invoices.csv",
@@ -147,6 +154,7 @@ pub async fn serve(config: Config, site: Site) -> Result<(), StartupError> {
     let leptos_options = conf.leptos_options;
     let addr = leptos_options.site_addr;
     let (db, catalog) = prepare(&config).await?;
+    let installation = crate::db::gateway::installation_id(&db).await?;
     let state = AppState::new(Services {
         leptos_options,
         db,
@@ -155,6 +163,8 @@ pub async fn serve(config: Config, site: Site) -> Result<(), StartupError> {
         gateway: config.gateway().map_err(StartupError::Usage)?,
         order_lease: config.order_lease(),
         gateway_concurrency: config.gateway_concurrency().map_err(StartupError::Usage)?,
+        stripe: config.stripe().map_err(StartupError::Usage)?,
+        installation: installation.clone(),
     });
     // leptos_routes_with_context also mounts every server function under
     // /api/… with the same context.

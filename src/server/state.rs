@@ -47,6 +47,12 @@ pub struct Services {
     /// How many charges the billing run has in flight at once
     /// (`Config::gateway_concurrency`).
     pub gateway_concurrency: usize,
+    /// Stripe's settings when it is the gateway (the pages load Stripe.js,
+    /// the webhook checks signatures); `None`: the built-in test gateway.
+    pub stripe: Option<super::payments::StripeConfig>,
+    /// This installation's id (`db::gateway::installation_id`), part of
+    /// every payment reference.
+    pub installation: String,
 }
 
 impl Services {

@@ -579,6 +579,7 @@ async fn a_charge_another_writer_recorded_is_never_refunded() {
             term_end,
         };
         let stale = Attempt::numbered(
+            &state.installation,
             account,
             purpose.key(),
             0,
@@ -587,7 +588,7 @@ async fn a_charge_another_writer_recorded_is_never_refunded() {
         );
         let charge = state
             .gateway
-            .charge_for(&stale.reference)
+            .charge_for(&stale.reference, None)
             .await
             .unwrap()
             .expect("the renewal's charge");
@@ -595,7 +596,7 @@ async fn a_charge_another_writer_recorded_is_never_refunded() {
         assert!(
             !state
                 .gateway
-                .charge_for(&stale.reference)
+                .charge_for(&stale.reference, None)
                 .await
                 .unwrap()
                 .unwrap()

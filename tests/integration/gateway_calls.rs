@@ -4,7 +4,8 @@
 //! row lock of another backend?), and counts the calls in flight.
 
 use billing_center::server::payments::{
-    Charge, ChargeRequest, GatewayFuture, PaymentGateway, Refund, TestGateway, Tokenized,
+    Charge, ChargeRequest, GatewayFuture, PaymentGateway, Refund, SavedMethod, SetupStart,
+    TestGateway, Tokenized,
 };
 use sqlx::Connection;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -103,6 +104,28 @@ impl Probe {
 }
 
 impl PaymentGateway for Probe {
+    fn create_customer<'a>(
+        &'a self,
+        account: billing_center::domain::AccountId,
+        name: &'a str,
+        email: &'a str,
+    ) -> GatewayFuture<'a, String> {
+        Box::pin(self.around(self.inner.create_customer(account, name, email)))
+    }
+    fn start_setup<'a>(
+        &'a self,
+        customer: &'a str,
+        kind: billing_center::db::payment_methods::PaymentMethodKind,
+    ) -> GatewayFuture<'a, SetupStart> {
+        Box::pin(self.around(self.inner.start_setup(customer, kind)))
+    }
+    fn finish_setup<'a>(
+        &'a self,
+        customer: &'a str,
+        setup_id: &'a str,
+    ) -> GatewayFuture<'a, SavedMethod> {
+        Box::pin(self.around(self.inner.finish_setup(customer, setup_id)))
+    }
     fn save_card<'a>(
         &'a self,
         card: &'a billing_center::domain::CardNumber,
@@ -121,8 +144,12 @@ impl PaymentGateway for Probe {
     fn refund<'a>(&'a self, charge_id: &'a str) -> GatewayFuture<'a, Refund> {
         Box::pin(self.around(self.inner.refund(charge_id)))
     }
-    fn charge_for<'a>(&'a self, reference: &'a str) -> GatewayFuture<'a, Option<Charge>> {
-        Box::pin(self.around(self.inner.charge_for(reference)))
+    fn charge_for<'a>(
+        &'a self,
+        reference: &'a str,
+        token: Option<&'a str>,
+    ) -> GatewayFuture<'a, Option<Charge>> {
+        Box::pin(self.around(self.inner.charge_for(reference, token)))
     }
     fn settled(&self) -> GatewayFuture<'_, Vec<(String, i64)>> {
         self.inner.settled()
@@ -146,6 +173,8 @@ async fn the_billing_run_charges_concurrently_holding_nothing_in_the_database() 
             gateway: probe.clone(),
             order_lease: seeded.order_lease,
             gateway_concurrency: 8,
+            stripe: None,
+            installation: seeded.installation.clone(),
         });
         let report = run(&state, AsOf::Date(crate::billing_run::today()))
             .await

@@ -87,7 +87,7 @@ impl TestApp {
     ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = fresh_database_url(backend, dir.path()).await;
-        TestApp::spawn_on_with(&url, dir, clock, default_gateway()).await
+        TestApp::spawn_on_with(&url, dir, clock, (default_gateway(), None)).await
     }
 
     /// The app on the database at `url` (kept alive with `dir`).
@@ -96,7 +96,7 @@ impl TestApp {
             url,
             dir,
             std::sync::Arc::new(billing_center::server::clock::SystemClock),
-            default_gateway(),
+            (default_gateway(), None),
         )
         .await
     }
@@ -110,7 +110,21 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = fresh_database_url(backend, dir.path()).await;
         let clock = Arc::new(billing_center::server::clock::SystemClock);
-        let app = TestApp::spawn_on_with(&url, dir, clock, gateway(&url)).await;
+        let app = TestApp::spawn_on_with(&url, dir, clock, (gateway(&url), None)).await;
+        app.seed().await;
+        app
+    }
+
+    /// The seeded demo charging through Stripe (localstripe, `stripe`).
+    pub async fn spawn_seeded_with_stripe(
+        backend: Backend,
+        stripe: billing_center::server::payments::StripeConfig,
+    ) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = fresh_database_url(backend, dir.path()).await;
+        let clock = Arc::new(billing_center::server::clock::SystemClock);
+        let gateway = billing_center::server::payments::StripeGateway::new(stripe.clone()).unwrap();
+        let app = TestApp::spawn_on_with(&url, dir, clock, (Arc::new(gateway), Some(stripe))).await;
         app.seed().await;
         app
     }
@@ -119,7 +133,10 @@ impl TestApp {
         url: &str,
         dir: tempfile::TempDir,
         clock: std::sync::Arc<dyn billing_center::server::clock::Clock>,
-        gateway: Arc<dyn PaymentGateway>,
+        (gateway, stripe): (
+            Arc<dyn PaymentGateway>,
+            Option<billing_center::server::payments::StripeConfig>,
+        ),
     ) -> TestApp {
         let url = url.to_string();
         let config = Config {
@@ -141,6 +158,10 @@ impl TestApp {
             gateway,
             order_lease: chrono::Duration::seconds(120),
             gateway_concurrency: 8,
+            stripe,
+            installation: billing_center::db::gateway::installation_id(&db)
+                .await
+                .unwrap(),
         });
         let app = startup::router(state.clone(), billing_center::site());
         tokio::spawn(async move {

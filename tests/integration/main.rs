@@ -22,4 +22,5 @@ mod orders;
 mod skeleton;
 mod soak;
 mod startup_errors;
+mod stripe;
 mod time_travel;

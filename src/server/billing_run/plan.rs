@@ -195,6 +195,7 @@ pub(super) fn plan(
                     let purpose = renewal_purpose(r);
                     let closed = page.closed_attempts.get(&purpose).copied().unwrap_or(0);
                     Some(Attempt::numbered(
+                        &state.installation,
                         account.id,
                         purpose,
                         closed,

@@ -1,185 +1,13 @@
-//! The payment gateway. The built-in test gateway follows the usual test
-//! cards; a real gateway implements the same trait.
+//! The built-in test gateway: the demo's provider, and the tests'.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
-use crate::domain::AccountId;
-use crate::domain::{CardNumber, Iban};
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PaymentError {
-    #[error("Your card was declined. Use another card or payment method.")]
-    Declined,
-    #[error("Your card was declined for insufficient funds. Use another card or payment method.")]
-    InsufficientFunds,
-    /// The bank refuses this payment method for good (lost or stolen card,
-    /// closed account): retrying it can only fail again.
-    #[error(
-        "Your bank refused this payment method for good (lost, stolen or closed). Add a new payment method."
-    )]
-    HardDecline,
-    /// The gateway did not answer: the charge may or may not have happened.
-    /// Retrying with the same reference is safe (the gateway deduplicates).
-    #[error(
-        "The payment service did not answer in time. Nothing will be charged twice: place the order again."
-    )]
-    Timeout,
-    /// The gateway answered with a charge that is not the one asked for
-    /// (another amount, payment method or currency, or refunded): nothing
-    /// is recorded as paid, and the next attempt uses a new reference.
-    #[error("The payment could not be confirmed and nothing was recorded as paid. Try again.")]
-    Unconfirmed,
-}
-
-impl PaymentError {
-    /// Stripe's hard decline codes (`lost_card`, `stolen_card`,
-    /// `pickup_card`, `account_closed`…): never retried on the same method.
-    pub fn is_hard(&self) -> bool {
-        matches!(self, PaymentError::HardDecline)
-    }
-}
-
-/// What is stored: a token, never the number.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tokenized {
-    pub token: String,
-    pub brand: String,
-    pub last4: String,
-}
-
-/// A charge as the gateway reports it: what the server checks against what
-/// it asked for before recording anything as paid.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Charge {
-    pub id: String,
-    pub amount_minor: i64,
-    pub currency: String,
-    /// The payment method charged.
-    pub token: String,
-    /// The account it was made for (Stripe: the charge's metadata).
-    pub account_id: AccountId,
-    pub refunded: bool,
-}
-
-/// A charge to make, once per `reference`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ChargeRequest<'a> {
-    pub token: &'a str,
-    pub amount_minor: i64,
-    pub currency: &'a str,
-    pub reference: &'a str,
-    pub account_id: AccountId,
-}
-
-/// A refund as the gateway reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refund {
-    pub id: String,
-    pub charge_id: String,
-    pub amount_minor: i64,
-}
-
-/// What a gateway call returns: a future, so that a provider's latency
-/// (100-400 ms a call) waits on the network, never on a thread, and a
-/// trait object can still be shared by the whole server.
-pub type GatewayFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, PaymentError>> + Send + 'a>>;
-
-/// A payment provider. No caller holds a database transaction, connection
-/// or row lock across these calls: each is a network round trip.
-pub trait PaymentGateway: Send + Sync + std::fmt::Debug {
-    fn save_card<'a>(&'a self, card: &'a CardNumber) -> GatewayFuture<'a, Tokenized>;
-    fn save_sepa<'a>(&'a self, iban: &'a Iban) -> GatewayFuture<'a, Tokenized>;
-    /// Charges `amount_minor` once per `reference` (the server's own, see
-    /// `charges`): a repeat of a reference returns the first charge, as it
-    /// is now (gateways deduplicate on idempotency keys).
-    fn charge<'a>(&'a self, request: ChargeRequest<'a>) -> GatewayFuture<'a, Charge>;
-    /// Gives a charge back, whole: the refund made, or why not.
-    fn refund<'a>(&'a self, charge_id: &'a str) -> GatewayFuture<'a, Refund>;
-    /// The charge made under `reference`, if any: how a charge whose
-    /// process died before recording it is found and refunded.
-    fn charge_for<'a>(&'a self, reference: &'a str) -> GatewayFuture<'a, Option<Charge>>;
-    /// Charges made and not refunded, as (reference, amount): what
-    /// reconciliation compares the books with.
-    fn settled(&self) -> GatewayFuture<'_, Vec<(String, i64)>>;
-}
-
-/// Paces the calls of a gateway to its provider's rate limit (Stripe's
-/// documented live limit: 100 operations a second), whoever makes them:
-/// the billing run's concurrent charges and the orders share it.
-#[derive(Debug)]
-pub struct Paced {
-    inner: std::sync::Arc<dyn PaymentGateway>,
-    interval: Duration,
-    next_slot: tokio::sync::Mutex<tokio::time::Instant>,
-}
-
-impl Paced {
-    /// `per_second` calls a second at most; 0 means no limit.
-    pub fn new(inner: std::sync::Arc<dyn PaymentGateway>, per_second: u32) -> Paced {
-        let interval = match per_second {
-            0 => Duration::ZERO,
-            n => Duration::from_secs(1) / n,
-        };
-        Paced {
-            inner,
-            interval,
-            next_slot: tokio::sync::Mutex::new(tokio::time::Instant::now()),
-        }
-    }
-
-    /// Waits for this call's slot: slots are `interval` apart, taken in
-    /// turn, so a burst is spread out instead of refused by the provider.
-    async fn slot(&self) {
-        if self.interval.is_zero() {
-            return;
-        }
-        let at = {
-            let mut next = self.next_slot.lock().await;
-            let at = (*next).max(tokio::time::Instant::now());
-            *next = at + self.interval;
-            at
-        };
-        tokio::time::sleep_until(at).await;
-    }
-}
-
-impl PaymentGateway for Paced {
-    fn save_card<'a>(&'a self, card: &'a CardNumber) -> GatewayFuture<'a, Tokenized> {
-        Box::pin(async move {
-            self.slot().await;
-            self.inner.save_card(card).await
-        })
-    }
-    fn save_sepa<'a>(&'a self, iban: &'a Iban) -> GatewayFuture<'a, Tokenized> {
-        Box::pin(async move {
-            self.slot().await;
-            self.inner.save_sepa(iban).await
-        })
-    }
-    fn charge<'a>(&'a self, request: ChargeRequest<'a>) -> GatewayFuture<'a, Charge> {
-        Box::pin(async move {
-            self.slot().await;
-            self.inner.charge(request).await
-        })
-    }
-    fn refund<'a>(&'a self, charge_id: &'a str) -> GatewayFuture<'a, Refund> {
-        Box::pin(async move {
-            self.slot().await;
-            self.inner.refund(charge_id).await
-        })
-    }
-    fn charge_for<'a>(&'a self, reference: &'a str) -> GatewayFuture<'a, Option<Charge>> {
-        Box::pin(async move {
-            self.slot().await;
-            self.inner.charge_for(reference).await
-        })
-    }
-    fn settled(&self) -> GatewayFuture<'_, Vec<(String, i64)>> {
-        self.inner.settled()
-    }
-}
+use super::{
+    Charge, ChargeRequest, GatewayFuture, PaymentError, PaymentGateway, Refund, SavedMethod,
+    SetupStart, Tokenized,
+};
+use crate::db::payment_methods::PaymentMethodKind;
+use crate::domain::{AccountId, CardNumber, Iban};
 
 /// Like a real gateway, it answers a repeated reference with its first
 /// answer: the charge (refunded or not) or the decline.
@@ -296,6 +124,36 @@ impl TestGateway {
 }
 
 impl PaymentGateway for TestGateway {
+    fn create_customer<'a>(
+        &'a self,
+        account: AccountId,
+        _name: &'a str,
+        _email: &'a str,
+    ) -> GatewayFuture<'a, String> {
+        Box::pin(std::future::ready(Ok(format!("cus_test_{account}"))))
+    }
+
+    /// The demo's setup: the browser makes the token itself (see
+    /// `crate::domain::payment::demo_token`), so the id is only a nonce.
+    fn start_setup<'a>(
+        &'a self,
+        customer: &'a str,
+        _kind: PaymentMethodKind,
+    ) -> GatewayFuture<'a, SetupStart> {
+        use rand::RngCore;
+        let id = format!("seti_test_{:016x}", rand::rngs::OsRng.next_u64());
+        let client_secret = format!("{id}_secret_{customer}");
+        Box::pin(std::future::ready(Ok(SetupStart { id, client_secret })))
+    }
+
+    fn finish_setup<'a>(
+        &'a self,
+        _customer: &'a str,
+        setup_id: &'a str,
+    ) -> GatewayFuture<'a, SavedMethod> {
+        Box::pin(std::future::ready(saved(setup_id)))
+    }
+
     fn save_card<'a>(&'a self, card: &'a CardNumber) -> GatewayFuture<'a, Tokenized> {
         Box::pin(async move {
             self.half_trip().await;
@@ -334,7 +192,11 @@ impl PaymentGateway for TestGateway {
         })
     }
 
-    fn charge_for<'a>(&'a self, reference: &'a str) -> GatewayFuture<'a, Option<Charge>> {
+    fn charge_for<'a>(
+        &'a self,
+        reference: &'a str,
+        _token: Option<&'a str>,
+    ) -> GatewayFuture<'a, Option<Charge>> {
         Box::pin(async move {
             self.half_trip().await;
             Ok(self.ledger().charges.get(reference).cloned())
@@ -434,4 +296,26 @@ impl TestGateway {
             amount_minor: charge.amount_minor,
         })
     }
+}
+
+/// The method a demo token stands for, as the test gateway saves it: the
+/// token it charges keeps the behaviour (`tok_{behaviour}_{last4}`).
+fn saved(token: &str) -> Result<SavedMethod, PaymentError> {
+    let t = crate::domain::payment::DemoToken::parse(token).ok_or(PaymentError::Unconfirmed)?;
+    match t.behaviour.as_str() {
+        "declined" => return Err(PaymentError::Declined),
+        "insufficient_funds" => return Err(PaymentError::InsufficientFunds),
+        _ => {}
+    }
+    let kind = match t.expiry {
+        Some(_) => PaymentMethodKind::Card,
+        None => PaymentMethodKind::Sepa,
+    };
+    Ok(SavedMethod {
+        token: format!("tok_{}_{}", t.behaviour, t.last4),
+        kind,
+        brand: t.brand,
+        last4: t.last4,
+        expiry: t.expiry,
+    })
 }
