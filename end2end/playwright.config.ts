@@ -29,11 +29,34 @@ const viewports = [
   { name: 'keyboard', width: 1280, height: 900, port: port + 6, locale: 'en-US', match: [/keyboard\.spec/] },
   { name: 'nojs', width: 1280, height: 900, port: port + 8, locale: 'en-US', match: [/nojs\.spec/], javaScriptEnabled: false },
 ];
+// With a Stripe-protocol server (localstripe, started by `make test`), the
+// Stripe flows run against a server configured for it.
+const stripeUrl = process.env.BC_E2E_STRIPE_URL;
+if (stripeUrl) {
+  viewports.push({ name: 'stripe', width: 1280, height: 900, port: port + 10, locale: 'en-US', match: [/stripe\.spec/] });
+}
 
-function server(name: string, p: number) {
-  const databaseUrl = process.env.BC_E2E_DATABASE_URL
+/** The Stripe settings of the `stripe` project's server. */
+export function stripeEnv(): Record<string, string> {
+  return stripeUrl
+    ? {
+        STRIPE_SECRET_KEY: 'sk_test_billing_center_e2e',
+        STRIPE_PUBLISHABLE_KEY: 'pk_test_billing_center_e2e',
+        STRIPE_WEBHOOK_SECRET: 'whsec_billing_center_e2e',
+        STRIPE_API_BASE: stripeUrl,
+        STRIPE_JS_URL: `${stripeUrl}/js.stripe.com/v3/`,
+      }
+    : {};
+}
+
+/** The database of project `name`. */
+export function databaseUrl(name: string) {
+  return process.env.BC_E2E_DATABASE_URL
     ? `${process.env.BC_E2E_DATABASE_URL}_${name}`
     : `sqlite://${process.env.BC_E2E_DIR}/${name}.db`;
+}
+
+function server(name: string, p: number) {
   return {
     // A fresh database with the demo accounts, then the server.
     command: `"${bin}" seed-demo && exec "${bin}" serve`,
@@ -44,7 +67,8 @@ function server(name: string, p: number) {
     stdout: 'pipe' as const,
     stderr: 'pipe' as const,
     env: {
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: databaseUrl(name),
+      ...(name === 'stripe' ? stripeEnv() : {}),
       LEPTOS_OUTPUT_NAME: 'billing-center',
       LEPTOS_SITE_ROOT: 'target/site',
       LEPTOS_SITE_PKG_DIR: 'pkg',

@@ -56,7 +56,8 @@ for _ in range(100):
         b = socket.socket(); b.bind(("127.0.0.1", p + 2)); b.close(); a.close(); print(p); break
     except OSError:
         a.close()')"
-  build_app debug && (cd end2end && BC_PROFILE=debug BC_E2E_PORT="$port" npx playwright test)
+  build_app debug && (cd end2end && BC_PROFILE=debug BC_E2E_PORT="$port" \
+    BC_E2E_STRIPE_URL="$STRIPE_TEST_URL" npx playwright test)
 }
 
 step "fmt" cargo fmt --check

@@ -35,6 +35,11 @@ pub enum AppError {
     Stale,
     #[error("{0}")]
     Payment(String),
+    /// The bank asks the customer to authenticate the payment (3-D
+    /// Secure): the page hands `client_secret` to the provider's script,
+    /// then places the order again under the same key.
+    #[error("Your bank asks you to confirm this payment (3-D Secure).")]
+    ActionRequired { client_secret: String },
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
     /// The database is briefly out of reach (restarting, or too busy): the

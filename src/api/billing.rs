@@ -84,18 +84,22 @@ pub async fn payment_method() -> Result<Option<PaymentMethodView>, AppError> {
     crate::server::error::respond(ssr::payment_method().await)
 }
 
-#[server(endpoint = "save_card")]
-pub async fn save_card(
-    number: String,
-    expiry: String,
-    cvc: String,
-) -> Result<PaymentMethodView, AppError> {
-    crate::server::error::respond(ssr::save_card(number, expiry, cvc).await)
+/// Starts saving a payment method (`kind`: `card` or `sepa`): what the
+/// browser needs to hand the card or IBAN to the provider itself.
+#[server(endpoint = "start_payment_setup")]
+pub async fn start_payment_setup(kind: String) -> Result<PaymentSetupView, AppError> {
+    crate::server::error::respond(ssr::start_payment_setup(kind).await)
 }
 
-#[server(endpoint = "save_sepa")]
-pub async fn save_sepa(iban: String) -> Result<PaymentMethodView, AppError> {
-    crate::server::error::respond(ssr::save_sepa(iban).await)
+/// Saves what the provider saved in the setup `setup_id` (Stripe: the
+/// SetupIntent the browser confirmed; the demo: the token the browser
+/// made). `mandate_accepted` is required for SEPA Direct Debit.
+#[server(endpoint = "finish_payment_setup")]
+pub async fn finish_payment_setup(
+    setup_id: String,
+    mandate_accepted: Option<String>,
+) -> Result<PaymentMethodView, AppError> {
+    crate::server::error::respond(ssr::finish_payment_setup(setup_id, mandate_accepted).await)
 }
 
 #[server(endpoint = "place_order")]
@@ -147,8 +151,8 @@ pub const BILLING_ENDPOINTS: &[&str] = &[
     "remove_cart_item",
     "checkout",
     "payment_method",
-    "save_card",
-    "save_sepa",
+    "start_payment_setup",
+    "finish_payment_setup",
     "place_order",
     "put_plan",
     "order_confirmation",
@@ -207,8 +211,7 @@ mod ssr {
         AccountKind, Action, InvoiceStatus, Money, SubscriptionStatus, available_actions,
     };
     use crate::db::payment_methods::PaymentMethodKind;
-    use crate::db::{audit, carts, invoices, outbox, payment_methods, subscriptions};
-    use crate::domain::Iban;
+    use crate::db::{carts, invoices, outbox, payment_methods, subscriptions};
     use crate::i18n::fill;
     use crate::server::auth::{Caller, billing_contact_with_page, require_billing_contact};
     use crate::server::billing::{Context, context_from, quote_cart};
@@ -438,6 +441,10 @@ mod ssr {
             .map(char::from)
             .collect();
         Ok(CheckoutView {
+            stripe: state
+                .stripe
+                .as_ref()
+                .map(|s| (s.publishable_key.clone(), s.js_url.clone())),
             quote,
             idempotency_key: key,
             cart_digest: crate::server::billing::cart_digest(&ctx.cart),
@@ -456,78 +463,50 @@ mod ssr {
         )
     }
 
-    pub async fn save_card(
-        number: String,
-        expiry: String,
-        cvc: String,
+    /// Also for a Corporate account, whose billing contact pays an open
+    /// invoice with a card set up this way (and not saved).
+    pub async fn start_payment_setup(kind: String) -> Result<PaymentSetupView, AppError> {
+        let (state, caller) = billing_caller().await?;
+        let kind = PaymentMethodKind::parse(&kind)
+            .map_err(|_| AppError::Invalid("Choose a card or SEPA Direct Debit.".into()))?;
+        let setup = crate::server::payment_setup::start(
+            &state,
+            &caller.account,
+            caller.user.email.as_str(),
+            kind,
+        )
+        .await?;
+        let stripe = state.stripe.as_ref();
+        Ok(PaymentSetupView {
+            provider: if stripe.is_some() { "stripe" } else { "demo" }.into(),
+            publishable_key: stripe.map(|s| s.publishable_key.clone()),
+            js_url: stripe.map(|s| s.js_url.clone()),
+            setup_id: setup.id,
+            client_secret: setup.client_secret,
+            mandate: crate::server::payment_setup::mandate_text(&caller.account.name),
+            holder: caller.account.name.clone(),
+            email: caller.user.email.to_string(),
+        })
+    }
+
+    pub async fn finish_payment_setup(
+        setup_id: String,
+        mandate_accepted: Option<String>,
     ) -> Result<PaymentMethodView, AppError> {
         let (state, caller) = billing_caller().await?;
         online_only(&caller)?;
-        let today = crate::server::billing::today(&state, &caller.account);
-        use chrono::Datelike;
-        let (card, exp) = crate::domain::payment::parse_card(
-            &number,
-            &expiry,
-            &cvc,
-            (today.year(), today.month()),
-        )
-        .map_err(AppError::Invalid)?;
-        // The CVC goes to the gateway only; it is never stored or logged.
-        let t = state
-            .gateway
-            .save_card(&card)
-            .await
-            .map_err(|e| AppError::Payment(e.to_string()))?;
-        let pm = payment_methods::PaymentMethodRecord {
-            kind: PaymentMethodKind::Card,
-            token: t.token,
-            brand: t.brand,
-            last4: t.last4,
-            exp_month: Some(i64::from(exp.month())),
-            exp_year: Some(i64::from(exp.year())),
-        };
-        payment_methods::save_payment_method(&state.db, caller.account.id, &pm).await?;
-        audit::audit(
-            &state.db,
+        let mandate = mandate_accepted
+            .filter(|v| !v.is_empty())
+            .map(|_| crate::server::payment_setup::mandate_text(&caller.account.name));
+        let pm = crate::server::payment_setup::finish(
+            &state,
             caller.account.id,
-            caller.user.id,
-            "payment_method",
-            &format!("card •••• {}", pm.last4),
+            Some(caller.user.id),
+            setup_id.trim(),
+            mandate.as_deref(),
         )
         .await?;
-        retry_past_due(&state, &caller).await;
         Ok(pm_view(&pm))
-    }
-
-    pub async fn save_sepa(iban: String) -> Result<PaymentMethodView, AppError> {
-        let (state, caller) = billing_caller().await?;
-        online_only(&caller)?;
-        let iban = Iban::parse(&iban).map_err(AppError::Invalid)?;
-        let t = state
-            .gateway
-            .save_sepa(&iban)
-            .await
-            .map_err(|e| AppError::Payment(e.to_string()))?;
-        let pm = payment_methods::PaymentMethodRecord {
-            kind: PaymentMethodKind::Sepa,
-            token: t.token,
-            brand: t.brand,
-            last4: t.last4,
-            exp_month: None,
-            exp_year: None,
-        };
-        payment_methods::save_payment_method(&state.db, caller.account.id, &pm).await?;
-        retry_past_due(&state, &caller).await;
-        Ok(pm_view(&pm))
-    }
-
-    /// A past-due subscription is charged on the new method at once. The
-    /// method is saved whatever that charge does: its outcome reaches the
-    /// customer as the card's state and an email, like a renewal's.
-    async fn retry_past_due(state: &AppState, caller: &Caller) {
-        if let Err(e) = crate::server::billing_run::retry_past_due(state, caller.account.id).await {
-            tracing::error!(account = %caller.account.id, error = %e, "retry after a new payment method failed");
-        }
     }
 
     pub async fn place_order(

@@ -20,13 +20,10 @@ pub async fn open_invoices() -> Result<Vec<InvoiceRow>, AppError> {
 /// Pays one open invoice by card. Idempotent per invoice: a double click or
 /// a second tab pays it once.
 #[server(endpoint = "pay_invoice")]
-pub async fn pay_invoice(
-    id: InvoiceId,
-    number: String,
-    expiry: String,
-    cvc: String,
-) -> Result<String, AppError> {
-    crate::server::error::respond(ssr::pay_invoice(id, number, expiry, cvc).await)
+/// Pays an open invoice with the card of the setup `setup_id` (see
+/// `start_payment_setup`): the card number never reaches the server.
+pub async fn pay_invoice(id: InvoiceId, setup_id: String) -> Result<String, AppError> {
+    crate::server::error::respond(ssr::pay_invoice(id, setup_id).await)
 }
 
 pub const SUPPORT_EMAIL: &str = "support@billing-center.example";
@@ -94,23 +91,9 @@ mod ssr {
             .collect())
     }
 
-    pub async fn pay_invoice(
-        id: InvoiceId,
-        number: String,
-        expiry: String,
-        cvc: String,
-    ) -> Result<String, AppError> {
+    pub async fn pay_invoice(id: InvoiceId, setup_id: String) -> Result<String, AppError> {
         let state = current()?;
         let c = require_billing_contact(&state).await?;
-        let today = crate::server::billing::today(&state, &c.account);
-        use chrono::Datelike;
-        let (card, _) = crate::domain::payment::parse_card(
-            &number,
-            &expiry,
-            &cvc,
-            (today.year(), today.month()),
-        )
-        .map_err(AppError::Invalid)?;
         let (inv, _) = invoices::invoice_with_lines(&state.db, c.account.id, id)
             .await?
             .ok_or(AppError::NotFound)?;
@@ -155,9 +138,12 @@ mod ssr {
             }
         };
         let result = async {
+            let customer = crate::db::gateway::gateway_customer(&state.db, c.account.id)
+                .await?
+                .ok_or_else(|| AppError::Invalid("Enter the card again.".into()))?;
             let token = state
                 .gateway
-                .save_card(&card)
+                .finish_setup(&customer, setup_id.trim())
                 .await
                 .map_err(|e| AppError::Payment(e.to_string()))?;
             let total = inv.total;

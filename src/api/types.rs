@@ -83,8 +83,29 @@ pub struct PaymentMethodView {
     pub label: String,
 }
 
+/// A payment method being saved, as the browser needs it to hand the card
+/// or IBAN to the provider itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentSetupView {
+    /// `stripe`, or `demo` (the built-in test gateway).
+    pub provider: String,
+    /// Stripe's publishable key and Stripe.js's address.
+    pub publishable_key: Option<String>,
+    pub js_url: Option<String>,
+    pub setup_id: String,
+    pub client_secret: String,
+    /// The SEPA Direct Debit mandate to show and accept, in the page's
+    /// language; and the account holder's name and email it names.
+    pub mandate: String,
+    pub holder: String,
+    pub email: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckoutView {
+    /// Stripe's publishable key and Stripe.js's address, when Stripe is
+    /// the provider: a payment the bank wants confirmed is confirmed here.
+    pub stripe: Option<(String, String)>,
     pub quote: crate::billing::Quote,
     /// Created when the order page is rendered, not per click.
     pub idempotency_key: String,

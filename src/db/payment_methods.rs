@@ -22,7 +22,7 @@ impl PaymentMethodKind {
         }
     }
 
-    fn parse(code: &str) -> Result<Self, &'static str> {
+    pub fn parse(code: &str) -> Result<Self, &'static str> {
         match code {
             "card" => Ok(PaymentMethodKind::Card),
             "sepa" => Ok(PaymentMethodKind::Sepa),

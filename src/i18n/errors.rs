@@ -112,6 +112,31 @@ const FR_SERVER: &[(&str, &str)] = &[
         "Limitez le motif à 500 caractères.",
     ),
     (
+        "Your bank asks you to confirm this payment (3-D Secure).",
+        "Votre banque vous demande de confirmer ce paiement (3-D Secure).",
+    ),
+    (
+        "The payment service refused the request. Nothing was charged; try again later.",
+        "Le service de paiement a refusé la demande. Rien n'a été débité ; réessayez plus tard.",
+    ),
+    (
+        "Accept the SEPA Direct Debit mandate to save this account.",
+        "Acceptez le mandat de prélèvement SEPA pour enregistrer ce compte.",
+    ),
+    (
+        "Choose a card or SEPA Direct Debit.",
+        "Choisissez une carte ou le prélèvement SEPA.",
+    ),
+    ("Enter the card again.", "Saisissez à nouveau la carte."),
+    (
+        "Start adding the payment method again.",
+        "Recommencez l'ajout du moyen de paiement.",
+    ),
+    (
+        "The payment provider's form is not ready yet.",
+        "Le formulaire du prestataire de paiement n'est pas encore prêt.",
+    ),
+    (
         "The payment service did not answer in time. Nothing will be charged twice: place the order again.",
         "Le service de paiement n'a pas répondu à temps. Rien ne sera débité deux fois : passez à nouveau la commande.",
     ),
@@ -172,6 +197,9 @@ pub fn message(lang: Lang, e: &AppError) -> String {
     match e {
         AppError::Billing(b) => billing_fr_in_browser(b).unwrap_or_else(|| b.to_string()),
         AppError::Invalid(s) | AppError::Payment(s) => s.clone(),
+        AppError::ActionRequired { .. } => {
+            "Votre banque vous demande de confirmer ce paiement (3-D Secure).".into()
+        }
         AppError::Internal => "Un problème est survenu de notre côté. Réessayez dans un instant.".into(),
         AppError::Unavailable => "Le service est momentanément indisponible. Rien n'a été modifié : réessayez dans un instant.".into(),
         AppError::Network(_) => "Le serveur est injoignable. Vérifiez votre connexion et réessayez.".into(),
@@ -291,7 +319,8 @@ mod tests {
                     // domain messages; BillingError/AppError are matched above.
                     let relevant = marker.starts_with("Invalid")
                         || (in_domain && !english.contains('{'))
-                        || (path.ends_with("server/payments.rs") && marker.starts_with("#[error"));
+                        || (path.ends_with("server/payments/mod.rs")
+                            && marker.starts_with("#[error"));
                     if !relevant || english.is_empty() || !english.ends_with('.') {
                         continue;
                     }

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
 use super::charges::{Attempt, Purpose};
+use super::payments::PaymentError;
 
 use super::auth::Caller;
 use super::state::AppState;
@@ -28,6 +29,7 @@ use crate::error::AppError;
 use crate::i18n::{Lang, fill};
 
 pub const SELLER: &str = "BC";
+pub const SELLER_NAME: &str = "Billing Center Demo SAS";
 pub const SELLER_DETAILS: &str = "Billing Center Demo SAS, 10 rue de la Paix, 75002 Paris, France. VAT FR12345678901. SIREN 123 456 789.";
 
 /// Everything the engine needs for one account, read once.
@@ -300,6 +302,11 @@ async fn charge_and_commit(
         let attempt = Attempt::next(state, account.id, purpose, &pm.token, total).await?;
         match attempt.charge(&*state.gateway).await {
             Ok(charge) => charged = Some((attempt, charge)),
+            // Not an outcome: the same key placed again, once the customer
+            // authenticated, finds the payment made.
+            Err(PaymentError::ActionRequired { client_secret, .. }) => {
+                return Err(AppError::ActionRequired { client_secret });
+            }
             Err(e) => {
                 attempt.record_failure(state, &e).await?;
                 return Err(AppError::Payment(e.to_string()));

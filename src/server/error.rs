@@ -23,7 +23,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::Billing(_) | AppError::Invalid(_) | AppError::QuoteChanged => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        AppError::Payment(_) => StatusCode::PAYMENT_REQUIRED,
+        AppError::Payment(_) | AppError::ActionRequired { .. } => StatusCode::PAYMENT_REQUIRED,
         AppError::Stale => StatusCode::CONFLICT,
         AppError::NotFound => StatusCode::NOT_FOUND,
         AppError::Unauthorized => StatusCode::UNAUTHORIZED,

@@ -12,11 +12,24 @@ use axum::response::Response;
 /// Largest request body accepted (server functions, forms).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The policy of an HTML page whose inline scripts carry `nonce`.
-pub fn page_policy(nonce: &str) -> String {
+/// The policy of an HTML page whose inline scripts carry `nonce`. With
+/// Stripe, its script's origin is added (its Elements are frames from
+/// there, and it talks to its API): nothing else, no `unsafe-inline`.
+pub fn page_policy(nonce: &str, stripe: Option<&super::payments::StripeConfig>) -> String {
+    let (js, api) = match stripe {
+        Some(s) => (
+            format!(" {}", s.js_origin()),
+            format!(" {}", s.api_origin()),
+        ),
+        None => (String::new(), String::new()),
+    };
+    let frames = match stripe {
+        Some(_) => format!("frame-src{js}; "),
+        None => String::new(),
+    };
     format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'{js}; \
+         style-src 'self'; img-src 'self' data:{js}; connect-src 'self'{api}{js}; {frames}object-src 'none'; \
          base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     )
 }

@@ -81,9 +81,11 @@ pub async fn finish(
         exp_month: saved.expiry.map(|(m, _)| i64::from(m)),
         exp_year: saved.expiry.map(|(_, y)| i64::from(y)),
     };
-    // Already saved (the browser's call and the webhook both arrive).
+    // Already saved: the webhook after the browser's call changes nothing;
+    // the customer saving the same card again expects the retry below.
     let current = payment_methods::payment_method(&state.db, account).await?;
-    if current.as_ref().is_some_and(|c| c.token == pm.token) {
+    let same = current.as_ref().is_some_and(|c| c.token == pm.token);
+    if same && user.is_none() {
         return Ok(pm);
     }
     payment_methods::save_payment_method(&state.db, account, &pm).await?;
@@ -100,4 +102,17 @@ pub async fn finish(
         tracing::error!(account = %account, error = %e, "retry after a new payment method failed");
     }
     Ok(pm)
+}
+
+/// The SEPA Direct Debit mandate the customer accepts, naming the seller
+/// (`creditor`), in the current language.
+pub fn mandate_text(holder: &str) -> String {
+    let t = super::lang::current().ui();
+    crate::i18n::fill(
+        t.sepa_mandate,
+        &[
+            ("creditor", super::billing::SELLER_NAME),
+            ("holder", holder),
+        ],
+    )
 }

@@ -4,6 +4,7 @@ pub mod components;
 pub mod i18n;
 pub mod pages;
 pub mod resource;
+pub mod stripe_js;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -24,12 +25,14 @@ use pages::subscriptions::SubscriptionsPage;
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // The page's CSP names the nonce Leptos puts on its inline scripts.
     #[cfg(feature = "ssr")]
+    let stripe = use_context::<crate::server::state::AppState>().and_then(|s| s.stripe.clone());
+    #[cfg(feature = "ssr")]
     if let (Some(nonce), Some(resp)) = (
         leptos::nonce::use_nonce(),
         use_context::<leptos_axum::ResponseOptions>(),
-    ) && let Ok(policy) =
-        axum::http::HeaderValue::from_str(&crate::server::headers::page_policy(&nonce))
-    {
+    ) && let Ok(policy) = axum::http::HeaderValue::from_str(
+        &crate::server::headers::page_policy(&nonce, stripe.as_ref()),
+    ) {
         resp.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, policy);
     }
     #[cfg(feature = "ssr")]

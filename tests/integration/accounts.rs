@@ -169,8 +169,8 @@ async fn call(s: &Session, endpoint: &str) -> reqwest::Response {
                 .await
         }
         "order_confirmation" => s.form(endpoint, &[("key", "abcdefghijklmnopqrstuvwxyz123456")]).await,
-        "save_card" => s.form(endpoint, &[("number", "4242424242424242"), ("expiry", "12/30"), ("cvc", "123")]).await,
-        "save_sepa" => s.form(endpoint, &[("iban", "FR7630006000011234567890189")]).await,
+        "start_payment_setup" => s.form(endpoint, &[("kind", "card")]).await,
+        "finish_payment_setup" => s.form(endpoint, &[("setup_id", "demo:ok:Visa:4242:12:2030")]).await,
         "place_order" => {
             s.form(endpoint, &[("key", "abcdefghijklmnopqrstuvwxyz123456"), ("expected_total", "0.00"), ("cart_digest", "x")])
                 .await
@@ -181,7 +181,7 @@ async fn call(s: &Session, endpoint: &str) -> reqwest::Response {
         "contact_support" => s.form(endpoint, &[("subject", "other"), ("message", "hello")]).await,
         "transfer_billing_contact" => s.form(endpoint, &[("user_id", "1"), ("confirm", "yes")]).await,
         "pay_invoice" => {
-            s.form(endpoint, &[("id", "1"), ("number", "4242424242424242"), ("expiry", "12/30"), ("cvc", "123")])
+            s.form(endpoint, &[("id", "1"), ("setup_id", "demo:ok:Visa:4242:12:2030")])
                 .await
         }
         _ => s.form(endpoint, &[]).await,
@@ -242,12 +242,8 @@ async fn corporate_accounts_cannot_change_anything_online() {
                 ],
             ),
             (
-                "save_card",
-                vec![
-                    ("number", "4242424242424242"),
-                    ("expiry", "12/30"),
-                    ("cvc", "123"),
-                ],
+                "finish_payment_setup",
+                vec![("setup_id", "demo:ok:Visa:4242:12:2030")],
             ),
         ] {
             let r = corp.form(endpoint, &form).await;

@@ -51,17 +51,14 @@ async fn pay_now_pays_an_open_invoice_once() {
         let open: Vec<Value> = s.ok("open_invoices", &[]).await;
         assert_eq!(open.len(), 2);
         let id = open[0]["id"].as_i64().unwrap().to_string();
+        // The page sets the card up with the provider first.
+        let r = s.form("start_payment_setup", &[("kind", "card")]).await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        let declined = crate::helpers::demo_card_token("4000000000000002", "12/30");
+        let good = crate::helpers::demo_card_token("4242424242424242", "12/30");
         // Declined: stays open, nothing recorded.
         let r = s
-            .form(
-                "pay_invoice",
-                &[
-                    ("id", &id),
-                    ("number", "4000000000000002"),
-                    ("expiry", "12/30"),
-                    ("cvc", "123"),
-                ],
-            )
+            .form("pay_invoice", &[("id", &id), ("setup_id", &declined)])
             .await;
         assert_eq!(r.status(), 402);
         assert_eq!(app.count("payments").await, 0);
@@ -71,19 +68,12 @@ async fn pay_now_pays_an_open_invoice_once() {
             .map(|_| {
                 let s = s.clone();
                 let id = id.clone();
+                let good = good.clone();
                 tokio::spawn(async move {
-                    s.form(
-                        "pay_invoice",
-                        &[
-                            ("id", &id),
-                            ("number", "4242424242424242"),
-                            ("expiry", "12/30"),
-                            ("cvc", "123"),
-                        ],
-                    )
-                    .await
-                    .status()
-                    .as_u16()
+                    s.form("pay_invoice", &[("id", &id), ("setup_id", &good)])
+                        .await
+                        .status()
+                        .as_u16()
                 })
             })
             .collect();
@@ -101,9 +91,7 @@ async fn pay_now_pays_an_open_invoice_once() {
                 "pay_invoice",
                 &[
                     ("id", open[0]["id"].as_i64().unwrap().to_string().as_str()),
-                    ("number", "4242424242424242"),
-                    ("expiry", "12/30"),
-                    ("cvc", "123"),
+                    ("setup_id", good.as_str()),
                 ],
             )
             .await;

@@ -70,15 +70,9 @@ async fn place_an_order(app: &TestApp) -> String {
     let o: Value = s.ok("overview", &[]).await;
     let id = o["cards"][0]["id"].as_i64().unwrap();
     s.json("put_cart_item", json!({"item": {"type": "subscribe", "subscription_id": id, "product": "webinar", "plan": {"level": "standard", "seats": 1, "frequency": "monthly"}}, "replace": true})).await;
-    s.form(
-        "save_card",
-        &[
-            ("number", "4242424242424242"),
-            ("expiry", "12/30"),
-            ("cvc", "123"),
-        ],
-    )
-    .await;
+    crate::helpers::browser_saves_card(&s, "4242424242424242", "12/30")
+        .await
+        .unwrap();
     let c: Value = s.ok("checkout", &[]).await;
     let r: Value = s
         .form(

@@ -5,7 +5,7 @@
 
 use billing_center::server::payments::{
     Charge, ChargeRequest, GatewayFuture, PaymentGateway, Refund, SavedMethod, SetupStart,
-    TestGateway, Tokenized,
+    TestGateway,
 };
 use sqlx::Connection;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -125,18 +125,6 @@ impl PaymentGateway for Probe {
         setup_id: &'a str,
     ) -> GatewayFuture<'a, SavedMethod> {
         Box::pin(self.around(self.inner.finish_setup(customer, setup_id)))
-    }
-    fn save_card<'a>(
-        &'a self,
-        card: &'a billing_center::domain::CardNumber,
-    ) -> GatewayFuture<'a, Tokenized> {
-        Box::pin(self.around(self.inner.save_card(card)))
-    }
-    fn save_sepa<'a>(
-        &'a self,
-        iban: &'a billing_center::domain::Iban,
-    ) -> GatewayFuture<'a, Tokenized> {
-        Box::pin(self.around(self.inner.save_sepa(iban)))
     }
     fn charge<'a>(&'a self, request: ChargeRequest<'a>) -> GatewayFuture<'a, Charge> {
         Box::pin(self.around(self.inner.charge(request)))

@@ -573,3 +573,42 @@ pub async fn customer_mid_period(db: &Db, name: &str, email: &str) -> (AccountId
     .unwrap();
     (a, user)
 }
+
+/// What the payment form does in the browser with the demo's provider:
+/// asks for a setup, turns the card into a token in the page, and sends
+/// the token only (the card number never reaches the server). A card the
+/// page itself refuses (Luhn, expired) is that refusal's message.
+pub async fn browser_saves_card(
+    s: &Session,
+    number: &str,
+    expiry: &str,
+) -> Result<reqwest::Response, String> {
+    use billing_center::domain::payment::{DemoToken, parse_card};
+    let (card, expiry) = parse_card(number, expiry, "123", (2026, 12))?;
+    let r = s.form("start_payment_setup", &[("kind", "card")]).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let token = DemoToken::for_card(&card, expiry);
+    Ok(s.form("finish_payment_setup", &[("setup_id", &token)])
+        .await)
+}
+
+/// The same for a SEPA Direct Debit mandate, accepted.
+pub async fn browser_saves_sepa(s: &Session, iban: &str) -> Result<reqwest::Response, String> {
+    use billing_center::domain::payment::DemoToken;
+    let iban = billing_center::domain::Iban::parse(iban)?;
+    let r = s.form("start_payment_setup", &[("kind", "sepa")]).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let token = DemoToken::for_iban(&iban);
+    Ok(s.form(
+        "finish_payment_setup",
+        &[("setup_id", &token), ("mandate_accepted", "yes")],
+    )
+    .await)
+}
+
+/// The token the payment page makes of a card with the demo's provider.
+pub fn demo_card_token(number: &str, expiry: &str) -> String {
+    use billing_center::domain::payment::{DemoToken, parse_card};
+    let (card, expiry) = parse_card(number, expiry, "123", (2026, 12)).expect("a valid card");
+    DemoToken::for_card(&card, expiry)
+}

@@ -38,11 +38,9 @@ async fn place(s: &Session, checkout: &Value, total: &str) -> reqwest::Response 
 }
 
 async fn add_card(s: &Session, number: &str) -> reqwest::Response {
-    s.form(
-        "save_card",
-        &[("number", number), ("expiry", "12/30"), ("cvc", "123")],
-    )
-    .await
+    crate::helpers::browser_saves_card(s, number, "12/30")
+        .await
+        .expect("a card the page accepts")
 }
 
 #[tokio::test]
@@ -194,19 +192,16 @@ async fn declined_cards_charge_nothing_and_keep_the_cart() {
         assert!(r.text().await.unwrap().contains("declined"));
         let r = add_card(&s, "4000 0000 0000 9995").await;
         assert!(r.text().await.unwrap().contains("insufficient funds"));
-        let r = add_card(&s, "4242 4242 4242 4241").await;
-        assert_eq!(r.status(), 422, "Luhn");
+        // The page refuses these before anything is sent.
+        let luhn = crate::helpers::browser_saves_card(&s, "4242 4242 4242 4241", "12/30").await;
+        assert!(luhn.unwrap_err().contains("not valid"), "Luhn");
+        let expired = crate::helpers::browser_saves_card(&s, "4242424242424242", "01/20").await;
+        assert!(expired.unwrap_err().contains("expired"));
+        // A token the provider did not make is refused, nothing saved.
         let r = s
-            .form(
-                "save_card",
-                &[
-                    ("number", "4242424242424242"),
-                    ("expiry", "01/20"),
-                    ("cvc", "123"),
-                ],
-            )
+            .form("finish_payment_setup", &[("setup_id", "demo:ok:Visa")])
             .await;
-        assert!(r.text().await.unwrap().contains("expired"));
+        assert_eq!(r.status(), 402);
         // Saved fine, declined when charged.
         assert_eq!(add_card(&s, "4000 0000 0000 0341").await.status(), 200);
         let checkout: Value = s.ok("checkout", &[]).await;
@@ -235,18 +230,16 @@ async fn sepa_and_the_full_number_is_stored_nowhere() {
     for backend in backends() {
         let app = TestApp::spawn_seeded(backend).await;
         let s = app.sign_in("trial@demo.test").await;
+        let r = crate::helpers::browser_saves_sepa(&s, "FR76 3000 6000 0112 3456 7890 189").await;
+        assert_eq!(r.unwrap().status(), 200);
+        let bad = crate::helpers::browser_saves_sepa(&s, "FR76 3000 6000 0112 3456 7890 188").await;
+        assert!(bad.is_err(), "the page refuses a wrong IBAN");
+        // Without the mandate accepted, a SEPA account is not saved.
+        let token = billing_center::domain::payment::DemoToken::for_iban(
+            &billing_center::domain::Iban::parse("FR76 3000 6000 0112 3456 7890 189").unwrap(),
+        );
         let r = s
-            .form(
-                "save_sepa",
-                &[("iban", "FR76 3000 6000 0112 3456 7890 189")],
-            )
-            .await;
-        assert_eq!(r.status(), 200);
-        let r = s
-            .form(
-                "save_sepa",
-                &[("iban", "FR76 3000 6000 0112 3456 7890 188")],
-            )
+            .form("finish_payment_setup", &[("setup_id", &token)])
             .await;
         assert_eq!(r.status(), 422);
         assert_eq!(add_card(&s, "4242 4242 4242 4242").await.status(), 200);

@@ -1017,16 +1017,10 @@ async fn dunning_after_a_gap_a_card_update_and_a_hard_decline() {
         );
         assert_eq!(w.sub(c, "meeting").await.status.code(), "past_due");
         // A new card: charged at once, no waiting for the retry date.
+        w.call(c, "start_payment_setup", &[("kind", "card")]).await;
+        let token = crate::helpers::demo_card_token("4242 4242 4242 4242", "12/40");
         let (status, body) = w
-            .call(
-                c,
-                "save_card",
-                &[
-                    ("number", "4242 4242 4242 4242"),
-                    ("expiry", "12/40"),
-                    ("cvc", "123"),
-                ],
-            )
+            .call(c, "finish_payment_setup", &[("setup_id", &token)])
             .await;
         assert_eq!(status, 200, "{body}");
         let sub = w.sub(c, "meeting").await;

@@ -13,7 +13,6 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use crate::domain::AccountId;
-use crate::domain::{CardNumber, Iban};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PaymentError {
@@ -90,14 +89,6 @@ pub struct SavedMethod {
     pub expiry: Option<(u32, i32)>,
 }
 
-/// What is stored: a token, never the number.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tokenized {
-    pub token: String,
-    pub brand: String,
-    pub last4: String,
-}
-
 /// A charge as the gateway reports it: what the server checks against what
 /// it asked for before recording anything as paid.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,8 +150,6 @@ pub trait PaymentGateway: Send + Sync + std::fmt::Debug {
         customer: &'a str,
         setup_id: &'a str,
     ) -> GatewayFuture<'a, SavedMethod>;
-    fn save_card<'a>(&'a self, card: &'a CardNumber) -> GatewayFuture<'a, Tokenized>;
-    fn save_sepa<'a>(&'a self, iban: &'a Iban) -> GatewayFuture<'a, Tokenized>;
     /// Charges `amount_minor` once per `reference` (the server's own, see
     /// `charges`): a repeat of a reference returns the first charge, as it
     /// is now (gateways deduplicate on idempotency keys).
@@ -249,18 +238,6 @@ impl PaymentGateway for Paced {
         Box::pin(async move {
             self.slot().await;
             self.inner.finish_setup(customer, setup_id).await
-        })
-    }
-    fn save_card<'a>(&'a self, card: &'a CardNumber) -> GatewayFuture<'a, Tokenized> {
-        Box::pin(async move {
-            self.slot().await;
-            self.inner.save_card(card).await
-        })
-    }
-    fn save_sepa<'a>(&'a self, iban: &'a Iban) -> GatewayFuture<'a, Tokenized> {
-        Box::pin(async move {
-            self.slot().await;
-            self.inner.save_sepa(iban).await
         })
     }
     fn charge<'a>(&'a self, request: ChargeRequest<'a>) -> GatewayFuture<'a, Charge> {

@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use super::{
     Charge, ChargeRequest, GatewayFuture, PaymentError, PaymentGateway, Refund, SavedMethod,
-    SetupStart, Tokenized,
+    SetupStart,
 };
 use crate::db::payment_methods::PaymentMethodKind;
-use crate::domain::{AccountId, CardNumber, Iban};
+use crate::domain::AccountId;
 
 /// `STRIPE_*` settings. `api_base` and `js_url` default to Stripe's own
 /// and are overridden by the tests (localstripe).
@@ -362,20 +362,6 @@ impl PaymentGateway for StripeGateway {
                 }),
                 _ => Err(PaymentError::Unconfirmed),
             }
-        })
-    }
-
-    fn save_card<'a>(&'a self, _card: &'a CardNumber) -> GatewayFuture<'a, Tokenized> {
-        Box::pin(async {
-            tracing::error!("Stripe: card numbers are not accepted by the server");
-            Err(PaymentError::Refused)
-        })
-    }
-
-    fn save_sepa<'a>(&'a self, _iban: &'a Iban) -> GatewayFuture<'a, Tokenized> {
-        Box::pin(async {
-            tracing::error!("Stripe: IBANs are confirmed with Stripe.js, not by the server");
-            Err(PaymentError::Refused)
         })
     }
 

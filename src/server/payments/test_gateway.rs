@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use super::{
     Charge, ChargeRequest, GatewayFuture, PaymentError, PaymentGateway, Refund, SavedMethod,
-    SetupStart, Tokenized,
+    SetupStart,
 };
 use crate::db::payment_methods::PaymentMethodKind;
-use crate::domain::{AccountId, CardNumber, Iban};
+use crate::domain::AccountId;
 
 /// Like a real gateway, it answers a repeated reference with its first
 /// answer: the charge (refunded or not) or the decline.
@@ -154,26 +154,6 @@ impl PaymentGateway for TestGateway {
         Box::pin(std::future::ready(saved(setup_id)))
     }
 
-    fn save_card<'a>(&'a self, card: &'a CardNumber) -> GatewayFuture<'a, Tokenized> {
-        Box::pin(async move {
-            self.half_trip().await;
-            let saved = self.save_card_now(card);
-            self.half_trip().await;
-            saved
-        })
-    }
-
-    fn save_sepa<'a>(&'a self, iban: &'a Iban) -> GatewayFuture<'a, Tokenized> {
-        Box::pin(async move {
-            self.half_trip().await;
-            Ok(Tokenized {
-                token: format!("tok_sepa_ok_{}", iban.last4()),
-                brand: "SEPA Direct Debit".into(),
-                last4: iban.last4().to_string(),
-            })
-        })
-    }
-
     fn charge<'a>(&'a self, r: ChargeRequest<'a>) -> GatewayFuture<'a, Charge> {
         Box::pin(async move {
             self.half_trip().await;
@@ -218,24 +198,6 @@ impl PaymentGateway for TestGateway {
 /// The ledger's side of each call, under its lock (never held across the
 /// simulated round trip).
 impl TestGateway {
-    fn save_card_now(&self, card: &CardNumber) -> Result<Tokenized, PaymentError> {
-        let behaviour = match card.digits() {
-            "4000000000000002" => return Err(PaymentError::Declined),
-            "4000000000009995" => return Err(PaymentError::InsufficientFunds),
-            "4000000000000341" => "fail_on_charge",
-            // Stripe's `stolen_card` test number: saves, then hard-declines.
-            "4000000000009979" => "hard_decline",
-            "4000000000000119" => "timeout_after_charge",
-            "4000000000005126" => "refund_fails",
-            _ => "ok",
-        };
-        Ok(Tokenized {
-            token: format!("tok_{}_{}", behaviour, card.last4()),
-            brand: card.brand().to_string(),
-            last4: card.last4().to_string(),
-        })
-    }
-
     fn charge_now(&self, r: ChargeRequest<'_>) -> Result<Charge, PaymentError> {
         let ChargeRequest {
             token,

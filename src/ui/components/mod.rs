@@ -1,2 +1,3 @@
 pub mod error;
+pub mod payment_form;
 pub mod summary;

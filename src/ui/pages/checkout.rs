@@ -5,15 +5,13 @@
 use crate::ui::resource::resource;
 use leptos::prelude::*;
 
-use crate::api::billing::{
-    PlaceOrder, SaveCard, SaveSepa, checkout, order_confirmation, payment_method,
-};
+use crate::api::billing::{PlaceOrder, checkout, order_confirmation, payment_method};
 use crate::api::types::{CheckoutView, OrderResult, PaymentMethodView};
-use crate::domain::{CardNumber, Iban};
 use crate::i18n::fill;
 use crate::ui::components::error::ErrorNotice;
+use crate::ui::components::payment_form::PaymentForm;
 use crate::ui::components::summary::OrderSummary;
-use crate::ui::i18n::{use_lang, use_ui};
+use crate::ui::i18n::use_ui;
 use crate::ui::pages::help::HelpFor;
 
 #[component]
@@ -45,6 +43,43 @@ fn Checkout(c: CheckoutView) -> impl IntoView {
     let (key, digest) = (c.idempotency_key.clone(), c.cart_digest.clone());
     let placed = move || place.value().get().and_then(|r| r.ok());
     let t = use_ui();
+    // The bank wants this payment confirmed (3-D Secure): Stripe.js asks
+    // the customer, then the same order (same key) is placed again, and
+    // the server finds the payment made.
+    let stripe = c.stripe.clone();
+    let retry = (key.clone(), digest.clone(), total.clone());
+    let authenticating = RwSignal::new(false);
+    Effect::new(move |_| {
+        let Some(Err(crate::error::AppError::ActionRequired { client_secret })) =
+            place.value().get()
+        else {
+            return;
+        };
+        let (Some((pk, js)), false) = (stripe.clone(), authenticating.get_untracked()) else {
+            return;
+        };
+        authenticating.set(true);
+        let (key, cart_digest, expected_total) = retry.clone();
+        leptos::task::spawn_local(async move {
+            let confirmed = match crate::ui::stripe_js::load(&js).await {
+                Ok(()) => crate::ui::stripe_js::confirm_card_payment(&pk, &client_secret).await,
+                Err(e) => Err(e),
+            };
+            authenticating.set(false);
+            match confirmed {
+                Ok(()) => {
+                    place.dispatch(PlaceOrder {
+                        key,
+                        expected_total,
+                        cart_digest,
+                    });
+                }
+                Err(e) => place
+                    .value()
+                    .set(Some(Err(crate::error::AppError::Payment(e)))),
+            }
+        });
+    });
     view! {
         <Show
             when=move || placed().is_some()
@@ -120,82 +155,6 @@ pub fn OrderPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
-    }
-}
-
-#[component]
-pub fn PaymentForm(
-    method: RwSignal<Option<PaymentMethodView>>,
-    changing: RwSignal<bool>,
-) -> impl IntoView {
-    let save_card = ServerAction::<SaveCard>::new();
-    let save_sepa = ServerAction::<SaveSepa>::new();
-    let sepa = RwSignal::new(false);
-    let card = RwSignal::new(String::new());
-    let iban = RwSignal::new(String::new());
-    let lang = use_lang();
-    let t = use_ui();
-    // Only complain once something plausible has been typed.
-    let card_error = move || {
-        let n = card.get();
-        (n.chars().filter(char::is_ascii_digit).count() >= 12)
-            .then(|| CardNumber::parse(&n).err())
-            .flatten()
-            .map(|e| crate::i18n::errors::sentence(lang, &e))
-    };
-    let iban_error = move || {
-        let text = iban.get();
-        (text.trim().len() >= 15)
-            .then(|| Iban::parse(&text).err())
-            .flatten()
-            .map(|e| crate::i18n::errors::sentence(lang, &e))
-    };
-    Effect::new(move |_| {
-        let saved = save_card
-            .value()
-            .get()
-            .and_then(|r| r.ok())
-            .or_else(|| save_sepa.value().get().and_then(|r| r.ok()));
-        if let Some(m) = saved {
-            method.set(Some(m));
-            changing.set(false);
-        }
-    });
-    view! {
-        <div class="payment-form">
-            <label class="choice">
-                <input type="checkbox" prop:checked=move || sepa.get() on:change=move |ev| sepa.set(event_target_checked(&ev))/>
-                {t.pay_by_sepa}
-            </label>
-            <Show
-                when=move || sepa.get()
-                fallback=move || view! {
-                    <ActionForm action=save_card>
-                        <label for="card-number">{t.card_number}</label>
-                        <input id="card-number" name="number" inputmode="numeric" autocomplete="cc-number" required
-                            aria-describedby="card-number-error"
-                            on:input=move |ev| card.set(event_target_value(&ev))/>
-                        // Checked in the browser as typed; the server checks again.
-                        <p id="card-number-error" class="error" aria-live="polite">{move || card_error()}</p>
-                        <label for="card-expiry">{t.expiry}</label>
-                        <input id="card-expiry" name="expiry" autocomplete="cc-exp" placeholder=t.expiry_placeholder required/>
-                        <label for="card-cvc">{t.cvc}</label>
-                        <input id="card-cvc" name="cvc" inputmode="numeric" autocomplete="cc-csc" required maxlength="4"/>
-                        <button type="submit" disabled=move || save_card.pending().get() || card_error().is_some()>{t.save_card}</button>
-                    </ActionForm>
-                }
-            >
-                <ActionForm action=save_sepa>
-                    <label for="iban">{t.iban}</label>
-                    <input id="iban" name="iban" required aria-describedby="iban-error"
-                        on:input=move |ev| iban.set(event_target_value(&ev))/>
-                    <p id="iban-error" class="error" aria-live="polite">{move || iban_error()}</p>
-                    <button type="submit" disabled=move || save_sepa.pending().get() || iban_error().is_some()>{t.save}</button>
-                </ActionForm>
-            </Show>
-            {move || save_card.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
-            {move || save_sepa.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
-        </div>
     }
 }
 

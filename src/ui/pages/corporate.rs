@@ -8,6 +8,7 @@ use crate::api::corporate::{ContactSupport, PayInvoice, open_invoices};
 use crate::api::types::InvoiceRow;
 use crate::i18n::fill;
 use crate::ui::components::error::ErrorNotice;
+use crate::ui::components::payment_form::{Entry, EntryFields, confirm, scripted, setups};
 use crate::ui::i18n::use_ui;
 use crate::ui::pages::help::HelpFor;
 
@@ -74,15 +75,11 @@ pub fn PortalPage() -> impl IntoView {
 #[component]
 fn OpenInvoice(r: InvoiceRow, pay: ServerAction<PayInvoice>) -> impl IntoView {
     let open = RwSignal::new(false);
-    let id = r.id.to_string();
-    let prefix = format!("inv{}", r.id);
-    let (n, e, c) = (
-        format!("{prefix}-number"),
-        format!("{prefix}-expiry"),
-        format!("{prefix}-cvc"),
-    );
+    let id = r.id;
     let t = use_ui();
-    let pay_label = fill(t.pay_amount, &[("amount", &r.total)]);
+    let lang = crate::ui::i18n::use_lang();
+    let pay_label = StoredValue::new(fill(t.pay_amount, &[("amount", &r.total)]));
+    let on = scripted();
     view! {
         <article class="card" data-invoice=r.number.clone()>
             <header><h2>{fill(t.invoice_title, &[("number", &r.number)])}</h2><span class="badge status-pending_cancellation">{t.status_open}</span></header>
@@ -91,21 +88,41 @@ fn OpenInvoice(r: InvoiceRow, pay: ServerAction<PayInvoice>) -> impl IntoView {
                 <button type="button" on:click=move |_| open.set(true)>{t.pay_now}</button>
             </Show>
             <Show when=move || open.get()>
-                {
-                    let (id, n, e, c, label) = (id.clone(), n.clone(), e.clone(), c.clone(), pay_label.clone());
-                    view! {
-                        <ActionForm action=pay>
-                            <input type="hidden" name="id" value=id/>
-                            <label for=n.clone()>{t.card_number}</label>
-                            <input id=n name="number" inputmode="numeric" autocomplete="cc-number" required/>
-                            <label for=e.clone()>{t.expiry}</label>
-                            <input id=e name="expiry" autocomplete="cc-exp" placeholder=t.expiry_placeholder required/>
-                            <label for=c.clone()>{t.cvc}</label>
-                            <input id=c name="cvc" inputmode="numeric" autocomplete="cc-csc" maxlength="4" required/>
-                            <button type="submit" disabled=move || pay.pending().get()>{label}</button>
-                        </ActionForm>
+                <Show
+                    when=move || on.get()
+                    fallback=move || view! { <p class="notice" data-testid="needs-javascript">{t.needs_javascript}</p> }
+                >
+                    {
+                        let label = pay_label.get_value();
+                        let sepa = RwSignal::new(false);
+                        let entry = Entry::new();
+                        let prefix = format!("inv{id}");
+                        let (setup, mounted, error) = setups(sepa, format!("inv{id}-element"));
+                        let busy = RwSignal::new(false);
+                        let submit = move |ev: leptos::ev::SubmitEvent| {
+                            ev.prevent_default();
+                            let Some(s) = setup.get_untracked() else { return };
+                            busy.set(true);
+                            error.set(None);
+                            leptos::task::spawn_local(async move {
+                                match confirm(&s, mounted.get_value(), entry, (false, lang)).await {
+                                    Ok(setup_id) => {
+                                        pay.dispatch(PayInvoice { id, setup_id });
+                                    }
+                                    Err(e) => error.set(Some(e)),
+                                }
+                                busy.set(false);
+                            });
+                        };
+                        view! {
+                            <form on:submit=submit>
+                                <EntryFields setup entry sepa prefix/>
+                                <button type="submit" disabled=move || busy.get() || pay.pending().get() || setup.get().is_none()>{label}</button>
+                            </form>
+                            {move || error.get().map(|e| view! { <ErrorNotice error=e/> })}
+                        }
                     }
-                }
+                </Show>
             </Show>
         </article>
     }

@@ -422,12 +422,10 @@ async fn run_sequence(backend: Backend, acts: &[Act]) -> usize {
                 } else {
                     "4000 0000 0000 0341"
                 };
+                w.call(c, "start_payment_setup", &[("kind", "card")]).await;
+                let token = crate::helpers::demo_card_token(number, "12/40");
                 let (status, body) = w
-                    .call(
-                        c,
-                        "save_card",
-                        &[("number", number), ("expiry", "12/40"), ("cvc", "123")],
-                    )
+                    .call(c, "finish_payment_setup", &[("setup_id", &token)])
                     .await;
                 assert_eq!(status, 200, "{body}");
                 m.card_good = good;
