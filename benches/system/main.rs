@@ -13,6 +13,7 @@
 mod baseline;
 mod durability;
 mod fixtures;
+mod gateway;
 mod http;
 mod load;
 mod report;
@@ -301,6 +302,9 @@ async fn main() {
         }
         if s.runs("history") {
             history(&s, &mut r, backend).await;
+        }
+        if s.runs("gateway") {
+            gateway::billing_run(&s, &mut r, backend).await;
         }
     }
     r.section(

@@ -4,7 +4,8 @@ localstripe speaks Stripe's REST API but ignores the Idempotency-Key
 header; Stripe promises that a repeated key returns the first answer
 (status and body) and that the same key with other parameters is an
 error. This proxy adds exactly that, the `customer` filter of the PaymentIntent
-list (documented by Stripe, refused by localstripe), and an optional latency per call (a
+list (documented by Stripe, refused by localstripe), a fix to its fake
+Stripe.js (see `rename_element_class`), and an optional latency per call (a
 real provider's round trip), and forwards everything else unchanged,
 Stripe.js's fake included. A test tool: never shipped, never in front of
 real Stripe.
@@ -16,10 +17,19 @@ import argparse
 import asyncio
 import hashlib
 import json
+import re
 
 from aiohttp import ClientSession, web
 
 HOP = {"host", "content-length", "transfer-encoding", "connection", "content-encoding"}
+
+
+def rename_element_class(script):
+    """localstripe's fake Stripe.js declares a top-level `class Element`,
+    which shadows the DOM's `Element` for every script of the page
+    (wasm-bindgen's glue tests `instanceof Element`); real Stripe.js
+    declares no such global. The class is renamed, nothing else changes."""
+    return re.sub(rb"(?<![\w.])Element\b", b"LocalstripeElement", script)
 
 
 def main():
@@ -66,6 +76,8 @@ def main():
                 and "customer" in request.query:
             return await respond(*await intents_of_customer(request))
         status, headers, out = await upstream(request, body)
+        if request.path.startswith("/js.stripe.com/"):
+            out = rename_element_class(out)
         return await respond(status, headers, out)
 
     async def intents_of_customer(request):

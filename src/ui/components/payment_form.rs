@@ -173,7 +173,12 @@ pub fn EntryFields(
 ) -> impl IntoView {
     let t = use_ui();
     let lang = use_lang();
-    let stripe = move || setup.get().is_some_and(|s| s.provider == "stripe");
+    // Which fields: re-rendered only when this changes, not at every
+    // keystroke nor when the same provider's setup is replaced.
+    let mode = Memo::new(move |_| {
+        let stripe = setup.with(|s| s.as_ref().is_some_and(|s| s.provider == "stripe"));
+        (sepa.get(), stripe)
+    });
     let card_error = move || {
         let n = entry.number.get();
         (n.chars().filter(char::is_ascii_digit).count() >= 12)
@@ -188,59 +193,47 @@ pub fn EntryFields(
             .flatten()
             .map(|e| crate::i18n::errors::sentence(lang, &e))
     };
-    let id = move |what: &str| format!("{prefix}-{what}");
-    let (number_id, expiry_id, cvc_id, iban_id, element_id) = (
-        id("number"),
-        id("expiry"),
-        id("cvc"),
-        id("iban"),
-        id("element"),
-    );
-    let (number_err, iban_err) = (id("number-error"), id("iban-error"));
-    view! {
-        <Show
-            when=move || sepa.get()
-            fallback=move || {
-                let (number_id, expiry_id, cvc_id, element_id, number_err) =
-                    (number_id.clone(), expiry_id.clone(), cvc_id.clone(), element_id.clone(), number_err.clone());
-                view! {
-                    <Show
-                        when=stripe
-                        fallback=move || {
-                            let (number_id, expiry_id, cvc_id, number_err) =
-                                (number_id.clone(), expiry_id.clone(), cvc_id.clone(), number_err.clone());
-                            view! {
-                                <label for=number_id.clone()>{t.card_number}</label>
-                                <input id=number_id inputmode="numeric" autocomplete="cc-number" required
-                                    aria-describedby=number_err.clone()
-                                    on:input=move |ev| entry.number.set(event_target_value(&ev))/>
-                                <p id=number_err class="error" aria-live="polite">{move || card_error()}</p>
-                                <label for=expiry_id.clone()>{t.expiry}</label>
-                                <input id=expiry_id autocomplete="cc-exp" placeholder=t.expiry_placeholder required
-                                    on:input=move |ev| entry.expiry.set(event_target_value(&ev))/>
-                                <label for=cvc_id.clone()>{t.cvc}</label>
-                                <input id=cvc_id inputmode="numeric" autocomplete="cc-csc" required maxlength="4"
-                                    on:input=move |ev| entry.cvc.set(event_target_value(&ev))/>
-                            }
-                        }
-                    >
-                        <p class="label">{t.card_details}</p>
-                        <div id=element_id.clone() class="card-element" data-testid="card-element"></div>
-                    </Show>
-                }
-            }
-        >
-            <label for=iban_id.clone()>{t.iban}</label>
-            <input id=iban_id.clone() required aria-describedby=iban_err.clone()
+    let id = StoredValue::new(prefix);
+    let id = move |what: &str| format!("{}-{what}", id.get_value());
+    move || {
+        match mode.get() {
+        (true, _) => view! {
+            <label for=id("iban")>{t.iban}</label>
+            <input id=id("iban") required aria-describedby=id("iban-error")
+                prop:value=move || entry.iban.get()
                 on:input=move |ev| entry.iban.set(event_target_value(&ev))/>
-            <p id=iban_err.clone() class="error" aria-live="polite">{move || iban_error()}</p>
+            <p id=id("iban-error") class="error" aria-live="polite">{move || iban_error()}</p>
             <p class="mandate" data-testid="sepa-mandate">{move || setup.get().map(|s| s.mandate)}</p>
             <label class="choice">
                 <input type="checkbox" required prop:checked=move || entry.accepted.get()
                     on:change=move |ev| entry.accepted.set(event_target_checked(&ev))/>
                 {t.accept_mandate}
             </label>
-        </Show>
+        }
+        .into_any(),
+        (false, true) => view! {
+            <p class="label">{t.card_details}</p>
+            <div id=id("element") class="card-element" data-testid="card-element"></div>
+        }
+        .into_any(),
+        (false, false) => view! {
+            <label for=id("number")>{t.card_number}</label>
+            <input id=id("number") inputmode="numeric" autocomplete="cc-number" required
+                aria-describedby=id("number-error")
+                prop:value=move || entry.number.get()
+                on:input=move |ev| entry.number.set(event_target_value(&ev))/>
+            <p id=id("number-error") class="error" aria-live="polite">{move || card_error()}</p>
+            <label for=id("expiry")>{t.expiry}</label>
+            <input id=id("expiry") autocomplete="cc-exp" placeholder=t.expiry_placeholder required
+                prop:value=move || entry.expiry.get()
+                on:input=move |ev| entry.expiry.set(event_target_value(&ev))/>
+            <label for=id("cvc")>{t.cvc}</label>
+            <input id=id("cvc") inputmode="numeric" autocomplete="cc-csc" required maxlength="4"
+                prop:value=move || entry.cvc.get()
+                on:input=move |ev| entry.cvc.set(event_target_value(&ev))/>
+        }
+        .into_any(),
+    }
     }
 }
 
