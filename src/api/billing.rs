@@ -137,6 +137,19 @@ pub async fn invoice(id: InvoiceId) -> Result<InvoiceDetail, AppError> {
     crate::server::error::respond(ssr::invoice(id).await)
 }
 
+/// A renewal payment the bank wants confirmed (the link in its email).
+#[server(endpoint = "payment_to_confirm")]
+pub async fn payment_to_confirm(intent: String) -> Result<PendingPaymentView, AppError> {
+    crate::server::error::respond(ssr::payment_to_confirm(intent).await)
+}
+
+/// The customer confirmed it with their bank: the past-due renewal is
+/// charged again under the same reference, which finds the payment made.
+#[server(endpoint = "payment_confirmed")]
+pub async fn payment_confirmed(intent: String) -> Result<(), AppError> {
+    crate::server::error::respond(ssr::payment_confirmed(intent).await)
+}
+
 #[server(endpoint = "mailbox")]
 pub async fn mailbox() -> Result<Vec<MailView>, AppError> {
     crate::server::error::respond(ssr::mailbox().await)
@@ -161,6 +174,8 @@ pub const BILLING_ENDPOINTS: &[&str] = &[
     "invoices",
     "invoice",
     "mailbox",
+    "payment_to_confirm",
+    "payment_confirmed",
     "contact_support",
     "open_invoices",
     "pay_invoice",
@@ -754,6 +769,43 @@ mod ssr {
                 t.status_open.into()
             },
         })
+    }
+
+    /// The caller's own pending payment `intent`; not found otherwise.
+    async fn own_pending(
+        state: &AppState,
+        caller: &Caller,
+        intent: &str,
+    ) -> Result<crate::server::payments::PendingPayment, AppError> {
+        if state.stripe.is_none() {
+            return Err(AppError::NotFound);
+        }
+        match state.gateway.pending(intent.trim()).await {
+            Ok(p) if p.account_id == caller.account.id => Ok(p),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    pub async fn payment_to_confirm(intent: String) -> Result<PendingPaymentView, AppError> {
+        let (state, caller) = billing_caller().await?;
+        let p = own_pending(&state, &caller, &intent).await?;
+        let stripe = state.stripe.as_ref().ok_or(AppError::NotFound)?;
+        let currency = crate::billing::Currency::parse(&p.currency)?;
+        Ok(PendingPaymentView {
+            publishable_key: stripe.publishable_key.clone(),
+            js_url: stripe.js_url.clone(),
+            client_secret: p.client_secret,
+            amount: crate::server::lang::current()
+                .money(crate::billing::Money::from_minor(p.amount_minor, currency)),
+            done: p.status != "requires_action",
+        })
+    }
+
+    pub async fn payment_confirmed(intent: String) -> Result<(), AppError> {
+        let (state, caller) = billing_caller().await?;
+        own_pending(&state, &caller, &intent).await?;
+        crate::server::billing_run::retry_past_due(&state, caller.account.id).await?;
+        Ok(())
     }
 
     pub async fn mailbox() -> Result<Vec<MailView>, AppError> {

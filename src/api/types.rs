@@ -171,6 +171,17 @@ pub struct InvoiceDetail {
     pub status: String,
 }
 
+/// A payment the bank wants the customer to confirm (3-D Secure).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingPaymentView {
+    pub publishable_key: String,
+    pub js_url: String,
+    pub client_secret: String,
+    pub amount: String,
+    /// Confirmed already: nothing left to do.
+    pub done: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailView {
     pub to: String,

@@ -26,6 +26,8 @@ pub const EN: Texts = Texts {
     payment_failed_subject: "Payment failed for {product}",
     payment_failed_body: "We could not charge your payment method ({reason}). We will try again on {date}. Update your payment method in the billing center to avoid an interruption.",
     payment_failed_hard_body: "We could not charge your payment method ({reason}). We will not try it again: add a new payment method in the billing center and we will charge it at once, so that your {product} subscription continues.",
+    payment_action_subject: "Confirm the payment for {product}",
+    payment_action_body: "Your bank asks you to confirm the renewal payment of your {product} subscription (3-D Secure). Confirm it here: {link} — until then the subscription is past due, and we will try again on {date}.",
     cancelled_subject: "Your {product} subscription is cancelled",
     cancelled_body: "You cancelled your {product} subscription. You keep access until {date}, its last day, and nothing more will be charged. Changed your mind? Remove the pending cancellation in the billing center before then.",
     expired_subject: "Your {product} subscription has expired",

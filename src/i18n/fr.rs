@@ -26,6 +26,8 @@ pub const FR: Texts = Texts {
     payment_failed_subject: "Échec du paiement pour {product}",
     payment_failed_body: "Nous n'avons pas pu débiter votre moyen de paiement ({reason}). Nous réessaierons le {date}. Mettez à jour votre moyen de paiement dans le centre de facturation pour éviter une interruption.",
     payment_failed_hard_body: "Nous n'avons pas pu débiter votre moyen de paiement ({reason}). Nous ne réessaierons pas avec celui-ci : ajoutez un nouveau moyen de paiement dans le centre de facturation et nous le débiterons aussitôt, pour que votre abonnement {product} continue.",
+    payment_action_subject: "Confirmez le paiement pour {product}",
+    payment_action_body: "Votre banque vous demande de confirmer le paiement du renouvellement de votre abonnement {product} (3-D Secure). Confirmez-le ici : {link} — d'ici là l'abonnement est en retard de paiement, et nous réessaierons le {date}.",
     cancelled_subject: "Votre abonnement {product} est résilié",
     cancelled_body: "Vous avez résilié votre abonnement {product}. Vous gardez l'accès jusqu'au {date}, son dernier jour, et rien de plus ne sera débité. Vous changez d'avis ? Retirez la résiliation en attente dans le centre de facturation d'ici là.",
     expired_subject: "Votre abonnement {product} a expiré",

@@ -74,6 +74,8 @@ texts! {
     payment_failed_subject,
     payment_failed_body,
     payment_failed_hard_body,
+    payment_action_subject,
+    payment_action_body,
     cancelled_subject,
     cancelled_body,
     expired_subject,

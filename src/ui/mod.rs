@@ -12,6 +12,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use pages::auth::{AccountPage, LoginPage};
+use pages::authenticate::AuthenticatePage;
 use pages::cart::CartPage;
 use pages::checkout::{CheckoutPage, OrderPage, PaymentMethodPage};
 use pages::corporate::{PortalPage, SupportPage};
@@ -112,6 +113,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("billing"), StaticSegment("support")) view=SupportPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("billing"), StaticSegment("payment")) view=PaymentMethodPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("billing"), StaticSegment("portal")) view=PortalPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("billing"), StaticSegment("authenticate"), ParamSegment("intent")) view=AuthenticatePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -170,6 +170,7 @@ async fn call(s: &Session, endpoint: &str) -> reqwest::Response {
         }
         "order_confirmation" => s.form(endpoint, &[("key", "abcdefghijklmnopqrstuvwxyz123456")]).await,
         "start_payment_setup" => s.form(endpoint, &[("kind", "card")]).await,
+        "payment_to_confirm" | "payment_confirmed" => s.form(endpoint, &[("intent", "pi_x")]).await,
         "finish_payment_setup" => s.form(endpoint, &[("setup_id", "demo:ok:Visa:4242:12:2030")]).await,
         "place_order" => {
             s.form(endpoint, &[("key", "abcdefghijklmnopqrstuvwxyz123456"), ("expected_total", "0.00"), ("cart_digest", "x")])

@@ -139,6 +139,12 @@ impl PaymentGateway for Probe {
     ) -> GatewayFuture<'a, Option<Charge>> {
         Box::pin(self.around(self.inner.charge_for(reference, token)))
     }
+    fn pending<'a>(
+        &'a self,
+        intent: &'a str,
+    ) -> GatewayFuture<'a, billing_center::server::payments::PendingPayment> {
+        Box::pin(self.around(self.inner.pending(intent)))
+    }
     fn settled(&self) -> GatewayFuture<'_, Vec<(String, i64)>> {
         self.inner.settled()
     }

@@ -433,6 +433,20 @@ impl Notices {
                     next_retry_on: Some(retry),
                     ..base
                 };
+                // The bank wants the customer: a link to the page that asks.
+                if let PaymentError::ActionRequired { intent, .. } = e {
+                    let link = format!("{}/billing/authenticate/{intent}", public_url());
+                    let mail = self.notice(
+                        t.payment_action_subject,
+                        t.payment_action_body,
+                        &[
+                            ("product", &self.product),
+                            ("link", &link),
+                            ("date", &self.lang.date(retry)),
+                        ],
+                    );
+                    return (retrying, mail);
+                }
                 let mail = self.notice(
                     t.payment_failed_subject,
                     t.payment_failed_body,
@@ -455,4 +469,12 @@ impl Notices {
 /// An email that does not depend on the invoice number.
 fn boxed(mail: EmailWrite) -> EmailBuilder {
     Box::new(move |_| mail.clone())
+}
+
+/// Where the billing center is reached, for links in emails
+/// (`BC_PUBLIC_URL`; without it the links are paths).
+fn public_url() -> String {
+    std::env::var("BC_PUBLIC_URL")
+        .map(|u| u.trim_end_matches('/').to_string())
+        .unwrap_or_default()
 }

@@ -77,6 +77,18 @@ pub struct SetupStart {
     pub client_secret: String,
 }
 
+/// A payment waiting for the customer (3-D Secure), as the page that
+/// completes it needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingPayment {
+    pub account_id: AccountId,
+    pub client_secret: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    /// The provider's state (`requires_action`, `succeeded`, …).
+    pub status: String,
+}
+
 /// A payment method the provider saved for a customer: what is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SavedMethod {
@@ -166,6 +178,8 @@ pub trait PaymentGateway: Send + Sync + std::fmt::Debug {
     /// Charges made and not refunded, as (reference, amount): what
     /// reconciliation compares the books with.
     fn settled(&self) -> GatewayFuture<'_, Vec<(String, i64)>>;
+    /// The payment `intent` (from an `ActionRequired`) as it is now.
+    fn pending<'a>(&'a self, intent: &'a str) -> GatewayFuture<'a, PendingPayment>;
 }
 
 /// Paces the calls of a gateway to its provider's rate limit (Stripe's
@@ -264,5 +278,11 @@ impl PaymentGateway for Paced {
     }
     fn settled(&self) -> GatewayFuture<'_, Vec<(String, i64)>> {
         self.inner.settled()
+    }
+    fn pending<'a>(&'a self, intent: &'a str) -> GatewayFuture<'a, PendingPayment> {
+        Box::pin(async move {
+            self.slot().await;
+            self.inner.pending(intent).await
+        })
     }
 }

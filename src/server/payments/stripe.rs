@@ -11,8 +11,8 @@ use serde_json::Value;
 use std::time::Duration;
 
 use super::{
-    Charge, ChargeRequest, GatewayFuture, PaymentError, PaymentGateway, Refund, SavedMethod,
-    SetupStart,
+    Charge, ChargeRequest, GatewayFuture, PaymentError, PaymentGateway, PendingPayment, Refund,
+    SavedMethod, SetupStart,
 };
 use crate::db::payment_methods::PaymentMethodKind;
 use crate::domain::AccountId;
@@ -429,6 +429,31 @@ impl PaymentGateway for StripeGateway {
                 }
                 _ => Ok(None),
             }
+        })
+    }
+
+    fn pending<'a>(&'a self, intent: &'a str) -> GatewayFuture<'a, PendingPayment> {
+        Box::pin(async move {
+            if !intent.starts_with("pi_")
+                || !intent
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                return Err(PaymentError::Unconfirmed);
+            }
+            let i = self
+                .get(&format!("/v1/payment_intents/{intent}"), &[])
+                .await?;
+            Ok(PendingPayment {
+                account_id: i["metadata"]["account_id"]
+                    .as_str()
+                    .and_then(|a| a.parse().ok())
+                    .ok_or(PaymentError::Unconfirmed)?,
+                client_secret: text(&i, "client_secret")?,
+                amount_minor: i["amount"].as_i64().ok_or(PaymentError::Unconfirmed)?,
+                currency: text(&i, "currency")?.to_uppercase(),
+                status: text(&i, "status")?,
+            })
         })
     }
 

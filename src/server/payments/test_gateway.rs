@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use super::{
-    Charge, ChargeRequest, GatewayFuture, PaymentError, PaymentGateway, Refund, SavedMethod,
-    SetupStart,
+    Charge, ChargeRequest, GatewayFuture, PaymentError, PaymentGateway, PendingPayment, Refund,
+    SavedMethod, SetupStart,
 };
 use crate::db::payment_methods::PaymentMethodKind;
 use crate::domain::AccountId;
@@ -181,6 +181,11 @@ impl PaymentGateway for TestGateway {
             self.half_trip().await;
             Ok(self.ledger().charges.get(reference).cloned())
         })
+    }
+
+    /// The demo's cards never ask for 3-D Secure.
+    fn pending<'a>(&'a self, _intent: &'a str) -> GatewayFuture<'a, PendingPayment> {
+        Box::pin(std::future::ready(Err(PaymentError::Unconfirmed)))
     }
 
     fn settled(&self) -> GatewayFuture<'_, Vec<(String, i64)>> {

@@ -1,4 +1,5 @@
 pub mod auth;
+pub mod authenticate;
 pub mod cart;
 pub mod checkout;
 pub mod corporate;
