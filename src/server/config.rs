@@ -25,19 +25,20 @@ impl Config {
     /// The built-in test gateway; `BC_TEST_GATEWAY_LEDGER=FILE` keeps its
     /// charges in FILE so that they outlive a killed server (crash tests),
     /// `BC_TEST_GATEWAY_LATENCY_MS` makes each call take that long. Paced to
-    /// `BC_GATEWAY_RATE_LIMIT` calls a second (default 100, Stripe's live
-    /// limit; 0: none).
+    /// `BC_GATEWAY_RATE_LIMIT` calls a second (default: 100, Stripe's live
+    /// limit, with Stripe; none with the built-in gateway; 0: none).
     pub fn gateway(&self) -> Result<std::sync::Arc<dyn super::payments::PaymentGateway>, String> {
         use super::payments::{Paced, StripeGateway, TestGateway};
-        let rate = number("BC_GATEWAY_RATE_LIMIT", 100)?;
-        let rate =
-            u32::try_from(rate).map_err(|_| "BC_GATEWAY_RATE_LIMIT is too large".to_string())?;
+        // Stripe's documented live limit by default; the built-in gateway
+        // has none unless asked (it would cap the benchmark's orders).
+        let rate = |default| {
+            u32::try_from(number("BC_GATEWAY_RATE_LIMIT", default)?)
+                .map_err(|_| "BC_GATEWAY_RATE_LIMIT is too large".to_string())
+        };
         if let Some(stripe) = self.stripe()? {
             let gateway = StripeGateway::new(stripe)?;
-            return Ok(std::sync::Arc::new(Paced::new(
-                std::sync::Arc::new(gateway),
-                rate,
-            )));
+            let paced = Paced::new(std::sync::Arc::new(gateway), rate(100)?);
+            return Ok(std::sync::Arc::new(paced));
         }
         let gateway = match std::env::var("BC_TEST_GATEWAY_LEDGER")
             .ok()
@@ -49,13 +50,8 @@ impl Config {
         };
         let latency = number("BC_TEST_GATEWAY_LATENCY_MS", 0)?;
         let gateway = gateway.with_latency(std::time::Duration::from_millis(latency));
-        let rate = number("BC_GATEWAY_RATE_LIMIT", 100)?;
-        let rate =
-            u32::try_from(rate).map_err(|_| "BC_GATEWAY_RATE_LIMIT is too large".to_string())?;
-        Ok(std::sync::Arc::new(Paced::new(
-            std::sync::Arc::new(gateway),
-            rate,
-        )))
+        let paced = Paced::new(std::sync::Arc::new(gateway), rate(0)?);
+        Ok(std::sync::Arc::new(paced))
     }
 
     /// Stripe, when `STRIPE_SECRET_KEY` is set: then the publishable key
