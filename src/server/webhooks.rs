@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::payments::stripe::verify_signature;
+use super::payments::stripe_signature::verify_signature;
 use super::state::AppState;
 use crate::billing::SubscriptionStatus;
 use crate::db::{audit, gateway, subscriptions};

@@ -7,7 +7,7 @@
 
 use billing_center::db::payment_methods::PaymentMethodKind;
 use billing_center::domain::AccountId;
-use billing_center::server::payments::stripe::sign;
+use billing_center::server::payments::stripe_signature::sign;
 use billing_center::server::payments::{
     ChargeRequest, PaymentError, PaymentGateway, SetupStart, StripeConfig, StripeGateway,
 };

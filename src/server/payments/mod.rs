@@ -3,6 +3,7 @@
 //! cards; Stripe (`stripe`) moves real money. Configuration chooses one.
 
 pub mod stripe;
+pub mod stripe_signature;
 mod test_gateway;
 
 pub use stripe::{StripeConfig, StripeGateway};
