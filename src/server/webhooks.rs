@@ -11,8 +11,7 @@ use serde_json::{Value, json};
 
 use super::payments::stripe_signature::verify_signature;
 use super::state::AppState;
-use crate::billing::SubscriptionStatus;
-use crate::db::{audit, gateway, subscriptions};
+use crate::db::{audit, gateway};
 use crate::domain::AccountId;
 use crate::error::AppError;
 
@@ -125,16 +124,11 @@ async fn payment_succeeded(state: &AppState, intent: &Value) -> Result<(), AppEr
     else {
         return Ok(());
     };
-    let past_due = subscriptions::subscriptions(&state.db, account)
-        .await?
-        .into_iter()
-        .filter(|s| s.status == SubscriptionStatus::PastDue)
-        .count();
-    if past_due == 0 {
-        return Ok(());
-    }
+    // It charges the account's past-due renewals only, if there are any.
     let report = super::billing_run::retry_past_due(state, account).await?;
-    tracing::info!(account = %account, reference, renewed = report.renewed, "renewal paid after authentication");
+    if report.renewed > 0 {
+        tracing::info!(account = %account, reference, renewed = report.renewed, "renewal paid after authentication");
+    }
     Ok(())
 }
 

@@ -583,11 +583,9 @@ pub async fn browser_saves_card(
     number: &str,
     expiry: &str,
 ) -> Result<reqwest::Response, String> {
-    use billing_center::domain::payment::{DemoToken, parse_card};
-    let (card, expiry) = parse_card(number, expiry, "123", (2026, 12))?;
+    let token = card_token(number, expiry)?;
     let r = s.form("start_payment_setup", &[("kind", "card")]).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let token = DemoToken::for_card(&card, expiry);
     Ok(s.form("finish_payment_setup", &[("setup_id", &token)])
         .await)
 }
@@ -608,7 +606,12 @@ pub async fn browser_saves_sepa(s: &Session, iban: &str) -> Result<reqwest::Resp
 
 /// The token the payment page makes of a card with the demo's provider.
 pub fn demo_card_token(number: &str, expiry: &str) -> String {
+    card_token(number, expiry).expect("a valid card")
+}
+
+/// The page's token for a card, or the page's refusal (Luhn, expired).
+fn card_token(number: &str, expiry: &str) -> Result<String, String> {
     use billing_center::domain::payment::{DemoToken, parse_card};
-    let (card, expiry) = parse_card(number, expiry, "123", (2026, 12)).expect("a valid card");
-    DemoToken::for_card(&card, expiry)
+    let (card, expiry) = parse_card(number, expiry, "123", (2026, 12))?;
+    Ok(DemoToken::for_card(&card, expiry))
 }

@@ -228,6 +228,12 @@ fn text(v: &Value, key: &str) -> Result<String, PaymentError> {
     })
 }
 
+/// Whether a client's `text` is a Stripe id with `prefix`: anything else
+/// is never put in a request's path.
+fn is_id(text: &str, prefix: &str) -> bool {
+    text.starts_with(prefix) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
 /// `id` of a field that is either an id or the expanded object.
 fn id_of(v: &Value) -> Option<&str> {
     v.as_str().or_else(|| v["id"].as_str())
@@ -316,11 +322,7 @@ impl PaymentGateway for StripeGateway {
         setup_id: &'a str,
     ) -> GatewayFuture<'a, SavedMethod> {
         Box::pin(async move {
-            if !setup_id.starts_with("seti_")
-                || !setup_id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            {
+            if !is_id(setup_id, "seti_") {
                 return Err(PaymentError::Unconfirmed);
             }
             let setup = self
@@ -435,11 +437,7 @@ impl PaymentGateway for StripeGateway {
 
     fn pending<'a>(&'a self, intent: &'a str) -> GatewayFuture<'a, PendingPayment> {
         Box::pin(async move {
-            if !intent.starts_with("pi_")
-                || !intent
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            {
+            if !is_id(intent, "pi_") {
                 return Err(PaymentError::Unconfirmed);
             }
             let i = self
