@@ -99,7 +99,8 @@ start_localstripe() {
   ls_port="$(free_port)"
   proxy_port="$(free_port)"
   mkdir -p "$dir"
-  (cd "$dir" && exec localstripe --port "$ls_port" --from-scratch >"$dir/localstripe.log" 2>&1) &
+  (cd "$dir" && exec python3 "$ROOT/scripts/stripe/localstripe_in_memory.py" --port "$ls_port" \
+    --from-scratch >"$dir/localstripe.log" 2>&1) &
   STRIPE_PIDS="$STRIPE_PIDS $!"
   python3 "$(dirname "${BASH_SOURCE[0]}")/stripe/proxy.py" --port "$proxy_port" \
     --upstream "http://127.0.0.1:$ls_port" --latency-ms "$latency" >"$dir/proxy.log" 2>&1 &

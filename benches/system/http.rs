@@ -28,6 +28,11 @@ impl Drop for Server {
 
 impl Server {
     async fn start(bin: &Path, site_root: &Path, url: &str) -> Server {
+        Server::start_with(bin, site_root, url, &[]).await
+    }
+
+    /// With settings of its own (`envs`) on top of the bench's.
+    async fn start_with(bin: &Path, site_root: &Path, url: &str, envs: &[(&str, &str)]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -46,6 +51,7 @@ impl Server {
                 concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml"),
             )
             .env("RUST_LOG", "warn")
+            .envs(envs.iter().copied())
             .stdout(Stdio::null())
             .spawn()
             .expect("the release server binary");
@@ -221,6 +227,9 @@ pub async fn all(s: &Settings, r: &mut Report, bin: &Path) {
             place_order(s, r, backend, &base, &db).await;
         }
         drop(server);
+        if s.runs("orders") || s.runs("gateway") {
+            place_order_with_latency(s, r, backend, bin, &url, &db).await;
+        }
     }
 }
 
@@ -384,6 +393,50 @@ async fn place_order(s: &Settings, r: &mut Report, backend: Backend, base: &str,
             Some(tenths >= 250 && orders.errors == 0),
         );
     }
+}
+
+/// Place order with the gateway answering in a provider's time (150 ms,
+/// `BENCH_GATEWAY_LATENCY_MS`): its p50 and p99 against that latency,
+/// which each order waits for once.
+async fn place_order_with_latency(
+    s: &Settings,
+    r: &mut Report,
+    backend: Backend,
+    bin: &Path,
+    url: &str,
+    db: &Db,
+) {
+    let latency: u128 = std::env::var("BENCH_GATEWAY_LATENCY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(150);
+    let envs = [("BC_TEST_GATEWAY_LATENCY_MS", latency.to_string())];
+    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = Server::start_with(bin, &s.site_root, url, &envs).await;
+    let today = billing_center::server::clock::local_date(chrono::Utc::now(), "Europe/Paris");
+    let accounts = fixtures::accounts(db, s.orders, "lat").await;
+    fixtures::trials(db, &accounts, today + chrono::Duration::days(10)).await;
+    let users: Vec<i64> = accounts.iter().map(|(_, u)| *u).collect();
+    let tokens = fixtures::sessions(db, &users).await;
+    let connections = 8;
+    let orders = orders(&server.base, db, tokens, connections).await;
+    let p50 = orders.percentile_us(50) / 1000;
+    let hundredths = p50 * 100 / latency.max(1);
+    r.row(
+        format!(
+            "place order, gateway answering in {latency} ms, {connections} connections, {}",
+            name(backend)
+        ),
+        summary_of(&orders, "orders/s", "orders"),
+        format!("the gateway's latency: {latency} ms"),
+        format!(
+            "p50 {}.{:02} × the latency",
+            hundredths / 100,
+            hundredths % 100
+        ),
+        "p50 ≤ 1.5 × the latency",
+        Some(hundredths <= 150 && orders.errors == 0),
+    );
 }
 
 /// Place order on a database that already holds `subscriptions` (those of

@@ -4,7 +4,8 @@ localstripe speaks Stripe's REST API but ignores the Idempotency-Key
 header; Stripe promises that a repeated key returns the first answer
 (status and body) and that the same key with other parameters is an
 error. This proxy adds exactly that, the `customer` filter of the PaymentIntent
-list (documented by Stripe, refused by localstripe), a fix to its fake
+list (documented by Stripe, refused by localstripe; served from the intents
+created through the proxy), a fix to its fake
 Stripe.js (see `rename_element_class`), and an optional latency per call (a
 real provider's round trip), and forwards everything else unchanged,
 Stripe.js's fake included. A test tool: never shipped, never in front of
@@ -41,6 +42,21 @@ def main():
     # key -> (digest of the request, status, headers, body) or a future
     # while the first request with the key is in flight.
     seen = {}
+    # customer id -> ids of the PaymentIntents created for it, oldest first:
+    # localstripe can only list all intents, a page at a time.
+    intents_by_customer = {}
+
+    def remember(request, status, out):
+        if request.method != "POST" or request.path != "/v1/payment_intents" or status != 200:
+            return
+        try:
+            intent = json.loads(out)
+        except ValueError:
+            return
+        if intent.get("customer") and intent.get("id"):
+            known = intents_by_customer.setdefault(intent["customer"], [])
+            if intent["id"] not in known:
+                known.append(intent["id"])
 
     async def forward(request):
         body = await request.read()
@@ -69,6 +85,7 @@ def main():
                 del seen[scoped]
                 pending.set_result(None)
                 raise
+            remember(request, status, out)
             seen[scoped] = (digest, status, headers, out)
             pending.set_result(seen[scoped])
             return await respond(status, headers, out)
@@ -76,30 +93,27 @@ def main():
                 and "customer" in request.query:
             return await respond(*await intents_of_customer(request))
         status, headers, out = await upstream(request, body)
+        remember(request, status, out)
         if request.path.startswith("/js.stripe.com/"):
             out = rename_element_class(out)
         return await respond(status, headers, out)
 
     async def intents_of_customer(request):
-        """Every intent of the customer, newest first, up to `limit`."""
+        """Every intent of the customer made through this proxy, newest
+        first, up to `limit`, each read as it is now."""
         customer = request.query["customer"]
         limit = int(request.query.get("limit", "10"))
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP}
-        found, after = [], None
-        while True:
-            query = {"limit": "100"} | ({"starting_after": after} if after else {})
-            async with app["client"].get(args.upstream + "/v1/payment_intents",
-                                         headers=headers, params=query) as r:
+        known = intents_by_customer.get(customer, [])
+        found = []
+        for intent in list(reversed(known))[:limit]:
+            async with app["client"].get(args.upstream + "/v1/payment_intents/" + intent,
+                                         headers=headers) as r:
                 if r.status != 200:
                     return r.status, [("Content-Type", "application/json")], await r.read()
-                page = await r.json()
-            found += [i for i in page["data"] if i.get("customer") == customer]
-            if not page.get("has_more") or not page["data"]:
-                break
-            after = page["data"][-1]["id"]
-        found.sort(key=lambda i: i.get("created", 0), reverse=True)
-        body = {"object": "list", "url": "/v1/payment_intents", "data": found[:limit],
-                "has_more": len(found) > limit}
+                found.append(await r.json())
+        body = {"object": "list", "url": "/v1/payment_intents", "data": found,
+                "has_more": len(known) > limit}
         return 200, [("Content-Type", "application/json")], json.dumps(body).encode()
 
     async def upstream(request, body):

@@ -75,25 +75,6 @@ pub async fn mark_event_handled(db: &Db, id: &str, kind: &str) -> Result<bool, D
     Ok(done.rows_affected() == 1)
 }
 
-/// The recorded payment made by `charge_id`: (account, amount, currency).
-pub async fn payment_of_charge(
-    db: &Db,
-    charge_id: &str,
-) -> Result<Option<(AccountId, i64, String)>, DbError> {
-    db.read_row(
-        "SELECT account_id, amount_minor, currency FROM payments WHERE gateway_ref = $1",
-        owned(charge_id),
-        |r| {
-            Ok((
-                AccountId::new(r.int("account_id")?),
-                r.int("amount_minor")?,
-                r.text("currency")?,
-            ))
-        },
-    )
-    .await
-}
-
 /// This installation's random id (migration 0012).
 pub async fn installation_id(db: &Db) -> Result<String, DbError> {
     let (id,): (String,) = sqlx::query_as("SELECT id FROM installation")

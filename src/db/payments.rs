@@ -3,6 +3,7 @@
 //! payment row (`payments.gateway_ref`, the charge made under its
 //! reference), written with what it paid for.
 
+use crate::billing::{Currency, Money};
 use crate::domain::ids::{AccountId, InvoiceId};
 use std::collections::HashMap;
 
@@ -11,7 +12,8 @@ use sqlx::Row;
 use super::error::DbError;
 use super::exec::{Exec, Param, multi_row, owned, text};
 use super::pool::Db;
-use super::writes::{AttemptStatus, AttemptWrite};
+use super::row::parsed;
+use super::writes::{AttemptStatus, AttemptWrite, EmailWrite};
 
 /// The insert, whose rows [`params`] gives.
 macro_rules! insert {
@@ -168,4 +170,128 @@ pub(super) async fn record_all(
     let rows = attempts.iter().flat_map(|a| params(a, now)).collect();
     multi_row(tx, INSERT, 10, UPSERT, rows).await?;
     Ok(())
+}
+
+/// A recorded payment, found by the provider's charge id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentRecord {
+    pub account_id: AccountId,
+    pub invoice_id: Option<InvoiceId>,
+    /// The number of the invoice it paid.
+    pub invoice_number: Option<String>,
+    pub amount: Money,
+    pub status: PaymentStatus,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaymentStatus {
+    Succeeded,
+    /// The money never arrived (a SEPA debit the bank returned).
+    Reversed,
+    /// Given back at the provider.
+    Refunded,
+}
+
+impl PaymentStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            PaymentStatus::Succeeded => "succeeded",
+            PaymentStatus::Reversed => "reversed",
+            PaymentStatus::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        [Self::Succeeded, Self::Reversed, Self::Refunded]
+            .into_iter()
+            .find(|s| s.code() == code)
+    }
+}
+
+pub async fn payment_of_charge(db: &Db, charge_id: &str) -> Result<Option<PaymentRecord>, DbError> {
+    db.read_row(
+        "SELECT p.account_id, p.invoice_id, i.number, p.amount_minor, p.currency, p.status
+         FROM payments p LEFT JOIN invoices i ON i.id = p.invoice_id WHERE p.gateway_ref = $1",
+        owned(charge_id),
+        |r| {
+            const TABLE: (&str, &str) = ("payments", "gateway_ref");
+            let currency = parsed(r, TABLE, "currency", Currency::parse)?;
+            Ok(PaymentRecord {
+                account_id: AccountId::new(r.int("account_id")?),
+                invoice_id: r.opt_int("invoice_id")?.map(InvoiceId::new),
+                invoice_number: r.opt_text("number")?,
+                amount: Money::from_minor(r.int("amount_minor")?, currency),
+                status: parsed(r, TABLE, "status", |code| {
+                    PaymentStatus::parse(code).ok_or("not a payment status")
+                })?,
+            })
+        },
+    )
+    .await
+}
+
+/// What the provider did to a payment after it was recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reversal {
+    /// The money never arrived (a SEPA debit the bank returned): its
+    /// invoice is open again, to be paid.
+    Failed,
+    /// Given back from the provider's dashboard: the invoice stays paid.
+    Refunded,
+}
+
+impl Reversal {
+    fn status(self) -> PaymentStatus {
+        match self {
+            Reversal::Failed => PaymentStatus::Reversed,
+            Reversal::Refunded => PaymentStatus::Refunded,
+        }
+    }
+}
+
+/// Records `reversal` of the payment of charge `charge_id`, with its audit
+/// entry and `email`, in one transaction; false when there is no such
+/// succeeded payment (unknown, or recorded already), and nothing changes.
+pub async fn reverse_payment(
+    db: &Db,
+    charge_id: &str,
+    reversal: Reversal,
+    detail: &str,
+    email: Option<&EmailWrite>,
+) -> Result<bool, DbError> {
+    let mut tx = db.pool.begin().await?;
+    let now = super::row::now_text();
+    let row: Option<(i64, Option<i64>)> = sqlx::query_as(
+        "UPDATE payments SET status = $1 WHERE gateway_ref = $2 AND status = 'succeeded'
+         RETURNING account_id, invoice_id",
+    )
+    .bind(reversal.status().code())
+    .bind(charge_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((account_id, invoice_id)) = row else {
+        return Ok(false);
+    };
+    let account_id = AccountId::new(account_id);
+    if let (Reversal::Failed, Some(invoice)) = (reversal, invoice_id) {
+        sqlx::query("UPDATE invoices SET status = 'open' WHERE id = $1 AND status = 'paid'")
+            .bind(invoice)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let entry = super::audit::Entry {
+        account_id,
+        user_id: None,
+        action: match reversal {
+            Reversal::Failed => "payment_failed_late",
+            Reversal::Refunded => "refunded_at_provider",
+        },
+        detail,
+    };
+    super::audit::record(&mut tx, &[entry], &now).await?;
+    if let Some(e) = email {
+        super::outbox::enqueue_email(&mut tx, Some(account_id), e, &now).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
 }

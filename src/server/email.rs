@@ -20,6 +20,13 @@ pub fn frequency(lang: Lang, f: Frequency) -> &'static str {
     }
 }
 
+/// `path` as a link in an email: on the address the billing center is
+/// reached at (`BC_PUBLIC_URL`), or the path alone without it.
+pub fn link(path: &str) -> String {
+    let base = std::env::var("BC_PUBLIC_URL").unwrap_or_default();
+    format!("{}{path}", base.trim_end_matches('/'))
+}
+
 /// A message of paragraphs plus the footer; every paragraph escaped once
 /// for the HTML part.
 pub fn compose(lang: Lang, to: &str, subject: String, paragraphs: &[String]) -> EmailWrite {

@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 
 use super::payments::stripe_signature::verify_signature;
 use super::state::AppState;
-use crate::db::{audit, gateway};
+use crate::billing::Money;
+use crate::db::payments::{self, PaymentRecord, PaymentStatus, Reversal};
+use crate::db::writes::EmailWrite;
+use crate::db::{accounts, audit, gateway};
 use crate::domain::AccountId;
 use crate::error::AppError;
 
@@ -132,39 +135,113 @@ async fn payment_succeeded(state: &AppState, intent: &Value) -> Result<(), AppEr
     Ok(())
 }
 
-/// A payment that failed after it was taken as paid (a SEPA debit the bank
-/// returned): the operator must see it.
+/// A payment that failed after it was recorded (a SEPA debit the bank
+/// returned): the payment is marked reversed and its invoice is open again,
+/// and the billing contact is told how to pay it. A failure of a payment
+/// never recorded needs nothing: the charge's own answer, or the
+/// reconciliation of an interrupted order, already saw it.
 async fn payment_failed(state: &AppState, intent: &Value) -> Result<(), AppError> {
     let Some(id) = intent["id"].as_str() else {
         return Ok(());
     };
-    if let Some((account, amount, currency)) = gateway::payment_of_charge(&state.db, id).await? {
-        let reason = intent["last_payment_error"]["message"]
-            .as_str()
-            .unwrap_or("declined");
-        let detail = format!(
-            "payment {id} of {amount} {currency} (minor units) failed after it was recorded: {reason}"
-        );
-        tracing::error!(account = %account, "{detail}");
-        audit::audit_system(&state.db, account, "payment_failed_late", &detail).await?;
-    }
-    Ok(())
+    let reason = intent["last_payment_error"]["message"]
+        .as_str()
+        .unwrap_or("declined");
+    reverse(state, id, Reversal::Failed, reason, None).await
 }
 
-/// A refund made elsewhere (Stripe's dashboard) is recorded with the
-/// payment's attempt, so the books show it.
+/// A refund made at Stripe (its dashboard): a full one marks the payment
+/// refunded, and the customer is told; the invoice stays what it was.
 async fn refunded(state: &AppState, charge: &Value) -> Result<(), AppError> {
     let Some(intent) = charge["payment_intent"].as_str() else {
         return Ok(());
     };
-    let Some((account, amount, currency)) = gateway::payment_of_charge(&state.db, intent).await?
-    else {
+    let refunded = charge["amount_refunded"].as_i64();
+    reverse(
+        state,
+        intent,
+        Reversal::Refunded,
+        "refunded at Stripe",
+        refunded,
+    )
+    .await
+}
+
+async fn reverse(
+    state: &AppState,
+    charge_id: &str,
+    reversal: Reversal,
+    reason: &str,
+    refunded_minor: Option<i64>,
+) -> Result<(), AppError> {
+    let Some(p) = payments::payment_of_charge(&state.db, charge_id).await? else {
         return Ok(());
     };
-    let refunded = charge["amount_refunded"].as_i64().unwrap_or(amount);
+    if p.status != PaymentStatus::Succeeded {
+        return Ok(()); // recorded already
+    }
+    let amount = match refunded_minor {
+        Some(minor) => Money::from_minor(minor, p.amount.currency()),
+        None => p.amount,
+    };
     let detail = format!(
-        "payment {intent}: {refunded} of {amount} {currency} (minor units) refunded at Stripe"
+        "payment {charge_id} of {} {}: {reason} ({} {})",
+        p.amount.amount(),
+        p.amount.currency().code(),
+        amount.amount(),
+        amount.currency().code()
     );
-    audit::audit_system(&state.db, account, "refunded_at_provider", &detail).await?;
+    if amount != p.amount {
+        // A partial refund: the payment stands, the operator sees it.
+        audit::audit_system(
+            &state.db,
+            p.account_id,
+            "partly_refunded_at_provider",
+            &detail,
+        )
+        .await?;
+        return Ok(());
+    }
+    let email = notice(state, &p, reversal, reason).await?;
+    if payments::reverse_payment(&state.db, charge_id, reversal, &detail, email.as_ref()).await? {
+        tracing::warn!(account = %p.account_id, "{detail}");
+    }
     Ok(())
+}
+
+/// The billing contact's email about `reversal` of payment `p`.
+async fn notice(
+    state: &AppState,
+    p: &PaymentRecord,
+    reversal: Reversal,
+    reason: &str,
+) -> Result<Option<EmailWrite>, AppError> {
+    let (Some(account), Some(contact)) = (
+        accounts::find_account(&state.db, p.account_id).await?,
+        accounts::billing_contact(&state.db, p.account_id).await?,
+    ) else {
+        return Ok(None);
+    };
+    let lang = account.language;
+    let t = lang.texts();
+    let number = p.invoice_number.clone().unwrap_or_default();
+    let amount = lang.money(p.amount);
+    let (subject, body) = match reversal {
+        Reversal::Failed => (t.payment_returned_subject, t.payment_returned_body),
+        Reversal::Refunded => (t.payment_refunded_subject, t.payment_refunded_body),
+    };
+    let reason = crate::i18n::errors::sentence(lang, reason);
+    let link = super::email::link("/billing/portal");
+    Ok(Some(super::email::notice(
+        lang,
+        contact.email.as_str(),
+        subject,
+        body,
+        &[
+            ("number", &number),
+            ("amount", &amount),
+            ("reason", &reason),
+            ("link", &link),
+        ],
+    )))
 }

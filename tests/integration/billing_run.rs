@@ -6,13 +6,14 @@ use billing_center::db::accounts;
 use billing_center::db::payment_methods::PaymentMethodRecord;
 use billing_center::db::{payment_methods, subscriptions};
 use billing_center::server::billing_run::{AsOf, RunReport, run};
-use billing_center::server::payments::{PaymentGateway, TestGateway};
 use chrono::{Duration, NaiveDate};
 
 use crate::crash::{Rng, kills};
 use crate::helpers::{
     TestApp, active_monthly, assert_books, backends, fresh_database_url, online_account_with_card,
 };
+use crate::providers::Provider;
+use billing_center::domain::AccountId;
 
 pub fn today() -> NaiveDate {
     billing_center::server::clock::local_date(chrono::Utc::now(), "Europe/Paris")
@@ -252,14 +253,29 @@ fn bill_command(url: &str, as_of: &str) -> Command {
 #[tokio::test]
 async fn a_run_killed_mid_way_then_run_again_bills_each_period_exactly_once() {
     let kills = kills();
-    for backend in backends() {
-        let (dir, url, state) = two_years_behind(backend, 40.max(kills * 10)).await;
-        // The gateway outlives the killed runs, as a real one does.
-        let ledger = dir.path().join("gateway.journal");
+    let runs = backends()
+        .into_iter()
+        .flat_map(|b| Provider::all().into_iter().map(move |p| (b, p)));
+    for (backend, provider) in runs {
+        let what = format!("{backend:?}, {}", provider.name());
+        // Stripe's 100 charges a second (the default limit) set its size.
+        let accounts = match provider {
+            Provider::Journal(_) => 40.max(kills * 10),
+            Provider::Stripe(_) => 12.max(kills * 4),
+        };
+        let (_dir, url, state) = two_years_behind(backend, accounts).await;
+        for (account,) in sqlx::query_as::<_, (i64,)>("SELECT id FROM accounts")
+            .fetch_all(&state.db.pool)
+            .await
+            .unwrap()
+        {
+            provider.give_card(&state.db, AccountId::new(account)).await;
+        }
+        // The provider outlives the killed runs, as a real one does.
         let as_of = today().to_string();
         let bill = || {
             bill_command(&url, &as_of)
-                .env("BC_TEST_GATEWAY_LEDGER", &ledger)
+                .envs(provider.env())
                 // A killed run's claims on what it was charging run out
                 // after this; the next run then charges them.
                 .env("BC_ORDER_LEASE_SECONDS", "1")
@@ -292,7 +308,7 @@ async fn a_run_killed_mid_way_then_run_again_bills_each_period_exactly_once() {
         let at_kill = count().await.unwrap();
         assert!(
             killed == kills && at_kill > 0,
-            "{backend:?}: {killed} of {kills} kills landed mid-run"
+            "{what}: {killed} of {kills} kills landed mid-run"
         );
         let claimed = |db: &billing_center::db::Db| {
             let pool = db.pool.clone();
@@ -313,7 +329,7 @@ async fn a_run_killed_mid_way_then_run_again_bills_each_period_exactly_once() {
             0,
             "a completed run leaves no claim"
         );
-        println!("billing run {backend:?}: {left_claimed} claims left by the killed runs");
+        println!("billing run {what}: {left_claimed} claims left by the killed runs");
         let subs: Vec<(i64,)> = sqlx::query_as("SELECT id FROM subscriptions")
             .fetch_all(&state.db.pool)
             .await
@@ -331,16 +347,12 @@ async fn a_run_killed_mid_way_then_run_again_bills_each_period_exactly_once() {
         assert_eq!(total as usize, expected_each * subs.len());
         assert!(
             at_kill < total,
-            "{backend:?}: the kills came too late to test anything ({at_kill} of {total})"
+            "{what}: the kills came too late to test anything ({at_kill} of {total})"
         );
-        let settled = TestGateway::persistent(&ledger)
-            .unwrap()
-            .settled()
-            .await
-            .unwrap();
-        assert_books(&state.db, &format!("killed runs {backend:?}"), &settled).await;
+        let settled = provider.settled(&state.db).await;
+        assert_books(&state.db, &format!("killed runs {what}"), &settled).await;
         println!(
-            "billing run {backend:?}: killed {killed} times ({at_kill} of {total} renewals done by then), then completed: each period once, books = gateway"
+            "billing run {what}: killed {killed} times ({at_kill} of {total} renewals done by then), then completed: each period once, books = gateway"
         );
     }
 }

@@ -6,21 +6,22 @@
 //! invoices = what the gateway kept, reference by reference; no gap in the
 //! numbers; no order left pending; no 5xx, no panic in the server's log.
 //!
-//! The gateway must outlive the server, as a real one does: its ledger is a
-//! journal file (`BC_TEST_GATEWAY_LEDGER`).
+//! The provider must outlive the server, as a real one does: the built-in
+//! gateway's journal file (`BC_TEST_GATEWAY_LEDGER`), or localstripe
+//! (`providers.rs`), whose own records the books are checked against.
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use billing_center::server::payments::{PaymentGateway, TestGateway};
 use chrono::Utc;
 use serde_json::{Value, json};
 
 use crate::helpers::{
     assert_books, backends, customer_mid_period, fresh_database_url, session_cookie,
 };
+use crate::providers::Provider;
 
 const CUSTOMERS: usize = 8;
 
@@ -59,7 +60,7 @@ struct Server {
     log: std::path::PathBuf,
 }
 
-fn start_server(url: &str, ledger: &std::path::Path, port: u16, log: &std::path::Path) -> Server {
+fn start_server(url: &str, provider: &Provider, port: u16, log: &std::path::Path) -> Server {
     let out = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -74,7 +75,7 @@ fn start_server(url: &str, ledger: &std::path::Path, port: u16, log: &std::path:
             "CATALOG_PATH",
             concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml"),
         )
-        .env("BC_TEST_GATEWAY_LEDGER", ledger)
+        .envs(provider.env())
         .env("BC_ORDER_LEASE_SECONDS", "1")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::from(out.try_clone().unwrap()))
@@ -135,7 +136,11 @@ struct Tally {
 #[tokio::test]
 async fn server_killed_during_orders_loses_nothing_and_bills_nothing_twice() {
     let kills = kills();
-    for backend in backends() {
+    let runs = backends()
+        .into_iter()
+        .flat_map(|b| Provider::all().into_iter().map(move |p| (b, p)));
+    for (backend, provider) in runs {
+        let what = format!("{backend:?}, {}", provider.name());
         let dir = tempfile::tempdir().unwrap();
         // PostgreSQL: a durable server of its own (the suite's runs with
         // fsync off).
@@ -145,7 +150,6 @@ async fn server_killed_during_orders_loses_nothing_and_bills_nothing_twice() {
             Some(pg) => pg.url(),
             None => fresh_database_url(backend, dir.path()).await,
         };
-        let ledger = dir.path().join("gateway.journal");
         let log = dir.path().join("server.log");
         let config = billing_center::server::config::Config {
             database_url: url.clone(),
@@ -157,12 +161,13 @@ async fn server_killed_during_orders_loses_nothing_and_bills_nothing_twice() {
         let today = billing_center::server::clock::local_date(Utc::now(), "Europe/Paris");
         let mut cookies = Vec::new();
         for i in 0..CUSTOMERS {
-            let (_, user) = customer_mid_period(
+            let (account, user) = customer_mid_period(
                 &state.db,
                 &format!("Crash {i}"),
                 &format!("crash{i}@demo.test"),
             )
             .await;
+            provider.give_card(&state.db, account).await;
             cookies.push(session_cookie(&state.db, user, 50_000 + i).await);
         }
 
@@ -172,7 +177,7 @@ async fn server_killed_during_orders_loses_nothing_and_bills_nothing_twice() {
             .unwrap()
             .port();
         let base = format!("http://127.0.0.1:{port}");
-        let mut server = start_server(&url, &ledger, port, &log);
+        let mut server = start_server(&url, &provider, port, &log);
         wait_until_up(&base).await;
 
         let stop = Arc::new(AtomicBool::new(false));
@@ -256,7 +261,7 @@ async fn server_killed_during_orders_loses_nothing_and_bills_nothing_twice() {
             tokio::time::sleep(Duration::from_millis(200 + rng.below(900))).await;
             server.child.kill().unwrap(); // SIGKILL
             server.child.wait().unwrap();
-            server = start_server(&url, &ledger, port, &log);
+            server = start_server(&url, &provider, port, &log);
             wait_until_up(&base).await;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -277,7 +282,7 @@ async fn server_killed_during_orders_loses_nothing_and_bills_nothing_twice() {
                 "CATALOG_PATH",
                 concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml"),
             )
-            .env("BC_TEST_GATEWAY_LEDGER", &ledger)
+            .envs(provider.env())
             .env("BC_ORDER_LEASE_SECONDS", "1")
             .env("RUST_LOG", "warn")
             .output()
@@ -290,21 +295,17 @@ async fn server_killed_during_orders_loses_nothing_and_bills_nothing_twice() {
 
         let bill_out = String::from_utf8_lossy(&bill.stdout).to_string();
         let log_text = std::fs::read_to_string(&server.log).unwrap_or_default();
-        assert!(!log_text.contains("panicked"), "{backend:?}: {log_text}");
+        assert!(!log_text.contains("panicked"), "{what}: {log_text}");
         let t = &tally;
         assert_eq!(
             t.server_errors.load(Ordering::Relaxed),
             0,
-            "{backend:?}: 5xx\n{log_text}"
+            "{what}: 5xx\n{log_text}"
         );
         let orders = t.orders.load(Ordering::Relaxed);
-        assert!(orders >= 10, "{backend:?}: only {orders} orders placed");
-        let settled = TestGateway::persistent(&ledger)
-            .unwrap()
-            .settled()
-            .await
-            .unwrap();
-        let invoices = assert_books(&state.db, &format!("crash {backend:?}"), &settled).await;
+        assert!(orders >= 10, "{what}: only {orders} orders placed");
+        let settled = provider.settled(&state.db).await;
+        let invoices = assert_books(&state.db, &format!("crash {what}"), &settled).await;
         let (done,): (i64,) =
             sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM orders WHERE status = 'done'")
                 .fetch_one(&state.db.pool)
@@ -312,10 +313,10 @@ async fn server_killed_during_orders_loses_nothing_and_bills_nothing_twice() {
                 .unwrap();
         assert!(
             done as usize >= orders,
-            "{backend:?}: {orders} confirmed to customers, {done} recorded"
+            "{what}: {orders} confirmed to customers, {done} recorded"
         );
         println!(
-            "crash {backend:?}: {kills} kills, {orders} orders confirmed ({} after a resubmission), {} requests cut by a kill, {} orders walked away from, {done} orders and {invoices} invoices in the books, 0 lost, 0 charged twice; billing run: {}",
+            "crash {what}: {kills} kills, {orders} orders confirmed ({} after a resubmission), {} requests cut by a kill, {} orders walked away from, {done} orders and {invoices} invoices in the books, 0 lost, 0 charged twice; billing run: {}",
             t.resubmitted.load(Ordering::Relaxed),
             t.cut.load(Ordering::Relaxed),
             t.walked_away.load(Ordering::Relaxed),

@@ -19,6 +19,7 @@ mod hostile;
 mod languages;
 mod layers;
 mod orders;
+mod providers;
 mod skeleton;
 mod soak;
 mod startup_errors;

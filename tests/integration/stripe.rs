@@ -405,9 +405,11 @@ async fn the_webhook_accepts_stripes_signature_and_refuses_a_forged_one() {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        assert_eq!(
-            delivered, 2,
-            "{backend:?}: localstripe's signed delivery accepted"
+        // At least: localstripe also delivers the customers that tests
+        // running beside this one create.
+        assert!(
+            delivered >= 2,
+            "{backend:?}: localstripe's signed delivery accepted ({delivered} events)"
         );
         // Stop it delivering to this app (it ends with the test).
         let _ = reqwest::Client::new()
@@ -418,5 +420,152 @@ async fn the_webhook_accepts_stripes_signature_and_refuses_a_forged_one() {
             )
             .send()
             .await;
+    }
+}
+
+/// Delivers `event` to the app's webhook, signed as Stripe signs it.
+async fn deliver(app: &TestApp, event: Value) -> (u16, Value) {
+    let body = event.to_string();
+    let r = app
+        .client
+        .post(format!("{}/webhooks/stripe", app.base))
+        .header(
+            "Stripe-Signature",
+            sign(
+                WEBHOOK_SECRET,
+                body.as_bytes(),
+                chrono::Utc::now().timestamp(),
+            ),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+/// What the books say of the payment of `charge`: (payment status,
+/// invoice status, emails to its account with `subject`).
+async fn after(app: &TestApp, charge: &str, subject: &str) -> (String, String, i64) {
+    sqlx::query_as(
+        "SELECT p.status, i.status, CAST((SELECT COUNT(*) FROM email_outbox e
+                WHERE e.account_id = p.account_id AND e.subject LIKE $2) AS BIGINT)
+         FROM payments p JOIN invoices i ON i.id = p.invoice_id WHERE p.gateway_ref = $1",
+    )
+    .bind(charge)
+    .bind(format!("%{subject}%"))
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap()
+}
+
+/// A payment Stripe takes back after it was recorded: a SEPA debit the
+/// bank returns reopens its invoice and tells the customer; a full refund
+/// made in Stripe's dashboard marks the payment refunded and tells the
+/// customer; a partial one is audited only. Each once, however many times
+/// the events come.
+#[tokio::test]
+async fn late_failures_and_dashboard_refunds_reach_the_books_once() {
+    use billing_center::server::billing_run::{AsOf, run};
+    let Some(config) = stripe_config() else {
+        return;
+    };
+    for backend in backends() {
+        let app = TestApp::spawn_seeded_with_stripe(backend, config.clone()).await;
+        let provider = crate::providers::Provider::Stripe(config.clone());
+        let today = billing_center::server::clock::local_date(chrono::Utc::now(), "Europe/Paris");
+        let start = today.checked_sub_months(chrono::Months::new(1)).unwrap();
+        let mut accounts = Vec::new();
+        for i in 0..2 {
+            let (a, _) = online_account_with_card(
+                &app.db,
+                &format!("Late {i}"),
+                &format!("late{i}@demo.test"),
+            )
+            .await;
+            provider.give_card(&app.db, a).await;
+            billing_center::db::subscriptions::insert_subscription(
+                &app.db,
+                &active_monthly(a, "meeting", "business", start, 1900),
+            )
+            .await
+            .unwrap();
+            accounts.push(a);
+        }
+        run(&app.state(), AsOf::Now).await.unwrap();
+        let mut charges = Vec::new();
+        for a in &accounts {
+            let (charge, amount): (String, i64) = sqlx::query_as(
+                "SELECT gateway_ref, amount_minor FROM payments WHERE account_id = $1",
+            )
+            .bind(a)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+            assert!(charge.starts_with("pi_"), "{charge}");
+            charges.push((charge, amount));
+        }
+
+        // The bank returns the first account's debit; Stripe may say so twice.
+        let failed = |id: &str| {
+            json!({"id": unique("evt"), "type": "payment_intent.payment_failed",
+                   "data": {"object": {"id": id, "object": "payment_intent",
+                   "last_payment_error": {"message": "The account is closed."}}}})
+        };
+        let returned = "did not go through";
+        assert_eq!(
+            after(&app, &charges[0].0, returned).await,
+            ("succeeded".into(), "paid".into(), 0)
+        );
+        for _ in 0..2 {
+            assert_eq!(deliver(&app, failed(&charges[0].0)).await.0, 200);
+            assert_eq!(
+                after(&app, &charges[0].0, returned).await,
+                ("reversed".into(), "open".into(), 1),
+                "{backend:?}: reversed, the invoice open again, one email"
+            );
+        }
+        let (open,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM invoices WHERE account_id = $1 AND status = 'open'",
+        )
+        .bind(accounts[0])
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(open, 1, "the portal lists it to pay");
+
+        // Refunds in the dashboard: half, then all of the second payment.
+        let refund = |id: &str, minor: i64| {
+            json!({"id": unique("evt"), "type": "charge.refunded",
+                   "data": {"object": {"id": unique("ch"), "object": "charge",
+                   "payment_intent": id, "amount_refunded": minor, "refunded": minor > 0}}})
+        };
+        let (id, amount) = &charges[1];
+        assert_eq!(deliver(&app, refund(id, amount / 2)).await.0, 200);
+        assert_eq!(
+            after(&app, id, "Refund for").await,
+            ("succeeded".into(), "paid".into(), 0),
+            "{backend:?}: a partial refund leaves the payment standing"
+        );
+        let (audited,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE account_id = $1 AND action = 'partly_refunded_at_provider'",
+        )
+        .bind(accounts[1])
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(audited, 1);
+        for _ in 0..2 {
+            assert_eq!(deliver(&app, refund(id, *amount)).await.0, 200);
+            assert_eq!(
+                after(&app, id, "Refund for").await,
+                ("refunded".into(), "paid".into(), 1),
+                "{backend:?}: refunded once, the invoice stays issued and paid"
+            );
+        }
+        // An event about a charge the books never recorded changes nothing.
+        let payments = app.count("payments").await;
+        assert_eq!(deliver(&app, failed("pi_unknown")).await.0, 200);
+        assert_eq!(app.count("payments").await, payments);
     }
 }

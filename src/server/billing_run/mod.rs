@@ -373,7 +373,17 @@ async fn release_abandoned_orders(state: &AppState) -> Result<u32, AppError> {
         // Refund first: if this process dies now, the next run finds the
         // order again (the refund is idempotent).
         let purpose = Purpose::Order { account, key: &key };
-        super::charges::refund_unrecorded(state, account, purpose).await?;
+        match super::charges::refund_unrecorded(state, account, purpose).await {
+            Ok(()) => {}
+            // The provider did not answer: the order stays claimed until
+            // the lease runs out, and a later run tries again; the others
+            // go on.
+            Err(AppError::Payment(e)) => {
+                tracing::warn!(order = %id, error = %e, "abandoned order not released yet");
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
         orders::release_order(&state.db, id, &lease).await?;
         tracing::warn!(order = %id, "abandoned order released");
         released += 1;

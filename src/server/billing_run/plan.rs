@@ -435,7 +435,8 @@ impl Notices {
                 };
                 // The bank wants the customer: a link to the page that asks.
                 if let PaymentError::ActionRequired { intent, .. } = e {
-                    let link = format!("{}/billing/authenticate/{intent}", public_url());
+                    let link =
+                        crate::server::email::link(&format!("/billing/authenticate/{intent}"));
                     let mail = self.notice(
                         t.payment_action_subject,
                         t.payment_action_body,
@@ -469,12 +470,4 @@ impl Notices {
 /// An email that does not depend on the invoice number.
 fn boxed(mail: EmailWrite) -> EmailBuilder {
     Box::new(move |_| mail.clone())
-}
-
-/// Where the billing center is reached, for links in emails
-/// (`BC_PUBLIC_URL`; without it the links are paths).
-fn public_url() -> String {
-    std::env::var("BC_PUBLIC_URL")
-        .map(|u| u.trim_end_matches('/').to_string())
-        .unwrap_or_default()
 }

@@ -176,8 +176,8 @@ pub trait PaymentGateway: Send + Sync + std::fmt::Debug {
         reference: &'a str,
         token: Option<&'a str>,
     ) -> GatewayFuture<'a, Option<Charge>>;
-    /// Charges made and not refunded, as (reference, amount): what
-    /// reconciliation compares the books with.
+    /// Charges made and not refunded, as (charge id, amount): the
+    /// `gateway_ref` and amount each should have in the books.
     fn settled(&self) -> GatewayFuture<'_, Vec<(String, i64)>>;
     /// The payment `intent` (from an `ActionRequired`) as it is now.
     fn pending<'a>(&'a self, intent: &'a str) -> GatewayFuture<'a, PendingPayment>;

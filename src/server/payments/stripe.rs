@@ -264,7 +264,10 @@ fn split(token: &str) -> Result<(&str, &str), PaymentError> {
         .split_once('/')
         .filter(|(c, p)| c.starts_with("cus_") && !p.is_empty())
         .ok_or_else(|| {
-            tracing::error!("Stripe: a stored token is not customer/payment method");
+            tracing::warn!(
+                "Stripe: refused a payment method that was not saved through Stripe \
+                 (saved with the built-in test gateway?)"
+            );
             PaymentError::Refused
         })
 }
@@ -470,13 +473,10 @@ impl PaymentGateway for StripeGateway {
                 for i in &intents {
                     let paid = matches!(i["status"].as_str(), Some("succeeded" | "processing"));
                     let refunded = charge_of(i, "").map(|c| c.refunded).unwrap_or(false);
-                    if let (true, false, Some(r), Some(a)) = (
-                        paid,
-                        refunded,
-                        i["metadata"]["reference"].as_str(),
-                        i["amount"].as_i64(),
-                    ) {
-                        out.push((r.to_string(), a));
+                    if let (true, false, Some(id), Some(a)) =
+                        (paid, refunded, i["id"].as_str(), i["amount"].as_i64())
+                    {
+                        out.push((id.to_string(), a));
                     }
                 }
                 match (list["has_more"].as_bool(), intents.last()) {

@@ -194,7 +194,7 @@ impl PaymentGateway for TestGateway {
             .charges
             .iter()
             .filter(|(_, c)| !c.refunded)
-            .map(|(r, c)| (r.clone(), c.amount_minor))
+            .map(|(_, c)| (c.id.clone(), c.amount_minor))
             .collect();
         Box::pin(std::future::ready(Ok(settled)))
     }
