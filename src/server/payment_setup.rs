@@ -73,14 +73,7 @@ pub async fn finish(
             "Accept the SEPA Direct Debit mandate to save this account.".into(),
         ));
     }
-    let pm = PaymentMethodRecord {
-        kind: saved.kind,
-        token: saved.token,
-        brand: saved.brand,
-        last4: saved.last4,
-        exp_month: saved.expiry.map(|(m, _)| i64::from(m)),
-        exp_year: saved.expiry.map(|(_, y)| i64::from(y)),
-    };
+    let pm = PaymentMethodRecord::from(saved);
     // Already saved: the webhook after the browser's call changes nothing;
     // the customer saving the same card again expects the retry below.
     let current = payment_methods::payment_method(&state.db, account).await?;

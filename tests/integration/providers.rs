@@ -73,14 +73,7 @@ impl Provider {
         let confirmed = browser_confirms_card(config, &setup, "4242424242424242").await;
         assert_eq!(confirmed["status"], "succeeded", "{confirmed}");
         let saved = g.finish_setup(&customer, &setup.id).await.unwrap();
-        let pm = PaymentMethodRecord {
-            kind: saved.kind,
-            token: saved.token,
-            brand: saved.brand,
-            last4: saved.last4,
-            exp_month: saved.expiry.map(|(m, _)| i64::from(m)),
-            exp_year: saved.expiry.map(|(_, y)| i64::from(y)),
-        };
+        let pm = PaymentMethodRecord::from(saved);
         billing_center::db::payment_methods::save_payment_method(db, account, &pm)
             .await
             .unwrap();
@@ -123,7 +116,7 @@ impl Provider {
 }
 
 /// Every PaymentIntent of `customer` at the test server.
-async fn intents(config: &StripeConfig, customer: &str) -> Vec<Value> {
+pub async fn intents(config: &StripeConfig, customer: &str) -> Vec<Value> {
     let list: Value = reqwest::Client::new()
         .get(format!("{}/v1/payment_intents", config.api_base))
         .basic_auth(&config.secret_key, Some(""))

@@ -99,19 +99,8 @@ async fn post_json(url: &str, body: &Value) -> Value {
 /// The payment intents of `customer` at the test server: (reference,
 /// amount, status, refunded).
 pub async fn intents_of(config: &StripeConfig, customer: &str) -> Vec<(String, i64, String, bool)> {
-    let list: Value = reqwest::Client::new()
-        .get(format!("{}/v1/payment_intents", config.api_base))
-        .basic_auth(&config.secret_key, Some(""))
-        .query(&[("customer", customer), ("limit", "100")])
-        .send()
+    crate::providers::intents(config, customer)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    list["data"]
-        .as_array()
-        .unwrap()
         .iter()
         .map(|i| {
             (

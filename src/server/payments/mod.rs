@@ -102,6 +102,19 @@ pub struct SavedMethod {
     pub expiry: Option<(u32, i32)>,
 }
 
+impl From<SavedMethod> for crate::db::payment_methods::PaymentMethodRecord {
+    fn from(saved: SavedMethod) -> Self {
+        Self {
+            kind: saved.kind,
+            token: saved.token,
+            brand: saved.brand,
+            last4: saved.last4,
+            exp_month: saved.expiry.map(|(m, _)| i64::from(m)),
+            exp_year: saved.expiry.map(|(_, y)| i64::from(y)),
+        }
+    }
+}
+
 /// A charge as the gateway reports it: what the server checks against what
 /// it asked for before recording anything as paid.
 #[derive(Debug, Clone, PartialEq, Eq)]
