@@ -28,6 +28,7 @@ pub fn site() -> server::startup::Site {
     server::startup::Site {
         routes: || leptos_axum::generate_route_list(ui::App),
         shell: |options| ui::shell(options).into_any(),
+        operator_api: api::v1::router,
     }
 }
 

@@ -48,6 +48,7 @@ pub async fn billing_run(s: &Settings, r: &mut Report, backend: Backend) {
         gateway_concurrency: concurrency,
         stripe: None,
         installation: offline.installation.clone(),
+        return_origins: vec!["https://app.example.com".into()],
     });
     let t0 = Instant::now();
     let report = run(&state, AsOf::Date(due)).await.unwrap();

@@ -7,3 +7,5 @@ pub mod corporate;
 pub mod help;
 pub mod products;
 pub mod types;
+#[cfg(feature = "ssr")]
+pub mod v1;

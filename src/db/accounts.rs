@@ -1,14 +1,14 @@
 //! Accounts, users, sessions and sign-in attempts.
 
 use crate::billing::{AccountKind, Money};
-use crate::domain::Email;
 use crate::domain::ids::{AccountId, UserId};
+use crate::domain::{Address, Email};
 use sqlx::Row;
 use std::collections::HashMap;
 
 use super::error::DbError;
-use super::exec::Param;
-use super::pool::Db;
+use super::exec::{Exec, Param, text};
+use super::pool::{Db, WriteTx};
 use super::row::{Columns, parsed};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -29,6 +29,9 @@ pub struct AccountRecord {
     pub rep_name: Option<String>,
     pub rep_email: Option<String>,
     pub rep_phone: Option<String>,
+    pub address: Address,
+    /// The seller application's own id of this account (unique).
+    pub external_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -40,7 +43,7 @@ pub struct UserRecord {
     pub is_billing_contact: bool,
 }
 
-/// For seeding and tests.
+/// A new account's fields, as stored (checked by the caller).
 pub struct NewAccount<'a> {
     pub name: &'a str,
     pub kind: &'a str,
@@ -50,6 +53,23 @@ pub struct NewAccount<'a> {
     pub time_zone: &'a str,
     pub language: &'a str,
     pub rep: Option<(&'a str, &'a str, &'a str)>,
+    pub address: Address,
+    pub external_id: Option<&'a str>,
+}
+
+/// The fields an update replaces (`None`: kept). Optional columns take
+/// `Some(None)` to be cleared.
+#[derive(Clone, Debug, Default)]
+pub struct AccountChanges {
+    pub name: Option<String>,
+    pub kind: Option<String>,
+    pub country: Option<String>,
+    pub vat_number: Option<Option<String>>,
+    pub time_zone: Option<String>,
+    pub language: Option<String>,
+    pub rep: Option<Option<(String, String, String)>>,
+    pub address: Option<Address>,
+    pub external_id: Option<Option<String>>,
 }
 
 pub(super) fn account(r: &(impl Columns + ?Sized)) -> Result<AccountRecord, DbError> {
@@ -72,6 +92,13 @@ pub(super) fn account(r: &(impl Columns + ?Sized)) -> Result<AccountRecord, DbEr
         rep_name: r.opt_text("rep_name")?,
         rep_email: r.opt_text("rep_email")?,
         rep_phone: r.opt_text("rep_phone")?,
+        address: Address {
+            line1: r.text("address_line1")?,
+            line2: r.text("address_line2")?,
+            postcode: r.text("postcode")?,
+            city: r.text("city")?,
+        },
+        external_id: r.opt_text("external_id")?,
     })
 }
 
@@ -142,29 +169,173 @@ pub async fn find_account_by_name(db: &Db, name: &str) -> Result<Option<AccountR
 }
 
 pub async fn insert_account(db: &Db, a: &NewAccount<'_>) -> Result<AccountId, DbError> {
+    insert_account_with(&mut &db.pool, a).await
+}
+
+/// [`insert_account`] in a transaction of the caller's.
+pub async fn insert_account_in(tx: &mut WriteTx, a: &NewAccount<'_>) -> Result<AccountId, DbError> {
+    insert_account_with(&mut tx.tx, a).await
+}
+
+async fn insert_account_with(e: &mut impl Exec, a: &NewAccount<'_>) -> Result<AccountId, DbError> {
     let (rep_name, rep_email, rep_phone) = match a.rep {
         Some((n, e, p)) => (Some(n), Some(e), Some(p)),
         None => (None, None, None),
     };
-    let (id,): (AccountId,) = sqlx::query_as(
-        "INSERT INTO accounts (name, kind, country, vat_number, currency, time_zone, language,
-            rep_name, rep_email, rep_phone, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    fn opt(v: Option<&str>) -> Param<'_> {
+        Param::Text(v.map(std::borrow::Cow::Borrowed))
+    }
+    let now = super::row::now_text();
+    let rows = e
+        .fetch(
+            "INSERT INTO accounts (name, kind, country, vat_number, currency, time_zone, language,
+                rep_name, rep_email, rep_phone, address_line1, address_line2, postcode, city,
+                external_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+             RETURNING id",
+            vec![
+                text(a.name),
+                text(a.kind),
+                text(a.country),
+                opt(a.vat_number),
+                text(a.currency),
+                text(a.time_zone),
+                text(a.language),
+                opt(rep_name),
+                opt(rep_email),
+                opt(rep_phone),
+                text(&a.address.line1),
+                text(&a.address.line2),
+                text(&a.address.postcode),
+                text(&a.address.city),
+                opt(a.external_id),
+                text(&now),
+            ],
+        )
+        .await?;
+    let id = rows.first().map(|r| r.int("id")).transpose()?;
+    Ok(AccountId::new(id.ok_or(sqlx::Error::RowNotFound)?))
+}
+
+/// An account, read in a transaction of the caller's (what it just wrote).
+pub async fn find_account_in(
+    tx: &mut WriteTx,
+    id: AccountId,
+) -> Result<Option<AccountRecord>, DbError> {
+    let rows = tx
+        .tx
+        .fetch(
+            "SELECT * FROM accounts WHERE id = $1",
+            vec![Param::from(id)],
+        )
+        .await?;
+    rows.first().map(|r| account(r)).transpose()
+}
+
+/// Replaces the fields `changes` holds; false when there is no such account.
+pub async fn update_account_in(
+    tx: &mut WriteTx,
+    id: AccountId,
+    changes: &AccountChanges,
+) -> Result<bool, DbError> {
+    let mut sets: Vec<&str> = Vec::new();
+    let mut params: Vec<Param<'_>> = Vec::new();
+    let mut set = |column: &'static str, value: Param<'static>| {
+        sets.push(column);
+        params.push(value);
+    };
+    let own = |v: &str| Param::Text(Some(std::borrow::Cow::Owned(v.to_string())));
+    let own_opt = |v: &Option<String>| Param::Text(v.clone().map(std::borrow::Cow::Owned));
+    let c = changes;
+    for (column, value) in [
+        ("name", &c.name),
+        ("kind", &c.kind),
+        ("country", &c.country),
+        ("time_zone", &c.time_zone),
+        ("language", &c.language),
+    ] {
+        if let Some(v) = value {
+            set(column, own(v));
+        }
+    }
+    if let Some(v) = &c.vat_number {
+        set("vat_number", own_opt(v));
+    }
+    if let Some(v) = &c.external_id {
+        set("external_id", own_opt(v));
+    }
+    if let Some(rep) = &c.rep {
+        let part = |f: fn(&(String, String, String)) -> &String| {
+            own_opt(&rep.as_ref().map(|r| f(r).clone()))
+        };
+        set("rep_name", part(|r| &r.0));
+        set("rep_email", part(|r| &r.1));
+        set("rep_phone", part(|r| &r.2));
+    }
+    if let Some(a) = &c.address {
+        set("address_line1", own(&a.line1));
+        set("address_line2", own(&a.line2));
+        set("postcode", own(&a.postcode));
+        set("city", own(&a.city));
+    }
+    if sets.is_empty() {
+        return Ok(find_account_in(tx, id).await?.is_some());
+    }
+    let assignments: Vec<String> = sets
+        .iter()
+        .enumerate()
+        .map(|(i, column)| format!("{column} = ${}", i + 1))
+        .collect();
+    let sql = format!(
+        "UPDATE accounts SET {} WHERE id = ${}",
+        assignments.join(", "),
+        sets.len() + 1
+    );
+    params.push(Param::from(id));
+    Ok(tx.tx.execute(&sql, params).await? == 1)
+}
+
+/// The account with this external id.
+pub async fn find_account_by_external_id(
+    db: &Db,
+    external_id: &str,
+) -> Result<Option<AccountRecord>, DbError> {
+    db.read_row(
+        "SELECT * FROM accounts WHERE external_id = $1",
+        text(external_id),
+        |r| account(r),
     )
-    .bind(a.name)
-    .bind(a.kind)
-    .bind(a.country)
-    .bind(a.vat_number)
-    .bind(a.currency)
-    .bind(a.time_zone)
-    .bind(a.language)
-    .bind(rep_name)
-    .bind(rep_email)
-    .bind(rep_phone)
-    .bind(super::row::now_text())
-    .fetch_one(&db.pool)
-    .await?;
-    Ok(id)
+    .await
+}
+
+/// A page of accounts in id order after `after`, at most `limit`; with a
+/// `search`, only those whose name or a user's email contains it (any case).
+pub async fn list_accounts(
+    db: &Db,
+    after: Option<AccountId>,
+    limit: u32,
+    search: Option<&str>,
+) -> Result<Vec<AccountRecord>, DbError> {
+    let mut params = vec![
+        Param::Int(Some(after.map_or(0, AccountId::get))),
+        Param::Int(Some(i64::from(limit))),
+    ];
+    let filter = match search {
+        Some(q) => {
+            // LIKE's wildcards in the search are matched as themselves.
+            let escaped = q
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            params.push(Param::Text(Some(format!("%{escaped}%").into())));
+            "AND (LOWER(a.name) LIKE $3 ESCAPE '\\' OR EXISTS (SELECT 1 FROM users u
+                 WHERE u.account_id = a.id AND LOWER(u.email) LIKE $3 ESCAPE '\\'))"
+        }
+        None => "",
+    };
+    let sql = format!("SELECT a.* FROM accounts a WHERE a.id > $1 {filter} ORDER BY a.id LIMIT $2");
+    db.read_rows(sql, params, |r| account(r)).await
 }
 
 pub async fn insert_user(
@@ -175,19 +346,55 @@ pub async fn insert_user(
     password_hash: &str,
     billing_contact: bool,
 ) -> Result<UserId, DbError> {
-    let (id,): (UserId,) = sqlx::query_as(
-        "INSERT INTO users (account_id, email, name, password_hash, is_billing_contact, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-    )
-    .bind(account_id)
-    .bind(email)
-    .bind(name)
-    .bind(password_hash)
-    .bind(i64::from(billing_contact))
-    .bind(super::row::now_text())
-    .fetch_one(&db.pool)
-    .await?;
-    Ok(id)
+    let user = (email, name, password_hash, billing_contact);
+    insert_user_with(&mut &db.pool, account_id, user).await
+}
+
+/// [`insert_user`] in a transaction of the caller's: (email, name,
+/// password hash, billing contact).
+pub async fn insert_user_in(
+    tx: &mut WriteTx,
+    account_id: AccountId,
+    user: (&str, &str, &str, bool),
+) -> Result<UserId, DbError> {
+    insert_user_with(&mut tx.tx, account_id, user).await
+}
+
+async fn insert_user_with(
+    e: &mut impl Exec,
+    account_id: AccountId,
+    (email, name, password_hash, billing_contact): (&str, &str, &str, bool),
+) -> Result<UserId, DbError> {
+    let now = super::row::now_text();
+    let rows = e
+        .fetch(
+            "INSERT INTO users (account_id, email, name, password_hash, is_billing_contact, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            vec![
+                Param::from(account_id),
+                text(email),
+                text(name),
+                text(password_hash),
+                Param::Int(Some(i64::from(billing_contact))),
+                text(&now),
+            ],
+        )
+        .await?;
+    let id = rows.first().map(|r| r.int("id")).transpose()?;
+    Ok(UserId::new(id.ok_or(sqlx::Error::RowNotFound)?))
+}
+
+/// The account's users, read in a transaction of the caller's.
+pub async fn users_in(tx: &mut WriteTx, account_id: AccountId) -> Result<Vec<UserRecord>, DbError> {
+    let sql = format!("SELECT {USER_COLS} FROM users WHERE account_id = $1 ORDER BY id");
+    let rows = tx.tx.fetch(&sql, vec![Param::from(account_id)]).await?;
+    rows.iter().map(|r| user(r)).collect()
+}
+
+/// Whether a user has this email (any account).
+pub async fn email_taken(db: &Db, email: &str) -> Result<bool, DbError> {
+    let sql = format!("SELECT {USER_COLS} FROM users WHERE email = $1");
+    Ok(db.read_row(&sql, text(email), |r| user(r)).await?.is_some())
 }
 
 /// The user and their password hash, by email.

@@ -31,6 +31,18 @@ pub enum DbError {
 }
 
 impl DbError {
+    /// A unique index refused the row (PostgreSQL 23505; SQLite 2067, or
+    /// 1555 for a primary key).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            DbError::Query(sqlx::Error::Database(d)) => {
+                d.is_unique_violation()
+                    || matches!(d.code().as_deref(), Some("23505" | "2067" | "1555"))
+            }
+            _ => false,
+        }
+    }
+
     /// The database was out of reach or too busy, not wrong: a PostgreSQL
     /// server restarting or unreachable (connection errors, SQLSTATE class
     /// 08 and 57P0x), the pool out of connections, SQLite still locked by

@@ -59,14 +59,17 @@ macro_rules! id_params {
     )*};
 }
 
-use crate::domain::ids::{AccountId, EmailId, InvoiceId, OrderId, SubscriptionId, UserId};
+use crate::domain::ids::{
+    AccountId, ApiKeyId, EmailId, InvoiceId, OrderId, SubscriptionId, UserId,
+};
 id_params!(
     AccountId,
     UserId,
     SubscriptionId,
     OrderId,
     InvoiceId,
-    EmailId
+    EmailId,
+    ApiKeyId
 );
 
 /// An open transaction, or the pool (each statement commits).

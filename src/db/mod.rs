@@ -4,6 +4,7 @@
 //! migration directory per backend under the same version numbers.
 
 pub mod accounts;
+pub mod api;
 pub mod audit;
 mod backend;
 pub mod carts;
@@ -20,6 +21,7 @@ pub mod outbox;
 pub mod payment_methods;
 pub mod payments;
 mod pool;
+pub mod portal_links;
 pub mod products;
 mod row;
 pub mod sessions;
@@ -29,5 +31,5 @@ pub mod writes;
 
 pub use backend::{Backend, SQLITE_TRADE_DURABILITY, redact, sqlite_path};
 pub use error::DbError;
-pub use pool::{Db, backup_sqlite, check_sqlite, count, ping};
+pub use pool::{Db, WriteTx, backup_sqlite, check_sqlite, count, ping};
 pub use row::{instant_text, now_text};

@@ -180,12 +180,35 @@ impl Db {
         self.queue.groups()
     }
 
+    /// A transaction under the write turn, for a change of several
+    /// statements that commits with its record (an API write and its
+    /// idempotent answer).
+    pub async fn begin_write(&self) -> Result<WriteTx, DbError> {
+        let turn = self.write_turn().await;
+        Ok(WriteTx {
+            tx: self.pool.begin().await?,
+            _turn: turn,
+        })
+    }
+
     pub async fn migrate(&self) -> Result<(), DbError> {
         let result = match self.backend {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await,
             Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.pool).await,
         };
         result.map_err(|e| DbError::Migrate(e.to_string()))
+    }
+}
+
+/// See [`Db::begin_write`]; dropped without `commit`, it rolls back.
+pub struct WriteTx {
+    pub(super) tx: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: WriteTurn,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), DbError> {
+        Ok(self.tx.commit().await?)
     }
 }
 

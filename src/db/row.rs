@@ -129,12 +129,15 @@ macro_rules! stored_as_integer {
     )*};
 }
 
-use crate::domain::ids::{AccountId, EmailId, InvoiceId, OrderId, SubscriptionId, UserId};
+use crate::domain::ids::{
+    AccountId, ApiKeyId, EmailId, InvoiceId, OrderId, SubscriptionId, UserId,
+};
 stored_as_integer!(
     AccountId,
     UserId,
     SubscriptionId,
     OrderId,
     InvoiceId,
-    EmailId
+    EmailId,
+    ApiKeyId
 );

@@ -15,6 +15,8 @@ pub struct SessionCaller {
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// Where "Back to the application" leads (sessions a portal link opened).
+    pub return_url: Option<String>,
     pub user: UserRecord,
     pub account: AccountRecord,
 }
@@ -47,17 +49,18 @@ pub async fn insert_session(
     db: &Db,
     token_hash: &str,
     user_id: UserId,
-    now: &str,
-    expires_at: &str,
+    (now, expires_at): (&str, &str),
+    return_url: Option<&str>,
 ) -> Result<(), DbError> {
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at)
-         VALUES ($1, $2, $3, $3, $4)",
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, return_url)
+         VALUES ($1, $2, $3, $3, $4, $5)",
     )
     .bind(token_hash)
     .bind(user_id)
     .bind(now)
     .bind(expires_at)
+    .bind(return_url)
     .execute(&db.pool)
     .await?;
     Ok(())
@@ -79,7 +82,7 @@ pub async fn find_session_caller(
 
 /// The session join's columns and tables (token hash as `$1`).
 const SESSION_CALLER_COLUMNS: &str = "s.created_at AS s_created_at, \
-    s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at, u.id AS u_id, \
+    s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at, s.return_url AS s_return_url, u.id AS u_id, \
     u.account_id AS u_account_id, u.email AS u_email, u.name AS u_name, \
     u.is_billing_contact AS u_is_billing_contact, a.*";
 const SESSION_CALLER_FROM: &str = "FROM sessions s \
@@ -94,6 +97,7 @@ fn session_caller(r: &(impl Columns + ?Sized)) -> Result<SessionCaller, DbError>
         created_at: instant("s_created_at")?,
         last_seen_at: instant("s_last_seen_at")?,
         expires_at: instant("s_expires_at")?,
+        return_url: r.opt_text("s_return_url")?,
         user: UserRecord {
             id: UserId::new(r.int("u_id")?),
             account_id: AccountId::new(r.int("u_account_id")?),

@@ -52,6 +52,8 @@ entity_id! {
     InvoiceId;
     /// A queued email.
     EmailId;
+    /// A key of the operator API.
+    ApiKeyId;
 }
 
 #[cfg(test)]

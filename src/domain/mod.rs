@@ -1,10 +1,12 @@
 //! Parse-don't-validate newtypes shared by the browser (instant feedback) and
 //! the server (the check that counts).
 
+pub mod address;
 pub mod email;
 pub mod ids;
 pub mod payment;
 
+pub use address::Address;
 pub use email::Email;
-pub use ids::{AccountId, EmailId, InvoiceId, OrderId, SubscriptionId, UserId};
+pub use ids::{AccountId, ApiKeyId, EmailId, InvoiceId, OrderId, SubscriptionId, UserId};
 pub use payment::{CardNumber, Expiry, Iban};

@@ -281,20 +281,49 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Ca
     if let Some(old) = cookie_token(&h) {
         sessions::delete_session(&state.db, &token_hash(&old)).await?;
     }
-    let token = new_token();
-    sessions::insert_session(
-        &state.db,
-        &token_hash(&token),
-        user.id,
-        &text(now),
-        &text(now + ABSOLUTE_TIMEOUT),
-    )
-    .await?;
+    let token = open_session(state, user.id, None).await?;
     set_cookie(&session_cookie(&token, is_https(&h)));
     let account = accounts::find_account(&state.db, user.account_id)
         .await?
         .ok_or(AppError::Internal)?;
     Ok(Caller { user, account })
+}
+
+/// A new session for `user` (its cookie's token): sign-in and portal links.
+pub async fn open_session(
+    state: &AppState,
+    user: crate::domain::UserId,
+    return_url: Option<&str>,
+) -> Result<String, AppError> {
+    let now = state.clock.now();
+    let token = new_token();
+    let times = (text(now), text(now + ABSOLUTE_TIMEOUT));
+    let times = (times.0.as_str(), times.1.as_str());
+    sessions::insert_session(&state.db, &token_hash(&token), user, times, return_url).await?;
+    Ok(token)
+}
+
+/// Ends the session of this cookie header, if any (a portal link replaces it).
+pub async fn close_session_of(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
+    if let Some(old) = cookie_token(headers) {
+        sessions::delete_session(&state.db, &token_hash(&old)).await?;
+    }
+    Ok(())
+}
+
+/// The SHA-256 of a one-time token, as stored (sessions, portal links).
+pub fn stored_hash(token: &str) -> String {
+    token_hash(token)
+}
+
+/// A new random token (32 bytes, hex).
+pub fn random_token() -> String {
+    new_token()
+}
+
+/// Whether the request came over HTTPS (its cookies are then `Secure`).
+pub fn over_https(headers: &HeaderMap) -> bool {
+    is_https(headers)
 }
 
 pub async fn sign_out(state: &AppState) -> Result<(), AppError> {

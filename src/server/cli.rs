@@ -21,6 +21,11 @@ COMMANDS:
                  PostgreSQL: pg_dump custom format)
     restore FILE Replace the database with FILE (SQLite: stop the server
                  first; PostgreSQL: pg_restore --clean)
+    api-key create NAME
+                 Make a key of the operator API (/api/v1), shown once
+    api-key list List the keys: id, name, prefix, created, last used, revoked
+    api-key revoke ID
+                 Revoke a key: requests with it are refused from now on
     help         Show this help
 
 ENVIRONMENT:
@@ -28,6 +33,8 @@ ENVIRONMENT:
     CATALOG_PATH      product catalog file (default catalog.toml)
     SMTP_URL          smtp://host:port to deliver emails (unset: kept in the outbox, shown at /billing/mailbox)
     LEPTOS_SITE_ADDR  listen address (default 127.0.0.1:3000)
+    BC_PUBLIC_URL     the address users reach the billing center at (links in emails and portal links)
+    BC_RETURN_ORIGINS origins a portal link's return_url may lead to, comma separated
     RUST_LOG          log level (default info)
 ";
 
@@ -96,6 +103,56 @@ async fn bill(config: &Config, args: &[String]) -> Result<(), startup::StartupEr
     Ok(())
 }
 
+async fn api_key(config: &Config, args: &[String]) -> Result<(), startup::StartupError> {
+    use crate::db::api;
+    let usage = || {
+        startup::StartupError::Usage(
+            "usage: billing-center api-key create NAME | api-key list | api-key revoke ID".into(),
+        )
+    };
+    let (db, _) = startup::prepare(config).await?;
+    let now = config.clock().now();
+    match args {
+        [cmd, name] if cmd == "create" => {
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+                return Err(startup::StartupError::Usage(
+                    "the key's name must be 1 to 100 printable characters".into(),
+                ));
+            }
+            let (id, key) = super::api_keys::create(&db, name, now).await?;
+            println!("api key {id} ({name}) created. It is shown this once; keep it secret:");
+            println!("{key}");
+        }
+        [cmd] if cmd == "list" => {
+            for k in api::keys(&db).await? {
+                println!(
+                    "{}\t{}\t{}…\tcreated {}\tlast used {}\t{}",
+                    k.id,
+                    k.name,
+                    k.prefix,
+                    k.created_at,
+                    k.last_used_at.as_deref().unwrap_or("never"),
+                    k.revoked_at
+                        .map_or("active".into(), |r| format!("revoked {r}"))
+                );
+            }
+        }
+        [cmd, id] if cmd == "revoke" => {
+            let id: crate::domain::ApiKeyId = id.parse().map_err(|_| usage())?;
+            if api::revoke_key(&db, id, &crate::db::instant_text(now)).await? {
+                println!("api key {id} revoked");
+            } else {
+                return Err(startup::StartupError::Usage(format!(
+                    "no active api key {id} (see billing-center api-key list)"
+                )));
+            }
+        }
+        _ => return Err(usage()),
+    }
+    Ok(())
+}
+
 pub async fn run(args: Vec<String>, site: startup::Site) -> ExitCode {
     let config = Config::from_env();
     let command = args.get(1).map(String::as_str).unwrap_or("serve");
@@ -106,6 +163,7 @@ pub async fn run(args: Vec<String>, site: startup::Site) -> ExitCode {
         }),
         "seed-demo" => seed(&config).await,
         "bill" => bill(&config, &args[2..]).await,
+        "api-key" => api_key(&config, &args[2..]).await,
         "backup" | "restore" => match args.get(2) {
             Some(file) if args.len() == 3 => {
                 let file = std::path::Path::new(file);

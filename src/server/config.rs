@@ -101,6 +101,19 @@ impl Config {
         chrono::Duration::seconds(seconds)
     }
 
+    /// The origins a portal link's `return_url` may lead to
+    /// (`BC_RETURN_ORIGINS`, comma separated, e.g.
+    /// `https://app.example.com`): nowhere else, or a link would send
+    /// users to any site.
+    pub fn return_origins(&self) -> Vec<String> {
+        std::env::var("BC_RETURN_ORIGINS")
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|o| url::Url::parse(o.trim()).ok())
+            .map(|u| u.origin().ascii_serialization())
+            .collect()
+    }
+
     pub fn from_env() -> Self {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         Config {

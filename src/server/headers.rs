@@ -71,13 +71,26 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
 pub async fn reject_nul(request: Request, next: Next) -> Response {
     use axum::http::StatusCode;
     use axum::response::IntoResponse;
+    // JSON clients (the operator API's) get the API's error shape.
+    let json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let answer = move |status: StatusCode, message: &str| {
+        if json {
+            let body = serde_json::json!({"error": {"code": "invalid_body", "message": message}});
+            (status, axum::Json(body)).into_response()
+        } else {
+            let text = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
+            (status, text, message.to_string()).into_response()
+        }
+    };
     let refuse = || {
-        (
+        answer(
             StatusCode::BAD_REQUEST,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
             "Text may not contain control characters such as NUL.",
         )
-            .into_response()
     };
     let has_nul = |bytes: &[u8]| {
         bytes.contains(&0)
@@ -92,7 +105,10 @@ pub async fn reject_nul(request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
-        Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+        Err(_) => {
+            let limit = format!("The body is larger than {} KiB.", MAX_BODY_BYTES / 1024);
+            return answer(StatusCode::PAYLOAD_TOO_LARGE, &limit);
+        }
     };
     if has_nul(&bytes) {
         return refuse();

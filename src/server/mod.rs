@@ -1,6 +1,7 @@
 //! Server-only code: configuration, shared state, the HTTP app and the
 //! command line. Nothing here is compiled into the WASM client.
 
+pub mod api_keys;
 pub mod auth;
 pub mod backup;
 pub mod billing;
@@ -21,6 +22,7 @@ pub mod mailer;
 pub mod payment_setup;
 pub mod payments;
 pub mod pdf;
+pub mod portal;
 pub mod seed;
 pub mod startup;
 pub mod state;

@@ -148,6 +148,8 @@ pub async fn seed_demo(db: &Db, today: NaiveDate) -> Result<bool, SeedError> {
         time_zone: TZ,
         language: "fr",
         rep: None,
+        address: Default::default(),
+        external_id: None,
     };
     let per = |start: NaiveDate, f| {
         BillingPeriod::starting(start, f).map_err(|e| SeedError::Other(e.to_string()))

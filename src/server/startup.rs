@@ -19,6 +19,8 @@ pub struct Site {
     pub routes: fn() -> Vec<AxumRouteListing>,
     /// The HTML document around the app.
     pub shell: fn(LeptosOptions) -> AnyView,
+    /// The operator API's routes, mounted under `/api/v1`.
+    pub operator_api: fn() -> Router<AppState>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +65,7 @@ pub async fn offline_state(config: &Config) -> Result<AppState, StartupError> {
         gateway_concurrency: config.gateway_concurrency().map_err(StartupError::Usage)?,
         stripe: config.stripe().map_err(StartupError::Usage)?,
         installation: installation.clone(),
+        return_origins: config.return_origins(),
     }))
 }
 
@@ -110,6 +113,8 @@ pub fn router(state: AppState, site: Site) -> Router {
             "/billing/invoices/{id}/pdf",
             axum::routing::get(super::documents::invoice_pdf),
         )
+        .nest("/api/v1", (site.operator_api)())
+        .route("/portal/{token}", axum::routing::get(super::portal::open))
         .route("/health", axum::routing::get(health))
         .route(
             "/webhooks/stripe",
@@ -165,6 +170,7 @@ pub async fn serve(config: Config, site: Site) -> Result<(), StartupError> {
         gateway_concurrency: config.gateway_concurrency().map_err(StartupError::Usage)?,
         stripe: config.stripe().map_err(StartupError::Usage)?,
         installation: installation.clone(),
+        return_origins: config.return_origins(),
     });
     // leptos_routes_with_context also mounts every server function under
     // /api/… with the same context.

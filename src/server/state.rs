@@ -53,6 +53,9 @@ pub struct Services {
     /// This installation's id (`db::gateway::installation_id`), part of
     /// every payment reference.
     pub installation: String,
+    /// The origins a portal link's `return_url` may lead to
+    /// (`Config::return_origins`).
+    pub return_origins: Vec<String>,
 }
 
 impl Services {

@@ -169,6 +169,7 @@ async fn the_billing_run_charges_concurrently_holding_nothing_in_the_database() 
             gateway_concurrency: 8,
             stripe: None,
             installation: seeded.installation.clone(),
+            return_origins: vec!["https://app.example.com".into()],
         });
         let report = run(&state, AsOf::Date(crate::billing_run::today()))
             .await

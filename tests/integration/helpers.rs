@@ -162,6 +162,7 @@ impl TestApp {
             installation: billing_center::db::gateway::installation_id(&db)
                 .await
                 .unwrap(),
+            return_origins: vec!["https://app.example.com".into()],
         });
         let app = startup::router(state.clone(), billing_center::site());
         tokio::spawn(async move {
@@ -399,6 +400,8 @@ pub async fn online_account_in(
             time_zone,
             language: "en",
             rep: None,
+            address: Default::default(),
+            external_id: None,
         },
     )
     .await
@@ -484,8 +487,11 @@ pub async fn session_cookie_at(
         db,
         &hash,
         user,
-        &billing_center::db::instant_text(now),
-        &billing_center::db::instant_text(now + chrono::Duration::hours(1)),
+        (
+            &billing_center::db::instant_text(now),
+            &billing_center::db::instant_text(now + chrono::Duration::hours(1)),
+        ),
+        None,
     )
     .await
     .unwrap();

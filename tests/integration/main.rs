@@ -18,6 +18,7 @@ mod gateway_calls;
 mod hostile;
 mod languages;
 mod layers;
+mod operator_api;
 mod orders;
 mod providers;
 mod skeleton;

@@ -262,11 +262,46 @@ fn AddPaymentMethod(
     changing: RwSignal<bool>,
 ) -> impl IntoView {
     let t = use_ui();
-    let lang = use_lang();
     let sepa = RwSignal::new(false);
+    let saved = move |setup_id: String, is_sepa: bool| async move {
+        let mandate = is_sepa.then(|| "accepted".to_string());
+        let m = finish_payment_setup(setup_id, mandate).await?;
+        method.set(Some(m));
+        changing.set(false);
+        Ok(())
+    };
+    view! {
+        <label class="choice">
+            <input type="checkbox" prop:checked=move || sepa.get() on:change=move |ev| sepa.set(event_target_checked(&ev))/>
+            {t.pay_by_sepa}
+        </label>
+        <SetupForm sepa prefix="pm".to_string() then=saved
+            label=Signal::derive(move || if sepa.get() { t.save.to_string() } else { t.save_card.to_string() })/>
+    }
+}
+
+/// The entry fields of a new setup and their submit button: the entry goes
+/// to the provider, then `then` gets the setup id and whether it is SEPA.
+/// When `then` fails the setup is started again, since a declined one
+/// cannot be confirmed twice.
+#[component]
+pub fn SetupForm<F, Fut>(
+    sepa: RwSignal<bool>,
+    /// Ids are prefixed, so several forms can share a page.
+    prefix: String,
+    label: Signal<String>,
+    then: F,
+    /// Also disables the button (e.g. while the caller's action runs).
+    #[prop(optional, into)]
+    pending: Signal<bool>,
+) -> impl IntoView
+where
+    F: Fn(String, bool) -> Fut + Copy + 'static,
+    Fut: std::future::Future<Output = Result<(), AppError>> + 'static,
+{
+    let lang = use_lang();
     let entry = Entry::new();
-    let prefix = "pm";
-    let (setup, mounted, error) = setups(sepa, "pm-element".to_string());
+    let (setup, mounted, error) = setups(sepa, format!("{prefix}-element"));
     let busy = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -277,36 +312,22 @@ fn AddPaymentMethod(
         error.set(None);
         let is_sepa = sepa.get_untracked();
         leptos::task::spawn_local(async move {
-            let saved = match confirm(&s, mounted.get_value(), entry, (is_sepa, lang)).await {
-                Ok(setup_id) => {
-                    let mandate = is_sepa.then(|| "accepted".to_string());
-                    finish_payment_setup(setup_id, mandate).await
-                }
+            let done = match confirm(&s, mounted.get_value(), entry, (is_sepa, lang)).await {
+                Ok(setup_id) => then(setup_id, is_sepa).await,
                 Err(e) => Err(e),
             };
             busy.set(false);
-            match saved {
-                Ok(m) => {
-                    method.set(Some(m));
-                    changing.set(false);
-                }
-                Err(e) => {
-                    error.set(Some(e));
-                    // A declined setup cannot be confirmed again: a new one.
-                    sepa.set(is_sepa);
-                }
+            if let Err(e) = done {
+                error.set(Some(e));
+                sepa.set(is_sepa);
             }
         });
     };
     view! {
-        <label class="choice">
-            <input type="checkbox" prop:checked=move || sepa.get() on:change=move |ev| sepa.set(event_target_checked(&ev))/>
-            {t.pay_by_sepa}
-        </label>
         <form on:submit=submit>
-            <EntryFields setup entry sepa prefix=prefix.to_string()/>
-            <button type="submit" disabled=move || busy.get() || setup.get().is_none()>
-                {move || if sepa.get() { t.save } else { t.save_card }}
+            <EntryFields setup entry sepa prefix/>
+            <button type="submit" disabled=move || busy.get() || pending.get() || setup.get().is_none()>
+                {move || label.get()}
             </button>
         </form>
         {move || error.get().map(|e| view! { <ErrorNotice error=e/> })}

@@ -8,7 +8,7 @@ use crate::api::corporate::{ContactSupport, PayInvoice, open_invoices};
 use crate::api::types::InvoiceRow;
 use crate::i18n::fill;
 use crate::ui::components::error::ErrorNotice;
-use crate::ui::components::payment_form::{Entry, EntryFields, confirm, scripted, setups};
+use crate::ui::components::payment_form::{SetupForm, scripted};
 use crate::ui::i18n::use_ui;
 use crate::ui::pages::help::HelpFor;
 
@@ -77,7 +77,6 @@ fn OpenInvoice(r: InvoiceRow, pay: ServerAction<PayInvoice>) -> impl IntoView {
     let open = RwSignal::new(false);
     let id = r.id;
     let t = use_ui();
-    let lang = crate::ui::i18n::use_lang();
     let pay_label = StoredValue::new(fill(t.pay_amount, &[("amount", &r.total)]));
     let on = scripted();
     view! {
@@ -92,36 +91,13 @@ fn OpenInvoice(r: InvoiceRow, pay: ServerAction<PayInvoice>) -> impl IntoView {
                     when=move || on.get()
                     fallback=move || view! { <p class="notice" data-testid="needs-javascript">{t.needs_javascript}</p> }
                 >
-                    {
-                        let label = pay_label.get_value();
-                        let sepa = RwSignal::new(false);
-                        let entry = Entry::new();
-                        let prefix = format!("inv{id}");
-                        let (setup, mounted, error) = setups(sepa, format!("inv{id}-element"));
-                        let busy = RwSignal::new(false);
-                        let submit = move |ev: leptos::ev::SubmitEvent| {
-                            ev.prevent_default();
-                            let Some(s) = setup.get_untracked() else { return };
-                            busy.set(true);
-                            error.set(None);
-                            leptos::task::spawn_local(async move {
-                                match confirm(&s, mounted.get_value(), entry, (false, lang)).await {
-                                    Ok(setup_id) => {
-                                        pay.dispatch(PayInvoice { id, setup_id });
-                                    }
-                                    Err(e) => error.set(Some(e)),
-                                }
-                                busy.set(false);
-                            });
-                        };
-                        view! {
-                            <form on:submit=submit>
-                                <EntryFields setup entry sepa prefix/>
-                                <button type="submit" disabled=move || busy.get() || pay.pending().get() || setup.get().is_none()>{label}</button>
-                            </form>
-                            {move || error.get().map(|e| view! { <ErrorNotice error=e/> })}
-                        }
-                    }
+                    <SetupForm sepa=RwSignal::new(false) prefix=format!("inv{id}")
+                        label=Signal::stored(pay_label.get_value())
+                        pending=pay.pending()
+                        then=move |setup_id, _| async move {
+                            pay.dispatch(PayInvoice { id, setup_id });
+                            Ok(())
+                        }/>
                 </Show>
             </Show>
         </article>

@@ -1,0 +1,102 @@
+//! `/api/v1/accounts/{id}/users`: the people who sign in for an account.
+//! A user made here has no password: they come in through a portal link
+//! (or, once invited, set one).
+
+use axum::body::Bytes;
+use axum::extract::Path;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::idempotency::write;
+use super::{ApiError, Operator, parse};
+use crate::db::accounts::{self, UserRecord};
+use crate::domain::Email;
+
+/// What no password verifies against: not a PHC string.
+pub const NO_PASSWORD: &str = "!";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub email: String,
+    pub name: String,
+    #[serde(default)]
+    pub billing_contact: bool,
+}
+
+pub fn view(u: &UserRecord) -> serde_json::Value {
+    json!({
+        "object": "user",
+        "id": u.id,
+        "account": u.account_id,
+        "email": u.email.as_str(),
+        "name": u.name,
+        "role": if u.is_billing_contact { "billing_contact" } else { "member" },
+    })
+}
+
+fn email_taken() -> ApiError {
+    ApiError::conflict("email_taken", "A user with this email exists.")
+}
+
+pub async fn create(
+    op: Operator,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = format!("/accounts/{id}/users");
+    write(&op, &headers, ("POST", &path, &body), |mut tx| async {
+        let account = super::accounts::found(&op, &id).await?;
+        let input: CreateUser = parse(&body)?;
+        let email = Email::parse(&input.email).map_err(|e| ApiError::invalid("email", e))?;
+        let name = input.name.trim();
+        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+            return Err(ApiError::invalid(
+                "name",
+                "must be 1 to 200 printable characters",
+            ));
+        }
+        if accounts::email_taken(&op.state.db, email.as_str()).await? {
+            return Err(email_taken());
+        }
+        let current = accounts::users_in(&mut tx, account.id).await?;
+        if input.billing_contact && current.iter().any(|u| u.is_billing_contact) {
+            return Err(ApiError::conflict(
+                "billing_contact_exists",
+                "This account has its billing contact; add a member instead.",
+            ));
+        }
+        let user = (email.as_str(), name, NO_PASSWORD, input.billing_contact);
+        let id = accounts::insert_user_in(&mut tx, account.id, user)
+            .await
+            .map_err(|e| {
+                if e.is_unique_violation() {
+                    email_taken()
+                } else {
+                    e.into()
+                }
+            })?;
+        let users = accounts::users_in(&mut tx, account.id).await?;
+        let made = users
+            .iter()
+            .find(|u| u.id == id)
+            .ok_or_else(|| ApiError::from(crate::error::AppError::Internal))?;
+        Ok((tx, StatusCode::CREATED, view(made)))
+    })
+    .await
+}
+
+pub async fn list(
+    op: Operator,
+    Path(id): Path<String>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let account = super::accounts::found(&op, &id).await?;
+    let users = accounts::users_of(&op.state.db, account.id).await?;
+    let data: Vec<_> = users.iter().map(view).collect();
+    Ok(axum::Json(
+        json!({"object": "list", "data": data, "next": null}),
+    ))
+}

@@ -1,0 +1,542 @@
+//! The operator API (`/api/v1`) on each backend: keys, accounts, users,
+//! idempotency, pagination, portal links.
+
+use billing_center::server::clock::ManualClock;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+use crate::helpers::{TestApp, backends};
+
+struct Api {
+    base: String,
+    key: String,
+    client: reqwest::Client,
+}
+
+impl Api {
+    async fn new(app: &TestApp) -> Api {
+        let now = chrono::Utc::now();
+        let (_, key) = billing_center::server::api_keys::create(&app.db, "test app", now)
+            .await
+            .unwrap();
+        Api {
+            base: format!("{}/api/v1", app.base),
+            key,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&str>,
+        idempotency_key: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut r = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.key);
+        if let Some(b) = body {
+            r = r
+                .header("Content-Type", "application/json")
+                .body(b.to_string());
+        }
+        if let Some(k) = idempotency_key {
+            r = r.header("Idempotency-Key", k);
+        }
+        let res = r.send().await.unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{path}: {status}: not JSON ({e}): {text}"));
+        (status, value)
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::GET, path, None, None).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, Some(&body.to_string()), None)
+            .await
+    }
+
+    async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::PATCH, path, Some(&body.to_string()), None)
+            .await
+    }
+}
+
+fn code(v: &Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or("")
+}
+
+#[tokio::test]
+async fn missing_wrong_and_revoked_keys_are_refused_alike() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let api = Api::new(&app).await;
+        let url = format!("{}/accounts", api.base);
+        let plain = reqwest::Client::new();
+        let mut refusals = Vec::new();
+        for auth in [
+            None,
+            Some("Bearer nonsense".to_string()),
+            Some(format!("Bearer bc_key_{}", "0".repeat(64))),
+            Some(format!("Basic {}", api.key)),
+        ] {
+            let mut r = plain.get(&url);
+            if let Some(a) = auth {
+                r = r.header("Authorization", a);
+            }
+            let res = r.send().await.unwrap();
+            refusals.push((res.status(), res.text().await.unwrap()));
+        }
+        let (status, body) = api.get("/accounts").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let keys = billing_center::db::api::keys(&app.db).await.unwrap();
+        assert!(keys[0].last_used_at.is_some(), "a use is recorded");
+        assert!(!keys[0].prefix.is_empty() && api.key.starts_with(&keys[0].prefix));
+        // The key itself is not stored.
+        let (stored,): (String,) = sqlx::query_as("SELECT key_hash FROM api_keys")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+        assert!(!stored.contains(&api.key[7..]));
+
+        assert!(
+            billing_center::db::api::revoke_key(&app.db, keys[0].id, "2026-12-01T00:00:00.000Z")
+                .await
+                .unwrap()
+        );
+        let res = plain.get(&url).bearer_auth(&api.key).send().await.unwrap();
+        refusals.push((res.status(), res.text().await.unwrap()));
+        for (status, body) in &refusals {
+            assert_eq!(*status, StatusCode::UNAUTHORIZED, "{backend:?}: {body}");
+            assert_eq!(body, &refusals[0].1, "the same answer for every refusal");
+        }
+    }
+}
+
+#[tokio::test]
+async fn accounts_are_created_read_updated_and_refused_with_the_field_named() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let api = Api::new(&app).await;
+        let (status, a) = api
+            .post(
+                "/accounts",
+                json!({"name": "Acme SAS", "country": "fr", "vat_number": "FR 40 303 265 045",
+                   "time_zone": "Europe/Paris", "language": "fr", "external_id": "org_1",
+                   "address": {"line1": "1 rue de la Paix", "postcode": "75002", "city": "Paris"}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{a}");
+        assert_eq!(a["country"], "FR");
+        assert_eq!(a["vat_number"], "FR40303265045");
+        assert_eq!(a["kind"], "online");
+        assert_eq!(a["currency"], "EUR");
+        assert_eq!(a["address"]["city"], "Paris");
+        let id = a["id"].as_i64().unwrap();
+        let (status, read) = api.get(&format!("/accounts/{id}")).await;
+        assert_eq!((status, &read), (StatusCode::OK, &a));
+
+        // Update: kind to Corporate with a representative, VAT cleared.
+        let (status, u) = api
+            .patch(
+                &format!("/accounts/{id}"),
+                json!({"kind": "corporate", "vat_number": null,
+                   "representative": {"name": "Camille", "email": "camille@example.com", "phone": "+33 1"}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{u}");
+        assert_eq!(u["kind"], "corporate");
+        assert_eq!(u["vat_number"], Value::Null);
+        assert_eq!(u["representative"]["email"], "camille@example.com");
+        assert_eq!(u["name"], "Acme SAS", "fields not sent are kept");
+        let stored = billing_center::db::accounts::find_account(
+            &app.db,
+            billing_center::domain::AccountId::new(id),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(stored.rep_name.as_deref(), Some("Camille"));
+        assert_eq!(stored.vat_number, None);
+
+        // Each bad field: a 4xx naming it, nothing stored.
+        let before = app.count("accounts").await;
+        for (body, field) in [
+            (json!({"name": "", "country": "FR"}), "name"),
+            (json!({"name": "X", "country": "ZZ"}), "country"),
+            (
+                json!({"name": "X", "country": "DE", "vat_number": "FR40303265045"}),
+                "vat_number",
+            ),
+            (
+                json!({"name": "X", "country": "FR", "time_zone": "Mars/Olympus"}),
+                "time_zone",
+            ),
+            (
+                json!({"name": "X", "country": "FR", "language": "de"}),
+                "language",
+            ),
+            (
+                json!({"name": "X", "country": "FR", "currency": "XXX"}),
+                "currency",
+            ),
+            (
+                json!({"name": "X", "country": "FR", "kind": "corporate"}),
+                "representative",
+            ),
+            (json!({"name": "X\u{7}", "country": "FR"}), "name"),
+            (
+                json!({"name": "X", "country": "FR", "address": {"city": "a".repeat(300)}}),
+                "address",
+            ),
+            (
+                json!({"name": "X", "country": "FR", "representative": {"name": "R", "email": "nope"}}),
+                "representative.email",
+            ),
+        ] {
+            let (status, e) = api.post("/accounts", body.clone()).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {e}");
+            assert_eq!(code(&e), "invalid_field");
+            assert!(
+                e["error"]["message"].as_str().unwrap().starts_with(field),
+                "{body}: {e}"
+            );
+        }
+        for (body, expect) in [
+            (r#"{"name": "X\u0000", "country": "FR"}"#, "invalid_body"),
+            ("{not json", "invalid_body"),
+            (
+                r#"{"name": "X", "country": "FR", "colour": "red"}"#,
+                "invalid_body",
+            ),
+            (r#"{"name": 5, "country": "FR"}"#, "invalid_body"),
+            ("[]", "invalid_body"),
+        ] {
+            let (status, e) = api
+                .send(reqwest::Method::POST, "/accounts", Some(body), None)
+                .await;
+            assert_eq!(
+                (status, code(&e)),
+                (StatusCode::BAD_REQUEST, expect),
+                "{body}: {e}"
+            );
+        }
+        let (status, e) = api
+            .post(
+                "/accounts",
+                json!({"name": "Other", "country": "FR", "external_id": "org_1"}),
+            )
+            .await;
+        assert_eq!(
+            (status, code(&e)),
+            (StatusCode::CONFLICT, "external_id_taken")
+        );
+        let (status, e) = api
+            .patch(&format!("/accounts/{id}"), json!({"currency": "USD"}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (status, e) = api
+            .patch(&format!("/accounts/{id}"), json!({"representative": null}))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a Corporate account keeps its representative: {e}"
+        );
+        assert_eq!(app.count("accounts").await, before);
+        for path in [
+            "/accounts/999999",
+            "/accounts/abc",
+            "/accounts/-1",
+            "/nowhere",
+        ] {
+            let (status, e) = api.get(path).await;
+            assert_eq!(
+                (status, code(&e)),
+                (StatusCode::NOT_FOUND, "not_found"),
+                "{path}"
+            );
+        }
+        let (status, found) = api.get("/accounts?external_id=org_1").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(found["data"][0]["id"], id);
+    }
+}
+
+#[tokio::test]
+async fn an_idempotency_key_replays_the_first_answer_and_refuses_another_body() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let api = Api::new(&app).await;
+        let body = json!({"name": "Once GmbH", "country": "DE"}).to_string();
+        let first = api
+            .send(reqwest::Method::POST, "/accounts", Some(&body), Some("k-1"))
+            .await;
+        let again = api
+            .send(reqwest::Method::POST, "/accounts", Some(&body), Some("k-1"))
+            .await;
+        assert_eq!(first.0, StatusCode::CREATED);
+        assert_eq!(first, again, "the first answer again");
+        assert_eq!(app.count("accounts").await, 1);
+        let other = json!({"name": "Twice GmbH", "country": "DE"}).to_string();
+        let (status, e) = api
+            .send(
+                reqwest::Method::POST,
+                "/accounts",
+                Some(&other),
+                Some("k-1"),
+            )
+            .await;
+        assert_eq!(
+            (status, code(&e)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
+        );
+        // A refusal is an answer too: the same key gets it again.
+        let bad = json!({"name": "", "country": "DE"}).to_string();
+        let r1 = api
+            .send(reqwest::Method::POST, "/accounts", Some(&bad), Some("k-2"))
+            .await;
+        let r2 = api
+            .send(reqwest::Method::POST, "/accounts", Some(&bad), Some("k-2"))
+            .await;
+        assert_eq!(r1.0, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r1, r2);
+        // Without a key, two requests are two accounts.
+        api.send(reqwest::Method::POST, "/accounts", Some(&body), None)
+            .await;
+        api.send(reqwest::Method::POST, "/accounts", Some(&body), None)
+            .await;
+        assert_eq!(app.count("accounts").await, 3);
+        // Parallel requests with one key: one account.
+        let body = json!({"name": "Race SA", "country": "BE"}).to_string();
+        let runs = (0..8).map(|_| {
+            api.send(
+                reqwest::Method::POST,
+                "/accounts",
+                Some(&body),
+                Some("k-race"),
+            )
+        });
+        let answers = futures::future::join_all(runs).await;
+        assert_eq!(app.count("accounts").await, 4, "{answers:?}");
+        for (status, v) in &answers {
+            assert!(
+                *status == StatusCode::CREATED || code(v) == "request_in_progress",
+                "{status} {v}"
+            );
+        }
+        let (status, e) = api
+            .send(
+                reqwest::Method::POST,
+                "/accounts",
+                Some(&body),
+                Some("bad key"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    }
+}
+
+#[tokio::test]
+async fn a_thousand_accounts_page_by_cursor_and_search_by_name_or_email() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let api = Api::new(&app).await;
+        let mut made = Vec::new();
+        for i in 0..1000 {
+            let name = format!("Company {i:04}");
+            let (id, _) = crate::helpers::online_account_in(
+                &app.db,
+                &name,
+                &format!("billing{i}@example.com"),
+                "Europe/Paris",
+            )
+            .await;
+            made.push(id.get());
+        }
+        let mut seen = Vec::new();
+        let mut cursor: Option<i64> = None;
+        let mut pages = 0;
+        loop {
+            let path = match cursor {
+                Some(c) => format!("/accounts?limit=100&starting_after={c}"),
+                None => "/accounts?limit=100".into(),
+            };
+            let (status, page) = api.get(&path).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            pages += 1;
+            seen.extend(
+                page["data"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a["id"].as_i64().unwrap()),
+            );
+            match page["next"].as_i64() {
+                Some(n) => cursor = Some(n),
+                None => break,
+            }
+        }
+        assert_eq!(pages, 10);
+        assert_eq!(seen, made, "each account once, in order");
+        let (_, hits) = api.get("/accounts?q=company%20012").await;
+        let names: Vec<_> = hits["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(names.len(), 10, "{names:?}");
+        assert!(names.iter().all(|n| n.starts_with("Company 012")));
+        let (_, hits) = api.get("/accounts?q=BILLING999@").await;
+        assert_eq!(hits["data"][0]["name"], "Company 0999");
+        assert_eq!(hits["data"].as_array().unwrap().len(), 1);
+        // LIKE's wildcards are plain characters in a search.
+        let (_, hits) = api.get("/accounts?q=%25").await;
+        assert_eq!(hits["data"].as_array().unwrap().len(), 0);
+        for bad in ["limit=0", "limit=101", "limit=x", "starting_after=x"] {
+            let (status, e) = api.get(&format!("/accounts?{bad}")).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {e}");
+        }
+    }
+}
+
+/// Follows a portal link like a browser: (status, Location, session cookie).
+async fn open_link(url: &str, base: &str) -> (StatusCode, String, Option<String>) {
+    let path = url
+        .rsplit_once("/portal/")
+        .map(|(_, t)| format!("{base}/portal/{t}"))
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = client.get(path).send().await.unwrap();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string());
+    (res.status(), location, cookie)
+}
+
+#[tokio::test]
+async fn a_portal_link_signs_its_user_in_once_and_not_late() {
+    for backend in backends() {
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let app = TestApp::spawn_with_clock(backend, clock.clone()).await;
+        let api = Api::new(&app).await;
+        let (_, a) = api
+            .post("/accounts", json!({"name": "Portal Oy", "country": "FR"}))
+            .await;
+        let (_, b) = api
+            .post("/accounts", json!({"name": "Other Ltd", "country": "FR"}))
+            .await;
+        let account = a["id"].as_i64().unwrap();
+        let (status, user) = api
+            .post(
+                &format!("/accounts/{account}/users"),
+                json!({"email": "pat@portal.example", "name": "Pat", "billing_contact": true}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{user}");
+        assert_eq!(user["role"], "billing_contact");
+        let (status, e) = api
+            .post(
+                &format!("/accounts/{account}/users"),
+                json!({"email": "PAT@portal.example", "name": "Pat again"}),
+            )
+            .await;
+        assert_eq!(
+            (status, code(&e)),
+            (StatusCode::CONFLICT, "email_taken"),
+            "{e}"
+        );
+        let (status, e) = api
+            .post(
+                &format!("/accounts/{account}/users"),
+                json!({"email": "two@portal.example", "name": "Two", "billing_contact": true}),
+            )
+            .await;
+        assert_eq!(
+            (status, code(&e)),
+            (StatusCode::CONFLICT, "billing_contact_exists")
+        );
+        let (_, users) = api.get(&format!("/accounts/{account}/users")).await;
+        assert_eq!(users["data"].as_array().unwrap().len(), 1);
+        let user_id = user["id"].as_i64().unwrap();
+
+        let (status, link) = api
+            .post("/portal_sessions", json!({"account": account, "user": user_id, "return_url": "https://app.example.com/settings"}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{link}");
+        let url = link["url"].as_str().unwrap();
+        let (status, location, cookie) = open_link(url, &app.base).await;
+        assert_eq!(
+            (status, location.as_str()),
+            (StatusCode::SEE_OTHER, "/billing")
+        );
+        let cookie = cookie.expect("a session cookie");
+        let session = crate::helpers::Session::with_cookie(&app.base, &cookie);
+        let me: Option<Value> = session.ok("me", &[]).await;
+        assert_eq!(me.unwrap()["email"], "pat@portal.example");
+        let stored: Vec<(Option<String>,)> = sqlx::query_as("SELECT return_url FROM sessions")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            stored,
+            vec![(Some("https://app.example.com/settings".to_string()),)]
+        );
+
+        // Used once.
+        let (_, location, cookie) = open_link(url, &app.base).await;
+        assert_eq!((location.as_str(), cookie), ("/login?link=expired", None));
+        // Late: five minutes and a second after it was made.
+        let (_, late) = api
+            .post(
+                "/portal_sessions",
+                json!({"account": account, "user": user_id}),
+            )
+            .await;
+        clock.advance(chrono::Duration::seconds(301));
+        let (_, location, cookie) = open_link(late["url"].as_str().unwrap(), &app.base).await;
+        assert_eq!((location.as_str(), cookie), ("/login?link=expired", None));
+        // A forged token, and a user of another account.
+        let (_, location, _) = open_link(&format!("x/portal/{}", "ab".repeat(32)), &app.base).await;
+        assert_eq!(location, "/login?link=expired");
+        let (status, e) = api
+            .post(
+                "/portal_sessions",
+                json!({"account": b["id"], "user": user_id}),
+            )
+            .await;
+        assert_eq!((status, code(&e)), (StatusCode::NOT_FOUND, "not_found"));
+        for bad in [
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "/relative",
+            "https://app.example.com.evil.example/",
+        ] {
+            let (status, e) = api
+                .post(
+                    "/portal_sessions",
+                    json!({"account": account, "user": user_id, "return_url": bad}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {e}");
+        }
+        assert_eq!(app.count("portal_links").await, 2);
+    }
+}
