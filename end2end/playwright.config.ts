@@ -34,6 +34,10 @@ const viewports = [
 const stripeUrl = process.env.BC_E2E_STRIPE_URL;
 if (stripeUrl) {
   viewports.push({ name: 'stripe', width: 1280, height: 900, port: port + 10, locale: 'en-US', match: [/stripe\.spec/] });
+  // The same flows on PostgreSQL, given an empty database for them.
+  if (process.env.BC_E2E_STRIPE_POSTGRES_URL) {
+    viewports.push({ name: 'stripe-postgres', width: 1280, height: 900, port: port + 12, locale: 'en-US', match: [/stripe\.spec/] });
+  }
 }
 
 /** The Stripe settings of the `stripe` project's server. */
@@ -51,6 +55,7 @@ export function stripeEnv(): Record<string, string> {
 
 /** The database of project `name`. */
 export function databaseUrl(name: string) {
+  if (name === 'stripe-postgres') return process.env.BC_E2E_STRIPE_POSTGRES_URL!;
   return process.env.BC_E2E_DATABASE_URL
     ? `${process.env.BC_E2E_DATABASE_URL}_${name}`
     : `sqlite://${process.env.BC_E2E_DIR}/${name}.db`;
@@ -68,7 +73,7 @@ function server(name: string, p: number) {
     stderr: 'pipe' as const,
     env: {
       DATABASE_URL: databaseUrl(name),
-      ...(name === 'stripe' ? stripeEnv() : {}),
+      ...(name.startsWith('stripe') ? stripeEnv() : {}),
       LEPTOS_OUTPUT_NAME: 'billing-center',
       LEPTOS_SITE_ROOT: 'target/site',
       LEPTOS_SITE_PKG_DIR: 'pkg',

@@ -56,8 +56,11 @@ for _ in range(100):
         b = socket.socket(); b.bind(("127.0.0.1", p + 2)); b.close(); a.close(); print(p); break
     except OSError:
         a.close()')"
+  # The Stripe flows also run on PostgreSQL, in a database of their own.
+  "$(pg_bin)/psql" -q "$PG_URL" -c "CREATE DATABASE bc_e2e_stripe" >/dev/null || return 1
   build_app debug && (cd end2end && BC_PROFILE=debug BC_E2E_PORT="$port" \
-    BC_E2E_STRIPE_URL="$STRIPE_TEST_URL" npx playwright test)
+    BC_E2E_STRIPE_URL="$STRIPE_TEST_URL" \
+    BC_E2E_STRIPE_POSTGRES_URL="${PG_URL%/*}/bc_e2e_stripe" npx playwright test)
 }
 
 step "fmt" cargo fmt --check

@@ -22,14 +22,15 @@ async function fillElement(page: Page, number: string) {
   await element.getByPlaceholder('postal_code').fill('75002');
 }
 
-/** `billing-center bill` on this project's database, `days` from now. */
+/** `billing-center bill` on this project's database (SQLite or
+ * PostgreSQL), `days` from now. */
 function runBill(days: number): string {
   const root = path.resolve(__dirname, '..', '..');
   const bin = path.join(root, 'target', process.env.BC_PROFILE || 'debug', 'billing-center');
   const later = new Date(Date.now() + days * 86400_000).toISOString().slice(0, 10);
   return execFileSync(bin, ['bill', '--as-of', later], {
     cwd: root,
-    env: { ...process.env, ...stripeEnv(), DATABASE_URL: databaseUrl('stripe'), RUST_LOG: 'warn' },
+    env: { ...process.env, ...stripeEnv(), DATABASE_URL: databaseUrl(test.info().project.name), RUST_LOG: 'warn' },
   }).toString();
 }
 

@@ -390,6 +390,10 @@ mod ssr {
             },
             cards,
             cart_count: ctx.cart.len(),
+            back_to: caller.return_url.as_ref().and_then(|u| {
+                let host = url::Url::parse(u).ok()?.host_str()?.to_string();
+                Some((u.clone(), host))
+            }),
         })
     }
 

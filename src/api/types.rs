@@ -64,6 +64,9 @@ pub struct BillingOverview {
     pub representative: Option<Representative>,
     pub cards: Vec<SubscriptionCard>,
     pub cart_count: usize,
+    /// (URL, site name) of the seller's application, when a portal link
+    /// opened this session.
+    pub back_to: Option<(String, String)>,
 }
 
 /// What the plan editor needs to quote in the browser with no round trip.

@@ -229,7 +229,7 @@ pub async fn find_account_in(
             vec![Param::from(id)],
         )
         .await?;
-    rows.first().map(|r| account(r)).transpose()
+    rows.first().map(account).transpose()
 }
 
 /// Replaces the fields `changes` holds; false when there is no such account.
@@ -388,7 +388,7 @@ async fn insert_user_with(
 pub async fn users_in(tx: &mut WriteTx, account_id: AccountId) -> Result<Vec<UserRecord>, DbError> {
     let sql = format!("SELECT {USER_COLS} FROM users WHERE account_id = $1 ORDER BY id");
     let rows = tx.tx.fetch(&sql, vec![Param::from(account_id)]).await?;
-    rows.iter().map(|r| user(r)).collect()
+    rows.iter().map(user).collect()
 }
 
 /// Whether a user has this email (any account).

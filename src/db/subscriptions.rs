@@ -158,6 +158,42 @@ pub async fn insert_subscription(
     db: &Db,
     s: &SubscriptionRecord,
 ) -> Result<SubscriptionId, DbError> {
+    insert_subscription_with(&mut &db.pool, s).await
+}
+
+/// [`insert_subscription`] in a transaction of the caller's (a trial the
+/// operator API starts).
+pub async fn insert_subscription_in(
+    tx: &mut super::WriteTx,
+    s: &SubscriptionRecord,
+) -> Result<SubscriptionId, DbError> {
+    insert_subscription_with(&mut tx.tx, s).await
+}
+
+/// One subscription by id, read in a transaction of the caller's.
+pub async fn subscription_in(
+    tx: &mut super::WriteTx,
+    id: SubscriptionId,
+) -> Result<Option<SubscriptionRecord>, DbError> {
+    let sql = format!("SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE id = $1");
+    let rows = tx.tx.fetch(&sql, vec![Param::from(id)]).await?;
+    rows.first().map(subscription).transpose()
+}
+
+/// One subscription by id.
+pub async fn find_subscription(
+    db: &Db,
+    id: SubscriptionId,
+) -> Result<Option<SubscriptionRecord>, DbError> {
+    let sql = format!("SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE id = $1");
+    db.read_row(&sql, Param::from(id), |r| subscription(r))
+        .await
+}
+
+async fn insert_subscription_with(
+    e: &mut impl super::exec::Exec,
+    s: &SubscriptionRecord,
+) -> Result<SubscriptionId, DbError> {
     let write = SubscriptionWrite {
         existing: None,
         ..SubscriptionWrite::keeping(s)
@@ -172,7 +208,7 @@ pub async fn insert_subscription(
             owned(&super::row::now_text()),
         ])
         .collect();
-    let rows = (&mut &db.pool)
+    let rows = e
         .fetch(
             "INSERT INTO subscriptions (account_id, product, level, seats, frequency, status,
                period_start, period_end, paid_unit_minor, paid_seats, period_paid_minor,

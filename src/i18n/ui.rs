@@ -23,6 +23,8 @@ super::texts::texts! {
         signing_in,
         sign_out,
         demo_accounts,
+        link_expired,
+        back_to_app,
         my_account,
         account,
         name,

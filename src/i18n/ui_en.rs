@@ -18,6 +18,8 @@ pub const UI_EN: Ui = Ui {
     sign_in: "Sign in",
     signing_in: "Signing in…",
     sign_out: "Sign out",
+    link_expired: "This sign-in link has expired or was already used. Open the billing center again from your application, or sign in with your password.",
+    back_to_app: "Back to {app}",
     demo_accounts: "Demo accounts: trial@demo.test, pending@demo.test, trialover@demo.test, expired@demo.test, active@demo.test, corporate@demo.test, member@demo.test; password billing-demo.",
     my_account: "My Account",
     account: "Account",

@@ -18,6 +18,8 @@ pub const UI_FR: Ui = Ui {
     sign_in: "Se connecter",
     signing_in: "Connexion…",
     sign_out: "Se déconnecter",
+    link_expired: "Ce lien de connexion a expiré ou a déjà servi. Rouvrez l’espace de facturation depuis votre application, ou connectez-vous avec votre mot de passe.",
+    back_to_app: "Retour à {app}",
     demo_accounts: "Comptes de démonstration : trial@demo.test, pending@demo.test, trialover@demo.test, expired@demo.test, active@demo.test, corporate@demo.test, member@demo.test ; mot de passe billing-demo.",
     my_account: "Mon compte",
     account: "Compte",

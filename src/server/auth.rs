@@ -35,6 +35,9 @@ const MAX_PER_IP: i64 = 30;
 pub struct Caller {
     pub user: UserRecord,
     pub account: AccountRecord,
+    /// The seller application's page this session came from (a portal
+    /// link's `return_url`), for "Back to …".
+    pub return_url: Option<String>,
 }
 
 pub const SIGN_IN_FAILED: &str = "The email or password is incorrect.";
@@ -191,8 +194,11 @@ async fn live_caller(
     if now - found.last_seen_at >= TOUCH_EVERY {
         sessions::touch_session(&state.db, hash, &text(now)).await?;
     }
-    let (user, account) = (found.user, found.account);
-    Ok(Some(Caller { user, account }))
+    Ok(Some(Caller {
+        user: found.user,
+        account: found.account,
+        return_url: found.return_url,
+    }))
 }
 
 pub async fn require_user(state: &AppState) -> Result<Caller, AppError> {
@@ -286,7 +292,11 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Ca
     let account = accounts::find_account(&state.db, user.account_id)
         .await?
         .ok_or(AppError::Internal)?;
-    Ok(Caller { user, account })
+    Ok(Caller {
+        user,
+        account,
+        return_url: None,
+    })
 }
 
 /// A new session for `user` (its cookie's token): sign-in and portal links.

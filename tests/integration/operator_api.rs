@@ -500,9 +500,24 @@ async fn a_portal_link_signs_its_user_in_once_and_not_late() {
             vec![(Some("https://app.example.com/settings".to_string()),)]
         );
 
+        let page = session
+            .client
+            .get(format!("{}/billing", app.base))
+            .send()
+            .await
+            .unwrap();
+        let page = page.text().await.unwrap();
+        assert!(
+            page.contains("href=\"https://app.example.com/settings\"")
+                && page.contains("Back to app.example.com"),
+            "the page leads back to the application"
+        );
+
         // Used once.
         let (_, location, cookie) = open_link(url, &app.base).await;
         assert_eq!((location.as_str(), cookie), ("/login?link=expired", None));
+        let login = app.get("/login?link=expired").await.text().await.unwrap();
+        assert!(login.contains("data-testid=\"link-expired\""));
         // Late: five minutes and a second after it was made.
         let (_, late) = api
             .post(
@@ -538,5 +553,81 @@ async fn a_portal_link_signs_its_user_in_once_and_not_late() {
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {e}");
         }
         assert_eq!(app.count("portal_links").await, 2);
+    }
+}
+
+#[tokio::test]
+async fn a_trial_started_through_the_api_grants_its_entitlement_until_it_ends() {
+    for backend in backends() {
+        let clock = Arc::new(ManualClock::new("2026-12-01T10:00:00Z".parse().unwrap()));
+        let app = TestApp::spawn_with_clock(backend, clock.clone()).await;
+        let api = Api::new(&app).await;
+        let (_, a) = api
+            .post(
+                "/accounts",
+                json!({"name": "Trial AG", "country": "DE", "time_zone": "Europe/Berlin"}),
+            )
+            .await;
+        assert_eq!(a["currency"], "EUR", "the catalog's currency");
+        let id = a["id"].as_i64().unwrap();
+        let path = format!("/accounts/{id}/subscriptions");
+        let (status, s) = api
+            .post(
+                &path,
+                json!({"product": "webinar", "level": "standard", "seats": 3}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{s}");
+        assert_eq!(s["state"], "trial");
+        assert_eq!(s["trial_ends_on"], "2026-12-15", "the catalog's 14 days");
+        assert_eq!(
+            s["entitlement"],
+            json!({"product": "webinar", "level": "standard", "seats": 3, "active_until": "2026-12-14"})
+        );
+        let (_, list) = api.get(&path).await;
+        assert_eq!(list["data"][0], s);
+        let (status, read) = api.get(&format!("/subscriptions/{}", s["id"])).await;
+        assert_eq!((status, &read), (StatusCode::OK, &s));
+
+        for (body, field) in [
+            (json!({"product": "nope", "level": "standard"}), "product"),
+            (json!({"product": "meeting", "level": "nope"}), "level"),
+            (
+                json!({"product": "meeting", "level": "business", "seats": 100000}),
+                "seats",
+            ),
+            (
+                json!({"product": "meeting", "level": "business", "frequency": "weekly"}),
+                "frequency",
+            ),
+        ] {
+            let (status, e) = api.post(&path, body.clone()).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {e}");
+            assert!(
+                e["error"]["message"].as_str().unwrap().starts_with(field),
+                "{e}"
+            );
+        }
+        let (status, e) = api
+            .post(&path, json!({"product": "webinar", "level": "lite"}))
+            .await;
+        assert_eq!(
+            (status, code(&e)),
+            (StatusCode::CONFLICT, "subscription_exists")
+        );
+        let (status, _) = api
+            .post(
+                "/accounts/424242/subscriptions",
+                json!({"product": "webinar", "level": "lite"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(app.count("subscriptions").await, 1);
+
+        // The day the trial ends it grants nothing, before any billing run.
+        clock.advance(chrono::Duration::days(14));
+        let (_, after) = api.get(&format!("/subscriptions/{}", s["id"])).await;
+        assert_eq!(after["state"], "trial_expired");
+        assert_eq!(after["entitlement"], Value::Null);
     }
 }

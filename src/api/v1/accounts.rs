@@ -198,10 +198,16 @@ pub async fn create(op: Operator, headers: HeaderMap, body: Bytes) -> Response {
                 Some(v) => vat_number(v, country.code())?,
                 None => None,
             };
-            let currency = match &input.currency {
-                Some(c) => Currency::parse(c).map_err(|e| ApiError::invalid("currency", e))?,
-                None => Currency::Eur,
-            };
+            // The catalog's: what its prices are in.
+            let currency = op.state.catalog.currency;
+            if let Some(c) = &input.currency
+                && Currency::parse(c).map_err(|e| ApiError::invalid("currency", e))? != currency
+            {
+                return Err(ApiError::invalid(
+                    "currency",
+                    format!("must be {currency}, the currency of the catalog's prices"),
+                ));
+            }
             let tz = time_zone(input.time_zone.as_deref().unwrap_or("UTC"))?;
             let lang = language(input.language.as_deref().unwrap_or("en"))?;
             let address = address(&input.address.unwrap_or_default())?;

@@ -10,6 +10,7 @@ mod accounts;
 mod error;
 mod idempotency;
 mod portal_sessions;
+mod subscriptions;
 mod users;
 
 use axum::Router;
@@ -30,6 +31,11 @@ pub fn router() -> Router<AppState> {
             get(accounts::read).patch(accounts::update),
         )
         .route("/accounts/{id}/users", post(users::create).get(users::list))
+        .route(
+            "/accounts/{id}/subscriptions",
+            post(subscriptions::start_trial).get(subscriptions::list),
+        )
+        .route("/subscriptions/{id}", get(subscriptions::read))
         .route("/portal_sessions", post(portal_sessions::create))
         .fallback(|| async { ApiError::not_found("No such API route.") })
 }

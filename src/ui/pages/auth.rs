@@ -19,9 +19,12 @@ pub fn LoginPage() -> impl IntoView {
         }
     });
     let t = use_ui();
+    let query = leptos_router::hooks::use_query_map();
+    let link_expired = query.with_untracked(|q| q.get("link").as_deref() == Some("expired"));
     view! {
         <section class="page narrow">
             <h1>{t.sign_in_title}</h1>
+            {link_expired.then(|| view! { <p class="notice" role="status" data-testid="link-expired">{t.link_expired}</p> })}
             <ActionForm action=sign_in>
                 <label for="email">{t.email}</label>
                 <input id="email" type="email" name="email" autocomplete="username" required maxlength="254"/>

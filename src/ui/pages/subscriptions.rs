@@ -109,6 +109,9 @@ fn Overview(
                 </div>
             }
         })}
+        {o.back_to.map(|(url, app)| view! {
+            <p><a class="button secondary" href=url data-testid="back-to-app">{fill(t.back_to_app, &[("app", &app)])}</a></p>
+        })}
         {(o.cart_count > 0).then(|| view! {
             <p><a href="/billing/cart">{fill(t.cart_holds, &[("n", &o.cart_count.to_string())])}</a></p>
         })}
