@@ -132,10 +132,9 @@ pub fn router(state: AppState, site: Site) -> Router {
             super::error::fix_server_fn_status,
         ))
         .layer(axum::middleware::from_fn(super::csrf::reject_cross_site))
+        // Also where a body over MAX_BODY_BYTES is refused (413), in JSON
+        // to JSON clients.
         .layer(axum::middleware::from_fn(super::headers::reject_nul))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            super::headers::MAX_BODY_BYTES,
-        ))
         .layer(axum::middleware::from_fn(super::headers::security_headers))
         .with_state(state)
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::helpers::{Session, TestApp, backends};
 
-const VALUES: &[&str] = &[
+pub(crate) const VALUES: &[&str] = &[
     "",
     " ",
     "-1",
@@ -50,7 +50,7 @@ const FIELDS: &[&str] = &[
     "replace",
 ];
 
-fn leaks(body: &str) -> Option<&'static str> {
+pub(crate) fn leaks(body: &str) -> Option<&'static str> {
     let lower = body.to_lowercase();
     [
         "panicked",

@@ -631,3 +631,134 @@ async fn a_trial_started_through_the_api_grants_its_entitlement_until_it_ends() 
         assert_eq!(after["entitlement"], Value::Null);
     }
 }
+
+/// Every API route with hostile values in each field (strings from the
+/// shared corpus, wrong JSON types, huge bodies) and in its path and query:
+/// a 4xx or a success, never a 5xx nor a database message.
+#[tokio::test]
+async fn a_hostile_corpus_against_every_api_route_gets_clear_answers() {
+    use crate::hostile::{VALUES, leaks};
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let api = Api::new(&app).await;
+        let (_, a) = api
+            .post("/accounts", json!({"name": "Target", "country": "FR"}))
+            .await;
+        let account = a["id"].as_i64().unwrap();
+        let (_, u) = api
+            .post(
+                &format!("/accounts/{account}/users"),
+                json!({"email": "t@target.example", "name": "T"}),
+            )
+            .await;
+        // Paths and queries first, while the database holds no hostile text.
+        let mut tried = 0;
+        for v in VALUES.iter().chain(["%", "..", "%2e%2e", "1/../2"].iter()) {
+            let enc: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+            for path in [
+                format!("/accounts/{enc}"),
+                format!("/accounts/{enc}/users"),
+                format!("/accounts/{enc}/subscriptions"),
+                format!("/subscriptions/{enc}"),
+                format!("/accounts?q={enc}&limit={enc}"),
+                format!("/accounts?starting_after={enc}"),
+                format!("/accounts?external_id={enc}"),
+            ] {
+                let res = api
+                    .client
+                    .get(format!("{}{path}", api.base))
+                    .bearer_auth(&api.key)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = res.status();
+                let text = res.text().await.unwrap();
+                assert!(status.as_u16() < 500, "GET {path}: {status} {text}");
+                if let Some(l) = leaks(&text).filter(|l| !v.to_lowercase().contains(l)) {
+                    panic!("GET {path}: \"{l}\" in {text}");
+                }
+                tried += 1;
+            }
+        }
+        let routes: Vec<(reqwest::Method, String, Value)> = vec![
+            (
+                reqwest::Method::POST,
+                "/accounts".into(),
+                json!({"name": "A", "country": "FR", "kind": "online",
+                "vat_number": "FR40303265045", "currency": "EUR", "time_zone": "UTC", "language": "en",
+                "external_id": "x", "address": {"line1": "l", "city": "c"},
+                "representative": {"name": "R", "email": "r@e.example", "phone": "1"}}),
+            ),
+            (
+                reqwest::Method::PATCH,
+                format!("/accounts/{account}"),
+                json!({"name": "A", "country": "FR",
+                "kind": "online", "vat_number": null, "time_zone": "UTC", "language": "fr", "external_id": "y",
+                "address": {"line1": "l"}, "representative": null}),
+            ),
+            (
+                reqwest::Method::POST,
+                format!("/accounts/{account}/users"),
+                json!({"email": "n@e.example", "name": "N", "billing_contact": false}),
+            ),
+            (
+                reqwest::Method::POST,
+                format!("/accounts/{account}/subscriptions"),
+                json!({"product": "webinar", "level": "lite", "seats": 1, "frequency": "monthly"}),
+            ),
+            (
+                reqwest::Method::POST,
+                "/portal_sessions".into(),
+                json!({"account": account, "user": u["id"], "return_url": "https://app.example.com/"}),
+            ),
+        ];
+        let mut shapes: Vec<Value> = VALUES.iter().map(|v| json!(v)).collect();
+        shapes.extend([
+            json!(-1),
+            json!(0),
+            json!(i64::MAX),
+            json!(1.5),
+            json!(true),
+            json!(null),
+            json!([]),
+            json!({}),
+            json!({"a": [1]}),
+            json!("x".repeat(10_000)),
+        ]);
+        for (method, path, base) in &routes {
+            for field in base.as_object().unwrap().keys() {
+                for shape in &shapes {
+                    let mut body = base.clone();
+                    body[field] = shape.clone();
+                    let sent = body.to_string();
+                    let (status, answer) = api.send(method.clone(), path, Some(&sent), None).await;
+                    let text = answer.to_string();
+                    assert!(
+                        status.as_u16() < 500,
+                        "{method} {path} {field}={shape}: {status} {text}"
+                    );
+                    if let Some(l) = leaks(&text).filter(|l| !sent.to_lowercase().contains(l)) {
+                        panic!("{method} {path} {field}={shape}: \"{l}\" in {text}");
+                    }
+                    tried += 1;
+                }
+            }
+            for raw in [
+                "",
+                "null",
+                "\"text\"",
+                "{",
+                &format!("{{\"name\": \"{}\"}}", "y".repeat(70_000)),
+            ] {
+                let (status, answer) = api.send(method.clone(), path, Some(raw), None).await;
+                assert!(
+                    status.is_client_error(),
+                    "{method} {path} {}: {status} {answer}",
+                    &raw[..raw.len().min(20)]
+                );
+                tried += 1;
+            }
+        }
+        assert!(tried > 800, "{tried} requests");
+    }
+}
