@@ -60,7 +60,7 @@ macro_rules! id_params {
 }
 
 use crate::domain::ids::{
-    AccountId, ApiKeyId, EmailId, InvoiceId, OrderId, SubscriptionId, UserId,
+    AccountId, ApiKeyId, EmailId, InvoiceId, OrderId, PaymentId, SubscriptionId, UserId,
 };
 id_params!(
     AccountId,
@@ -69,7 +69,8 @@ id_params!(
     OrderId,
     InvoiceId,
     EmailId,
-    ApiKeyId
+    ApiKeyId,
+    PaymentId
 );
 
 /// An open transaction, or the pool (each statement commits).

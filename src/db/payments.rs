@@ -4,7 +4,7 @@
 //! reference), written with what it paid for.
 
 use crate::billing::{Currency, Money};
-use crate::domain::ids::{AccountId, InvoiceId};
+use crate::domain::ids::{AccountId, InvoiceId, PaymentId};
 use std::collections::HashMap;
 
 use sqlx::Row;
@@ -12,7 +12,7 @@ use sqlx::Row;
 use super::error::DbError;
 use super::exec::{Exec, Param, multi_row, owned, text};
 use super::pool::Db;
-use super::row::parsed;
+use super::row::{Columns, parsed};
 use super::writes::{AttemptStatus, AttemptWrite, EmailWrite};
 
 /// The insert, whose rows [`params`] gives.
@@ -175,12 +175,16 @@ pub(super) async fn record_all(
 /// A recorded payment, found by the provider's charge id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentRecord {
+    pub id: PaymentId,
     pub account_id: AccountId,
     pub invoice_id: Option<InvoiceId>,
     /// The number of the invoice it paid.
     pub invoice_number: Option<String>,
     pub amount: Money,
     pub status: PaymentStatus,
+    /// The provider's charge id.
+    pub gateway_ref: String,
+    pub created_at: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -208,26 +212,49 @@ impl PaymentStatus {
     }
 }
 
+const PAYMENT_COLUMNS: &str = "p.id, p.account_id, p.invoice_id, i.number, p.amount_minor, \
+    p.currency, p.status, p.gateway_ref, p.created_at \
+    FROM payments p LEFT JOIN invoices i ON i.id = p.invoice_id";
+
+fn payment(r: &dyn Columns) -> Result<PaymentRecord, DbError> {
+    const TABLE: (&str, &str) = ("payments", "id");
+    let currency = parsed(r, TABLE, "currency", Currency::parse)?;
+    Ok(PaymentRecord {
+        id: PaymentId::new(r.int("id")?),
+        account_id: AccountId::new(r.int("account_id")?),
+        invoice_id: r.opt_int("invoice_id")?.map(InvoiceId::new),
+        invoice_number: r.opt_text("number")?,
+        amount: Money::from_minor(r.int("amount_minor")?, currency),
+        status: parsed(r, TABLE, "status", |code| {
+            PaymentStatus::parse(code).ok_or("not a payment status")
+        })?,
+        gateway_ref: r.text("gateway_ref")?,
+        created_at: r.text("created_at")?,
+    })
+}
+
 pub async fn payment_of_charge(db: &Db, charge_id: &str) -> Result<Option<PaymentRecord>, DbError> {
-    db.read_row(
-        "SELECT p.account_id, p.invoice_id, i.number, p.amount_minor, p.currency, p.status
-         FROM payments p LEFT JOIN invoices i ON i.id = p.invoice_id WHERE p.gateway_ref = $1",
-        owned(charge_id),
-        |r| {
-            const TABLE: (&str, &str) = ("payments", "gateway_ref");
-            let currency = parsed(r, TABLE, "currency", Currency::parse)?;
-            Ok(PaymentRecord {
-                account_id: AccountId::new(r.int("account_id")?),
-                invoice_id: r.opt_int("invoice_id")?.map(InvoiceId::new),
-                invoice_number: r.opt_text("number")?,
-                amount: Money::from_minor(r.int("amount_minor")?, currency),
-                status: parsed(r, TABLE, "status", |code| {
-                    PaymentStatus::parse(code).ok_or("not a payment status")
-                })?,
-            })
-        },
-    )
-    .await
+    let sql = format!("SELECT {PAYMENT_COLUMNS} WHERE p.gateway_ref = $1");
+    db.read_row(&sql, owned(charge_id), payment).await
+}
+
+/// An account's payments, newest first, keyset-paginated: `before` is the
+/// last id of the previous page.
+pub async fn payments_of_account(
+    db: &Db,
+    account_id: AccountId,
+    before: Option<PaymentId>,
+    limit: u32,
+) -> Result<Vec<PaymentRecord>, DbError> {
+    let sql = format!(
+        "SELECT {PAYMENT_COLUMNS} WHERE p.account_id = $1 AND p.id < $2 ORDER BY p.id DESC LIMIT $3"
+    );
+    let params = vec![
+        Param::from(account_id),
+        Param::Int(Some(before.map_or(i64::MAX, PaymentId::get))),
+        Param::Int(Some(i64::from(limit))),
+    ];
+    db.read_rows(sql, params, payment).await
 }
 
 /// What the provider did to a payment after it was recorded.

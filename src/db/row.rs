@@ -130,7 +130,7 @@ macro_rules! stored_as_integer {
 }
 
 use crate::domain::ids::{
-    AccountId, ApiKeyId, EmailId, InvoiceId, OrderId, SubscriptionId, UserId,
+    AccountId, ApiKeyId, EmailId, InvoiceId, OrderId, PaymentId, SubscriptionId, UserId,
 };
 stored_as_integer!(
     AccountId,
@@ -139,5 +139,6 @@ stored_as_integer!(
     OrderId,
     InvoiceId,
     EmailId,
-    ApiKeyId
+    ApiKeyId,
+    PaymentId
 );

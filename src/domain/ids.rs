@@ -54,6 +54,8 @@ entity_id! {
     EmailId;
     /// A key of the operator API.
     ApiKeyId;
+    /// A payment received (or reversed, or refunded).
+    PaymentId;
 }
 
 #[cfg(test)]

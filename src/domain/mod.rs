@@ -8,5 +8,7 @@ pub mod payment;
 
 pub use address::Address;
 pub use email::Email;
-pub use ids::{AccountId, ApiKeyId, EmailId, InvoiceId, OrderId, SubscriptionId, UserId};
+pub use ids::{
+    AccountId, ApiKeyId, EmailId, InvoiceId, OrderId, PaymentId, SubscriptionId, UserId,
+};
 pub use payment::{CardNumber, Expiry, Iban};

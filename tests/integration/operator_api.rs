@@ -762,3 +762,172 @@ async fn a_hostile_corpus_against_every_api_route_gets_clear_answers() {
         assert!(tried > 800, "{tried} requests");
     }
 }
+
+#[tokio::test]
+async fn invoices_and_payments_of_an_account_are_listed_read_and_printed() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let api = Api::new(&app).await;
+        let (_, found) = api.get("/accounts?q=pending%20sas").await;
+        let account = found["data"][0]["id"].as_i64().unwrap();
+        let (_, other) = api.get("/accounts?q=trial%20sarl").await;
+        let other = other["data"][0]["id"].as_i64().unwrap();
+        let (status, list) = api.get(&format!("/accounts/{account}/invoices")).await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        let first = &list["data"][0];
+        let stored: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT id, number, total_minor FROM invoices WHERE account_id = $1 ORDER BY id DESC",
+        )
+        .bind(account)
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+        assert!(!stored.is_empty());
+        assert_eq!(list["data"].as_array().unwrap().len(), stored.len());
+        assert_eq!(first["id"], stored[0].0);
+        assert_eq!(first["number"], stored[0].1.as_str());
+        let total: rust_decimal::Decimal = first["total"].as_str().unwrap().parse().unwrap();
+        assert_eq!(
+            total * rust_decimal::Decimal::from(100),
+            rust_decimal::Decimal::from(stored[0].2)
+        );
+
+        let (status, one) = api
+            .get(&format!("/accounts/{account}/invoices/{}", first["id"]))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!one["lines"].as_array().unwrap().is_empty(), "{one}");
+        let pdf = api
+            .client
+            .get(format!(
+                "{}/accounts/{account}/invoices/{}/pdf",
+                api.base, first["id"]
+            ))
+            .bearer_auth(&api.key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(pdf.headers()["content-type"], "application/pdf");
+        assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF"));
+        // Another account's invoice, and the PDF without a key.
+        let (status, _) = api
+            .get(&format!("/accounts/{other}/invoices/{}", first["id"]))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let anonymous = reqwest::get(format!(
+            "{}/accounts/{account}/invoices/{}/pdf",
+            api.base, first["id"]
+        ))
+        .await
+        .unwrap();
+        assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+        let (status, pays) = api.get(&format!("/accounts/{account}/payments")).await;
+        assert_eq!(status, StatusCode::OK, "{pays}");
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM payments WHERE account_id = $1")
+            .bind(account)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(pays["data"].as_array().unwrap().len() as i64, n);
+        if n > 0 {
+            assert_eq!(pays["data"][0]["status"], "succeeded");
+        }
+        // Pages of one: each invoice once, newest first.
+        let mut seen = Vec::new();
+        let mut path = format!("/accounts/{account}/invoices?limit=1");
+        loop {
+            let (_, page) = api.get(&path).await;
+            seen.extend(
+                page["data"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["id"].as_i64().unwrap()),
+            );
+            match page["next"].as_i64() {
+                Some(n) => {
+                    path = format!("/accounts/{account}/invoices?limit=1&starting_after={n}")
+                }
+                None => break,
+            }
+        }
+        assert_eq!(seen, stored.iter().map(|s| s.0).collect::<Vec<_>>());
+    }
+}
+
+/// The OpenAPI document is made from the handlers: each operation it lists
+/// is a route that answers (401 without a key, where an unknown route is a
+/// 404), and the bodies it names have schemas.
+#[tokio::test]
+async fn the_openapi_document_lists_exactly_the_routes_that_answer() {
+    let app = TestApp::spawn(billing_center::db::Backend::Sqlite).await;
+    let res = app.get("/api/v1/openapi.json").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let doc: Value = res.json().await.unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(doc["servers"][0]["url"], "/api/v1");
+    let plain = reqwest::Client::new();
+    let mut operations = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let concrete = path.replace("{id}", "1").replace("{invoice}", "1");
+            let url = format!("{}/api/v1{concrete}", app.base);
+            let m: reqwest::Method = method.to_uppercase().parse().unwrap();
+            let res = plain.request(m, &url).send().await.unwrap();
+            assert_eq!(
+                res.status(),
+                StatusCode::UNAUTHORIZED,
+                "{method} {path} is documented but is not a route"
+            );
+            operations.push(format!("{method} {path}"));
+        }
+    }
+    operations.sort();
+    assert_eq!(
+        operations,
+        [
+            "get /accounts",
+            "get /accounts/{id}",
+            "get /accounts/{id}/invoices",
+            "get /accounts/{id}/invoices/{invoice}",
+            "get /accounts/{id}/invoices/{invoice}/pdf",
+            "get /accounts/{id}/payments",
+            "get /accounts/{id}/subscriptions",
+            "get /accounts/{id}/users",
+            "get /subscriptions/{id}",
+            "patch /accounts/{id}",
+            "post /accounts",
+            "post /accounts/{id}/subscriptions",
+            "post /accounts/{id}/users",
+            "post /portal_sessions",
+        ]
+    );
+    let unknown = plain
+        .get(format!("{}/api/v1/nowhere", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    for schema in [
+        "CreateAccount",
+        "UpdateAccount",
+        "CreateUser",
+        "StartTrial",
+        "CreatePortalSession",
+        "ErrorBody",
+    ] {
+        assert!(
+            doc["components"]["schemas"][schema].is_object(),
+            "{schema} has no schema"
+        );
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["api_key"]["scheme"],
+        "bearer"
+    );
+}

@@ -9,14 +9,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::idempotency::write;
-use super::{ApiError, Operator, parse, present};
+use super::{ApiError, Operator, error, parse, present};
 use crate::billing::tax::{Country, VatNumber};
 use crate::billing::{AccountKind, Currency};
 use crate::db::accounts::{self, AccountChanges, AccountRecord, NewAccount};
 use crate::domain::{AccountId, Address, Email};
 use crate::i18n::Lang;
 
-#[derive(Deserialize, Serialize, Default, Clone, Debug)]
+#[derive(Deserialize, Serialize, Default, Clone, Debug, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressInput {
     #[serde(default)]
@@ -29,7 +29,7 @@ pub struct AddressInput {
     pub city: String,
 }
 
-#[derive(Deserialize, Serialize, Clone, Debug)]
+#[derive(Deserialize, Serialize, Clone, Debug, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepresentativeInput {
     pub name: String,
@@ -39,7 +39,7 @@ pub struct RepresentativeInput {
 }
 
 /// A new account. Defaults: online, EUR, UTC, English.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Debug, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAccount {
     pub name: String,
@@ -63,7 +63,7 @@ pub struct CreateAccount {
 }
 
 /// The fields to change; `null` clears an optional one.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAccount {
     pub name: Option<String>,
@@ -179,6 +179,11 @@ fn external_id_taken() -> ApiError {
     ApiError::conflict("external_id_taken", "Another account has this external_id.")
 }
 
+/// Creates an account.
+#[utoipa::path(post, path = "/accounts", tag = "accounts", request_body = CreateAccount,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same body: the first answer; with another body: 422")),
+    responses((status = 201, description = "The account"), (status = 422, description = "A field breaks a rule", body = error::ErrorBody),
+        (status = 409, description = "external_id is taken", body = error::ErrorBody)))]
 pub async fn create(op: Operator, headers: HeaderMap, body: Bytes) -> Response {
     write(
         &op,
@@ -259,6 +264,9 @@ pub async fn create(op: Operator, headers: HeaderMap, body: Bytes) -> Response {
     .await
 }
 
+/// One account.
+#[utoipa::path(get, path = "/accounts/{id}", tag = "accounts", params(("id" = i64, Path)),
+    responses((status = 200, description = "The account"), (status = 404, description = "No such account", body = error::ErrorBody)))]
 pub async fn read(
     op: Operator,
     Path(id): Path<String>,
@@ -276,6 +284,11 @@ pub(super) async fn found(op: &Operator, id: &str) -> Result<AccountRecord, ApiE
         .ok_or_else(missing)
 }
 
+/// Changes the fields sent; `null` clears an optional one.
+#[utoipa::path(patch, path = "/accounts/{id}", tag = "accounts", request_body = UpdateAccount,
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same body: the first answer; with another body: 422")),
+    responses((status = 200, description = "The account as changed"), (status = 422, description = "A field breaks a rule", body = error::ErrorBody),
+        (status = 404, description = "No such account", body = error::ErrorBody)))]
 pub async fn update(
     op: Operator,
     Path(id): Path<String>,
@@ -365,29 +378,42 @@ fn unique_or(e: crate::db::DbError, conflict: fn() -> ApiError) -> ApiError {
     }
 }
 
-#[derive(Deserialize)]
+/// A list's page size: 1 to 100, 20 by default.
+pub(super) fn limit(text: Option<&str>) -> Result<u32, ApiError> {
+    match text {
+        None => Ok(20),
+        Some(l) => l
+            .parse::<u32>()
+            .ok()
+            .filter(|l| (1..=100).contains(l))
+            .ok_or_else(|| ApiError::invalid("limit", "must be a whole number from 1 to 100")),
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// 1 to 100 (default 20).
     limit: Option<String>,
+    /// The previous page's `next`.
     starting_after: Option<String>,
+    /// Part of a name or of a user's email, any case.
     q: Option<String>,
+    /// The account with this external id.
     external_id: Option<String>,
 }
 
 /// `GET /accounts?limit=&starting_after=&q=&external_id=`: accounts in id
 /// order, `limit` (1–100, default 20) at a time; `next` is the cursor of
 /// the following page, null on the last.
+#[utoipa::path(get, path = "/accounts", tag = "accounts", params(ListQuery),
+    responses((status = 200, description = "A page: `data`, and `next`, the cursor of the next page or null"),
+        (status = 422, description = "A bad limit or cursor", body = error::ErrorBody)))]
 pub async fn list(
     op: Operator,
     Query(q): Query<ListQuery>,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    let limit = match &q.limit {
-        None => 20,
-        Some(l) => l
-            .parse::<u32>()
-            .ok()
-            .filter(|l| (1..=100).contains(l))
-            .ok_or_else(|| ApiError::invalid("limit", "must be a whole number from 1 to 100"))?,
-    };
+    let limit = limit(q.limit.as_deref())?;
     if let Some(e) = &q.external_id {
         let found = accounts::find_account_by_external_id(&op.state.db, e).await?;
         let data: Vec<_> = found.iter().map(view).collect();

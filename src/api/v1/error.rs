@@ -8,6 +8,20 @@ use serde_json::json;
 use crate::db::DbError;
 use crate::error::AppError;
 
+/// An error as sent: `{"error": {"code", "message"}}`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable: match on it (`unauthorized`, `not_found`, `invalid_field`, …).
+    pub code: String,
+    /// A sentence for a person; it may change.
+    pub message: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -60,7 +74,13 @@ impl ApiError {
     }
 
     pub fn body(&self) -> serde_json::Value {
-        json!({"error": {"code": self.code, "message": self.message}})
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message.clone(),
+            },
+        };
+        serde_json::to_value(body).unwrap_or_else(|_| json!({}))
     }
 }
 

@@ -9,6 +9,7 @@
 mod accounts;
 mod error;
 mod idempotency;
+mod invoices;
 mod portal_sessions;
 mod subscriptions;
 mod users;
@@ -16,28 +17,77 @@ mod users;
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::routing::{get, post};
+use axum::routing::get;
 
 use crate::db::api::ApiKeyRecord;
 use crate::server::state::AppState;
 pub use error::ApiError;
 
-/// The routes, mounted by the crate root under `/api/v1`.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "billing-center operator API",
+        version = "1",
+        description = "Accounts, users, subscriptions, invoices and portal links, for the seller's application. \
+            Authenticate with `Authorization: Bearer bc_key_…` (`billing-center api-key create NAME`). \
+            Writes take an optional `Idempotency-Key`."
+    ),
+    servers((url = "/api/v1")),
+    modifiers(&BearerKey),
+    security(("api_key" = [])),
+    components(schemas(error::ErrorBody))
+)]
+struct ApiDoc;
+
+/// Declares the bearer key every route needs.
+struct BearerKey;
+
+impl utoipa::Modify for BearerKey {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        doc.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "api_key",
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
+    }
+}
+
+/// The routes, mounted by the crate root under `/api/v1`, and the OpenAPI
+/// document made from the same handlers (`/api/v1/openapi.json`), so the
+/// two cannot disagree.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/accounts", post(accounts::create).get(accounts::list))
+    let (router, doc) = routes().split_for_parts();
+    let doc = std::sync::Arc::new(doc);
+    router
         .route(
-            "/accounts/{id}",
-            get(accounts::read).patch(accounts::update),
+            "/openapi.json",
+            get(move || async move { axum::Json(doc.as_ref().clone()) }),
         )
-        .route("/accounts/{id}/users", post(users::create).get(users::list))
-        .route(
-            "/accounts/{id}/subscriptions",
-            post(subscriptions::start_trial).get(subscriptions::list),
-        )
-        .route("/subscriptions/{id}", get(subscriptions::read))
-        .route("/portal_sessions", post(portal_sessions::create))
         .fallback(|| async { ApiError::not_found("No such API route.") })
+}
+
+/// The handlers with their documentation.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa::OpenApi;
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(accounts::create, accounts::list))
+        .routes(routes!(accounts::read, accounts::update))
+        .routes(routes!(users::create, users::list))
+        .routes(routes!(subscriptions::start_trial, subscriptions::list))
+        .routes(routes!(subscriptions::read))
+        .routes(routes!(invoices::list))
+        .routes(routes!(invoices::read))
+        .routes(routes!(invoices::pdf))
+        .routes(routes!(invoices::payments))
+        .routes(routes!(portal_sessions::create))
+}
+
+/// The OpenAPI document as served.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
 }
 
 /// The API key a request is made with; every route takes one.

@@ -8,11 +8,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::idempotency::write;
-use super::{ApiError, Operator, parse};
+use super::{ApiError, Operator, error, parse};
 use crate::db::accounts;
 use crate::domain::{AccountId, UserId};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePortalSession {
     pub account: i64,
@@ -21,6 +21,12 @@ pub struct CreatePortalSession {
     pub return_url: Option<String>,
 }
 
+/// A one-time link (5 minutes) that signs the user into the billing center.
+#[utoipa::path(post, path = "/portal_sessions", tag = "portal", request_body = CreatePortalSession,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same body: the first answer; with another body: 422")),
+    responses((status = 201, description = "`url`, to send the user to, and `expires_at`"),
+        (status = 404, description = "No such user in this account", body = error::ErrorBody),
+        (status = 422, description = "return_url is not on an allowed origin", body = error::ErrorBody)))]
 pub async fn create(op: Operator, headers: HeaderMap, body: Bytes) -> Response {
     write(
         &op,

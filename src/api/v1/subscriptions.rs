@@ -11,12 +11,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::idempotency::write;
-use super::{ApiError, Operator, parse};
+use super::{ApiError, Operator, error, parse};
 use crate::billing::{Frequency, SubscriptionStatus};
 use crate::db::subscriptions::{self, SubscriptionRecord};
 use crate::domain::SubscriptionId;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartTrial {
     pub product: String,
@@ -70,6 +70,13 @@ pub fn view(s: &SubscriptionRecord, today: NaiveDate) -> Value {
     })
 }
 
+/// Starts a trial of the catalog's length; each subscription comes with the
+/// entitlement to grant.
+#[utoipa::path(post, path = "/accounts/{id}/subscriptions", tag = "subscriptions", request_body = StartTrial,
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same body: the first answer; with another body: 422")),
+    responses((status = 201, description = "The subscription, with its entitlement"),
+        (status = 409, description = "The account has this product", body = error::ErrorBody),
+        (status = 422, description = "A field breaks a rule", body = error::ErrorBody)))]
 pub async fn start_trial(
     op: Operator,
     Path(id): Path<String>,
@@ -148,6 +155,9 @@ fn subscription_exists() -> ApiError {
     )
 }
 
+#[utoipa::path(get, path = "/accounts/{id}/subscriptions", tag = "subscriptions", params(("id" = i64, Path)),
+    responses((status = 200, description = "The account's subscriptions, each with its entitlement"),
+        (status = 404, description = "No such account", body = error::ErrorBody)))]
 pub async fn list(op: Operator, Path(id): Path<String>) -> Result<axum::Json<Value>, ApiError> {
     let account = super::accounts::found(&op, &id).await?;
     let subs = subscriptions::subscriptions(&op.state.db, account.id).await?;
@@ -158,6 +168,9 @@ pub async fn list(op: Operator, Path(id): Path<String>) -> Result<axum::Json<Val
     ))
 }
 
+#[utoipa::path(get, path = "/subscriptions/{id}", tag = "subscriptions", params(("id" = i64, Path)),
+    responses((status = 200, description = "The subscription, with its entitlement"),
+        (status = 404, description = "No such subscription", body = error::ErrorBody)))]
 pub async fn read(op: Operator, Path(id): Path<String>) -> Result<axum::Json<Value>, ApiError> {
     let missing = || ApiError::not_found(format!("No subscription with id {id:?}."));
     let id: i64 = id.parse().map_err(|_| missing())?;

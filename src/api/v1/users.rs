@@ -10,14 +10,14 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::idempotency::write;
-use super::{ApiError, Operator, parse};
+use super::{ApiError, Operator, error, parse};
 use crate::db::accounts::{self, UserRecord};
 use crate::domain::Email;
 
 /// What no password verifies against: not a PHC string.
 pub const NO_PASSWORD: &str = "!";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     pub email: String,
@@ -41,6 +41,12 @@ fn email_taken() -> ApiError {
     ApiError::conflict("email_taken", "A user with this email exists.")
 }
 
+/// Adds a user to the account, without a password (they come in through a
+/// portal link).
+#[utoipa::path(post, path = "/accounts/{id}/users", tag = "users", request_body = CreateUser,
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same body: the first answer; with another body: 422")),
+    responses((status = 201, description = "The user"), (status = 409, description = "Email taken, or a billing contact exists", body = error::ErrorBody),
+        (status = 422, description = "A field breaks a rule", body = error::ErrorBody)))]
 pub async fn create(
     op: Operator,
     Path(id): Path<String>,
@@ -89,6 +95,8 @@ pub async fn create(
     .await
 }
 
+#[utoipa::path(get, path = "/accounts/{id}/users", tag = "users", params(("id" = i64, Path)),
+    responses((status = 200, description = "The account's users"), (status = 404, description = "No such account", body = error::ErrorBody)))]
 pub async fn list(
     op: Operator,
     Path(id): Path<String>,
