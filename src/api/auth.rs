@@ -30,6 +30,97 @@ pub async fn sign_out() -> Result<(), AppError> {
     )
 }
 
+/// Emails a link to choose a new password, if `email` signs in here; the
+/// same answer for any email (`/password/forgot?sent=1`).
+#[server(endpoint = "request_password_reset")]
+pub async fn request_password_reset(email: String) -> Result<(), AppError> {
+    crate::server::error::respond(
+        async {
+            let state = crate::server::state::current()?;
+            let address = crate::server::auth::client_ip().await;
+            crate::server::passwords::request_reset(&state, &email, &address).await?;
+            leptos_axum::redirect("/password/forgot?sent=1");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Sets a new password with a reset link's token and signs in.
+#[server(endpoint = "reset_password")]
+pub async fn reset_password(
+    token: String,
+    password: String,
+    confirm: String,
+) -> Result<(), AppError> {
+    set_password_with(
+        token,
+        password,
+        confirm,
+        crate::db::user_tokens::Purpose::Reset,
+    )
+    .await
+}
+
+/// Sets the first password with an invitation's token and signs in.
+#[server(endpoint = "accept_invitation")]
+pub async fn accept_invitation(
+    token: String,
+    password: String,
+    confirm: String,
+) -> Result<(), AppError> {
+    set_password_with(
+        token,
+        password,
+        confirm,
+        crate::db::user_tokens::Purpose::Invite,
+    )
+    .await
+}
+
+#[cfg(feature = "ssr")]
+async fn set_password_with(
+    token: String,
+    password: String,
+    confirm: String,
+    purpose: crate::db::user_tokens::Purpose,
+) -> Result<(), AppError> {
+    crate::server::error::respond(
+        async {
+            let state = crate::server::state::current()?;
+            crate::server::passwords::set_password(
+                &state,
+                (&token, purpose),
+                (&password, &confirm),
+            )
+            .await?;
+            leptos_axum::redirect("/billing");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Invites a person into the caller's account (billing contact only): they
+/// get an email to set their password.
+#[server(endpoint = "invite_user")]
+pub async fn invite_user(name: String, email: String) -> Result<String, AppError> {
+    crate::server::error::respond(
+        async {
+            let state = crate::server::state::current()?;
+            let c = crate::server::auth::require_billing_contact(&state).await?;
+            crate::server::passwords::invite(&state, &c, &name, &email).await?;
+            let email = crate::domain::Email::parse(&email).map_err(AppError::Invalid)?;
+            leptos_axum::redirect(&format!(
+                "/account?invited={}",
+                url::form_urlencoded::byte_serialize(email.as_str().as_bytes()).collect::<String>()
+            ));
+            Ok(email.to_string())
+        }
+        .await,
+    )
+}
+
 /// The signed-in user, or `None`.
 #[server(endpoint = "me")]
 pub async fn me() -> Result<Option<CurrentUser>, AppError> {

@@ -181,6 +181,7 @@ pub const BILLING_ENDPOINTS: &[&str] = &[
     "pay_invoice",
     "account_users",
     "transfer_billing_contact",
+    "invite_user",
 ];
 
 /// Server functions anyone may call (they check what they need themselves).
@@ -191,6 +192,9 @@ pub const PUBLIC_ENDPOINTS: &[&str] = &[
     "list_products",
     "start_trial",
     "help_page",
+    "request_password_reset",
+    "reset_password",
+    "accept_invitation",
 ];
 
 /// An invoice as a row of the invoice list and the Corporate mailbox, in

@@ -43,6 +43,10 @@ pub struct UserRecord {
     pub is_billing_contact: bool,
 }
 
+/// The password hash of a user who has none yet (made through the API or
+/// invited): no password verifies against it, as it is not a PHC string.
+pub const NO_PASSWORD: &str = "!";
+
 /// A new account's fields, as stored (checked by the caller).
 pub struct NewAccount<'a> {
     pub name: &'a str,

@@ -215,3 +215,13 @@ pub async fn release_request(
     .await?;
     Ok(())
 }
+
+/// Forgets idempotency records made before `before` (a key is replayed for
+/// a day, as Stripe does).
+pub async fn purge_requests(db: &Db, before: &str) -> Result<u64, DbError> {
+    let done = sqlx::query("DELETE FROM api_requests WHERE created_at < $1")
+        .bind(before)
+        .execute(&db.pool)
+        .await?;
+    Ok(done.rows_affected())
+}

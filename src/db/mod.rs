@@ -27,6 +27,7 @@ mod row;
 pub mod sessions;
 pub mod subscriptions;
 pub mod support;
+pub mod user_tokens;
 pub mod writes;
 
 pub use backend::{Backend, SQLITE_TRADE_DURABILITY, redact, sqlite_path};

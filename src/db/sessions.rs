@@ -128,34 +128,50 @@ pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), DbError> {
 
 // ---- sign-in rate limiting ----
 
-pub async fn record_attempt(db: &Db, key: &str, at: &str) -> Result<(), DbError> {
-    sqlx::query("INSERT INTO login_attempts (key, at) VALUES ($1, $2)")
-        .bind(key)
-        .bind(at)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
-}
-
-/// Failed attempts for `key` since `since`, and the oldest of them.
-pub async fn attempts_since(
-    db: &Db,
-    key: &str,
-    since: &str,
-) -> Result<(i64, Option<String>), DbError> {
-    Ok(
-        sqlx::query_as("SELECT COUNT(*), MIN(at) FROM login_attempts WHERE key = $1 AND at >= $2")
-            .bind(key)
-            .bind(since)
-            .fetch_one(&db.pool)
-            .await?,
+/// Counts one hit of `key` in its fixed window, which starts anew at `now`
+/// once it began before `cutoff`: (hits in the window, this one included;
+/// when the window began). One statement, so parallel hits each get their
+/// own count and a limit holds under a burst.
+pub async fn hit(db: &Db, key: &str, now: &str, cutoff: &str) -> Result<(i64, String), DbError> {
+    let _turn = db.write_turn().await;
+    Ok(sqlx::query_as(
+        "INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1)
+         ON CONFLICT (key) DO UPDATE SET
+           hits = CASE WHEN rate_limits.window_start < $3 THEN 1 ELSE rate_limits.hits + 1 END,
+           window_start = CASE WHEN rate_limits.window_start < $3 THEN $2
+                               ELSE rate_limits.window_start END
+         RETURNING hits, window_start",
     )
+    .bind(key)
+    .bind(now)
+    .bind(cutoff)
+    .fetch_one(&db.pool)
+    .await?)
 }
 
-pub async fn clear_attempts(db: &Db, key: &str) -> Result<(), DbError> {
-    sqlx::query("DELETE FROM login_attempts WHERE key = $1")
+/// Ends `key`'s window: its next hit counts from one.
+pub async fn clear_hits(db: &Db, key: &str) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM rate_limits WHERE key = $1")
         .bind(key)
         .execute(&db.pool)
         .await?;
     Ok(())
+}
+
+/// Forgets what can no longer be used at `now`: sessions past their
+/// absolute expiry, rate-limit windows begun before `stale`. The number of
+/// rows removed.
+pub async fn purge_expired(db: &Db, now: &str, stale: &str) -> Result<u64, DbError> {
+    let mut removed = 0;
+    for (sql, at) in [
+        ("DELETE FROM sessions WHERE expires_at < $1", now),
+        ("DELETE FROM rate_limits WHERE window_start < $1", stale),
+    ] {
+        removed += sqlx::query(sql)
+            .bind(at)
+            .execute(&db.pool)
+            .await?
+            .rows_affected();
+    }
+    Ok(removed)
 }

@@ -51,6 +51,26 @@ const FR_DOMAIN: &[(&str, &str)] = &[
 #[cfg(feature = "ssr")]
 const FR_SERVER: &[(&str, &str)] = &[
     (
+        "This link has expired or was already used: ask for a new one.",
+        "Ce lien a expiré ou a déjà servi : demandez-en un nouveau.",
+    ),
+    (
+        "Choose a password of at least 10 characters.",
+        "Choisissez un mot de passe d’au moins 10 caractères.",
+    ),
+    (
+        "The two passwords differ.",
+        "Les deux mots de passe diffèrent.",
+    ),
+    (
+        "Enter the person's name (200 characters at most).",
+        "Saisissez le nom de la personne (200 caractères au plus).",
+    ),
+    (
+        "This email address already signs in to the billing center.",
+        "Cette adresse e-mail se connecte déjà à l’espace de facturation.",
+    ),
+    (
         "Add a payment method to place this order.",
         "Ajoutez un moyen de paiement pour passer cette commande.",
     ),

@@ -235,7 +235,8 @@ async fn not_billing_contact(
     )
 }
 
-async fn client_ip() -> String {
+/// The address the request came from (rate limits).
+pub async fn client_ip() -> String {
     match leptos_axum::extract::<ConnectInfo<SocketAddr>>().await {
         Ok(ConnectInfo(addr)) => addr.ip().to_string(),
         Err(_) => "unknown".into(),
@@ -254,16 +255,17 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Ca
         ));
     }
     let now = state.clock.now();
-    let since = text(now - Duration::minutes(WINDOW_MINUTES));
+    let window = Duration::minutes(WINDOW_MINUTES);
     let account_key = format!("email:{}", email.as_str());
     let ip_key = format!("ip:{}", client_ip().await);
+    // Counted before the password is checked, in one statement each: a
+    // burst of parallel guesses gets no more checks than sequential ones.
     for (key, max) in [(&account_key, MAX_PER_ACCOUNT), (&ip_key, MAX_PER_IP)] {
-        let (n, oldest) = sessions::attempts_since(&state.db, key, &since).await?;
-        if n >= max {
-            let free_at = oldest
-                .and_then(|o| o.parse::<DateTime<Utc>>().ok())
-                .map(|o| o + Duration::minutes(WINDOW_MINUTES))
-                .unwrap_or(now + Duration::minutes(WINDOW_MINUTES));
+        let (hits, since) = sessions::hit(&state.db, key, &text(now), &text(now - window)).await?;
+        if hits > max {
+            let free_at = since
+                .parse::<DateTime<Utc>>()
+                .map_or(now + window, |s| s + window);
             let minutes = ((free_at - now).num_seconds() + 59) / 60;
             return Err(AppError::TooManyAttempts {
                 minutes: minutes.max(1),
@@ -277,11 +279,10 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Ca
     };
     let ok = verify(password.to_string(), hash).await;
     let Some(user) = user.filter(|_| ok) else {
-        sessions::record_attempt(&state.db, &account_key, &text(now)).await?;
-        sessions::record_attempt(&state.db, &ip_key, &text(now)).await?;
         return Err(AppError::Invalid(SIGN_IN_FAILED.into()));
     };
-    sessions::clear_attempts(&state.db, &account_key).await?;
+    // The right password ends the email's count (not the address's).
+    sessions::clear_hits(&state.db, &account_key).await?;
     let h = headers().await;
     // Drop the session the browser had, if any, and issue a new id.
     if let Some(old) = cookie_token(&h) {
@@ -311,6 +312,16 @@ pub async fn open_session(
     let times = (times.0.as_str(), times.1.as_str());
     sessions::insert_session(&state.db, &token_hash(&token), user, times, return_url).await?;
     Ok(token)
+}
+
+/// Signs `user` in on this response (a server function's): the browser's
+/// previous session ends and a fresh one is set.
+pub async fn sign_in_as(state: &AppState, user: crate::domain::UserId) -> Result<(), AppError> {
+    let h = headers().await;
+    close_session_of(state, &h).await?;
+    let token = open_session(state, user, None).await?;
+    set_cookie(&session_cookie(&token, is_https(&h)));
+    Ok(())
 }
 
 /// Ends the session of this cookie header, if any (a portal link replaces it).

@@ -92,6 +92,12 @@ async fn bill(config: &Config, args: &[String]) -> Result<(), startup::StartupEr
             report.refunds_retried, report.refunds_failing
         );
     }
+    let purged = super::purge::run(&state)
+        .await
+        .map_err(|e| startup::StartupError::Seed(e.to_string()))?;
+    if purged > 0 {
+        println!("{purged} expired sessions, links, tokens and idempotency records deleted");
+    }
     let ms = |d: std::time::Duration| d.as_millis();
     println!(
         "took {} ms: reading {} ms, planning {} ms, writing {} ms",

@@ -80,6 +80,11 @@ fn spawn_billing_job(state: AppState) {
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "billing run failed"),
             }
+            match super::purge::run(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "expired sessions, links and tokens deleted"),
+                Err(e) => tracing::warn!(error = %e, "purge of expired rows failed"),
+            }
         }
     });
 }

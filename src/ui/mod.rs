@@ -11,7 +11,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
-use pages::auth::{AccountPage, LoginPage};
+use pages::auth::{AccountPage, ForgotPasswordPage, LoginPage, SetPasswordPage};
 use pages::authenticate::AuthenticatePage;
 use pages::cart::CartPage;
 use pages::checkout::{CheckoutPage, OrderPage, PaymentMethodPage};
@@ -99,6 +99,9 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("password"), StaticSegment("forgot")) view=ForgotPasswordPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("password"), StaticSegment("reset"), ParamSegment("token")) view=|| view! { <SetPasswordPage invitation=false/> } ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("invitation"), ParamSegment("token")) view=|| view! { <SetPasswordPage invitation=true/> } ssr=SsrMode::Async/>
                     <Route path=StaticSegment("help") view=HelpPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("form-error") view=FormErrorPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("help"), ParamSegment("slug")) view=HelpPage ssr=SsrMode::Async/>

@@ -181,6 +181,7 @@ async fn call(s: &Session, endpoint: &str) -> reqwest::Response {
         "invoice" => s.form(endpoint, &[("id", "1")]).await,
         "contact_support" => s.form(endpoint, &[("subject", "other"), ("message", "hello")]).await,
         "transfer_billing_contact" => s.form(endpoint, &[("user_id", "1"), ("confirm", "yes")]).await,
+        "invite_user" => s.form(endpoint, &[("name", "N"), ("email", "n@new.example")]).await,
         "pay_invoice" => {
             s.form(endpoint, &[("id", "1"), ("setup_id", "demo:ok:Visa:4242:12:2030")])
                 .await
@@ -686,5 +687,24 @@ async fn a_corrupt_stored_value_is_an_error_naming_where_it_is() {
                 other => panic!("{backend:?}: {sql}: {other:?}"),
             }
         }
+    }
+}
+
+/// Sixty wrong passwords for one email sent at once: the limit (5) holds,
+/// because each attempt is counted before its password is checked.
+#[tokio::test]
+async fn parallel_wrong_passwords_are_limited_like_sequential_ones() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        let s = app.anonymous();
+        let form = [("email", "pending@demo.test"), ("password", "wrong")];
+        let answers = futures::future::join_all((0..60).map(|_| s.form("sign_in", &form))).await;
+        let checked = answers.iter().filter(|r| r.status() == 422).count();
+        let limited = answers.iter().filter(|r| r.status() == 429).count();
+        assert_eq!(checked + limited, 60);
+        assert!(
+            checked <= 5,
+            "{checked} passwords checked against a limit of 5"
+        );
     }
 }

@@ -214,7 +214,7 @@ impl TestApp {
         app
     }
 
-    async fn seed(&self) {
+    pub async fn seed(&self) {
         let today = billing_center::server::clock::local_date(chrono::Utc::now(), "Europe/Paris");
         assert!(
             billing_center::server::seed::seed_demo(&self.db, today)

@@ -48,6 +48,8 @@ const FIELDS: &[&str] = &[
     "product",
     "item",
     "replace",
+    "token",
+    "name",
 ];
 
 pub(crate) fn leaks(body: &str) -> Option<&'static str> {

@@ -20,6 +20,7 @@ mod languages;
 mod layers;
 mod operator_api;
 mod orders;
+mod passwords;
 mod providers;
 mod skeleton;
 mod soak;

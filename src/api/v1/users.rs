@@ -14,9 +14,6 @@ use super::{ApiError, Operator, error, parse};
 use crate::db::accounts::{self, UserRecord};
 use crate::domain::Email;
 
-/// What no password verifies against: not a PHC string.
-pub const NO_PASSWORD: &str = "!";
-
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
@@ -75,7 +72,12 @@ pub async fn create(
                 "This account has its billing contact; add a member instead.",
             ));
         }
-        let user = (email.as_str(), name, NO_PASSWORD, input.billing_contact);
+        let user = (
+            email.as_str(),
+            name,
+            accounts::NO_PASSWORD,
+            input.billing_contact,
+        );
         let id = accounts::insert_user_in(&mut tx, account.id, user)
             .await
             .map_err(|e| {

@@ -4,7 +4,11 @@ use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use crate::api::auth::{SignIn, SignOut, TransferBillingContact, account_users, me};
+use crate::api::auth::{
+    AcceptInvitation, InviteUser, RequestPasswordReset, ResetPassword, SignIn, SignOut,
+    TransferBillingContact, account_users, me,
+};
+use crate::i18n::fill;
 use crate::ui::components::error::ErrorNotice;
 use crate::ui::i18n::use_ui;
 use crate::ui::pages::help::HelpFor;
@@ -35,6 +39,7 @@ pub fn LoginPage() -> impl IntoView {
                 </button>
             </ActionForm>
             {move || sign_in.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
+            <p><a href="/password/forgot">{t.forgot_link}</a></p>
             <p class="muted">{t.demo_accounts}</p>
             <HelpFor slug="sign-in"/>
         </section>
@@ -68,7 +73,7 @@ pub fn AccountPage() -> impl IntoView {
                             <h2>{t.billing}</h2>
                             <p>{t.billing_blurb}</p>
                             <a class="button" href="/billing">{t.go_to_billing}</a>
-                            {u.is_billing_contact.then(|| view! { <Handover/> })}
+                            {u.is_billing_contact.then(|| view! { <Handover/> <Invite/> })}
                             <ActionForm action=sign_out>
                                 <button type="submit" class="secondary">{t.sign_out}</button>
                             </ActionForm>
@@ -123,5 +128,103 @@ fn Handover() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// `/password/forgot`: asks for a reset link; the same answer for any email.
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let request = ServerAction::<RequestPasswordReset>::new();
+    let t = use_ui();
+    let query = leptos_router::hooks::use_query_map();
+    let sent = move || {
+        query.with(|q| q.get("sent").is_some()) || matches!(request.value().get(), Some(Ok(())))
+    };
+    view! {
+        <section class="page narrow">
+            <h1>{t.forgot_title}</h1>
+            <Show when=sent fallback=move || view! {
+                <p>{t.forgot_blurb}</p>
+                <ActionForm action=request>
+                    <label for="email">{t.email}</label>
+                    <input id="email" type="email" name="email" autocomplete="username" required maxlength="254"/>
+                    <button type="submit" disabled=move || request.pending().get()>{t.send_reset_link}</button>
+                </ActionForm>
+                {move || request.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
+            }>
+                <p role="status" data-testid="reset-sent">{t.reset_sent}</p>
+            </Show>
+            <p><a href="/login">{t.sign_in_title}</a></p>
+        </section>
+    }
+}
+
+/// `/password/reset/{token}` and `/invitation/{token}`: choose a password,
+/// then land signed in on the billing page.
+#[component]
+pub fn SetPasswordPage(invitation: bool) -> impl IntoView {
+    let reset = ServerAction::<ResetPassword>::new();
+    let accept = ServerAction::<AcceptInvitation>::new();
+    let t = use_ui();
+    let params = leptos_router::hooks::use_params_map();
+    let token = move || params.with(|p| p.get("token").unwrap_or_default());
+    let fields = move || {
+        view! {
+            <input type="hidden" name="token" value=token()/>
+            <label for="password">{t.new_password}</label>
+            <input id="password" type="password" name="password" autocomplete="new-password" required minlength="10" maxlength="1024"/>
+            <label for="confirm">{t.confirm_password}</label>
+            <input id="confirm" type="password" name="confirm" autocomplete="new-password" required minlength="10" maxlength="1024"/>
+            <button type="submit">{t.save_password}</button>
+        }
+    };
+    let error = move || {
+        reset
+            .value()
+            .get()
+            .or_else(|| accept.value().get())
+            .and_then(|r| r.err())
+            .map(|e| view! { <ErrorNotice error=e/> })
+    };
+    view! {
+        <section class="page narrow">
+            <h1>{if invitation { t.invitation_title } else { t.reset_title }}</h1>
+            {if invitation {
+                view! { <ActionForm action=accept>{fields()}</ActionForm> }.into_any()
+            } else {
+                view! { <ActionForm action=reset>{fields()}</ActionForm> }.into_any()
+            }}
+            {error}
+        </section>
+    }
+}
+
+/// The billing contact invites a person into the account.
+#[component]
+fn Invite() -> impl IntoView {
+    let invite = ServerAction::<InviteUser>::new();
+    let t = use_ui();
+    let query = leptos_router::hooks::use_query_map();
+    let sent = move || {
+        invite
+            .value()
+            .get()
+            .and_then(|r| r.ok())
+            .or_else(|| query.with(|q| q.get("invited")))
+    };
+    view! {
+        <details class="invite" open=move || sent().is_some()>
+            <summary>{t.invite_summary}</summary>
+            <p>{t.invite_blurb}</p>
+            {move || sent().map(|email| view! { <p role="status" data-testid="invitation-sent">{fill(t.invitation_sent, &[("email", &email)])}</p> })}
+            <ActionForm action=invite>
+                <label for="invite-name">{t.name}</label>
+                <input id="invite-name" name="name" required maxlength="200" autocomplete="off"/>
+                <label for="invite-email">{t.email}</label>
+                <input id="invite-email" type="email" name="email" required maxlength="254" autocomplete="off"/>
+                <button type="submit" disabled=move || invite.pending().get()>{t.send_invitation}</button>
+            </ActionForm>
+            {move || invite.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
+        </details>
     }
 }
