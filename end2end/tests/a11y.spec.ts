@@ -20,7 +20,8 @@ async function check(page: Page, what: string) {
 }
 
 test('anonymous pages', async ({ page }) => {
-  for (const path of ['/', '/login', '/help', '/help/reactivate', '/help/payments-faq']) {
+  const token = 'ab'.repeat(32);
+  for (const path of ['/', '/login', '/login?link=expired', '/password/forgot', '/password/forgot?sent=1', `/password/reset/${token}`, `/invitation/${token}`, '/help', '/help/reactivate', '/help/payments-faq']) {
     await page.goto(path);
     await check(page, path);
   }

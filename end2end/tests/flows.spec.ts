@@ -289,3 +289,40 @@ test('a scheduled downgrade shows on the card with the amount it renews at', asy
   await expect(change).toContainText(amount);
   await expect(meeting.getByTestId('renewal')).toContainText(amount);
 });
+
+test.describe('forgot your password', () => {
+  // The member lands on /billing, which says who the billing contact is
+  // (403), and the used link is refused (422).
+  test.use({ consoleAllow: [/status of (403|422)/] });
+
+  test('forgot your password: a link by email, a new password, signed in, the link used once', async ({ page }) => {
+    await page.goto('/login');
+    await hydrated(page);
+    await page.getByRole('link', { name: tr('Forgot your password?') }).click();
+    await expect(page.getByRole('heading', { name: tr('Forgot your password'), exact: true })).toBeVisible();
+    await hydrated(page);
+    await page.getByLabel(tr('Email')).fill('member@demo.test');
+    await page.getByRole('button', { name: tr('Send the link') }).click();
+    await expect(page.getByTestId('reset-sent')).toBeVisible();
+    // The demo keeps its emails in the outbox, which the billing contact reads.
+    await signIn(page, 'trial@demo.test');
+    await page.goto('/billing/mailbox');
+    const body = await page.locator('article.mail pre').filter({ hasText: '/password/reset/' }).first().textContent();
+    const link = body!.match(/\/password\/reset\/[0-9a-f]{64}/)![0];
+    await page.context().clearCookies();
+    for (const attempt of ['first', 'again']) {
+      await page.goto(link);
+      await hydrated(page);
+      await page.getByLabel(tr('New password (at least 10 characters)')).fill('billing-demo');
+      await page.getByLabel(tr('The same password again')).fill('billing-demo');
+      await page.getByRole('button', { name: tr('Save the password and sign in') }).click();
+      if (attempt === 'first') {
+        await expect(page).toHaveURL(/\/billing$/);
+        await page.goto('/account');
+        await expect(page.getByText('member@demo.test')).toBeVisible();
+      } else {
+        await expect(page.getByRole('alert')).toContainText(tr('This link has expired or was already used'));
+      }
+    }
+  });
+});

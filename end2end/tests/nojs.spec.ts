@@ -164,3 +164,28 @@ test('cancel a subscription and remove the cancellation', async ({ page }) => {
   await dialog.getByRole('button', { name: 'Close' }).click();
   await expect(card(page, 'training')).toContainText('Active');
 });
+
+test.describe('without JavaScript, a forgotten password', () => {
+  // The member lands on /billing, which names the billing contact (403).
+  test.use({ consoleAllow: [/status of 403/] });
+  test('is reset through plain forms', async ({ page }) => {
+    await page.goto('/login');
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.getByLabel('Email').fill('member@demo.test');
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await expect(page).toHaveURL(/\/password\/forgot\?sent=1$/);
+    await expect(page.getByTestId('reset-sent')).toBeVisible();
+    await signIn(page, 'trial@demo.test');
+    await page.goto('/billing/mailbox');
+    const body = await page.locator('article.mail pre').filter({ hasText: '/password/reset/' }).first().textContent();
+    const link = body!.match(/\/password\/reset\/[0-9a-f]{64}/)![0];
+    await page.context().clearCookies();
+    await page.goto(link);
+    await page.getByLabel('New password (at least 10 characters)').fill('billing-demo');
+    await page.getByLabel('The same password again').fill('billing-demo');
+    await page.getByRole('button', { name: 'Save the password and sign in' }).click();
+    await expect(page).toHaveURL(/\/billing$/);
+    await page.goto('/account');
+    await expect(page.getByText('member@demo.test')).toBeVisible();
+  });
+});
