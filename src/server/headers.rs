@@ -119,8 +119,13 @@ pub async fn reject_nul(request: Request, next: Next) -> Response {
 
 /// A path on this site: what a redirect or a link built from request data
 /// may point to (`//host` and `/\\host` are other sites to a browser).
+/// Browsers drop tabs and newlines from a URL (`/\t/host` is `//host`),
+/// so a path with any control character or space is refused too.
 pub fn is_local_path(p: &str) -> bool {
-    p.starts_with('/') && !p.starts_with("//") && !p.contains('\\')
+    p.starts_with('/')
+        && !p.starts_with("//")
+        && !p.contains('\\')
+        && !p.chars().any(|c| c.is_control() || c.is_whitespace())
 }
 
 /// The `Referer`'s path and query, if it is a local path: where "back" goes.

@@ -62,7 +62,14 @@ pub async fn switch(
         .filter(|b| super::headers::is_local_path(b))
         .or_else(|| super::headers::referer_path(&headers))
         .unwrap_or_else(|| "/".into());
-    if let Ok(Some(caller)) = caller_from(&state, &headers).await
+    // Another site's link or image may switch this browser's language, never
+    // the account's (its emails and documents).
+    let from_this_site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|site| site == "same-origin" || site == "none");
+    if from_this_site
+        && let Ok(Some(caller)) = caller_from(&state, &headers).await
         && caller.user.is_billing_contact
         && caller.account.language != lang
         && let Err(e) =

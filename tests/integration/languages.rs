@@ -147,3 +147,64 @@ async fn server_errors_come_in_the_requests_language() {
     let en = send("en").await.unwrap().text().await.unwrap();
     assert!(en.contains("This order form is invalid"), "{en}");
 }
+
+/// `back` is a path on this site only: tabs and newlines (which browsers
+/// drop, making `/\t/host` a link to `//host`) are refused, never a 500;
+/// and another site's link switches the browser's language, not the
+/// account's.
+#[tokio::test]
+async fn the_switch_goes_back_only_on_this_site_and_only_this_site_changes_the_account() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        for back in [
+            "/%09/evil.example",
+            "/%0a/evil.example",
+            "/%0d%0aSet-Cookie:x=1",
+            "/ /evil.example",
+            "%2F%2Fevil.example",
+        ] {
+            let r = no_redirects()
+                .get(format!("{}/lang/en?back={back}", app.base))
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_redirection(), "{back}: {}", r.status());
+            assert_eq!(r.headers()[LOCATION], "/", "{back}");
+        }
+        let contact = app.sign_in("trial@demo.test").await;
+        let language = || async {
+            let (l,): (String,) = sqlx::query_as("SELECT a.language FROM accounts a JOIN users u ON u.account_id = a.id WHERE u.email = 'trial@demo.test'")
+                .fetch_one(&app.db.pool)
+                .await
+                .unwrap();
+            l
+        };
+        assert_eq!(language().await, "fr");
+        let r = contact
+            .client
+            .get(format!("{}/lang/en", app.base))
+            .header("Sec-Fetch-Site", "cross-site")
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_redirection());
+        assert_eq!(
+            language().await,
+            "fr",
+            "a cross-site GET leaves the account's language"
+        );
+        let r = contact
+            .client
+            .get(format!("{}/lang/en", app.base))
+            .header("Sec-Fetch-Site", "same-origin")
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_redirection());
+        assert_eq!(
+            language().await,
+            "en",
+            "the billing contact's own click changes it"
+        );
+    }
+}
