@@ -27,12 +27,24 @@ impl Purpose {
 /// transaction: no token without its email, no email without its token.
 pub async fn insert_token_with_email(
     db: &Db,
+    token: (&str, Purpose),
+    owner: (UserId, AccountId),
+    times: (&str, &str),
+    email: &EmailWrite,
+) -> Result<(), DbError> {
+    let mut tx = db.begin_write().await?;
+    insert_token_with_email_in(&mut tx, token, owner, times, email).await?;
+    tx.commit().await
+}
+
+/// [`insert_token_with_email`] in a transaction of the caller's.
+pub async fn insert_token_with_email_in(
+    tx: &mut super::WriteTx,
     (token_hash, purpose): (&str, Purpose),
     (user, account): (UserId, AccountId),
     (now, expires_at): (&str, &str),
     email: &EmailWrite,
 ) -> Result<(), DbError> {
-    let mut tx = db.begin_write().await?;
     tx.tx
         .execute(
             "INSERT INTO user_tokens (token_hash, user_id, purpose, created_at, expires_at)
@@ -46,8 +58,7 @@ pub async fn insert_token_with_email(
             ],
         )
         .await?;
-    super::outbox::enqueue_email(&mut tx.tx, Some(account), email, now).await?;
-    tx.commit().await
+    super::outbox::enqueue_email(&mut tx.tx, Some(account), email, now).await
 }
 
 /// Adds a member to `account` with no password (email, name, password

@@ -141,6 +141,44 @@ pub async fn invite(
     }
 }
 
+/// An invitation for an existing user of `account` from `inviter` (an API
+/// key's name): the token's hash, its times and its email, for the caller
+/// to store in its own transaction (`user_tokens::insert_token_with_email_in`).
+pub struct Invitation {
+    pub token_hash: String,
+    pub times: (String, String),
+    pub email: crate::db::writes::EmailWrite,
+}
+
+pub fn invitation(
+    state: &AppState,
+    account: &crate::db::accounts::AccountRecord,
+    user: &crate::db::accounts::UserRecord,
+    inviter: &str,
+) -> Invitation {
+    let lang = super::billing::lang_of(account);
+    let t = lang.texts();
+    let now = state.clock.now();
+    let token = random_token();
+    let link = super::email::link(&format!("/invitation/{token}"));
+    let values = [
+        ("inviter", inviter),
+        ("account", account.name.as_str()),
+        ("link", link.as_str()),
+    ];
+    Invitation {
+        token_hash: stored_hash(&token),
+        times: (instant_text(now), instant_text(now + INVITE_LIFETIME)),
+        email: super::email::notice(
+            lang,
+            user.email.as_str(),
+            t.invite_subject,
+            t.invite_body,
+            &values,
+        ),
+    }
+}
+
 /// Sets the password of the link's user and signs them in (a new session;
 /// their other sessions end).
 pub async fn set_password(

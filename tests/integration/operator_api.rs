@@ -875,7 +875,10 @@ async fn the_openapi_document_lists_exactly_the_routes_that_answer() {
     let mut operations = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
-            let concrete = path.replace("{id}", "1").replace("{invoice}", "1");
+            let concrete = path
+                .replace("{id}", "1")
+                .replace("{invoice}", "1")
+                .replace("{user}", "1");
             let url = format!("{}/api/v1{concrete}", app.base);
             let m: reqwest::Method = method.to_uppercase().parse().unwrap();
             let res = plain.request(m, &url).send().await.unwrap();
@@ -904,6 +907,7 @@ async fn the_openapi_document_lists_exactly_the_routes_that_answer() {
             "post /accounts",
             "post /accounts/{id}/subscriptions",
             "post /accounts/{id}/users",
+            "post /accounts/{id}/users/{user}/invitation",
             "post /portal_sessions",
         ]
     );
@@ -930,4 +934,76 @@ async fn the_openapi_document_lists_exactly_the_routes_that_answer() {
         doc["components"]["securitySchemes"]["api_key"]["scheme"],
         "bearer"
     );
+}
+
+#[tokio::test]
+async fn a_user_made_through_the_api_is_invited_once_per_key_and_sets_a_password() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let api = Api::new(&app).await;
+        let (_, a) = api
+            .post(
+                "/accounts",
+                json!({"name": "Invitees SA", "country": "FR", "language": "fr"}),
+            )
+            .await;
+        let account = a["id"].as_i64().unwrap();
+        let (_, u) = api
+            .post(
+                &format!("/accounts/{account}/users"),
+                json!({"email": "ines@invitees.example", "name": "Inès", "billing_contact": true}),
+            )
+            .await;
+        let path = format!("/accounts/{account}/users/{}/invitation", u["id"]);
+        let first = api
+            .send(reqwest::Method::POST, &path, Some(""), Some("inv-1"))
+            .await;
+        let again = api
+            .send(reqwest::Method::POST, &path, Some(""), Some("inv-1"))
+            .await;
+        assert_eq!(first.0, StatusCode::CREATED, "{}", first.1);
+        assert_eq!(first, again);
+        let mails: Vec<(String, String)> = sqlx::query_as(
+            "SELECT subject, body_text FROM email_outbox WHERE to_addr = 'ines@invitees.example'",
+        )
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(mails.len(), 1, "one email for one key");
+        assert!(
+            mails[0].0.contains("Invitees SA") && mails[0].0.contains("test app"),
+            "in French, from the key's name: {}",
+            mails[0].0
+        );
+        let at = mails[0].1.find("/invitation/").unwrap();
+        let token: String = mails[0].1[at + 12..]
+            .chars()
+            .take_while(char::is_ascii_hexdigit)
+            .collect();
+        let browser = app.anonymous();
+        let r = browser
+            .form(
+                "accept_invitation",
+                &[
+                    ("token", &token),
+                    ("password", "a new password"),
+                    ("confirm", "a new password"),
+                ],
+            )
+            .await;
+        assert!(
+            r.status().is_success() || r.status().is_redirection(),
+            "{}",
+            r.status()
+        );
+        let me: Option<Value> = browser.ok("me", &[]).await;
+        assert_eq!(me.unwrap()["email"], "ines@invitees.example");
+        let (status, _) = api
+            .post(
+                &format!("/accounts/{account}/users/424242/invitation"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
 }

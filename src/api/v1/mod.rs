@@ -76,6 +76,7 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(accounts::create, accounts::list))
         .routes(routes!(accounts::read, accounts::update))
         .routes(routes!(users::create, users::list))
+        .routes(routes!(users::invite))
         .routes(routes!(subscriptions::start_trial, subscriptions::list))
         .routes(routes!(subscriptions::read))
         .routes(routes!(invoices::list))

@@ -110,3 +110,40 @@ pub async fn list(
         json!({"object": "list", "data": data, "next": null}),
     ))
 }
+
+/// Emails the user an invitation to set their password (24 hours); an
+/// invitation sent again replaces nothing: each link works once.
+#[utoipa::path(post, path = "/accounts/{id}/users/{user}/invitation", tag = "users",
+    params(("id" = i64, Path), ("user" = i64, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Sent again: the first answer, no second email")),
+    responses((status = 201, description = "The invitation: to whom, until when"),
+        (status = 404, description = "No such user in this account", body = error::ErrorBody)))]
+pub async fn invite(
+    op: Operator,
+    Path((id, user)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = format!("/accounts/{id}/users/{user}/invitation");
+    write(&op, &headers, ("POST", &path, &body), |mut tx| async {
+        let account = super::accounts::found(&op, &id).await?;
+        let missing = || ApiError::not_found("No such user in this account.");
+        let user_id: i64 = user.parse().map_err(|_| missing())?;
+        let user = accounts::find_user(&op.state.db, crate::domain::UserId::new(user_id))
+            .await?
+            .filter(|u| u.account_id == account.id)
+            .ok_or_else(missing)?;
+        let inv = crate::server::passwords::invitation(&op.state, &account, &user, &op.key.name);
+        crate::db::user_tokens::insert_token_with_email_in(
+            &mut tx,
+            (&inv.token_hash, crate::db::user_tokens::Purpose::Invite),
+            (user.id, account.id),
+            (&inv.times.0, &inv.times.1),
+            &inv.email,
+        )
+        .await?;
+        let body = json!({"object": "invitation", "user": user.id, "email": user.email.as_str(), "expires_at": inv.times.1});
+        Ok((tx, StatusCode::CREATED, body))
+    })
+    .await
+}
