@@ -27,8 +27,13 @@ pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(12);
 /// How stale `last_seen_at` may get before a request refreshes it.
 const TOUCH_EVERY: Duration = Duration::minutes(1);
 const WINDOW_MINUTES: i64 = 15;
-const MAX_PER_ACCOUNT: i64 = 5;
+/// Tries of one email from one address before that pair is refused.
+const MAX_PER_PAIR: i64 = 5;
+/// Tries of one email from every address before each of its checks waits
+/// [`SLOW_CHECK`]: guessing slows down, but its owner still gets in.
+const MAX_PER_EMAIL: i64 = 20;
 const MAX_PER_IP: i64 = 30;
+const SLOW_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Who is calling, checked on the server for every request.
 #[derive(Clone, Debug)]
@@ -256,21 +261,36 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Ca
     }
     let now = state.clock.now();
     let window = Duration::minutes(WINDOW_MINUTES);
-    let account_key = format!("email:{}", email.as_str());
-    let ip_key = format!("ip:{}", client_ip().await);
+    let address = client_ip().await;
+    let pair_key = format!("pair:{}|{address}", email.as_str());
+    let email_key = format!("email:{}", email.as_str());
+    let ip_key = format!("ip:{address}");
+    let hit = |key: String| async move {
+        sessions::hit(&state.db, &key, &text(now), &text(now - window)).await
+    };
+    let refuse = |since: &str| {
+        let free_at = since
+            .parse::<DateTime<Utc>>()
+            .map_or(now + window, |s| s + window);
+        let minutes = ((free_at - now).num_seconds() + 59) / 60;
+        AppError::TooManyAttempts {
+            minutes: minutes.max(1),
+        }
+    };
     // Counted before the password is checked, in one statement each: a
     // burst of parallel guesses gets no more checks than sequential ones.
-    for (key, max) in [(&account_key, MAX_PER_ACCOUNT), (&ip_key, MAX_PER_IP)] {
-        let (hits, since) = sessions::hit(&state.db, key, &text(now), &text(now - window)).await?;
+    // Limits are per email and address together, and per address: guesses
+    // from one place do not lock the owner out from another.
+    for (key, max) in [(pair_key.clone(), MAX_PER_PAIR), (ip_key, MAX_PER_IP)] {
+        let (hits, since) = hit(key).await?;
         if hits > max {
-            let free_at = since
-                .parse::<DateTime<Utc>>()
-                .map_or(now + window, |s| s + window);
-            let minutes = ((free_at - now).num_seconds() + 59) / 60;
-            return Err(AppError::TooManyAttempts {
-                minutes: minutes.max(1),
-            });
+            return Err(refuse(&since));
         }
+    }
+    let (email_hits, email_since) = hit(email_key).await?;
+    let slowed = email_hits > MAX_PER_EMAIL;
+    if slowed {
+        tokio::time::sleep(SLOW_CHECK).await;
     }
     let found = accounts::find_login(&state.db, email.as_str()).await?;
     let (user, hash) = match found {
@@ -279,10 +299,15 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Ca
     };
     let ok = verify(password.to_string(), hash).await;
     let Some(user) = user.filter(|_| ok) else {
-        return Err(AppError::Invalid(SIGN_IN_FAILED.into()));
+        return Err(match slowed {
+            true => refuse(&email_since),
+            false => AppError::Invalid(SIGN_IN_FAILED.into()),
+        });
     };
-    // The right password ends the email's count (not the address's).
-    sessions::clear_hits(&state.db, &account_key).await?;
+    // The right password ends this pair's count; the email's runs out by
+    // itself, or a guesser would get a fresh allowance at each of the
+    // owner's sign-ins.
+    sessions::clear_hits(&state.db, &pair_key).await?;
     let h = headers().await;
     // Drop the session the browser had, if any, and issue a new id.
     if let Some(old) = cookie_token(&h) {

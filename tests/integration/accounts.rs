@@ -708,3 +708,63 @@ async fn parallel_wrong_passwords_are_limited_like_sequential_ones() {
         );
     }
 }
+
+/// Wrong passwords from some addresses do not lock the owner out from
+/// another: the refusal is per email and address; past the email's own
+/// limit, each check only waits, and the right password still gets in.
+#[tokio::test]
+async fn guesses_from_elsewhere_do_not_lock_the_owner_out() {
+    for backend in backends() {
+        let app = TestApp::spawn_seeded(backend).await;
+        // Loopback has the whole 127/8: each client its own address.
+        let from = |last: u8| {
+            reqwest::Client::builder()
+                .local_address(std::net::IpAddr::from([127, 0, 0, last]))
+                .build()
+                .unwrap()
+        };
+        let sign_in = |client: reqwest::Client, password: &'static str| {
+            let url = format!("{}/api/sign_in", app.base);
+            async move {
+                client
+                    .post(url)
+                    .header("Accept", "application/json")
+                    .form(&[("email", "pending@demo.test"), ("password", password)])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        for _ in 0..5 {
+            assert_eq!(sign_in(from(2), "wrong").await, 422);
+        }
+        assert_eq!(
+            sign_in(from(2), "billing-demo").await,
+            429,
+            "this pair is refused"
+        );
+        assert_eq!(
+            sign_in(from(3), "billing-demo").await,
+            200,
+            "the owner elsewhere is not"
+        );
+        // Past the email's limit (20) from many addresses: slowed, not refused.
+        for last in 10..14 {
+            for _ in 0..5 {
+                sign_in(from(last), "wrong").await;
+            }
+        }
+        assert_eq!(
+            sign_in(from(4), "wrong").await,
+            429,
+            "guessing gets nothing more"
+        );
+        assert_eq!(
+            sign_in(from(5), "billing-demo").await,
+            200,
+            "the owner still gets in"
+        );
+    }
+}
