@@ -22,3 +22,7 @@ CREATE TABLE rate_limits (
 
 -- Replaced by rate_limits.
 DROP TABLE login_attempts;
+
+-- The walking skeleton's open "start free trial" counter is gone: trials
+-- start from the billing page or the operator API.
+DROP TABLE trial_requests;

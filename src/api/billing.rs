@@ -189,8 +189,6 @@ pub const PUBLIC_ENDPOINTS: &[&str] = &[
     "sign_in",
     "sign_out",
     "me",
-    "list_products",
-    "start_trial",
     "help_page",
     "request_password_reset",
     "reset_password",

@@ -5,7 +5,6 @@ pub mod auth;
 pub mod billing;
 pub mod corporate;
 pub mod help;
-pub mod products;
 pub mod types;
 #[cfg(feature = "ssr")]
 pub mod v1;

@@ -1,47 +1,50 @@
-//! The walking-skeleton slice through HTTP: server-rendered products from the
-//! database, and a server function that writes and is read back.
+//! The app through HTTP: the server-rendered home page, clear answers to
+//! bad input, security headers, durability.
 
 use crate::helpers::{TestApp, backends};
 
 #[tokio::test]
-async fn home_page_is_server_rendered_from_the_database() {
+async fn the_home_page_offers_the_sign_in_form_and_the_help() {
     for backend in backends() {
-        let app = TestApp::spawn(backend).await;
+        let app = TestApp::spawn_seeded(backend).await;
         let res = app.get("/").await;
         assert_eq!(res.status(), 200, "{backend:?}");
         let html = res.text().await.unwrap();
-        for name in ["GoToWebinar", "GoToMeeting", "GoToTraining"] {
+        for part in [
+            "name=\"email\"",
+            "name=\"password\"",
+            "action=\"/api/sign_in\"",
+            "href=\"/password/forgot\"",
+            "href=\"/help\"",
+        ] {
             assert!(
-                html.contains(name),
-                "{backend:?}: {name} missing from the first HTML"
+                html.contains(part),
+                "{backend:?}: {part} missing from the first HTML"
             );
         }
-        assert!(html.contains("€59.00"), "{backend:?}: lowest webinar price");
-        assert!(html.contains("€14.00"), "{backend:?}: lowest meeting price");
         assert!(
             html.contains("/pkg/billing-center.js"),
             "hydration script linked"
         );
-    }
-}
-
-#[tokio::test]
-async fn start_trial_writes_and_the_page_reads_it_back() {
-    for backend in backends() {
-        let app = TestApp::spawn(backend).await;
+        // The old open trial counter is gone.
         let res = app
             .post_form("/api/start_trial", &[("product", "meeting")])
             .await;
-        assert_eq!(res.status(), 200, "{backend:?}");
-        assert_eq!(res.text().await.unwrap(), "1");
-        let res = app
-            .post_form("/api/start_trial", &[("product", "meeting")])
-            .await;
-        assert_eq!(res.text().await.unwrap(), "2");
-        let html = app.get("/").await.text().await.unwrap();
+        assert_eq!(res.status(), 404);
+        // Signed in, the page points to the billing instead.
+        let s = app.sign_in("active@demo.test").await;
+        let html = s
+            .client
+            .get(format!("{}/", app.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(
-            html.contains(r#"data-testid="trials-meeting" class="trials">2 trial(s) started<"#),
-            "{backend:?}: count not shown"
+            html.contains("data-testid=\"signed-in\"") && html.contains("Active GmbH"),
+            "{backend:?}"
         );
     }
 }
@@ -50,16 +53,15 @@ async fn start_trial_writes_and_the_page_reads_it_back() {
 async fn bad_input_gets_a_clear_answer_not_a_500() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let res = app
-            .post_form("/api/start_trial", &[("product", "zoom")])
-            .await;
-        assert_eq!(res.status(), 404, "{backend:?}");
         let long = "x".repeat(5000);
         let res = app
-            .post_form("/api/start_trial", &[("product", long.as_str())])
+            .post_form(
+                "/api/sign_in",
+                &[("email", long.as_str()), ("password", "x")],
+            )
             .await;
-        assert_eq!(res.status(), 404);
-        let res = app.post_form("/api/start_trial", &[("nothing", "")]).await;
+        assert_eq!(res.status(), 422, "{backend:?}");
+        let res = app.post_form("/api/sign_in", &[("nothing", "")]).await;
         assert!(
             res.status().is_client_error(),
             "missing argument: {}",

@@ -15,6 +15,23 @@ use crate::ui::pages::help::HelpFor;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    let t = use_ui();
+    let query = leptos_router::hooks::use_query_map();
+    let link_expired = query.with_untracked(|q| q.get("link").as_deref() == Some("expired"));
+    view! {
+        <section class="page narrow">
+            <h1>{t.sign_in_title}</h1>
+            {link_expired.then(|| view! { <p class="notice" role="status" data-testid="link-expired">{t.link_expired}</p> })}
+            <SignInForm/>
+            <p class="muted">{t.demo_accounts}</p>
+            <HelpFor slug="sign-in"/>
+        </section>
+    }
+}
+
+/// Email and password, then My Account; "Forgot your password?" below.
+#[component]
+pub fn SignInForm() -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -23,26 +40,18 @@ pub fn LoginPage() -> impl IntoView {
         }
     });
     let t = use_ui();
-    let query = leptos_router::hooks::use_query_map();
-    let link_expired = query.with_untracked(|q| q.get("link").as_deref() == Some("expired"));
     view! {
-        <section class="page narrow">
-            <h1>{t.sign_in_title}</h1>
-            {link_expired.then(|| view! { <p class="notice" role="status" data-testid="link-expired">{t.link_expired}</p> })}
-            <ActionForm action=sign_in>
-                <label for="email">{t.email}</label>
-                <input id="email" type="email" name="email" autocomplete="username" required maxlength="254"/>
-                <label for="password">{t.password}</label>
-                <input id="password" type="password" name="password" autocomplete="current-password" required/>
-                <button type="submit" disabled=move || sign_in.pending().get()>
-                    {move || if sign_in.pending().get() { t.signing_in } else { t.sign_in }}
-                </button>
-            </ActionForm>
-            {move || sign_in.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
-            <p><a href="/password/forgot">{t.forgot_link}</a></p>
-            <p class="muted">{t.demo_accounts}</p>
-            <HelpFor slug="sign-in"/>
-        </section>
+        <ActionForm action=sign_in>
+            <label for="email">{t.email}</label>
+            <input id="email" type="email" name="email" autocomplete="username" required maxlength="254"/>
+            <label for="password">{t.password}</label>
+            <input id="password" type="password" name="password" autocomplete="current-password" required/>
+            <button type="submit" disabled=move || sign_in.pending().get()>
+                {move || if sign_in.pending().get() { t.signing_in } else { t.sign_in }}
+            </button>
+        </ActionForm>
+        {move || sign_in.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
+        <p><a href="/password/forgot">{t.forgot_link}</a></p>
     }
 }
 

@@ -1,68 +1,36 @@
-//! The billing center's home (first draft): products read from the database,
-//! each with a button that starts a free trial through a server function.
+//! The public home page: what a visitor needs, the sign-in form and the
+//! help; a signed-in user is pointed to their billing.
 
 use crate::ui::resource::resource;
 use leptos::prelude::*;
 
-use crate::api::products::{ProductSummary, StartTrial, list_products};
+use crate::api::auth::me;
 use crate::i18n::fill;
-use crate::ui::components::error::error_text;
 use crate::ui::i18n::use_ui;
+use crate::ui::pages::auth::SignInForm;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let start_trial = ServerAction::<StartTrial>::new();
-    // Refetch after every completed trial start.
-    let products = resource(move || start_trial.version().get(), |_| list_products());
+    let me = resource(|| (), |_| me());
     let t = use_ui();
     view! {
-        <section class="page">
-            <h1>{t.products_title}</h1>
-            <Suspense fallback=move || view! { <p>{t.loading_products}</p> }>
+        <section class="page narrow">
+            <h1>{t.home_title}</h1>
+            <p>{t.home_blurb}</p>
+            <Suspense fallback=move || view! { <p>{t.loading}</p> }>
                 {move || Suspend::new(async move {
-                    match products.await {
-                        Ok(list) => view! { <ProductList list start_trial/> }.into_any(),
-                        Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    match me.await {
+                        Ok(Some(u)) => view! {
+                            <p data-testid="signed-in">{fill(t.signed_in_as, &[("name", &u.name), ("account", &u.account_name)])}</p>
+                            <a class="button" href="/billing">{t.go_to_billing}</a>
+                            " "
+                            <a class="button secondary" href="/account">{t.my_account}</a>
+                        }.into_any(),
+                        _ => view! { <h2>{t.sign_in_title}</h2> <SignInForm/> }.into_any(),
                     }
                 })}
             </Suspense>
-            {move || start_trial.value().get().and_then(|r| r.err()).map(|e| view! {
-                <p class="error" role="alert">{error_text(&e)}</p>
-            })}
+            <p><a href="/help">{t.home_help}</a></p>
         </section>
-    }
-}
-
-#[component]
-fn ProductList(list: Vec<ProductSummary>, start_trial: ServerAction<StartTrial>) -> impl IntoView {
-    let pending = start_trial.pending();
-    let t = use_ui();
-    view! {
-        <ul class="products">
-            {list
-                .into_iter()
-                .map(|p| {
-                    let label = fill(t.start_free_trial_of, &[("product", &p.name)]);
-                    let code = p.code.clone();
-                    view! {
-                        <li class="product" data-product=p.code.clone()>
-                            <div>
-                                <h2>{p.name.clone()}</h2>
-                                <p class="price">{fill(t.from_price, &[("price", &p.monthly_from)])}</p>
-                                <p class="trials" data-testid=format!("trials-{}", p.code)>
-                                    {fill(t.trials_started, &[("n", &p.trials_started.to_string())])}
-                                </p>
-                            </div>
-                            <ActionForm action=start_trial>
-                                <input type="hidden" name="product" value=code/>
-                                <button type="submit" aria-label=label disabled=move || pending.get()>
-                                    {t.start_free_trial}
-                                </button>
-                            </ActionForm>
-                        </li>
-                    }
-                })
-                .collect_view()}
-        </ul>
     }
 }
