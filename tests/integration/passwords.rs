@@ -393,3 +393,53 @@ async fn the_billing_job_purges_expired_sessions_links_tokens_and_limits() {
         assert_eq!(counts(&app).await, vec![1, 0, 0, 1]);
     }
 }
+
+/// The token pages and the portal link with hostile tokens: a page or a
+/// redirect, never a 5xx nor a database message.
+#[tokio::test]
+async fn hostile_tokens_in_links_get_a_page_not_an_error() {
+    use crate::hostile::{VALUES, leaks};
+    for backend in backends() {
+        let (app, _) = spawn(backend).await;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let long = "a".repeat(5000);
+        for v in VALUES
+            .iter()
+            .copied()
+            .chain([long.as_str(), "..", "%2e%2e%2f"])
+        {
+            let enc: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+            for path in [
+                format!("/portal/{enc}"),
+                format!("/password/reset/{enc}"),
+                format!("/invitation/{enc}"),
+            ] {
+                let r = client
+                    .get(format!("{}{path}", app.base))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status();
+                let body = r.text().await.unwrap();
+                assert!(status.as_u16() < 500, "{path}: {status}");
+                if let Some(l) = leaks(&body).filter(|l| !v.to_lowercase().contains(l)) {
+                    panic!("{path}: {l} in the page");
+                }
+            }
+            for endpoint in ["reset_password", "accept_invitation"] {
+                let r = app
+                    .anonymous()
+                    .form(endpoint, &[("token", v), ("password", v), ("confirm", v)])
+                    .await;
+                assert!(
+                    r.status().is_client_error(),
+                    "{endpoint} {v:?}: {}",
+                    r.status()
+                );
+            }
+        }
+    }
+}
