@@ -23,7 +23,8 @@ pub async fn reject_cross_site(request: Request, next: Next) -> Response {
 fn is_cross_site(request: &Request) -> bool {
     let headers = request.headers();
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        return site == "cross-site";
+        // A sibling subdomain is "same-site": it must not post here either.
+        return site == "cross-site" || site == "same-site";
     }
     let (Some(origin), Some(host)) = (
         headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),

@@ -295,6 +295,9 @@ async fn cross_site_posts_are_refused() {
     assert_eq!(r.status(), 403);
     let r = post(vec![("Sec-Fetch-Site", "cross-site")]).await.unwrap();
     assert_eq!(r.status(), 403);
+    // A sibling subdomain (shop.example.com posting to billing.example.com).
+    let r = post(vec![("Sec-Fetch-Site", "same-site")]).await.unwrap();
+    assert_eq!(r.status(), 403);
     assert_eq!(app.count("audit_log").await, 0, "nothing changed");
     // The same request from the site itself goes through.
     let origin: &'static str = Box::leak(app.base.clone().into_boxed_str());
