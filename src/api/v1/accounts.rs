@@ -435,13 +435,6 @@ pub async fn list(
         None => None,
     };
     // One more than asked: whether there is a next page.
-    let mut rows =
-        accounts::list_accounts(&op.state.db, after, limit + 1, search.as_deref()).await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next = more.then(|| rows.last().map(|a| a.id)).flatten();
-    let data: Vec<_> = rows.iter().map(view).collect();
-    Ok(axum::Json(
-        json!({"object": "list", "data": data, "next": next}),
-    ))
+    let rows = accounts::list_accounts(&op.state.db, after, limit + 1, search.as_deref()).await?;
+    Ok(super::page(rows, limit, |a| a.id, view))
 }

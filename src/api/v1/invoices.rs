@@ -104,15 +104,8 @@ pub async fn list(
     let account = super::accounts::found(&op, &id).await?;
     let limit = q.limit()?;
     let after = q.after()?.map(InvoiceId::new);
-    let mut rows =
-        invoices::invoices(&op.state.db, account.id, after, i64::from(limit) + 1).await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next = more.then(|| rows.last().map(|i| i.id)).flatten();
-    let data: Vec<_> = rows.iter().map(|i| view(account.id, i)).collect();
-    Ok(axum::Json(
-        json!({"object": "list", "data": data, "next": next}),
-    ))
+    let rows = invoices::invoices(&op.state.db, account.id, after, i64::from(limit) + 1).await?;
+    Ok(super::page(rows, limit, |i| i.id, |i| view(account.id, i)))
 }
 
 async fn found(
@@ -188,13 +181,6 @@ pub async fn payments(
     let account = super::accounts::found(&op, &id).await?;
     let limit = q.limit()?;
     let after = q.after()?.map(PaymentId::new);
-    let mut rows =
-        payments::payments_of_account(&op.state.db, account.id, after, limit + 1).await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next = more.then(|| rows.last().map(|p| p.id)).flatten();
-    let data: Vec<_> = rows.iter().map(payment_view).collect();
-    Ok(axum::Json(
-        json!({"object": "list", "data": data, "next": next}),
-    ))
+    let rows = payments::payments_of_account(&op.state.db, account.id, after, limit + 1).await?;
+    Ok(super::page(rows, limit, |p| p.id, payment_view))
 }

@@ -120,6 +120,22 @@ impl FromRequestParts<AppState> for Operator {
     }
 }
 
+/// A list page from `rows`, fetched with one more than `limit` to learn
+/// whether another page follows: its `data` and `next`, the cursor of the
+/// next page (the last row's id) or null.
+fn page<T, Id: serde::Serialize>(
+    mut rows: Vec<T>,
+    limit: u32,
+    id: impl Fn(&T) -> Id,
+    view: impl Fn(&T) -> serde_json::Value,
+) -> axum::Json<serde_json::Value> {
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next = rows.last().filter(|_| more).map(id);
+    let data: Vec<_> = rows.iter().map(view).collect();
+    axum::Json(serde_json::json!({"object": "list", "data": data, "next": next}))
+}
+
 /// A JSON body read as `T`: a body that is not JSON or not `T` is a 400
 /// naming what is wrong.
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
