@@ -388,9 +388,9 @@ async fn the_billing_job_purges_expired_sessions_links_tokens_and_limits() {
         clock.advance(chrono::Duration::hours(25));
         let _fresh = app.sign_in("pending@demo.test").await;
         assert!(billing_center::server::purge::run(&state).await.unwrap() >= 4);
-        // Only what is still alive stays: the new session and its address's window
-        // (the right password ended the email's).
-        assert_eq!(counts(&app).await, vec![1, 0, 0, 1]);
+        // Only what is still alive stays: the new session, and the windows of
+        // its address and its email (the right password ended the pair's).
+        assert_eq!(counts(&app).await, vec![1, 0, 0, 2]);
     }
 }
 
