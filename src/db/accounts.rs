@@ -217,8 +217,8 @@ async fn insert_account_with(e: &mut impl Exec, a: &NewAccount<'_>) -> Result<Ac
             ],
         )
         .await?;
-    let id = rows.first().map(|r| r.int("id")).transpose()?;
-    Ok(AccountId::new(id.ok_or(sqlx::Error::RowNotFound)?))
+    let id = super::pool::first_id(&rows)?.ok_or(sqlx::Error::RowNotFound)?;
+    Ok(AccountId::new(id))
 }
 
 /// An account, read in a transaction of the caller's (what it just wrote).
@@ -384,8 +384,8 @@ async fn insert_user_with(
             ],
         )
         .await?;
-    let id = rows.first().map(|r| r.int("id")).transpose()?;
-    Ok(UserId::new(id.ok_or(sqlx::Error::RowNotFound)?))
+    let id = super::pool::first_id(&rows)?.ok_or(sqlx::Error::RowNotFound)?;
+    Ok(UserId::new(id))
 }
 
 /// The account's users, read in a transaction of the caller's.
@@ -397,8 +397,7 @@ pub async fn users_in(tx: &mut WriteTx, account_id: AccountId) -> Result<Vec<Use
 
 /// Whether a user has this email (any account).
 pub async fn email_taken(db: &Db, email: &str) -> Result<bool, DbError> {
-    let sql = format!("SELECT {USER_COLS} FROM users WHERE email = $1");
-    Ok(db.read_row(&sql, text(email), |r| user(r)).await?.is_some())
+    Ok(find_login(db, email).await?.is_some())
 }
 
 /// The user and their password hash, by email.

@@ -213,7 +213,7 @@ impl WriteTx {
 }
 
 /// The `id` column of the first of `rows`, if any.
-fn first_id(rows: &[impl Columns]) -> Result<Option<i64>, DbError> {
+pub(super) fn first_id(rows: &[impl Columns]) -> Result<Option<i64>, DbError> {
     Ok(rows.first().map(|r| r.int("id")).transpose()?)
 }
 

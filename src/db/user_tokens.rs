@@ -76,19 +76,8 @@ pub async fn insert_user_with_invitation(
     let id =
         super::accounts::insert_user_in(&mut tx, account, (address, name, password_hash, false))
             .await?;
-    tx.tx
-        .execute(
-            "INSERT INTO user_tokens (token_hash, user_id, purpose, created_at, expires_at)
-             VALUES ($1, $2, 'invite', $3, $4)",
-            vec![
-                text(token_hash),
-                Param::from(id),
-                text(now),
-                text(expires_at),
-            ],
-        )
-        .await?;
-    super::outbox::enqueue_email(&mut tx.tx, Some(account), email, now).await?;
+    let token = (token_hash, Purpose::Invite);
+    insert_token_with_email_in(&mut tx, token, (id, account), (now, expires_at), email).await?;
     tx.commit().await?;
     Ok(id)
 }
