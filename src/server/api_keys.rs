@@ -48,7 +48,14 @@ pub async fn authenticate(
     let Some(key) = api::active_key(db, &super::auth::stored_hash(bearer)).await? else {
         return Ok(None);
     };
+    // The key was just read: only a stale last use costs a write.
     let since = instant_text(now - TOUCH_EVERY);
-    api::touch_key(db, key.id, &instant_text(now), &since).await?;
+    if key
+        .last_used_at
+        .as_deref()
+        .is_none_or(|t| t < since.as_str())
+    {
+        api::touch_key(db, key.id, &instant_text(now), &since).await?;
+    }
     Ok(Some(key))
 }

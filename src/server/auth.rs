@@ -308,13 +308,7 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Ca
     // itself, or a guesser would get a fresh allowance at each of the
     // owner's sign-ins.
     sessions::clear_hits(&state.db, &pair_key).await?;
-    let h = headers().await;
-    // Drop the session the browser had, if any, and issue a new id.
-    if let Some(old) = cookie_token(&h) {
-        sessions::delete_session(&state.db, &token_hash(&old)).await?;
-    }
-    let token = open_session(state, user.id, None).await?;
-    set_cookie(&session_cookie(&token, is_https(&h)));
+    sign_in_as(state, user.id).await?;
     let account = accounts::find_account(&state.db, user.account_id)
         .await?
         .ok_or(AppError::Internal)?;

@@ -101,49 +101,30 @@ pub async fn invite(
         ));
     }
     limited(state, &format!("invite:{}", by.user.id), INVITES_PER_USER).await?;
+    let taken =
+        || AppError::Invalid("This email address already signs in to the billing center.".into());
     if accounts::email_taken(&state.db, email.as_str()).await? {
-        return Err(AppError::Invalid(
-            "This email address already signs in to the billing center.".into(),
-        ));
+        return Err(taken());
     }
-    let lang = super::billing::lang_of(&by.account);
-    let t = lang.texts();
-    let now = state.clock.now();
-    let token = random_token();
-    let link = super::email::link(&format!("/invitation/{token}"));
-    let values = [
-        ("inviter", by.user.name.as_str()),
-        ("account", by.account.name.as_str()),
-        ("link", link.as_str()),
-    ];
-    let mail = super::email::notice(
-        lang,
-        email.as_str(),
-        t.invite_subject,
-        t.invite_body,
-        &values,
-    );
-    let times = (instant_text(now), instant_text(now + INVITE_LIFETIME));
+    let inv = invitation(state, &by.account, email.as_str(), &by.user.name);
     let invited = user_tokens::insert_user_with_invitation(
         &state.db,
         by.account.id,
         (email.as_str(), name, accounts::NO_PASSWORD),
-        (&stored_hash(&token), (&times.0, &times.1)),
-        &mail,
+        (&inv.token_hash, (&inv.times.0, &inv.times.1)),
+        &inv.email,
     )
     .await;
     match invited {
         Ok(id) => Ok(id),
-        Err(e) if e.is_unique_violation() => Err(AppError::Invalid(
-            "This email address already signs in to the billing center.".into(),
-        )),
+        Err(e) if e.is_unique_violation() => Err(taken()),
         Err(e) => Err(e.into()),
     }
 }
 
-/// An invitation for an existing user of `account` from `inviter` (an API
+/// An invitation to `to` into `account` from `inviter` (a user's or an API
 /// key's name): the token's hash, its times and its email, for the caller
-/// to store in its own transaction (`user_tokens::insert_token_with_email_in`).
+/// to store in its own transaction.
 pub struct Invitation {
     pub token_hash: String,
     pub times: (String, String),
@@ -153,7 +134,7 @@ pub struct Invitation {
 pub fn invitation(
     state: &AppState,
     account: &crate::db::accounts::AccountRecord,
-    user: &crate::db::accounts::UserRecord,
+    to: &str,
     inviter: &str,
 ) -> Invitation {
     let lang = super::billing::lang_of(account);
@@ -169,13 +150,7 @@ pub fn invitation(
     Invitation {
         token_hash: stored_hash(&token),
         times: (instant_text(now), instant_text(now + INVITE_LIFETIME)),
-        email: super::email::notice(
-            lang,
-            user.email.as_str(),
-            t.invite_subject,
-            t.invite_body,
-            &values,
-        ),
+        email: super::email::notice(lang, to, t.invite_subject, t.invite_body, &values),
     }
 }
 

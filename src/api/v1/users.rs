@@ -133,7 +133,7 @@ pub async fn invite(
             .await?
             .filter(|u| u.account_id == account.id)
             .ok_or_else(missing)?;
-        let inv = crate::server::passwords::invitation(&op.state, &account, &user, &op.key.name);
+        let inv = crate::server::passwords::invitation(&op.state, &account, user.email.as_str(), &op.key.name);
         crate::db::user_tokens::insert_token_with_email_in(
             &mut tx,
             (&inv.token_hash, crate::db::user_tokens::Purpose::Invite),
