@@ -14,14 +14,14 @@ pub struct Address {
 
 impl Address {
     pub fn parse(line1: &str, line2: &str, postcode: &str, city: &str) -> Result<Self, String> {
-        let field = |name: &str, v: &str| {
-            let v = v.trim();
-            if v.chars().count() > 200 {
+        use super::text::{LineError, line};
+        let field = |name: &str, v: &str| match line(v, 200) {
+            Ok(v) => Ok(v.to_string()),
+            Err(LineError::TooLong) => {
                 Err(format!("The {name} is too long (200 characters at most)."))
-            } else if v.chars().any(char::is_control) {
+            }
+            Err(LineError::ControlCharacter) => {
                 Err(format!("The {name} contains a control character."))
-            } else {
-                Ok(v.to_string())
             }
         };
         Ok(Address {

@@ -5,6 +5,7 @@ pub mod address;
 pub mod email;
 pub mod ids;
 pub mod payment;
+pub mod text;
 
 pub use address::Address;
 pub use email::Email;

@@ -120,12 +120,14 @@ async fn api_key(config: &Config, args: &[String]) -> Result<(), startup::Startu
     let now = config.clock().now();
     match args {
         [cmd, name] if cmd == "create" => {
-            let name = name.trim();
-            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-                return Err(startup::StartupError::Usage(
-                    "the key's name must be 1 to 100 printable characters".into(),
-                ));
-            }
+            let name = crate::domain::text::line(name, 100)
+                .ok()
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| {
+                    startup::StartupError::Usage(
+                        "the key's name must be 1 to 100 printable characters".into(),
+                    )
+                })?;
             let (id, key) = super::api_keys::create(&db, name, now).await?;
             println!("api key {id} ({name}) created. It is shown this once; keep it secret:");
             println!("{key}");

@@ -94,12 +94,12 @@ pub async fn invite(
     email: &str,
 ) -> Result<UserId, AppError> {
     let email = Email::parse(email).map_err(AppError::Invalid)?;
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(AppError::Invalid(
-            "Enter the person's name (200 characters at most).".into(),
-        ));
-    }
+    let name = crate::domain::text::line(name, 200)
+        .ok()
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| {
+            AppError::Invalid("Enter the person's name (200 characters at most).".into())
+        })?;
     limited(state, &format!("invite:{}", by.user.id), INVITES_PER_USER).await?;
     let taken =
         || AppError::Invalid("This email address already signs in to the billing center.".into());

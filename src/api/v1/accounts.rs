@@ -111,17 +111,17 @@ fn name(v: &str) -> Result<String, ApiError> {
 
 /// Trimmed printable text of at most `max` characters; empty is `None`.
 fn text(field: &str, v: &str, max: usize) -> Result<Option<String>, ApiError> {
-    let v = v.trim();
-    if v.chars().count() > max {
-        return Err(ApiError::invalid(
+    use crate::domain::text::{LineError, line};
+    match line(v, max) {
+        Ok(v) => Ok((!v.is_empty()).then(|| v.to_string())),
+        Err(LineError::TooLong) => Err(ApiError::invalid(
             field,
             format!("is longer than {max} characters"),
-        ));
+        )),
+        Err(LineError::ControlCharacter) => {
+            Err(ApiError::invalid(field, "contains a control character"))
+        }
     }
-    if v.chars().any(char::is_control) {
-        return Err(ApiError::invalid(field, "contains a control character"));
-    }
-    Ok((!v.is_empty()).then(|| v.to_string()))
 }
 
 fn kind(v: &str) -> Result<AccountKind, ApiError> {

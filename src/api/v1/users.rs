@@ -55,13 +55,10 @@ pub async fn create(
         let account = super::accounts::found(&op, &id).await?;
         let input: CreateUser = parse(&body)?;
         let email = Email::parse(&input.email).map_err(|e| ApiError::invalid("email", e))?;
-        let name = input.name.trim();
-        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-            return Err(ApiError::invalid(
-                "name",
-                "must be 1 to 200 printable characters",
-            ));
-        }
+        let name = crate::domain::text::line(&input.name, 200)
+            .ok()
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| ApiError::invalid("name", "must be 1 to 200 printable characters"))?;
         if accounts::email_taken(&op.state.db, email.as_str()).await? {
             return Err(email_taken());
         }
