@@ -10,6 +10,8 @@ use super::error::DbError;
 use super::exec::{Exec, Param, text};
 use super::pool::{Db, WriteTx};
 use super::row::{Columns, parsed};
+use super::webhooks::EventWrite;
+use crate::domain::EventType;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct AccountRecord {
@@ -32,6 +34,30 @@ pub struct AccountRecord {
     pub address: Address,
     /// The seller application's own id of this account (unique).
     pub external_id: Option<String>,
+}
+
+impl AccountRecord {
+    /// As the operator API shows it and `account.updated` carries it.
+    pub fn object(&self) -> serde_json::Value {
+        let a = self;
+        serde_json::json!({
+            "object": "account",
+            "id": a.id,
+            "name": a.name,
+            "kind": a.kind.code(),
+            "country": a.country,
+            "vat_number": a.vat_number,
+            "currency": a.currency.code(),
+            "time_zone": a.time_zone,
+            "language": a.language.code(),
+            "address": a.address,
+            "representative": a.rep_name.as_ref().map(|name| serde_json::json!({
+                "name": name, "email": a.rep_email, "phone": a.rep_phone,
+            })),
+            "external_id": a.external_id,
+            "credit_balance": a.credit_balance.amount().to_string(),
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -296,7 +322,27 @@ pub async fn update_account_in(
         sets.len() + 1
     );
     params.push(Param::from(id));
-    Ok(tx.tx.execute(&sql, params).await? == 1)
+    if tx.tx.execute(&sql, params).await? != 1 {
+        return Ok(false);
+    }
+    account_updated(&mut tx.tx, id).await?;
+    Ok(true)
+}
+
+/// Records `account.updated` with the account as it now is, in the
+/// transaction of the change.
+async fn account_updated(tx: &mut impl Exec, id: AccountId) -> Result<(), DbError> {
+    let rows = tx
+        .fetch(
+            "SELECT * FROM accounts WHERE id = $1",
+            vec![Param::from(id)],
+        )
+        .await?;
+    if let Some(a) = rows.first().map(account).transpose()? {
+        let event = EventWrite::new(EventType::AccountUpdated, id, a.object());
+        super::webhooks::record_in(tx, &[event], &super::row::now_text()).await?;
+    }
+    Ok(())
 }
 
 /// The account with this external id.
@@ -390,7 +436,9 @@ async fn insert_user_with(
 
 /// The account's users, read in a transaction of the caller's.
 pub async fn users_in(tx: &mut WriteTx, account_id: AccountId) -> Result<Vec<UserRecord>, DbError> {
-    let sql = format!("SELECT {USER_COLS} FROM users WHERE account_id = $1 ORDER BY id");
+    let sql = format!(
+        "SELECT {USER_COLS} FROM users WHERE account_id = $1 AND removed_at IS NULL ORDER BY id"
+    );
     let rows = tx.tx.fetch(&sql, vec![Param::from(account_id)]).await?;
     rows.iter().map(user).collect()
 }
@@ -415,10 +463,12 @@ pub async fn find_login(db: &Db, email: &str) -> Result<Option<(UserRecord, Stri
 }
 
 pub async fn find_user(db: &Db, id: UserId) -> Result<Option<UserRecord>, DbError> {
-    let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {USER_COLS} FROM users WHERE id = $1 AND removed_at IS NULL"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
     row.as_ref().map(user).transpose()
 }
 
@@ -437,12 +487,51 @@ pub async fn billing_contact(
 
 pub async fn users_of(db: &Db, account_id: AccountId) -> Result<Vec<UserRecord>, DbError> {
     let rows = sqlx::query(&format!(
-        "SELECT {USER_COLS} FROM users WHERE account_id = $1 ORDER BY id"
+        "SELECT {USER_COLS} FROM users WHERE account_id = $1 AND removed_at IS NULL ORDER BY id"
     ))
     .bind(account_id)
     .fetch_all(&db.pool)
     .await?;
     rows.iter().map(user).collect()
+}
+
+/// Removes a member of the account: their sessions, links and tokens go,
+/// their row stays (for the support requests and audit lines that name
+/// them) without email, name or password. `false` when the account has no
+/// such member (the billing contact is not one: the role is handed over
+/// first).
+pub async fn remove_member_in(
+    tx: &mut WriteTx,
+    account_id: AccountId,
+    user_id: UserId,
+) -> Result<bool, DbError> {
+    let now = super::row::now_text();
+    let tombstone = format!("removed-{user_id}@removed.invalid");
+    let done = tx
+        .tx
+        .execute(
+            "UPDATE users SET removed_at = $1, email = $2, name = 'Removed user', password_hash = $3
+             WHERE id = $4 AND account_id = $5 AND is_billing_contact = 0 AND removed_at IS NULL",
+            vec![
+                text(&now),
+                text(&tombstone),
+                text(NO_PASSWORD),
+                Param::from(user_id),
+                Param::from(account_id),
+            ],
+        )
+        .await?;
+    if done != 1 {
+        return Ok(false);
+    }
+    for sql in [
+        "DELETE FROM sessions WHERE user_id = $1",
+        "DELETE FROM portal_links WHERE user_id = $1",
+        "DELETE FROM user_tokens WHERE user_id = $1",
+    ] {
+        tx.tx.execute(sql, vec![Param::from(user_id)]).await?;
+    }
+    Ok(true)
 }
 
 /// Hands the billing-contact role from `from` to `to` (same account), with
@@ -487,10 +576,16 @@ pub async fn transfer_billing_contact(
 
 /// The account's language (its emails and documents).
 pub async fn set_language(db: &Db, account_id: AccountId, code: &str) -> Result<(), DbError> {
-    sqlx::query("UPDATE accounts SET language = $1 WHERE id = $2")
+    let _turn = db.write_turn().await;
+    let mut tx = db.pool.begin().await?;
+    let changed = sqlx::query("UPDATE accounts SET language = $1 WHERE id = $2 AND language <> $1")
         .bind(code)
         .bind(account_id)
-        .execute(&db.pool)
+        .execute(&mut *tx)
         .await?;
+    if changed.rows_affected() == 1 {
+        account_updated(&mut tx, account_id).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }

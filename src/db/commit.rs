@@ -3,7 +3,9 @@
 //! On SQLite, orders that arrive while another group is being written are
 //! written together in the next transaction (`group_commit`).
 
-use crate::domain::ids::{AccountId, InvoiceId};
+use crate::billing::{InvoiceStatus, SubscriptionStatus};
+use crate::domain::EventType;
+use crate::domain::ids::{AccountId, InvoiceId, SubscriptionId};
 
 use super::backend::Backend;
 use super::credit::{self, move_credit};
@@ -14,7 +16,10 @@ use super::invoices::insert_invoices;
 use super::outbox::enqueue_emails;
 use super::pool::Db;
 use super::subscriptions::{insert_subscriptions, update_subscriptions};
-use super::writes::{CommitError, InvoiceWrite, OrderWrite, SubscriptionWrite, WriteResult};
+use super::webhooks::{self, EventWrite};
+use super::writes::{
+    AttemptStatus, CommitError, InvoiceWrite, OrderWrite, SubscriptionWrite, WriteResult,
+};
 use super::{audit, carts, orders, payments};
 
 /// Writes an order; returns the invoice (id, number). On SQLite, orders
@@ -143,11 +148,13 @@ async fn commit_writes(
             .subscriptions
             .iter()
             .any(|s| s.existing.is_some_and(|(id, _)| !updated.contains(&id)));
-        let inserted =
-            !stale && insert_subscriptions(tx, w.account_id, &w.subscriptions, &now).await?;
+        let inserted = match stale {
+            true => None,
+            false => insert_subscriptions(tx, w.account_id, &w.subscriptions, &now).await?,
+        };
         match inserted {
-            true => fresh.push((i, w)),
-            false => results[i] = Err(CommitError::Stale),
+            Some(ids) => fresh.push((i, w, ids)),
+            None => results[i] = Err(CommitError::Stale),
         }
     }
     let mut kept = fresh;
@@ -159,8 +166,8 @@ async fn commit_writes(
     // in a cycle (the counter no longer serializes them).
     let mut credits: Vec<(AccountId, usize)> = kept
         .iter()
-        .filter(|(_, w)| w.order.is_some() && w.credit_delta_minor != 0)
-        .map(|(i, w)| (w.account_id, *i))
+        .filter(|(_, w, _)| w.order.is_some() && w.credit_delta_minor != 0)
+        .map(|(i, w, _)| (w.account_id, *i))
         .collect();
     credits.sort_unstable();
     for (_, i) in credits {
@@ -169,9 +176,9 @@ async fn commit_writes(
             results[i] = Err(CommitError::Stale);
         }
     }
-    kept.retain(|(i, _)| results[*i].is_ok());
+    kept.retain(|(i, _, _)| results[*i].is_ok());
     let mut audits = Vec::with_capacity(kept.len());
-    for (_, w) in &kept {
+    for (_, w, _) in &kept {
         if w.order.is_some() {
             carts::clear_in(tx, w.account_id).await?;
         }
@@ -190,7 +197,7 @@ async fn commit_writes(
     let mut invoices = {
         let issued: Vec<(AccountId, &InvoiceWrite)> = kept
             .iter()
-            .filter_map(|(_, w)| w.invoice.as_ref().map(|inv| (w.account_id, inv)))
+            .filter_map(|(_, w, _)| w.invoice.as_ref().map(|inv| (w.account_id, inv)))
             .collect();
         insert_invoices(tx, &issued, &now).await?.into_iter()
     };
@@ -198,7 +205,8 @@ async fn commit_writes(
     let mut movements = Vec::new();
     let mut attempts = Vec::new();
     let mut emails = Vec::with_capacity(kept.len());
-    for (i, w) in kept {
+    let mut events = Vec::with_capacity(kept.len() * 3);
+    for (i, w, new_ids) in kept {
         let invoice = match &w.invoice {
             Some(_) => invoices.next(),
             None => None,
@@ -235,13 +243,67 @@ async fn commit_writes(
             Some(w.account_id),
             (w.email)(invoice.as_ref().map(|(_, n)| n.as_str())),
         ));
+        events.extend(events_of(w, &new_ids, invoice.as_ref()));
         results[i] = Ok(invoice);
     }
     payments::record_all(tx, &paid, &attempts, &now).await?;
     credit::record(tx, &movements, &now).await?;
     let emails: Vec<_> = emails.iter().map(|(a, e)| (*a, e)).collect();
     enqueue_emails(tx, &emails, &now).await?;
+    webhooks::record_in(tx, &events, &now).await?;
     Ok(results)
+}
+
+/// What the seller's application hears of one written order or billing-run
+/// step, in order: its subscriptions (`new_ids`: those it created), then
+/// its invoice, then a declined charge.
+fn events_of(
+    w: &OrderWrite,
+    new_ids: &[SubscriptionId],
+    invoice: Option<&(InvoiceId, String)>,
+) -> Vec<EventWrite> {
+    let mut new_ids = new_ids.iter();
+    let mut events = Vec::new();
+    for s in &w.subscriptions {
+        let (id, kind) = match s.existing {
+            None => match new_ids.next() {
+                Some(id) => (*id, EventType::SubscriptionCreated),
+                None => continue,
+            },
+            Some((id, _)) => match s.status {
+                SubscriptionStatus::Expired | SubscriptionStatus::TrialExpired => {
+                    (id, EventType::SubscriptionExpired)
+                }
+                _ => (id, EventType::SubscriptionUpdated),
+            },
+        };
+        let data = s.record(id, w.account_id).object(s.status);
+        events.push(EventWrite::new(kind, w.account_id, data));
+    }
+    if let (Some(inv), Some((id, number))) = (&w.invoice, invoice) {
+        let data = inv.record(*id, number).object(w.account_id);
+        events.push(EventWrite::new(
+            EventType::InvoiceCreated,
+            w.account_id,
+            data.clone(),
+        ));
+        if inv.status == InvoiceStatus::Paid {
+            events.push(EventWrite::new(EventType::InvoicePaid, w.account_id, data));
+        }
+    }
+    if let Some(a) = w
+        .attempt
+        .as_ref()
+        .filter(|a| a.status == AttemptStatus::Failed)
+    {
+        let data = a.object();
+        events.push(EventWrite::new(
+            EventType::PaymentFailed,
+            w.account_id,
+            data,
+        ));
+    }
+    events
 }
 
 /// Seeds a historical paid invoice (demo data, or a credit note) through the

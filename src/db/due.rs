@@ -129,13 +129,17 @@ pub async fn record_reminder(
     if done != 1 {
         return Ok(false);
     }
-    enqueue_email(
-        &mut tx,
-        Some(sub.account_id),
-        email,
-        &super::row::now_text(),
-    )
-    .await?;
+    let now = super::row::now_text();
+    enqueue_email(&mut tx, Some(sub.account_id), email, &now).await?;
+    if sub.status == crate::billing::SubscriptionStatus::Trial {
+        let data = sub.object(sub.status);
+        let event = super::webhooks::EventWrite::new(
+            crate::domain::EventType::TrialWillEnd,
+            sub.account_id,
+            data,
+        );
+        super::webhooks::record_in(&mut tx, &[event], &now).await?;
+    }
     tx.commit().await?;
     Ok(true)
 }

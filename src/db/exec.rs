@@ -60,7 +60,8 @@ macro_rules! id_params {
 }
 
 use crate::domain::ids::{
-    AccountId, ApiKeyId, EmailId, InvoiceId, OrderId, PaymentId, SubscriptionId, UserId,
+    AccountId, ApiKeyId, DeliveryId, EmailId, InvoiceId, OrderId, PaymentId, SubscriptionId,
+    UserId, WebhookEndpointId,
 };
 id_params!(
     AccountId,
@@ -70,7 +71,9 @@ id_params!(
     InvoiceId,
     EmailId,
     ApiKeyId,
-    PaymentId
+    PaymentId,
+    WebhookEndpointId,
+    DeliveryId
 );
 
 /// An open transaction, or the pool (each statement commits).

@@ -9,14 +9,70 @@ use super::exec::{Exec, Param, multi_row, opt_date, opt_text, owned, text};
 use super::outbox::enqueue_email;
 use super::pool::Db;
 use super::row::{Columns, parsed};
+use super::webhooks::EventWrite;
 use super::writes::{EmailWrite, InvoiceWrite};
 use crate::billing::{Currency, InvoiceStatus, Money};
+use crate::domain::EventType;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 /// An amount as stored: minor units.
 fn minor(m: Money) -> Param<'static> {
     Param::Int(Some(m.to_minor()))
+}
+
+impl InvoiceRecord {
+    /// As the operator API shows it and the `invoice.*` events carry it.
+    pub fn object(&self, a: AccountId) -> serde_json::Value {
+        let i = self;
+        let amount = |m: Money| m.amount().to_string();
+        serde_json::json!({
+            "object": "invoice",
+            "id": i.id,
+            "account": a,
+            "number": i.number,
+            "status": i.status.code(),
+            "issued_on": i.issued_on,
+            "currency": i.currency.code(),
+            "net": amount(i.net),
+            "credit_applied": amount(i.credit_applied),
+            "vat_rate": i.vat_rate.to_string(),
+            "vat": amount(i.vat),
+            "total": amount(i.total),
+            "tax_mention": i.tax_mention,
+            "period": i.period_start.zip(i.period_end).map(|(s, e)| serde_json::json!({"start": s, "end": e})),
+            "pdf": format!("/api/v1/accounts/{a}/invoices/{}/pdf", i.id),
+        })
+    }
+}
+
+impl InvoiceWrite {
+    /// The invoice as written, once numbered.
+    pub fn record(&self, id: InvoiceId, number: &str) -> InvoiceRecord {
+        let currency = self.total.currency();
+        let lines: i64 = self.lines.iter().map(|l| l.amount.to_minor()).sum();
+        InvoiceRecord {
+            id,
+            number: number.to_string(),
+            issued_on: self.issued_on,
+            currency,
+            net: self.net,
+            vat_rate: self.vat_rate,
+            vat: self.vat,
+            total: self.total,
+            tax_mention: self.tax_mention.clone(),
+            status: self.status,
+            seller_details: self.seller_details.clone(),
+            buyer_name: self.buyer_name.clone(),
+            buyer_email: self.buyer_email.clone(),
+            buyer_country: self.buyer_country.clone(),
+            buyer_vat_number: self.buyer_vat_number.clone(),
+            credit_applied: self.credit_applied,
+            lines_total: Money::from_minor(lines, currency),
+            period_start: self.period_start,
+            period_end: self.period_end,
+        }
+    }
 }
 
 /// Numbers and inserts invoices with their lines; their (id, number) in
@@ -325,6 +381,15 @@ pub async fn mark_invoice_paid(
     if done.rows_affected() != 1 {
         return Ok(InvoicePayment::NotOpen);
     }
+    let paid = sqlx::query(&format!(
+        "SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = $1"
+    ))
+    .bind(invoice_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let data = invoice(&paid)?.object(account_id);
+    let event = EventWrite::new(EventType::InvoicePaid, account_id, data);
+    super::webhooks::record_in(&mut tx, &[event], &now).await?;
     sqlx::query(
         "INSERT INTO payments (account_id, invoice_id, amount_minor, currency, status, gateway_ref, created_at)
          SELECT account_id, id, total_minor, currency, 'succeeded', $1, $2 FROM invoices WHERE id = $3",

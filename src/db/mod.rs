@@ -28,6 +28,7 @@ pub mod sessions;
 pub mod subscriptions;
 pub mod support;
 pub mod user_tokens;
+pub mod webhooks;
 pub mod writes;
 
 pub use backend::{Backend, SQLITE_TRADE_DURABILITY, redact, sqlite_path};

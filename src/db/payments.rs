@@ -13,7 +13,9 @@ use super::error::DbError;
 use super::exec::{Exec, Param, multi_row, owned, text};
 use super::pool::Db;
 use super::row::{Columns, parsed};
+use super::webhooks::EventWrite;
 use super::writes::{AttemptStatus, AttemptWrite, EmailWrite};
+use crate::domain::EventType;
 
 /// The insert, whose rows [`params`] gives.
 macro_rules! insert {
@@ -52,6 +54,24 @@ fn params(a: &AttemptWrite, now: &str) -> Vec<Param<'static>> {
     ]
 }
 
+impl AttemptWrite {
+    /// A charge that did not go through, as `payment.failed` carries it.
+    pub fn object(&self) -> serde_json::Value {
+        serde_json::json!({
+            "object": "payment_attempt",
+            "account": self.account_id,
+            "purpose": self.purpose,
+            "reference": self.reference,
+            "amount": Currency::parse(&self.currency)
+                .ok()
+                .map(|c| Money::from_minor(self.amount_minor, c).amount().to_string()),
+            "currency": self.currency,
+            "status": self.status.code(),
+            "error": self.error,
+        })
+    }
+}
+
 /// Records an outcome on its own (an order's decline, a refund); the
 /// billing run's declines go with its batch (`commit::commit_batch`).
 pub async fn record(db: &Db, a: &AttemptWrite) -> Result<(), DbError> {
@@ -60,8 +80,18 @@ pub async fn record(db: &Db, a: &AttemptWrite) -> Result<(), DbError> {
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         upsert!()
     );
-    db.write_one(SQL, params(a, &super::row::now_text()))
-        .await?;
+    let now = super::row::now_text();
+    if a.status != AttemptStatus::Failed {
+        db.write_one(SQL, params(a, &now)).await?;
+        return Ok(());
+    }
+    // A decline is news for the seller's application: with its event.
+    let _turn = db.write_turn().await;
+    let mut tx = db.pool.begin().await?;
+    tx.execute(SQL, params(a, &now)).await?;
+    let event = EventWrite::new(EventType::PaymentFailed, a.account_id, a.object());
+    super::webhooks::record_in(&mut tx, &[event], &now).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -318,6 +348,14 @@ pub async fn reverse_payment(
     super::audit::record(&mut tx, &[entry], &now).await?;
     if let Some(e) = email {
         super::outbox::enqueue_email(&mut tx, Some(account_id), e, &now).await?;
+    }
+    if reversal == Reversal::Failed {
+        let data = serde_json::json!({
+            "object": "payment_attempt", "account": account_id, "invoice": invoice_id,
+            "reference": charge_id, "status": "failed", "error": detail,
+        });
+        let event = EventWrite::new(EventType::PaymentFailed, account_id, data);
+        super::webhooks::record_in(&mut tx, &[event], &now).await?;
     }
     tx.commit().await?;
     Ok(true)

@@ -130,7 +130,8 @@ macro_rules! stored_as_integer {
 }
 
 use crate::domain::ids::{
-    AccountId, ApiKeyId, EmailId, InvoiceId, OrderId, PaymentId, SubscriptionId, UserId,
+    AccountId, ApiKeyId, DeliveryId, EmailId, InvoiceId, OrderId, PaymentId, SubscriptionId,
+    UserId, WebhookEndpointId,
 };
 stored_as_integer!(
     AccountId,
@@ -140,5 +141,7 @@ stored_as_integer!(
     InvoiceId,
     EmailId,
     ApiKeyId,
-    PaymentId
+    PaymentId,
+    WebhookEndpointId,
+    DeliveryId
 );

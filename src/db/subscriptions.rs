@@ -9,9 +9,11 @@ use super::exec::{Exec, Param, multi_row, opt_date as date, opt_minor, owned, te
 use super::outbox::enqueue_email;
 use super::pool::Db;
 use super::row::{Columns, bad_value, opt_date, opt_parsed, parsed};
+use super::webhooks::EventWrite;
 use super::writes::{EmailWrite, SubscriptionWrite};
 use crate::billing::quote::{PaidTerm, ScheduledChange};
 use crate::billing::{BillingPeriod, Currency, Frequency, Money, SubscriptionStatus};
+use crate::domain::EventType;
 use chrono::NaiveDate;
 
 /// A subscription as stored, decoded into the engine's types; its amounts
@@ -36,7 +38,73 @@ pub struct SubscriptionRecord {
     pub next_retry_on: Option<NaiveDate>,
 }
 
+impl SubscriptionRecord {
+    /// What the seller's application should grant while the subscription
+    /// is in `state`: nothing once the trial or the term has ended.
+    /// `active_until` is the last day included.
+    pub fn entitlement(&self, state: SubscriptionStatus) -> serde_json::Value {
+        let until: Option<NaiveDate> = match state {
+            SubscriptionStatus::Trial => self.trial_ends_on.and_then(|d| d.pred_opt()),
+            SubscriptionStatus::Active
+            | SubscriptionStatus::PendingCancellation
+            | SubscriptionStatus::PastDue => self.period.map(|p| p.last_day()),
+            SubscriptionStatus::TrialExpired | SubscriptionStatus::Expired => None,
+        };
+        match until {
+            Some(day) => serde_json::json!({
+                "product": self.product, "level": self.level, "seats": self.seats, "active_until": day,
+            }),
+            None => serde_json::Value::Null,
+        }
+    }
+
+    /// In `state` (the stored status, or the one the engine reads for
+    /// today when the billing run has not written it yet), as the operator
+    /// API shows it and the `subscription.*` events carry it.
+    pub fn object(&self, state: SubscriptionStatus) -> serde_json::Value {
+        let s = self;
+        serde_json::json!({
+            "object": "subscription",
+            "id": s.id,
+            "account": s.account_id,
+            "product": s.product,
+            "level": s.level,
+            "seats": s.seats,
+            "frequency": s.frequency.code(),
+            "state": state.code(),
+            "trial_ends_on": s.trial_ends_on,
+            "period": s.period.map(|p| serde_json::json!({"start": p.start, "end": p.last_day()})),
+            "scheduled_change": s.scheduled.as_ref().map(|c| serde_json::json!({
+                "level": c.level, "seats": c.seats, "frequency": c.frequency.code(),
+            })),
+            "entitlement": s.entitlement(state),
+        })
+    }
+}
+
 impl SubscriptionWrite {
+    /// The subscription as this write leaves it, once it has its `id`.
+    pub fn record(&self, id: SubscriptionId, account_id: AccountId) -> SubscriptionRecord {
+        SubscriptionRecord {
+            id,
+            account_id,
+            product: self.product.clone(),
+            level: self.level.clone(),
+            seats: self.seats,
+            frequency: self.frequency,
+            status: self.status,
+            trial_ends_on: None,
+            period: self.period,
+            paid: self.paid.clone(),
+            scheduled: self.scheduled.clone(),
+            ended_on: self.ended_on,
+            version: self.existing.map_or(1, |(_, v)| v + 1),
+            anchor_on: self.anchor_on,
+            dunning_step: self.dunning_step,
+            next_retry_on: self.next_retry_on,
+        }
+    }
+
     /// The write that leaves `r` as it is: what a step changes starts here.
     pub fn keeping(r: &SubscriptionRecord) -> Self {
         SubscriptionWrite {
@@ -167,7 +235,11 @@ pub async fn insert_subscription_in(
     tx: &mut super::WriteTx,
     s: &SubscriptionRecord,
 ) -> Result<SubscriptionId, DbError> {
-    insert_subscription_with(&mut tx.tx, s).await
+    let id = insert_subscription_with(&mut tx.tx, s).await?;
+    let data = SubscriptionRecord { id, ..s.clone() }.object(s.status);
+    let event = EventWrite::new(EventType::SubscriptionCreated, s.account_id, data);
+    super::webhooks::record(tx, &[event]).await?;
+    Ok(id)
 }
 
 /// One subscription by id, read in a transaction of the caller's.
@@ -288,6 +360,14 @@ pub async fn change_status_with_notice(
     if let Some(email) = email {
         enqueue_email(&mut tx, Some(account_id), email, &now).await?;
     }
+    let sql = format!("SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE id = $1");
+    let changed = subscription(&sqlx::query(&sql).bind(id).fetch_one(&mut *tx).await?)?;
+    let kind = match changed.status {
+        SubscriptionStatus::PendingCancellation => EventType::SubscriptionCanceled,
+        _ => EventType::SubscriptionUpdated,
+    };
+    let data = changed.object(changed.status);
+    super::webhooks::record_in(&mut tx, &[EventWrite::new(kind, account_id, data)], &now).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -368,22 +448,24 @@ fn state_params(s: &SubscriptionWrite) -> [Param<'_>; 7] {
     ]
 }
 
-/// Inserts the new subscriptions among `subs`; `false` when the account
-/// already has one of the product (another window subscribed first).
+/// Inserts the new subscriptions among `subs`; their ids in order, or
+/// `None` when the account already has one of the product (another window
+/// subscribed first).
 pub(super) async fn insert_subscriptions(
     tx: &mut impl Exec,
     account_id: AccountId,
     subs: &[SubscriptionWrite],
     now: &str,
-) -> Result<bool, DbError> {
+) -> Result<Option<Vec<SubscriptionId>>, DbError> {
+    let mut ids = Vec::new();
     for s in subs.iter().filter(|s| s.existing.is_none()) {
-        let inserted = tx
-            .execute(
+        let rows = tx
+            .fetch(
                 "INSERT INTO subscriptions (account_id, product, level, seats, frequency, status,
                    period_start, period_end, paid_unit_minor, paid_seats, period_paid_minor,
                    period_credited_minor, version, updated_at, anchor_on)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $7)
-                 ON CONFLICT (account_id, product) DO NOTHING",
+                 ON CONFLICT (account_id, product) DO NOTHING RETURNING id",
                 [Param::from(account_id), text(&s.product)]
                     .into_iter()
                     .chain(plan_params(s))
@@ -391,10 +473,11 @@ pub(super) async fn insert_subscriptions(
                     .collect(),
             )
             .await?;
-        if inserted != 1 {
+        match super::pool::first_id(&rows)? {
+            Some(id) => ids.push(SubscriptionId::new(id)),
             // Another window subscribed to the same product first.
-            return Ok(false);
+            None => return Ok(None),
         }
     }
-    Ok(true)
+    Ok(Some(ids))
 }

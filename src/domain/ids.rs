@@ -56,6 +56,10 @@ entity_id! {
     ApiKeyId;
     /// A payment received (or reversed, or refunded).
     PaymentId;
+    /// A URL of the seller's application that receives webhooks.
+    WebhookEndpointId;
+    /// One event on its way to one webhook endpoint.
+    DeliveryId;
 }
 
 #[cfg(test)]

@@ -114,6 +114,27 @@ impl Config {
             .collect()
     }
 
+    /// Outgoing webhook delivery: `BC_WEBHOOK_TIMEOUT_MS` per call
+    /// (default 10,000), `BC_WEBHOOK_RETRY_BASE_MS` before the first retry
+    /// (default 10,000, doubling), and a round every `BC_WEBHOOK_POLL_MS`
+    /// (default 1,000).
+    pub fn webhooks(
+        &self,
+    ) -> Result<(super::outgoing_webhooks::Settings, std::time::Duration), String> {
+        let ms = |key, default| {
+            number(key, default).and_then(|n| match n {
+                0 => Err(format!("{key} must be at least 1")),
+                n => Ok(std::time::Duration::from_millis(n)),
+            })
+        };
+        let settings = super::outgoing_webhooks::Settings {
+            timeout: ms("BC_WEBHOOK_TIMEOUT_MS", 10_000)?,
+            retry_base: chrono::Duration::from_std(ms("BC_WEBHOOK_RETRY_BASE_MS", 10_000)?)
+                .map_err(|_| "BC_WEBHOOK_RETRY_BASE_MS is too large".to_string())?,
+        };
+        Ok((settings, ms("BC_WEBHOOK_POLL_MS", 1_000)?))
+    }
+
     pub fn from_env() -> Self {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         Config {

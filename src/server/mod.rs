@@ -19,6 +19,7 @@ pub mod help;
 pub mod invoice_pdf;
 pub mod lang;
 pub mod mailer;
+pub mod outgoing_webhooks;
 pub mod passwords;
 pub mod payment_setup;
 pub mod payments;
@@ -28,4 +29,5 @@ pub mod purge;
 pub mod seed;
 pub mod startup;
 pub mod state;
+/// Incoming: Stripe's webhooks (`/webhooks/stripe`).
 pub mod webhooks;

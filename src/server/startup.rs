@@ -179,6 +179,10 @@ pub async fn serve(config: Config, site: Site) -> Result<(), StartupError> {
     // leptos_routes_with_context also mounts every server function under
     // /api/… with the same context.
     spawn_billing_job(state.clone());
+    let (settings, poll) = config.webhooks().map_err(StartupError::Usage)?;
+    let deliverer =
+        super::outgoing_webhooks::Deliverer::new(settings).map_err(StartupError::Usage)?;
+    super::outgoing_webhooks::spawn(state.db.clone(), deliverer, poll);
     if let Some(url) = std::env::var("SMTP_URL").ok().filter(|u| !u.is_empty()) {
         let mailer = super::mailer::Mailer::from_url(&url).map_err(StartupError::Usage)?;
         spawn_mailer(state.clone(), mailer);

@@ -27,3 +27,4 @@ mod soak;
 mod startup_errors;
 mod stripe;
 mod time_travel;
+mod webhooks;

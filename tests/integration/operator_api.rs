@@ -663,6 +663,9 @@ async fn a_hostile_corpus_against_every_api_route_gets_clear_answers() {
                 format!("/accounts?q={enc}&limit={enc}"),
                 format!("/accounts?starting_after={enc}"),
                 format!("/accounts?external_id={enc}"),
+                format!("/webhook_endpoints/{enc}"),
+                format!("/webhook_endpoints/{enc}/deliveries"),
+                format!("/webhook_endpoints/1/deliveries?starting_after={enc}&limit={enc}"),
             ] {
                 let res = api
                     .client
@@ -710,6 +713,11 @@ async fn a_hostile_corpus_against_every_api_route_gets_clear_answers() {
                 reqwest::Method::POST,
                 "/portal_sessions".into(),
                 json!({"account": account, "user": u["id"], "return_url": "https://app.example.com/"}),
+            ),
+            (
+                reqwest::Method::POST,
+                "/webhook_endpoints".into(),
+                json!({"url": "https://app.example.com/hooks", "events": ["invoice.paid"]}),
             ),
         ];
         let mut shapes: Vec<Value> = VALUES.iter().map(|v| json!(v)).collect();
@@ -894,6 +902,8 @@ async fn the_openapi_document_lists_exactly_the_routes_that_answer() {
     assert_eq!(
         operations,
         [
+            "delete /accounts/{id}/users/{user}",
+            "delete /webhook_endpoints/{id}",
             "get /accounts",
             "get /accounts/{id}",
             "get /accounts/{id}/invoices",
@@ -903,12 +913,16 @@ async fn the_openapi_document_lists_exactly_the_routes_that_answer() {
             "get /accounts/{id}/subscriptions",
             "get /accounts/{id}/users",
             "get /subscriptions/{id}",
+            "get /webhook_endpoints",
+            "get /webhook_endpoints/{id}",
+            "get /webhook_endpoints/{id}/deliveries",
             "patch /accounts/{id}",
             "post /accounts",
             "post /accounts/{id}/subscriptions",
             "post /accounts/{id}/users",
             "post /accounts/{id}/users/{user}/invitation",
             "post /portal_sessions",
+            "post /webhook_endpoints",
         ]
     );
     let unknown = plain
@@ -1005,5 +1019,147 @@ async fn a_user_made_through_the_api_is_invited_once_per_key_and_sets_a_password
             )
             .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test]
+async fn a_member_is_removed_and_the_billing_contact_is_not() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let api = Api::new(&app).await;
+        let (_, a) = api
+            .post("/accounts", json!({"name": "Removals", "country": "FR"}))
+            .await;
+        let account = a["id"].as_i64().unwrap();
+        let users = format!("/accounts/{account}/users");
+        let (_, contact) = api
+            .post(
+                &users,
+                json!({"email": "boss@rm.example", "name": "Boss", "billing_contact": true}),
+            )
+            .await;
+        let (_, member) = api
+            .post(&users, json!({"email": "temp@rm.example", "name": "Temp"}))
+            .await;
+        // The member has a portal session open.
+        let (status, link) = api
+            .post(
+                "/portal_sessions",
+                json!({"account": account, "user": member["id"]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let remove = |id: &Value| format!("{users}/{id}");
+        let (status, body) = api
+            .send(reqwest::Method::DELETE, &remove(&contact["id"]), None, None)
+            .await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::CONFLICT, "billing_contact")
+        );
+        let (status, body) = api
+            .send(reqwest::Method::DELETE, &remove(&member["id"]), None, None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, list) = api.get(&users).await;
+        let emails: Vec<&str> = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["email"].as_str().unwrap())
+            .collect();
+        assert_eq!(emails, ["boss@rm.example"]);
+        // Gone for good: again is a 404, the link no longer signs in, and
+        // the email can be given to someone new.
+        let (status, _) = api
+            .send(reqwest::Method::DELETE, &remove(&member["id"]), None, None)
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _, cookie) = open_link(link["url"].as_str().unwrap(), &app.base).await;
+        assert!(
+            cookie.is_none(),
+            "a removed user's link opened a session ({status})"
+        );
+        let (status, _) = api
+            .post(
+                &users,
+                json!({"email": "temp@rm.example", "name": "New Temp"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        // Another account's user is not found through this one.
+        let (_, other) = api
+            .post("/accounts", json!({"name": "Other", "country": "FR"}))
+            .await;
+        let (status, _) = api
+            .send(
+                reqwest::Method::DELETE,
+                &format!("/accounts/{}/users/{}", other["id"], contact["id"]),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test]
+async fn webhook_endpoints_are_validated_shown_without_their_secret_and_disabled() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let api = Api::new(&app).await;
+        for (body, field) in [
+            (json!({"url": "ftp://app.example.com/x"}), "url"),
+            (json!({"url": "/relative"}), "url"),
+            (json!({"url": "https://user:pw@app.example.com/"}), "url"),
+            (
+                json!({"url": "https://app.example.com/", "events": ["invoice.payed"]}),
+                "events",
+            ),
+        ] {
+            let (status, e) = api.post("/webhook_endpoints", body.clone()).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {e}");
+            assert!(
+                e["error"]["message"].as_str().unwrap().contains(field),
+                "{e}"
+            );
+        }
+        assert_eq!(app.count("webhook_endpoints").await, 0);
+        let (status, made) = api
+            .post(
+                "/webhook_endpoints",
+                json!({"url": "https://app.example.com/hooks", "events": ["invoice.paid", "subscription.created"]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert!(made["secret"].as_str().unwrap().starts_with("whsec_"));
+        assert_eq!(
+            made["events"],
+            json!(["invoice.paid", "subscription.created"])
+        );
+        let id = made["id"].as_i64().unwrap();
+        let (_, read) = api.get(&format!("/webhook_endpoints/{id}")).await;
+        assert!(read.get("secret").is_none(), "the secret is shown once");
+        let (_, list) = api.get("/webhook_endpoints").await;
+        assert_eq!(list["data"][0]["url"], "https://app.example.com/hooks");
+        let (status, gone) = api
+            .send(
+                reqwest::Method::DELETE,
+                &format!("/webhook_endpoints/{id}"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(gone["disabled_at"].is_string());
+        // A disabled endpoint gets no new deliveries.
+        api.post("/accounts", json!({"name": "After", "country": "FR"}))
+            .await;
+        let (_, a) = api.get("/accounts?q=After").await;
+        let account = a["data"][0]["id"].as_i64().unwrap();
+        api.patch(&format!("/accounts/{account}"), json!({"name": "After 2"}))
+            .await;
+        assert_eq!(app.count("webhook_events").await, 1);
+        assert_eq!(app.count("webhook_deliveries").await, 0);
     }
 }

@@ -84,23 +84,7 @@ pub struct UpdateAccount {
 
 /// An account as the API shows it.
 pub fn view(a: &AccountRecord) -> serde_json::Value {
-    json!({
-        "object": "account",
-        "id": a.id,
-        "name": a.name,
-        "kind": a.kind.code(),
-        "country": a.country,
-        "vat_number": a.vat_number,
-        "currency": a.currency.code(),
-        "time_zone": a.time_zone,
-        "language": a.language.code(),
-        "address": a.address,
-        "representative": a.rep_name.as_ref().map(|name| json!({
-            "name": name, "email": a.rep_email, "phone": a.rep_phone,
-        })),
-        "external_id": a.external_id,
-        "credit_balance": a.credit_balance.amount().to_string(),
-    })
+    a.object()
 }
 
 // ---- each field's rule, shared by create and update ----

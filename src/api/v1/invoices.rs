@@ -18,23 +18,7 @@ fn amount(m: crate::billing::Money) -> String {
 }
 
 pub fn view(a: AccountId, i: &InvoiceRecord) -> Value {
-    json!({
-        "object": "invoice",
-        "id": i.id,
-        "account": a,
-        "number": i.number,
-        "status": i.status.code(),
-        "issued_on": i.issued_on,
-        "currency": i.currency.code(),
-        "net": amount(i.net),
-        "credit_applied": amount(i.credit_applied),
-        "vat_rate": i.vat_rate.to_string(),
-        "vat": amount(i.vat),
-        "total": amount(i.total),
-        "tax_mention": i.tax_mention,
-        "period": i.period_start.zip(i.period_end).map(|(s, e)| json!({"start": s, "end": e})),
-        "pdf": format!("/api/v1/accounts/{a}/invoices/{}/pdf", i.id),
-    })
+    i.object(a)
 }
 
 fn line(l: &InvoiceLineRecord) -> Value {

@@ -13,6 +13,7 @@ mod invoices;
 mod portal_sessions;
 mod subscriptions;
 mod users;
+mod webhook_endpoints;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -28,7 +29,7 @@ pub use error::ApiError;
     info(
         title = "billing-center operator API",
         version = "1",
-        description = "Accounts, users, subscriptions, invoices and portal links, for the seller's application. \
+        description = "Accounts, users, subscriptions, invoices, portal links and webhook endpoints, for the seller's application. \
             Authenticate with `Authorization: Bearer bc_key_…` (`billing-center api-key create NAME`). \
             Writes take an optional `Idempotency-Key`."
     ),
@@ -77,6 +78,7 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(accounts::read, accounts::update))
         .routes(routes!(users::create, users::list))
         .routes(routes!(users::invite))
+        .routes(routes!(users::remove))
         .routes(routes!(subscriptions::start_trial, subscriptions::list))
         .routes(routes!(subscriptions::read))
         .routes(routes!(invoices::list))
@@ -84,6 +86,9 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(invoices::pdf))
         .routes(routes!(invoices::payments))
         .routes(routes!(portal_sessions::create))
+        .routes(routes!(webhook_endpoints::create, webhook_endpoints::list))
+        .routes(routes!(webhook_endpoints::read, webhook_endpoints::disable))
+        .routes(routes!(webhook_endpoints::deliveries))
 }
 
 /// The OpenAPI document as served.

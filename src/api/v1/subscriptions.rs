@@ -29,45 +29,12 @@ pub struct StartTrial {
     pub frequency: Option<String>,
 }
 
-/// What the application should grant on `today` (the account's date):
-/// nothing once the trial or the term has ended, whether or not the
-/// billing run has written it yet. A past-due subscription keeps it while
-/// its payment is retried. `active_until` is the last day included.
-pub fn entitlement(s: &SubscriptionRecord, today: NaiveDate) -> Value {
-    let state = crate::server::billing::snapshot(s).as_of(today).status;
-    let until = match state {
-        SubscriptionStatus::Trial => s.trial_ends_on.and_then(|d| d.pred_opt()),
-        SubscriptionStatus::Active
-        | SubscriptionStatus::PendingCancellation
-        | SubscriptionStatus::PastDue => s.period.map(|p| p.last_day()),
-        SubscriptionStatus::TrialExpired | SubscriptionStatus::Expired => None,
-    };
-    match until {
-        Some(day) => {
-            json!({"product": s.product, "level": s.level, "seats": s.seats, "active_until": day})
-        }
-        None => Value::Null,
-    }
-}
-
+/// `s` as of `today` (the account's date): its state and entitlement are
+/// the engine's for that day, whether or not the billing run has written
+/// them yet (an ended trial grants nothing).
 pub fn view(s: &SubscriptionRecord, today: NaiveDate) -> Value {
     let state = crate::server::billing::snapshot(s).as_of(today).status;
-    json!({
-        "object": "subscription",
-        "id": s.id,
-        "account": s.account_id,
-        "product": s.product,
-        "level": s.level,
-        "seats": s.seats,
-        "frequency": s.frequency.code(),
-        "state": state.code(),
-        "trial_ends_on": s.trial_ends_on,
-        "period": s.period.map(|p| json!({"start": p.start, "end": p.last_day()})),
-        "scheduled_change": s.scheduled.as_ref().map(|c| json!({
-            "level": c.level, "seats": c.seats, "frequency": c.frequency.code(),
-        })),
-        "entitlement": entitlement(s, today),
-    })
+    s.object(state)
 }
 
 /// Starts a trial of the catalog's length; each subscription comes with the

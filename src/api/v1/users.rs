@@ -144,3 +144,43 @@ pub async fn invite(
     })
     .await
 }
+
+/// Removes a member: they can no longer sign in, their sessions and links
+/// end at once. The billing contact is not removed (hand the role over in
+/// the billing center first).
+#[utoipa::path(delete, path = "/accounts/{id}/users/{user}", tag = "users",
+    params(("id" = i64, Path), ("user" = i64, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Sent again: the first answer")),
+    responses((status = 200, description = "The user removed"),
+        (status = 404, description = "No such user in this account", body = error::ErrorBody),
+        (status = 409, description = "The user is the billing contact", body = error::ErrorBody)))]
+pub async fn remove(
+    op: Operator,
+    Path((id, user)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("/accounts/{id}/users/{user}");
+    write(&op, &headers, ("DELETE", &path, &[]), |mut tx| async {
+        let account = super::accounts::found(&op, &id).await?;
+        let missing = || ApiError::not_found("No such user in this account.");
+        let user_id: i64 = user.parse().map_err(|_| missing())?;
+        let found = accounts::users_in(&mut tx, account.id)
+            .await?
+            .into_iter()
+            .find(|u| u.id.get() == user_id)
+            .ok_or_else(missing)?;
+        if found.is_billing_contact {
+            return Err(ApiError::conflict(
+                "billing_contact",
+                "The billing contact cannot be removed; hand the role to another user first.",
+            ));
+        }
+        if !accounts::remove_member_in(&mut tx, account.id, found.id).await? {
+            return Err(missing());
+        }
+        let body =
+            json!({"object": "user", "id": found.id, "account": account.id, "removed": true});
+        Ok((tx, StatusCode::OK, body))
+    })
+    .await
+}
