@@ -1,6 +1,7 @@
 //! Server-only code: configuration, shared state, the HTTP app and the
 //! command line. Nothing here is compiled into the WASM client.
 
+pub mod accounts;
 pub mod api_keys;
 pub mod auth;
 pub mod backup;
@@ -16,6 +17,7 @@ pub mod email;
 pub mod error;
 pub mod headers;
 pub mod help;
+pub mod import;
 pub mod invoice_pdf;
 pub mod lang;
 pub mod mailer;

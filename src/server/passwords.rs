@@ -154,6 +154,27 @@ pub fn invitation(
     }
 }
 
+/// Invites `user` of `account` (by `inviter`) in the caller's transaction:
+/// the token and its email are written together. The link's expiry.
+pub async fn invite_in(
+    tx: &mut crate::db::WriteTx,
+    state: &AppState,
+    account: &crate::db::accounts::AccountRecord,
+    user: &crate::db::accounts::UserRecord,
+    inviter: &str,
+) -> Result<String, crate::db::DbError> {
+    let inv = invitation(state, account, user.email.as_str(), inviter);
+    crate::db::user_tokens::insert_token_with_email_in(
+        tx,
+        (&inv.token_hash, crate::db::user_tokens::Purpose::Invite),
+        (user.id, account.id),
+        (&inv.times.0, &inv.times.1),
+        &inv.email,
+    )
+    .await?;
+    Ok(inv.times.1)
+}
+
 /// Sets the password of the link's user and signs them in (a new session;
 /// their other sessions end).
 pub async fn set_password(

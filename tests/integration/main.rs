@@ -8,6 +8,7 @@ mod helpers;
 mod accounts;
 mod backup;
 mod billing_run;
+mod command_line;
 mod corporate;
 mod crash;
 mod data_protection;

@@ -10,11 +10,9 @@ use serde_json::json;
 
 use super::idempotency::write;
 use super::{ApiError, Operator, error, parse, present};
-use crate::billing::tax::{Country, VatNumber};
-use crate::billing::{AccountKind, Currency};
-use crate::db::accounts::{self, AccountChanges, AccountRecord, NewAccount};
-use crate::domain::{AccountId, Address, Email};
-use crate::i18n::Lang;
+use crate::db::accounts::{self, AccountChanges, AccountRecord};
+use crate::domain::{AccountId, Address};
+use crate::server::accounts::{self as rules, AccountFields, FieldError};
 
 #[derive(Deserialize, Serialize, Default, Clone, Debug, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -87,76 +85,14 @@ pub fn view(a: &AccountRecord) -> serde_json::Value {
     a.object()
 }
 
-// ---- each field's rule, shared by create and update ----
+// Each field's rule is `server::accounts`'s, shared with the command line.
 
-fn name(v: &str) -> Result<String, ApiError> {
-    text("name", v, 200)?.ok_or_else(|| ApiError::invalid("name", "must not be empty"))
+fn address(a: &AddressInput) -> Result<Address, FieldError> {
+    rules::address(&a.line1, &a.line2, &a.postcode, &a.city)
 }
 
-/// Trimmed printable text of at most `max` characters; empty is `None`.
-fn text(field: &str, v: &str, max: usize) -> Result<Option<String>, ApiError> {
-    use crate::domain::text::{LineError, line};
-    match line(v, max) {
-        Ok(v) => Ok((!v.is_empty()).then(|| v.to_string())),
-        Err(LineError::TooLong) => Err(ApiError::invalid(
-            field,
-            format!("is longer than {max} characters"),
-        )),
-        Err(LineError::ControlCharacter) => {
-            Err(ApiError::invalid(field, "contains a control character"))
-        }
-    }
-}
-
-fn kind(v: &str) -> Result<AccountKind, ApiError> {
-    AccountKind::parse(v)
-        .ok_or_else(|| ApiError::invalid("kind", "must be \"online\" or \"corporate\""))
-}
-
-fn country(v: &str) -> Result<Country, ApiError> {
-    Country::parse(v).map_err(|e| ApiError::invalid("country", e))
-}
-
-fn vat_number(v: &str, country: &str) -> Result<Option<String>, ApiError> {
-    if v.trim().is_empty() {
-        return Ok(None);
-    }
-    let vat = VatNumber::parse(v).map_err(|e| ApiError::invalid("vat_number", e))?;
-    if vat.country_prefix() != country {
-        return Err(ApiError::invalid(
-            "vat_number",
-            format!("is not a VAT number of {country}"),
-        ));
-    }
-    Ok(Some(vat.as_str().to_string()))
-}
-
-fn time_zone(v: &str) -> Result<String, ApiError> {
-    v.trim()
-        .parse::<chrono_tz::Tz>()
-        .map(|tz| tz.name().to_string())
-        .map_err(|_| ApiError::invalid("time_zone", "is not an IANA time zone (e.g. Europe/Paris)"))
-}
-
-fn language(v: &str) -> Result<Lang, ApiError> {
-    Lang::parse(v.trim()).ok_or_else(|| ApiError::invalid("language", "must be \"en\" or \"fr\""))
-}
-
-fn address(a: &AddressInput) -> Result<Address, ApiError> {
-    Address::parse(&a.line1, &a.line2, &a.postcode, &a.city)
-        .map_err(|e| ApiError::invalid("address", e))
-}
-
-fn representative(r: &RepresentativeInput) -> Result<(String, String, String), ApiError> {
-    let name = text("representative.name", &r.name, 200)?
-        .ok_or_else(|| ApiError::invalid("representative.name", "must not be empty"))?;
-    let email = Email::parse(&r.email).map_err(|e| ApiError::invalid("representative.email", e))?;
-    let phone = text("representative.phone", &r.phone, 50)?.unwrap_or_default();
-    Ok((name, email.to_string(), phone))
-}
-
-fn external_id(v: &str) -> Result<Option<String>, ApiError> {
-    text("external_id", v, 200)
+fn representative(r: &RepresentativeInput) -> Result<(String, String, String), FieldError> {
+    rules::representative(&r.name, &r.email, &r.phone)
 }
 
 fn external_id_taken() -> ApiError {
@@ -175,67 +111,28 @@ pub async fn create(op: Operator, headers: HeaderMap, body: Bytes) -> Response {
         ("POST", "/accounts", &body),
         |mut tx| async {
             let input: CreateAccount = parse(&body)?;
-            let name = name(&input.name)?;
-            let country = country(&input.country)?;
-            let kind = input
-                .kind
-                .as_deref()
-                .map(kind)
-                .transpose()?
-                .unwrap_or(AccountKind::Online);
-            let vat = match &input.vat_number {
-                Some(v) => vat_number(v, country.code())?,
-                None => None,
+            let address = input.address.unwrap_or_default();
+            let fields = AccountFields {
+                name: input.name,
+                country: input.country,
+                kind: input.kind,
+                vat_number: input.vat_number,
+                currency: input.currency,
+                time_zone: input.time_zone,
+                language: input.language,
+                address: [address.line1, address.line2, address.postcode, address.city],
+                representative: input.representative.map(|r| [r.name, r.email, r.phone]),
+                external_id: input.external_id,
             };
-            // The catalog's: what its prices are in.
-            let currency = op.state.catalog.currency;
-            if let Some(c) = &input.currency
-                && Currency::parse(c).map_err(|e| ApiError::invalid("currency", e))? != currency
-            {
-                return Err(ApiError::invalid(
-                    "currency",
-                    format!("must be {currency}, the currency of the catalog's prices"),
-                ));
-            }
-            let tz = time_zone(input.time_zone.as_deref().unwrap_or("UTC"))?;
-            let lang = language(input.language.as_deref().unwrap_or("en"))?;
-            let address = address(&input.address.unwrap_or_default())?;
-            let rep = input
-                .representative
-                .as_ref()
-                .map(representative)
-                .transpose()?;
-            if kind == AccountKind::Corporate && rep.is_none() {
-                return Err(ApiError::invalid(
-                    "representative",
-                    "a Corporate account needs its representative (name, email, phone)",
-                ));
-            }
-            let external = match &input.external_id {
-                Some(e) => external_id(e)?,
-                None => None,
-            };
-            if let Some(e) = &external
+            let valid = fields.validate(op.state.catalog.currency)?;
+            if let Some(e) = &valid.external_id
                 && accounts::find_account_by_external_id(&op.state.db, e)
                     .await?
                     .is_some()
             {
                 return Err(external_id_taken());
             }
-            let new = NewAccount {
-                name: &name,
-                kind: kind.code(),
-                country: country.code(),
-                vat_number: vat.as_deref(),
-                currency: currency.code(),
-                time_zone: &tz,
-                language: lang.code(),
-                rep: rep
-                    .as_ref()
-                    .map(|(n, e, p)| (n.as_str(), e.as_str(), p.as_str())),
-                address,
-                external_id: external.as_deref(),
-            };
+            let new = valid.row();
             let id = accounts::insert_account_in(&mut tx, &new)
                 .await
                 .map_err(|e| unique_or(e, external_id_taken))?;
@@ -290,27 +187,31 @@ pub async fn update(
             ));
         }
         let country_code = match &input.country {
-            Some(c) => country(c)?.code().to_string(),
+            Some(c) => rules::country(c)?.code().to_string(),
             None => current.country.clone(),
         };
         let new_kind = match &input.kind {
-            Some(k) => kind(k)?,
+            Some(k) => rules::kind(k)?,
             None => current.kind,
         };
         let changes = AccountChanges {
-            name: input.name.as_deref().map(name).transpose()?,
+            name: input.name.as_deref().map(rules::name).transpose()?,
             kind: input.kind.as_ref().map(|_| new_kind.code().to_string()),
             country: input.country.as_ref().map(|_| country_code.clone()),
             vat_number: match &input.vat_number {
-                Some(Some(v)) => Some(vat_number(v, &country_code)?),
+                Some(Some(v)) => Some(rules::vat_number(v, &country_code)?),
                 Some(None) => Some(None),
                 None => None,
             },
-            time_zone: input.time_zone.as_deref().map(time_zone).transpose()?,
+            time_zone: input
+                .time_zone
+                .as_deref()
+                .map(rules::time_zone)
+                .transpose()?,
             language: input
                 .language
                 .as_deref()
-                .map(|l| language(l).map(|l| l.code().to_string()))
+                .map(|l| rules::language(l).map(|l| l.code().to_string()))
                 .transpose()?,
             rep: match &input.representative {
                 Some(Some(r)) => Some(Some(representative(r)?)),
@@ -319,7 +220,7 @@ pub async fn update(
             },
             address: input.address.as_ref().map(address).transpose()?,
             external_id: match &input.external_id {
-                Some(Some(e)) => Some(external_id(e)?),
+                Some(Some(e)) => Some(rules::external_id(e)?),
                 Some(None) => Some(None),
                 None => None,
             },
@@ -328,12 +229,7 @@ pub async fn update(
             Some(r) => r.is_some(),
             None => current.rep_name.is_some(),
         };
-        if new_kind == AccountKind::Corporate && !has_rep {
-            return Err(ApiError::invalid(
-                "representative",
-                "a Corporate account needs its representative (name, email, phone)",
-            ));
-        }
+        rules::check_representative(new_kind, has_rep)?;
         if let Some(Some(e)) = &changes.external_id
             && accounts::find_account_by_external_id(&op.state.db, e)
                 .await?
@@ -415,7 +311,7 @@ pub async fn list(
         })?)),
     };
     let search = match &q.q {
-        Some(s) => text("q", s, 200)?,
+        Some(s) => rules::text("q", s, 200)?,
         None => None,
     };
     // One more than asked: whether there is a next page.

@@ -90,6 +90,12 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<crate::server::accounts::FieldError> for ApiError {
+    fn from(e: crate::server::accounts::FieldError) -> Self {
+        ApiError::invalid(&e.field, e.message)
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         AppError::from(e).into()

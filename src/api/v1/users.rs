@@ -130,16 +130,10 @@ pub async fn invite(
             .await?
             .filter(|u| u.account_id == account.id)
             .ok_or_else(missing)?;
-        let inv = crate::server::passwords::invitation(&op.state, &account, user.email.as_str(), &op.key.name);
-        crate::db::user_tokens::insert_token_with_email_in(
-            &mut tx,
-            (&inv.token_hash, crate::db::user_tokens::Purpose::Invite),
-            (user.id, account.id),
-            (&inv.times.0, &inv.times.1),
-            &inv.email,
-        )
-        .await?;
-        let body = json!({"object": "invitation", "user": user.id, "email": user.email.as_str(), "expires_at": inv.times.1});
+        let expires =
+            crate::server::passwords::invite_in(&mut tx, &op.state, &account, &user, &op.key.name)
+                .await?;
+        let body = json!({"object": "invitation", "user": user.id, "email": user.email.as_str(), "expires_at": expires});
         Ok((tx, StatusCode::CREATED, body))
     })
     .await
