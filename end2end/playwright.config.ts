@@ -22,10 +22,12 @@ const bin = path.join(root, 'target', profile, 'billing-center');
 // and phone widths, the flows and the accessibility checks in French, a
 // keyboard-only run and a run without JavaScript.
 const english = [/flows\.spec/, /skeleton\.spec/];
+// The operator's integration (API, portal link, webhooks) in both languages.
+const integrate = /integrate\.spec/;
 const viewports = [
-  { name: 'desktop', width: 1280, height: 900, port, locale: 'en-US', match: [...english, /a11y\.spec/] },
+  { name: 'desktop', width: 1280, height: 900, port, locale: 'en-US', match: [...english, /a11y\.spec/, integrate] },
   { name: 'mobile', width: 390, height: 844, port: port + 2, locale: 'en-US', match: english },
-  { name: 'french', width: 1280, height: 900, port: port + 4, locale: 'fr-FR', match: [/flows\.spec/, /i18n\.spec/, /a11y\.spec/] },
+  { name: 'french', width: 1280, height: 900, port: port + 4, locale: 'fr-FR', match: [/flows\.spec/, /i18n\.spec/, /a11y\.spec/, integrate] },
   { name: 'keyboard', width: 1280, height: 900, port: port + 6, locale: 'en-US', match: [/keyboard\.spec/] },
   { name: 'nojs', width: 1280, height: 900, port: port + 8, locale: 'en-US', match: [/nojs\.spec/], javaScriptEnabled: false },
 ];
@@ -52,6 +54,18 @@ export function stripeEnv(): Record<string, string> {
       }
     : {};
 }
+
+/** Where the SMTP sink of project `name` keeps what it receives (a maildir). */
+export function mailDir(name: string) {
+  return path.join(process.env.BC_E2E_DIR!, `mail-${name}`);
+}
+
+/** The projects whose server sends its emails to a real SMTP sink. */
+const withSmtp = ['desktop', 'mobile', 'french'];
+const smtpPort = (p: number) => p + 100;
+
+/** The origin the portal links of the integration flow return to. */
+export const APP_ORIGIN = 'https://app.example.com';
 
 /** The database of project `name`. */
 export function databaseUrl(name: string) {
@@ -80,8 +94,24 @@ function server(name: string, p: number) {
       LEPTOS_SITE_ADDR: `127.0.0.1:${p}`,
       LEPTOS_RELOAD_PORT: String(p + 1),
       LEPTOS_ENV: 'PROD',
+      BC_RETURN_ORIGINS: APP_ORIGIN,
+      ...(withSmtp.includes(name) ? { SMTP_URL: `smtp://127.0.0.1:${smtpPort(p)}` } : {}),
       RUST_LOG: 'warn',
     },
+  };
+}
+
+/** A real SMTP server (aiosmtpd, installed by `make test`) for project `name`. */
+function smtpSink(name: string, p: number) {
+  fs.mkdirSync(mailDir(name), { recursive: true });
+  return {
+    command: `exec python3 -m aiosmtpd -n -l 127.0.0.1:${smtpPort(p)} -c aiosmtpd.handlers.Mailbox "${mailDir(name)}"`,
+    cwd: root,
+    port: smtpPort(p),
+    reuseExistingServer: false,
+    timeout: 30_000,
+    stdout: 'ignore' as const,
+    stderr: 'pipe' as const,
   };
 }
 
@@ -122,5 +152,8 @@ export default defineConfig({
       javaScriptEnabled: v.javaScriptEnabled ?? true,
     },
   })),
-  webServer: viewports.map((v) => server(v.name, v.port)),
+  webServer: [
+    ...viewports.filter((v) => withSmtp.includes(v.name)).map((v) => smtpSink(v.name, v.port)),
+    ...viewports.map((v) => server(v.name, v.port)),
+  ],
 });

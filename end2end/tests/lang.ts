@@ -53,6 +53,7 @@ const FR: Record<string, string> = {
   'Modify': 'Modifier',
   'Subscribe to GoToMeeting': "S'abonner à GoToMeeting",
   'Subscribe to GoToWebinar': "S'abonner à GoToWebinar",
+  'Back to app.example.com': 'Retour à app.example.com',
   'Add to cart': 'Ajouter au panier',
   'Remove': 'Supprimer',
   '2 seat(s)': '2 poste(s)',

@@ -107,13 +107,14 @@ pub async fn reminder_candidates(
     rows.iter().map(subscription).collect()
 }
 
-/// Marks the reminder for `about` as sent and enqueues its email, together;
+/// Marks the reminder for `about` as sent and enqueues its email (if the
+/// account has someone to send it to) and event, together;
 /// `false` when it was already sent (another runner) or the status moved on.
 pub async fn record_reminder(
     db: &Db,
     sub: &SubscriptionRecord,
     about: &str,
-    email: &EmailWrite,
+    email: Option<&EmailWrite>,
 ) -> Result<bool, DbError> {
     let mut tx = db.pool.begin().await?;
     let done = sqlx::query(
@@ -130,7 +131,9 @@ pub async fn record_reminder(
         return Ok(false);
     }
     let now = super::row::now_text();
-    enqueue_email(&mut tx, Some(sub.account_id), email, &now).await?;
+    if let Some(email) = email {
+        enqueue_email(&mut tx, Some(sub.account_id), email, &now).await?;
+    }
     if sub.status == crate::billing::SubscriptionStatus::Trial {
         let data = sub.object(sub.status);
         let event = super::webhooks::EventWrite::new(

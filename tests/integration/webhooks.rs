@@ -474,3 +474,37 @@ async fn orders_renewals_and_cancellations_record_their_events() {
         assert_eq!(canceled[renewed.len()..], ["subscription.canceled"]);
     }
 }
+
+/// A trial started through the API: the reminder before its end records
+/// `trial.will_end`, its end `subscription.expired`.
+#[tokio::test]
+async fn a_trial_records_its_reminder_and_its_end() {
+    use billing_center::server::billing_run::{AsOf, run};
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let api = Api::new(&app.db, &app.base).await;
+        let account = api.account_with_trial("Trialist").await;
+        let account = billing_center::domain::AccountId::new(account);
+        let today = billing_center::server::clock::local_date(chrono::Utc::now(), "Europe/Paris");
+        let days = i64::from(app.state().catalog.trial_days);
+        let types = || billing_center::db::webhooks::event_types_of(&app.db, account);
+        assert_eq!(
+            types().await.unwrap(),
+            ["subscription.created", "account.updated"]
+        );
+        run(
+            &app.state(),
+            AsOf::Date(today + chrono::Duration::days(days - 2)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(types().await.unwrap()[2..], ["trial.will_end"]);
+        run(
+            &app.state(),
+            AsOf::Date(today + chrono::Duration::days(days + 1)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(types().await.unwrap()[3..], ["subscription.expired"]);
+    }
+}

@@ -419,9 +419,9 @@ async fn remind(
             let Some(due) = reminder(&sub, today) else {
                 continue;
             };
-            let Some(contact) = accounts::billing_contact(&state.db, account.id).await? else {
-                continue;
-            };
+            // Without a billing contact no one is emailed, but the seller's
+            // application still hears of the trial's end (`trial.will_end`).
+            let contact = accounts::billing_contact(&state.db, account.id).await?;
             let lang = lang_of(&account);
             let t = lang.texts();
             let (subject, body) = match due.kind {
@@ -436,14 +436,16 @@ async fn remind(
                 .product(&r.product)
                 .map(|p| p.name.clone())
                 .unwrap_or_else(|_| r.product.clone());
-            let mail = notice(
-                lang,
-                contact.email.as_str(),
-                subject,
-                body,
-                &[("product", &product), ("date", &lang.date(due.last_day))],
-            );
-            if due::record_reminder(&state.db, r, &due.about.to_string(), &mail).await? {
+            let mail = contact.map(|c| {
+                notice(
+                    lang,
+                    c.email.as_str(),
+                    subject,
+                    body,
+                    &[("product", &product), ("date", &lang.date(due.last_day))],
+                )
+            });
+            if due::record_reminder(&state.db, r, &due.about.to_string(), mail.as_ref()).await? {
                 report.reminders_sent += 1;
             }
         }
