@@ -103,7 +103,8 @@ function server(name: string, p: number) {
 
 /** A real SMTP server (aiosmtpd, installed by `make test`) for project `name`. */
 function smtpSink(name: string, p: number) {
-  fs.mkdirSync(mailDir(name), { recursive: true });
+  // A maildir: Python's Mailbox makes its three folders only for a new directory.
+  for (const sub of ['tmp', 'new', 'cur']) fs.mkdirSync(path.join(mailDir(name), sub), { recursive: true });
   return {
     command: `exec python3 -m aiosmtpd -n -l 127.0.0.1:${smtpPort(p)} -c aiosmtpd.handlers.Mailbox "${mailDir(name)}"`,
     cwd: root,

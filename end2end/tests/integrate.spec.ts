@@ -78,13 +78,13 @@ test('the API makes an account and a portal link; the customer subscribes; the a
     expect(link.url).toContain('/portal/');
 
     // The customer follows the link from the seller's application.
-    await page.goto(new URL(link.url).pathname);
+    await page.goto(new URL(link.url, baseURL).pathname);
     await expect(page).toHaveURL(/\/billing$/);
     await hydrated(page);
     const back = page.getByRole('link', { name: tr('Back to app.example.com') });
     await expect(back).toHaveAttribute('href', `${APP_ORIGIN}/settings/billing`);
     // Used once: the same link no longer signs anyone in.
-    const again = await fetch(`${baseURL}${new URL(link.url).pathname}`, { redirect: 'manual' });
+    const again = await fetch(`${baseURL}${new URL(link.url, baseURL).pathname}`, { redirect: 'manual' });
     expect(again.headers.get('location')).toContain('/login');
 
     await page.goto('/billing/cart');
