@@ -39,6 +39,34 @@ pub struct SubscriptionRecord {
 }
 
 impl SubscriptionRecord {
+    /// A new trial of `product` at `level` for `seats`, ending on `ends`
+    /// (its first unpaid day), to be inserted.
+    pub fn trial(
+        account_id: AccountId,
+        (product, level, seats): (&str, &str, u32),
+        frequency: Frequency,
+        ends: NaiveDate,
+    ) -> SubscriptionRecord {
+        SubscriptionRecord {
+            id: SubscriptionId::new(0),
+            account_id,
+            product: product.to_string(),
+            level: level.to_string(),
+            seats,
+            frequency,
+            status: SubscriptionStatus::Trial,
+            trial_ends_on: Some(ends),
+            period: None,
+            paid: None,
+            scheduled: None,
+            ended_on: None,
+            version: 1,
+            anchor_on: None,
+            dunning_step: 0,
+            next_retry_on: None,
+        }
+    }
+
     /// What the seller's application should grant while the subscription
     /// is in `state`: nothing once the trial or the term has ended.
     /// `active_until` is the last day included.

@@ -156,6 +156,17 @@ async fn corpus(s: &Session, who: &str, thorough: bool) -> usize {
         "/billing/plan/'%20OR%201=1",
         "/billing/invoices/1;DROP%20TABLE%20invoices/pdf",
         "/billing/invoices.csv?lang=<script>",
+        // The one-time links: unknown, malformed, injected, huge.
+        "/portal/<script>alert('x')</script>",
+        "/portal/'%20OR%201=1%20--",
+        "/portal/%00%1b",
+        "/portal/0000000000000000000000000000000000000000000000000000000000000000",
+        "/password/reset/<script>alert('x')</script>",
+        "/password/reset/'%20OR%201=1%20--",
+        "/invitation/<script>alert('x')</script>",
+        "/invitation/%E9%F0%9F",
+        "/lang/en?back=/%09/evil.example",
+        "/lang/<script>alert('x')</script>",
     ] {
         let r = s
             .client
@@ -173,6 +184,13 @@ async fn corpus(s: &Session, who: &str, thorough: bool) -> usize {
         assert!(leaks(&body).is_none(), "{path}");
         tried += 1;
     }
+    let huge = format!("{}/portal/{}", s.base, "a".repeat(20_000));
+    let r = s.client.get(huge).send().await.unwrap();
+    assert!(
+        r.status().is_client_error() || r.status().is_redirection(),
+        "huge portal token: {}",
+        r.status()
+    );
     tried
 }
 

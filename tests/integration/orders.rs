@@ -218,6 +218,15 @@ async fn declined_cards_charge_nothing_and_keep_the_cart() {
         let o: Value = s.ok("overview", &[]).await;
         assert_eq!(o["cart_count"], 1, "the cart is kept");
         assert_eq!(o["cards"][0]["status"], "trial");
+        // The seller's application hears of the decline, and of nothing else.
+        let (user, _) = billing_center::db::accounts::find_login(&app.db, "trial@demo.test")
+            .await
+            .unwrap()
+            .unwrap();
+        let events = billing_center::db::webhooks::event_types_of(&app.db, user.account_id)
+            .await
+            .unwrap();
+        assert_eq!(events, ["payment.failed"]);
         // Another card, the same key: the order goes through.
         assert_eq!(add_card(&s, "4242424242424242").await.status(), 200);
         let ok: Value = place(&s, &checkout, "154.80").await.json().await.unwrap();

@@ -100,24 +100,12 @@ impl World {
     ) -> SubscriptionId {
         subscriptions::insert_subscription(
             &self.app.db,
-            &SubscriptionRecord {
-                id: SubscriptionId::new(0),
-                account_id: c.account,
-                product: product.into(),
-                level: level.into(),
-                seats: 1,
-                frequency: billing_center::billing::Frequency::Monthly,
-                status: billing_center::billing::SubscriptionStatus::Trial,
-                trial_ends_on: Some(ends),
-                period: None,
-                paid: None,
-                scheduled: None,
-                ended_on: None,
-                version: 1,
-                anchor_on: None,
-                dunning_step: 0,
-                next_retry_on: None,
-            },
+            &SubscriptionRecord::trial(
+                c.account,
+                (product, level, 1),
+                billing_center::billing::Frequency::Monthly,
+                ends,
+            ),
         )
         .await
         .unwrap()

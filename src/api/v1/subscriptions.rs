@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::idempotency::write;
 use super::{ApiError, Operator, error, parse};
-use crate::billing::{Frequency, SubscriptionStatus};
+use crate::billing::Frequency;
 use crate::db::subscriptions::{self, SubscriptionRecord};
 use crate::domain::SubscriptionId;
 
@@ -80,24 +80,13 @@ pub async fn start_trial(
             return Err(subscription_exists());
         }
         let today = today_of(&op, &account.time_zone);
-        let trial = SubscriptionRecord {
-            id: SubscriptionId::new(0),
-            account_id: account.id,
-            product: product.code.clone(),
-            level: input.level.clone(),
-            seats,
+        let ends = today + chrono::Duration::days(i64::from(catalog.trial_days));
+        let trial = SubscriptionRecord::trial(
+            account.id,
+            (&product.code, &input.level, seats),
             frequency,
-            status: SubscriptionStatus::Trial,
-            trial_ends_on: Some(today + chrono::Duration::days(i64::from(catalog.trial_days))),
-            period: None,
-            paid: None,
-            scheduled: None,
-            ended_on: None,
-            version: 1,
-            anchor_on: None,
-            dunning_step: 0,
-            next_retry_on: None,
-        };
+            ends,
+        );
         let id = subscriptions::insert_subscription_in(&mut tx, &trial)
             .await
             .map_err(|e| {
