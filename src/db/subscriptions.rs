@@ -43,9 +43,23 @@ impl SubscriptionRecord {
     /// (its first unpaid day), to be inserted.
     pub fn trial(
         account_id: AccountId,
-        (product, level, seats): (&str, &str, u32),
+        plan: (&str, &str, u32),
         frequency: Frequency,
         ends: NaiveDate,
+    ) -> SubscriptionRecord {
+        SubscriptionRecord {
+            trial_ends_on: Some(ends),
+            ..SubscriptionRecord::new(account_id, plan, frequency, SubscriptionStatus::Trial)
+        }
+    }
+
+    /// A new subscription in `status` with no period, payment or change yet,
+    /// to be inserted (what each step then sets starts here).
+    pub fn new(
+        account_id: AccountId,
+        (product, level, seats): (&str, &str, u32),
+        frequency: Frequency,
+        status: SubscriptionStatus,
     ) -> SubscriptionRecord {
         SubscriptionRecord {
             id: SubscriptionId::new(0),
@@ -54,8 +68,8 @@ impl SubscriptionRecord {
             level: level.to_string(),
             seats,
             frequency,
-            status: SubscriptionStatus::Trial,
-            trial_ends_on: Some(ends),
+            status,
+            trial_ends_on: None,
             period: None,
             paid: None,
             scheduled: None,

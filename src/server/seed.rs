@@ -3,7 +3,7 @@
 
 use crate::billing::quote::PaidTerm;
 use crate::billing::{Currency, InvoiceStatus, Money};
-use crate::domain::{AccountId, SubscriptionId};
+use crate::domain::AccountId;
 use chrono::{Duration, NaiveDate};
 
 use super::billing::{SELLER, SELLER_DETAILS};
@@ -37,24 +37,7 @@ fn sub(
     frequency: Frequency,
     status: S,
 ) -> SubscriptionRecord {
-    SubscriptionRecord {
-        id: SubscriptionId::new(0),
-        account_id,
-        product: product.into(),
-        level: level.into(),
-        seats,
-        frequency,
-        status,
-        trial_ends_on: None,
-        period: None,
-        paid: None,
-        scheduled: None,
-        ended_on: None,
-        version: 1,
-        anchor_on: None,
-        dunning_step: 0,
-        next_retry_on: None,
-    }
+    SubscriptionRecord::new(account_id, (product, level, seats), frequency, status)
 }
 
 /// A paid term `period` at `unit_minor` euro cents per seat, its renewals

@@ -10,7 +10,7 @@
 //! gateway's journal file (`BC_TEST_GATEWAY_LEDGER`), or localstripe
 //! (`providers.rs`), whose own records the books are checked against.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -19,7 +19,8 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    assert_books, backends, customer_mid_period, fresh_database_url, session_cookie,
+    assert_books, backends, customer_mid_period, fresh_database_url, serve_process, session_cookie,
+    wait_until_up,
 };
 use crate::providers::Provider;
 
@@ -61,44 +62,12 @@ struct Server {
 }
 
 fn start_server(url: &str, provider: &Provider, port: u16, log: &std::path::Path) -> Server {
-    let out = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_billing-center"))
-        .arg("serve")
-        .env("DATABASE_URL", url)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEPTOS_OUTPUT_NAME", "billing-center")
-        .env(
-            "CATALOG_PATH",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml"),
-        )
-        .envs(provider.env())
-        .env("BC_ORDER_LEASE_SECONDS", "1")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::from(out.try_clone().unwrap()))
-        .stderr(Stdio::from(out))
-        .spawn()
-        .unwrap();
+    let mut env = provider.env();
+    env.push(("BC_ORDER_LEASE_SECONDS", "1".into()));
     Server {
-        child,
+        child: serve_process(url, port, log, &env),
         log: log.to_path_buf(),
     }
-}
-
-async fn wait_until_up(base: &str) {
-    for _ in 0..600 {
-        if reqwest::get(format!("{base}/health"))
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not come back");
 }
 
 /// One customer's request: `None` when the connection failed (the server

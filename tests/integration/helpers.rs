@@ -618,3 +618,49 @@ fn card_token(number: &str, expiry: &str) -> Result<String, String> {
     let (card, expiry) = parse_card(number, expiry, "123", (2026, 12))?;
     Ok(DemoToken::for_card(&card, expiry))
 }
+
+/// `billing-center serve` as its own process on the database at `url`,
+/// listening on `port`, with `env` added and its output appended to `log`
+/// (the crash and webhook tests kill it for real).
+pub fn serve_process(
+    url: &str,
+    port: u16,
+    log: &std::path::Path,
+    env: &[(&str, String)],
+) -> std::process::Child {
+    use std::process::{Command, Stdio};
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    Command::new(env!("CARGO_BIN_EXE_billing-center"))
+        .arg("serve")
+        .env("DATABASE_URL", url)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEPTOS_OUTPUT_NAME", "billing-center")
+        .env(
+            "CATALOG_PATH",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml"),
+        )
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(Stdio::from(out.try_clone().unwrap()))
+        .stderr(Stdio::from(out))
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until the server at `base` answers its health check (30 s).
+pub async fn wait_until_up(base: &str) {
+    for _ in 0..600 {
+        if reqwest::get(format!("{base}/health"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the server at {base} did not come up");
+}

@@ -4,7 +4,7 @@
 //! after 500s, in order per account, nothing lost to a SIGKILL, each
 //! delivered once with two servers on one database.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,7 +12,7 @@ use std::time::Duration;
 use billing_center::db::{Backend, Db};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, backends, fresh_database_url};
+use crate::helpers::{TestApp, backends, fresh_database_url, serve_process, wait_until_up};
 
 /// One request the receiver got.
 #[derive(Clone, Debug)]
@@ -134,43 +134,19 @@ impl Server {
             .local_addr()
             .unwrap()
             .port();
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join(format!("server-{port}.log")))
-            .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_billing-center"))
-            .arg("serve")
-            .env("DATABASE_URL", url)
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("LEPTOS_OUTPUT_NAME", "billing-center")
-            .env(
-                "CATALOG_PATH",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml"),
-            )
-            .env("BC_WEBHOOK_POLL_MS", "50")
-            .env("BC_WEBHOOK_RETRY_BASE_MS", "100")
-            .env("BC_WEBHOOK_TIMEOUT_MS", "2000")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap();
+        let fast = [
+            ("BC_WEBHOOK_POLL_MS", "50".to_string()),
+            ("BC_WEBHOOK_RETRY_BASE_MS", "100".into()),
+            ("BC_WEBHOOK_TIMEOUT_MS", "2000".into()),
+        ];
+        let log = dir.join(format!("server-{port}.log"));
         // Dropped (killed and waited for) if it does not come up.
         let server = Server {
-            child,
+            child: serve_process(url, port, &log, &fast),
             base: format!("http://127.0.0.1:{port}"),
         };
-        for _ in 0..600 {
-            if reqwest::get(format!("{}/health", server.base))
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the server on {} did not start", server.base);
+        wait_until_up(&server.base).await;
+        server
     }
 
     fn kill(mut self) {
