@@ -407,6 +407,29 @@ pub async fn deliveries(
         .collect()
 }
 
+/// Deletes the deliveries settled (delivered or given up) before `before`,
+/// then the events no delivery is left for; the rows removed.
+pub async fn purge_settled(db: &Db, before: &str) -> Result<u64, DbError> {
+    let _turn = db.write_turn().await;
+    let deliveries = sqlx::query(
+        "DELETE FROM webhook_deliveries WHERE state <> 'pending'
+           AND COALESCE(delivered_at, last_attempt_at, next_attempt_at) < $1",
+    )
+    .bind(before)
+    .execute(&db.pool)
+    .await?
+    .rows_affected();
+    let events = sqlx::query(
+        "DELETE FROM webhook_events WHERE created_at < $1
+           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = webhook_events.id)",
+    )
+    .bind(before)
+    .execute(&db.pool)
+    .await?
+    .rows_affected();
+    Ok(deliveries + events)
+}
+
 /// The events recorded for an account, oldest first (tests, support).
 pub async fn event_types_of(db: &Db, account: AccountId) -> Result<Vec<String>, DbError> {
     let rows = sqlx::query("SELECT type FROM webhook_events WHERE account_id = $1 ORDER BY id")

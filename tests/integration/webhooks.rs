@@ -484,3 +484,56 @@ async fn a_trial_records_its_reminder_and_its_end() {
         assert_eq!(types().await.unwrap()[3..], ["subscription.expired"]);
     }
 }
+
+/// A settled delivery leaves the log 30 days later with its event; a
+/// pending one stays whatever its age.
+#[tokio::test]
+async fn settled_deliveries_leave_the_log_after_thirty_days() {
+    use billing_center::db::webhooks::{self, Outcome};
+    for backend in backends() {
+        let clock = Arc::new(billing_center::server::clock::ManualClock::new(
+            chrono::Utc::now(),
+        ));
+        let app = TestApp::spawn_with_clock(backend, clock.clone()).await;
+        let api = Api::new(&app.db, &app.base).await;
+        // No server delivers here: the test settles one delivery itself.
+        api.endpoint("http://127.0.0.1:9/unreachable", json!(["*"]))
+            .await;
+        api.account_with_trial("Old news").await;
+        let now = billing_center::db::now_text();
+        let far =
+            billing_center::db::instant_text(chrono::Utc::now() + chrono::Duration::minutes(5));
+        let claimed = webhooks::claim_deliveries(&app.db, &now, ("t", &far), 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            claimed.len(),
+            1,
+            "an account's second event waits for its first"
+        );
+        let delivered = Outcome::Delivered { status: 200 };
+        assert!(
+            webhooks::record_attempt(&app.db, claimed[0].id, "t", &delivered, &now)
+                .await
+                .unwrap()
+        );
+        let state = app.state();
+        billing_center::server::purge::run(&state).await.unwrap();
+        assert_eq!(
+            (
+                app.count("webhook_deliveries").await,
+                app.count("webhook_events").await
+            ),
+            (2, 2)
+        );
+        clock.advance(chrono::Duration::days(31));
+        billing_center::server::purge::run(&state).await.unwrap();
+        assert_eq!(
+            (
+                app.count("webhook_deliveries").await,
+                app.count("webhook_events").await
+            ),
+            (1, 1)
+        );
+    }
+}
