@@ -240,11 +240,19 @@ async fn not_billing_contact(
     )
 }
 
-/// The address the request came from (rate limits).
+/// The address the request came from (rate limits): the connection's, or
+/// the one a trusted proxy forwarded (`client_address`).
 pub async fn client_ip() -> String {
-    match leptos_axum::extract::<ConnectInfo<SocketAddr>>().await {
-        Ok(ConnectInfo(addr)) => addr.ip().to_string(),
-        Err(_) => "unknown".into(),
+    let Ok(ConnectInfo(addr)) = leptos_axum::extract::<ConnectInfo<SocketAddr>>().await else {
+        return "unknown".into();
+    };
+    let headers: HeaderMap = leptos_axum::extract().await.unwrap_or_default();
+    match super::state::current() {
+        Ok(state) => state
+            .trusted_proxies
+            .client(addr.ip(), &headers)
+            .to_string(),
+        Err(_) => addr.ip().to_string(),
     }
 }
 

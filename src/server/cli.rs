@@ -17,6 +17,7 @@ const ENVIRONMENT: &str = "ENVIRONMENT:
   LEPTOS_SITE_ADDR   listen address (default 127.0.0.1:3000)
   BC_PUBLIC_URL      the address users reach the billing center at (links in emails and portal links)
   BC_RETURN_ORIGINS  origins a portal link's return_url may lead to, comma separated
+  BC_TRUSTED_PROXIES reverse proxies (CIDRs) whose Forwarded / X-Forwarded-For name the client
   BC_WEBHOOK_TIMEOUT_MS, BC_WEBHOOK_RETRY_BASE_MS, BC_WEBHOOK_POLL_MS
                      outgoing webhooks: per-call timeout (10000), first retry (10000, doubling), poll (1000)
   RUST_LOG           log level (default info)";

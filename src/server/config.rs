@@ -135,6 +135,14 @@ impl Config {
         Ok((settings, ms("BC_WEBHOOK_POLL_MS", 1_000)?))
     }
 
+    /// `BC_TRUSTED_PROXIES`: the reverse proxies (CIDRs, comma separated)
+    /// whose `Forwarded` / `X-Forwarded-For` name the client; none by default.
+    pub fn trusted_proxies(&self) -> Result<super::client_address::TrustedProxies, String> {
+        super::client_address::TrustedProxies::parse(
+            &std::env::var("BC_TRUSTED_PROXIES").unwrap_or_default(),
+        )
+    }
+
     pub fn from_env() -> Self {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         Config {

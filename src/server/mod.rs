@@ -9,6 +9,7 @@ pub mod billing;
 pub mod billing_run;
 pub mod charges;
 pub mod cli;
+pub mod client_address;
 pub mod clock;
 pub mod config;
 pub mod csrf;

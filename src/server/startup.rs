@@ -66,6 +66,7 @@ pub async fn offline_state(config: &Config) -> Result<AppState, StartupError> {
         stripe: config.stripe().map_err(StartupError::Usage)?,
         installation: installation.clone(),
         return_origins: config.return_origins(),
+        trusted_proxies: config.trusted_proxies().map_err(StartupError::Usage)?,
     }))
 }
 
@@ -175,6 +176,7 @@ pub async fn serve(config: Config, site: Site) -> Result<(), StartupError> {
         stripe: config.stripe().map_err(StartupError::Usage)?,
         installation: installation.clone(),
         return_origins: config.return_origins(),
+        trusted_proxies: config.trusted_proxies().map_err(StartupError::Usage)?,
     });
     // leptos_routes_with_context also mounts every server function under
     // /api/… with the same context.

@@ -56,6 +56,9 @@ pub struct Services {
     /// The origins a portal link's `return_url` may lead to
     /// (`Config::return_origins`).
     pub return_origins: Vec<String>,
+    /// The proxies whose forwarding headers name the client
+    /// (`Config::trusted_proxies`).
+    pub trusted_proxies: super::client_address::TrustedProxies,
 }
 
 impl Services {

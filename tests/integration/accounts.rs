@@ -771,3 +771,62 @@ async fn guesses_from_elsewhere_do_not_lock_the_owner_out() {
         );
     }
 }
+
+/// Behind a trusted reverse proxy the sign-in limits count the client the
+/// proxy forwarded, not the proxy; without the trust a forged
+/// `X-Forwarded-For` changes nothing.
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_limits_count_the_forwarded_client() {
+    for backend in backends() {
+        let sign_in = |app: &TestApp, forwarded: &'static str, email: &'static str| {
+            let url = format!("{}/api/sign_in", app.base);
+            let client = app.client.clone();
+            async move {
+                client
+                    .post(url)
+                    .header("Accept", "application/json")
+                    .header("X-Forwarded-For", forwarded)
+                    .form(&[("email", email), ("password", "wrong")])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        let proxied = TestApp::spawn_seeded_behind_proxies(backend, "127.0.0.0/8").await;
+        for _ in 0..5 {
+            assert_eq!(
+                sign_in(&proxied, "203.0.113.7", "pending@demo.test").await,
+                422
+            );
+        }
+        assert_eq!(
+            sign_in(&proxied, "203.0.113.7", "pending@demo.test").await,
+            429
+        );
+        // Another client behind the same proxy is its own pair.
+        assert_eq!(
+            sign_in(&proxied, "198.51.100.2", "pending@demo.test").await,
+            422
+        );
+        // A client's own forged entry to the left is skipped.
+        assert_eq!(
+            sign_in(&proxied, "198.51.100.9, 203.0.113.7", "pending@demo.test").await,
+            429
+        );
+
+        let direct = TestApp::spawn_seeded(backend).await;
+        for _ in 0..5 {
+            assert_eq!(
+                sign_in(&direct, "203.0.113.7", "pending@demo.test").await,
+                422
+            );
+        }
+        // Not trusted: a new forged address is still the same client.
+        assert_eq!(
+            sign_in(&direct, "198.51.100.2", "pending@demo.test").await,
+            429
+        );
+    }
+}

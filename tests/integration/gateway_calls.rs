@@ -170,6 +170,7 @@ async fn the_billing_run_charges_concurrently_holding_nothing_in_the_database() 
             stripe: None,
             installation: seeded.installation.clone(),
             return_origins: vec!["https://app.example.com".into()],
+            trusted_proxies: Default::default(),
         });
         let report = run(&state, AsOf::Date(crate::billing_run::today()))
             .await

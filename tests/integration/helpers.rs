@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use billing_center::db::{Backend, Db};
+use billing_center::server::client_address::TrustedProxies;
 use billing_center::server::config::Config;
 use billing_center::server::payments::{PaymentGateway, TestGateway};
 use billing_center::server::startup;
@@ -30,6 +31,9 @@ fn default_gateway() -> Arc<dyn PaymentGateway> {
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// No reverse proxy in front: forwarding headers are ignored.
+const NO_PROXY: TrustedProxies = TrustedProxies::none();
 
 /// The backends to run each test on.
 pub fn backends() -> Vec<Backend> {
@@ -87,7 +91,7 @@ impl TestApp {
     ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = fresh_database_url(backend, dir.path()).await;
-        TestApp::spawn_on_with(&url, dir, clock, (default_gateway(), None)).await
+        TestApp::spawn_on_with(&url, dir, clock, (default_gateway(), None), NO_PROXY).await
     }
 
     /// The app on the database at `url` (kept alive with `dir`).
@@ -97,6 +101,7 @@ impl TestApp {
             dir,
             std::sync::Arc::new(billing_center::server::clock::SystemClock),
             (default_gateway(), None),
+            NO_PROXY,
         )
         .await
     }
@@ -110,7 +115,7 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = fresh_database_url(backend, dir.path()).await;
         let clock = Arc::new(billing_center::server::clock::SystemClock);
-        let app = TestApp::spawn_on_with(&url, dir, clock, (gateway(&url), None)).await;
+        let app = TestApp::spawn_on_with(&url, dir, clock, (gateway(&url), None), NO_PROXY).await;
         app.seed().await;
         app
     }
@@ -124,7 +129,26 @@ impl TestApp {
         let url = fresh_database_url(backend, dir.path()).await;
         let clock = Arc::new(billing_center::server::clock::SystemClock);
         let gateway = billing_center::server::payments::StripeGateway::new(stripe.clone()).unwrap();
-        let app = TestApp::spawn_on_with(&url, dir, clock, (Arc::new(gateway), Some(stripe))).await;
+        let app = TestApp::spawn_on_with(
+            &url,
+            dir,
+            clock,
+            (Arc::new(gateway), Some(stripe)),
+            NO_PROXY,
+        )
+        .await;
+        app.seed().await;
+        app
+    }
+
+    /// The seeded demo behind reverse proxies at `trusted` (CIDRs).
+    pub async fn spawn_seeded_behind_proxies(backend: Backend, trusted: &str) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = fresh_database_url(backend, dir.path()).await;
+        let clock = Arc::new(billing_center::server::clock::SystemClock);
+        let proxies = TrustedProxies::parse(trusted).unwrap();
+        let app =
+            TestApp::spawn_on_with(&url, dir, clock, (default_gateway(), None), proxies).await;
         app.seed().await;
         app
     }
@@ -137,6 +161,7 @@ impl TestApp {
             Arc<dyn PaymentGateway>,
             Option<billing_center::server::payments::StripeConfig>,
         ),
+        trusted_proxies: TrustedProxies,
     ) -> TestApp {
         let url = url.to_string();
         let config = Config {
@@ -163,6 +188,7 @@ impl TestApp {
                 .await
                 .unwrap(),
             return_origins: vec!["https://app.example.com".into()],
+            trusted_proxies,
         });
         let app = startup::router(state.clone(), billing_center::site());
         tokio::spawn(async move {
