@@ -49,6 +49,7 @@ pub async fn billing_run(s: &Settings, r: &mut Report, backend: Backend) {
         stripe: None,
         installation: offline.installation.clone(),
         return_origins: vec!["https://app.example.com".into()],
+        trusted_proxies: Default::default(),
     });
     let t0 = Instant::now();
     let report = run(&state, AsOf::Date(due)).await.unwrap();
