@@ -50,6 +50,7 @@ pub async fn billing_run(s: &Settings, r: &mut Report, backend: Backend) {
         installation: offline.installation.clone(),
         return_origins: vec!["https://app.example.com".into()],
         trusted_proxies: Default::default(),
+        stopping: Default::default(),
     });
     let t0 = Instant::now();
     let report = run(&state, AsOf::Date(due)).await.unwrap();

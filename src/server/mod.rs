@@ -30,6 +30,7 @@ pub mod pdf;
 pub mod portal;
 pub mod purge;
 pub mod seed;
+pub mod shutdown;
 pub mod startup;
 pub mod state;
 /// Incoming: Stripe's webhooks (`/webhooks/stripe`).

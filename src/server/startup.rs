@@ -67,15 +67,19 @@ pub async fn offline_state(config: &Config) -> Result<AppState, StartupError> {
         installation: installation.clone(),
         return_origins: config.return_origins(),
         trusted_proxies: config.trusted_proxies().map_err(StartupError::Usage)?,
+        stopping: Default::default(),
     }))
 }
 
-/// The billing run every few minutes inside the server.
-fn spawn_billing_job(state: AppState) {
+/// The billing run every few minutes inside the server, until the stop.
+fn spawn_billing_job(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = state.stopping.wait() => return,
+            }
             match super::billing_run::run(&state, super::billing_run::AsOf::Now).await {
                 Ok(r) if r != Default::default() => tracing::info!(?r, "billing run"),
                 Ok(_) => {}
@@ -87,21 +91,24 @@ fn spawn_billing_job(state: AppState) {
                 Err(e) => tracing::warn!(error = %e, "purge of expired rows failed"),
             }
         }
-    });
+    })
 }
 
 /// Delivers the outbox every few seconds (only when SMTP_URL is set; the
-/// demo otherwise shows emails at /billing/mailbox).
-fn spawn_mailer(state: AppState, mailer: super::mailer::Mailer) {
+/// demo otherwise shows emails at /billing/mailbox), until the stop.
+fn spawn_mailer(state: AppState, mailer: super::mailer::Mailer) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = state.stopping.wait() => return,
+            }
             if let Err(e) = mailer.deliver_pending(&state.db, state.clock.now()).await {
                 tracing::error!(error = %e, "email delivery run failed");
             }
         }
-    });
+    })
 }
 
 pub fn router(state: AppState, site: Site) -> Router {
@@ -165,6 +172,7 @@ pub async fn serve(config: Config, site: Site) -> Result<(), StartupError> {
     let addr = leptos_options.site_addr;
     let (db, catalog) = prepare(&config).await?;
     let installation = crate::db::gateway::installation_id(&db).await?;
+    let (stop, stopping) = super::shutdown::switch();
     let state = AppState::new(Services {
         leptos_options,
         db,
@@ -177,17 +185,22 @@ pub async fn serve(config: Config, site: Site) -> Result<(), StartupError> {
         installation: installation.clone(),
         return_origins: config.return_origins(),
         trusted_proxies: config.trusted_proxies().map_err(StartupError::Usage)?,
+        stopping: stopping.clone(),
     });
     // leptos_routes_with_context also mounts every server function under
     // /api/… with the same context.
-    spawn_billing_job(state.clone());
+    let mut jobs = vec![spawn_billing_job(state.clone())];
     let (settings, poll) = config.webhooks().map_err(StartupError::Usage)?;
     let deliverer =
         super::outgoing_webhooks::Deliverer::new(settings).map_err(StartupError::Usage)?;
-    super::outgoing_webhooks::spawn(state.db.clone(), deliverer, poll);
+    jobs.push(super::outgoing_webhooks::spawn(
+        state.db.clone(),
+        deliverer,
+        (poll, stopping.clone()),
+    ));
     if let Some(url) = std::env::var("SMTP_URL").ok().filter(|u| !u.is_empty()) {
         let mailer = super::mailer::Mailer::from_url(&url).map_err(StartupError::Usage)?;
-        spawn_mailer(state.clone(), mailer);
+        jobs.push(spawn_mailer(state.clone(), mailer));
     }
     let app = router(state, site);
     let listener = tokio::net::TcpListener::bind(&addr)
@@ -208,12 +221,27 @@ pub async fn serve(config: Config, site: Site) -> Result<(), StartupError> {
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
+    // Stops accepting at the signal and returns once the requests in
+    // flight are answered.
+    .with_graceful_shutdown(async move {
+        stop.on_signal().await;
+        stopping.wait().await;
     })
     .await
     .map_err(|e| StartupError::Bind {
         addr: addr.to_string(),
         cause: e.to_string(),
-    })
+    })?;
+    // Then the jobs finish what they hold: a billing-run batch, a round of
+    // deliveries.
+    let finished = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        futures::future::join_all(jobs),
+    )
+    .await;
+    match finished {
+        Ok(_) => tracing::info!("stopped"),
+        Err(_) => tracing::warn!("stopped with a background job still running after 60 s"),
+    }
+    Ok(())
 }

@@ -59,6 +59,9 @@ pub struct Services {
     /// The proxies whose forwarding headers name the client
     /// (`Config::trusted_proxies`).
     pub trusted_proxies: super::client_address::TrustedProxies,
+    /// Set once the process is asked to stop: the billing run ends after
+    /// its current batch (`shutdown`).
+    pub stopping: super::shutdown::Stopping,
 }
 
 impl Services {

@@ -171,6 +171,7 @@ async fn the_billing_run_charges_concurrently_holding_nothing_in_the_database() 
             installation: seeded.installation.clone(),
             return_origins: vec!["https://app.example.com".into()],
             trusted_proxies: Default::default(),
+            stopping: Default::default(),
         });
         let report = run(&state, AsOf::Date(crate::billing_run::today()))
             .await

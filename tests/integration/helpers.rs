@@ -189,6 +189,7 @@ impl TestApp {
                 .unwrap(),
             return_origins: vec!["https://app.example.com".into()],
             trusted_proxies,
+            stopping: Default::default(),
         });
         let app = startup::router(state.clone(), billing_center::site());
         tokio::spawn(async move {

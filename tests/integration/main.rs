@@ -23,6 +23,7 @@ mod operator_api;
 mod orders;
 mod passwords;
 mod providers;
+mod shutdown;
 mod skeleton;
 mod soak;
 mod startup_errors;

@@ -58,6 +58,9 @@ pub struct RunReport {
     pub refunds_retried: u32,
     /// Refunds the gateway still refuses: an operator should look at them.
     pub refunds_failing: u32,
+    /// The process was asked to stop: the run ended after a batch, and the
+    /// next run takes up what is left.
+    pub interrupted: bool,
 }
 
 impl RunReport {
@@ -303,6 +306,12 @@ pub async fn run_timed(state: &AppState, as_of: AsOf) -> Result<(RunReport, RunT
     let mut swept_progress = false;
     let today = horizon.to_string();
     for _ in 0..100_000 {
+        // Between batches: each batch is written whole, so stopping here
+        // leaves nothing half done.
+        if state.stopping.is_set() {
+            report.interrupted = true;
+            return Ok((report, times));
+        }
         let t0 = Instant::now();
         let (due, next) = due::due_subscriptions(&state.db, &today, &after, PAGE).await?;
         times.reading += t0.elapsed();

@@ -194,18 +194,25 @@ fn short(e: &reqwest::Error) -> String {
 
 /// Delivers in the background: a round every `poll`, and at once again
 /// while rounds find work (an account's next event waits for its previous
-/// one's round).
-pub fn spawn(db: Db, deliverer: Deliverer, poll: std::time::Duration) {
+/// one's round); at the stop, after the current round.
+pub fn spawn(
+    db: Db,
+    deliverer: Deliverer,
+    (poll, stopping): (std::time::Duration, crate::server::shutdown::Stopping),
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        loop {
+        while !stopping.is_set() {
             match deliverer.deliver_due(&db).await {
                 Ok(r) if r != Round::default() => continue,
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "webhook delivery round failed"),
             }
-            tokio::time::sleep(poll).await;
+            tokio::select! {
+                _ = tokio::time::sleep(poll) => {}
+                _ = stopping.wait() => return,
+            }
         }
-    });
+    })
 }
 
 #[cfg(test)]
