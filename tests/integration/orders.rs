@@ -184,6 +184,7 @@ async fn same_key_other_content_changed_quote_and_stale_windows_are_refused() {
 async fn declined_cards_charge_nothing_and_keep_the_cart() {
     for backend in backends() {
         let app = TestApp::spawn_seeded(backend).await;
+        crate::webhooks::listen_to_everything(&app.db).await;
         let s = app.sign_in("trial@demo.test").await;
         let card = first_subscription(&s).await;
         subscribe_trial(&s, card["id"].as_i64().unwrap()).await;
