@@ -201,13 +201,7 @@ pub async fn two_years_behind(
 ) {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database_url(backend, dir.path()).await;
-    let config = billing_center::server::config::Config {
-        database_url: url.clone(),
-        catalog_path: concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml").into(),
-    };
-    let state = billing_center::server::startup::offline_state(&config)
-        .await
-        .unwrap();
+    let state = crate::helpers::offline_state(&url).await;
     // 40 accounts × 3 monthly subscriptions, two years behind.
     let start = today() - Duration::days(730);
     for i in 0..n {

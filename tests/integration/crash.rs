@@ -19,8 +19,8 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    assert_books, backends, customer_mid_period, fresh_database_url, serve_process, session_cookie,
-    wait_until_up,
+    assert_books, backends, call, customer_mid_period, fresh_database_url, serve_process,
+    session_cookie, wait_until_up,
 };
 use crate::providers::Provider;
 
@@ -68,29 +68,6 @@ fn start_server(url: &str, provider: &Provider, port: u16, log: &std::path::Path
         child: serve_process(url, port, log, &env),
         log: log.to_path_buf(),
     }
-}
-
-/// One customer's request: `None` when the connection failed (the server
-/// was killed under it), else the status and the body.
-async fn call(
-    client: &reqwest::Client,
-    base: &str,
-    cookie: &str,
-    endpoint: &str,
-    body: Result<Value, Vec<(String, String)>>,
-) -> Option<(u16, Value)> {
-    let req = client
-        .post(format!("{base}/api/{endpoint}"))
-        .header("Accept", "application/json")
-        .header("Cookie", cookie);
-    let req = match body {
-        Ok(j) => req.json(&j),
-        Err(form) => req.form(&form),
-    };
-    let r = req.send().await.ok()?;
-    let status = r.status().as_u16();
-    let v = r.json().await.ok()?;
-    Some((status, v))
 }
 
 #[derive(Default)]

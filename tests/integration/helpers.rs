@@ -691,3 +691,37 @@ pub async fn wait_until_up(base: &str) {
     }
     panic!("the server at {base} did not come up");
 }
+
+/// One customer's request to a server process, by its session cookie:
+/// `None` when the connection failed (the server was killed or stopped
+/// under it), else the status and the body.
+pub async fn call(
+    client: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    endpoint: &str,
+    body: Result<serde_json::Value, Vec<(String, String)>>,
+) -> Option<(u16, serde_json::Value)> {
+    let req = client
+        .post(format!("{base}/api/{endpoint}"))
+        .header("Accept", "application/json")
+        .header("Cookie", cookie);
+    let req = match body {
+        Ok(j) => req.json(&j),
+        Err(form) => req.form(&form),
+    };
+    let r = req.send().await.ok()?;
+    let status = r.status().as_u16();
+    let v = r.json().await.ok()?;
+    Some((status, v))
+}
+
+/// The state of a command that does not serve (`bill`) on the database at
+/// `url`, to seed it or run the billing run in-process.
+pub async fn offline_state(url: &str) -> AppState {
+    let config = Config {
+        database_url: url.to_string(),
+        catalog_path: concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml").into(),
+    };
+    startup::offline_state(&config).await.unwrap()
+}

@@ -7,7 +7,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    backends, customer_mid_period, fresh_database_url, serve_process, session_cookie, wait_until_up,
+    backends, call, customer_mid_period, fresh_database_url, offline_state, serve_process,
+    session_cookie, wait_until_up,
 };
 
 fn free_port() -> u16 {
@@ -39,38 +40,12 @@ async fn exit_code(child: &mut std::process::Child) -> Option<i32> {
     panic!("the server did not stop within 30 s of SIGTERM");
 }
 
-async fn call(
-    client: &reqwest::Client,
-    base: &str,
-    cookie: &str,
-    endpoint: &str,
-    body: Result<Value, Vec<(String, String)>>,
-) -> Result<(u16, Value), String> {
-    let req = client
-        .post(format!("{base}/api/{endpoint}"))
-        .header("Accept", "application/json")
-        .header("Cookie", cookie);
-    let req = match body {
-        Ok(j) => req.json(&j),
-        Err(form) => req.form(&form),
-    };
-    let r = req.send().await.map_err(|e| e.to_string())?;
-    let status = r.status().as_u16();
-    Ok((status, r.json().await.map_err(|e| e.to_string())?))
-}
-
 #[tokio::test]
 async fn sigterm_answers_the_orders_in_flight_then_exits_0() {
     for backend in backends() {
         let dir = tempfile::tempdir().unwrap();
         let url = fresh_database_url(backend, dir.path()).await;
-        let config = billing_center::server::config::Config {
-            database_url: url.clone(),
-            catalog_path: concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml").into(),
-        };
-        let state = billing_center::server::startup::offline_state(&config)
-            .await
-            .unwrap();
+        let state = offline_state(&url).await;
         let mut cookies = Vec::new();
         for i in 0..6 {
             let (_, user) = customer_mid_period(
