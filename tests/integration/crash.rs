@@ -19,8 +19,8 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    assert_books, backends, call, customer_mid_period, fresh_database_url, serve_process,
-    session_cookie, wait_until_up,
+    assert_books, backends, call, customer_mid_period, free_port, fresh_database_url,
+    serve_process, session_cookie, wait_until_up,
 };
 use crate::providers::Provider;
 
@@ -117,11 +117,7 @@ async fn server_killed_during_orders_loses_nothing_and_bills_nothing_twice() {
             cookies.push(session_cookie(&state.db, user, 50_000 + i).await);
         }
 
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let mut server = start_server(&url, &provider, port, &log);
         wait_until_up(&base).await;

@@ -1,21 +1,12 @@
 //! Email delivery to a real SMTP server (aiosmtpd from PyPI, writing a
 //! maildir), including an outage: nothing is lost.
 
-use std::net::TcpListener;
 use std::process::{Child, Command};
 
 use billing_center::server::mailer::Mailer;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, backends};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::helpers::{TestApp, backends, free_port};
 
 /// A real SMTP server storing what it receives in `dir` (a maildir);
 /// stopped when dropped, also when a test fails.

@@ -725,3 +725,12 @@ pub async fn offline_state(url: &str) -> AppState {
     };
     startup::offline_state(&config).await.unwrap()
 }
+
+/// A loopback port nobody listens on now, for a server process to take.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

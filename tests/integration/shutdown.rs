@@ -7,17 +7,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    backends, call, customer_mid_period, fresh_database_url, offline_state, serve_process,
-    session_cookie, wait_until_up,
+    backends, call, customer_mid_period, free_port, fresh_database_url, offline_state,
+    serve_process, session_cookie, wait_until_up,
 };
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn sigterm(child: &std::process::Child) {
     let ok = std::process::Command::new("kill")

@@ -12,7 +12,9 @@ use std::time::Duration;
 use billing_center::db::{Backend, Db};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, backends, fresh_database_url, serve_process, wait_until_up};
+use crate::helpers::{
+    TestApp, backends, free_port, fresh_database_url, serve_process, wait_until_up,
+};
 
 /// One request the receiver got.
 #[derive(Clone, Debug)]
@@ -129,11 +131,7 @@ struct Server {
 
 impl Server {
     async fn start(url: &str, dir: &std::path::Path) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let fast = [
             ("BC_WEBHOOK_POLL_MS", "50".to_string()),
             ("BC_WEBHOOK_RETRY_BASE_MS", "100".into()),
