@@ -340,7 +340,8 @@ async fn account(config: &Config, command: AccountCommand) -> Result<(), startup
     let state = startup::offline_state(config).await?;
     let currency = state.catalog.currency;
     let usage = startup::StartupError::Usage;
-    let (rows, invite) = match command {
+    // Where the rows come from, named in each problem reported.
+    let (rows, invite, source) = match command {
         AccountCommand::Create {
             name,
             country,
@@ -377,13 +378,13 @@ async fn account(config: &Config, command: AccountCommand) -> Result<(), startup
                 contact_email,
                 contact_name,
             };
-            (vec![row], invite)
+            (vec![row], invite, PathBuf::from("account create"))
         }
         AccountCommand::Import { file, invite } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?;
             match super::import::parse(&text, currency) {
-                Ok(rows) => (rows, invite),
+                Ok(rows) => (rows, invite, file),
                 Err(errors) => return Err(import_failed(&file, &errors)),
             }
         }
@@ -398,10 +399,7 @@ async fn account(config: &Config, command: AccountCommand) -> Result<(), startup
             println!("{n} account(s) created with their billing contact{invited}");
             Ok(())
         }
-        Err(super::import::ImportError::Rows(errors)) => {
-            let file = PathBuf::from("the accounts");
-            Err(import_failed(&file, &errors))
-        }
+        Err(super::import::ImportError::Rows(errors)) => Err(import_failed(&source, &errors)),
         Err(super::import::ImportError::Db(e)) => Err(e.into()),
     }
 }

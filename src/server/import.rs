@@ -43,7 +43,11 @@ pub struct RowError {
 
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}, {}: {}", self.line, self.field, self.message)
+        match self.line {
+            // A row typed on the command line has no line.
+            0 => write!(f, "{}: {}", self.field, self.message),
+            line => write!(f, "line {line}, {}: {}", self.field, self.message),
+        }
     }
 }
 

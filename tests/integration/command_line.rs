@@ -82,7 +82,7 @@ async fn an_import_is_all_or_nothing_and_names_each_bad_row() {
         let (code, _, err) = run(&url, &["account", "import", good.to_str().unwrap()]);
         assert_eq!(code, 1);
         assert!(
-            err.contains("line 2, contact_email: a user with this email exists"),
+            err.contains("good.csv: line 2, contact_email: a user with this email exists"),
             "{err}"
         );
         assert!(err.contains("line 2, external_id"), "{err}");
