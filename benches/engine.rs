@@ -37,6 +37,7 @@ fn bench_quote(c: &mut Criterion) {
         vat_number: None,
         currency: Currency::Eur,
         credit_balance: eur("10.00"),
+        seller_country: Country::parse("FR").unwrap(),
     };
     // Five active subscriptions being upgraded (proration + credit lines),
     // five new products.

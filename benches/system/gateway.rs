@@ -30,27 +30,17 @@ pub async fn billing_run(s: &Settings, r: &mut Report, backend: Backend) {
     let due = billing_center::server::clock::local_date(chrono::Utc::now(), "Europe/Paris");
     let (url, db) = fixtures::fresh(backend, dir.path(), s.pg.as_deref()).await;
     fixtures::due_subscriptions(&db, n, due).await;
-    let offline =
-        billing_center::server::startup::offline_state(&billing_center::server::config::Config {
-            database_url: url,
-            catalog_path: concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml").into(),
-        })
-        .await
-        .unwrap();
+    let offline = billing_center::server::startup::offline_state(
+        &billing_center::server::config::Config::with_database(&url),
+    )
+    .await
+    .unwrap();
     let gateway = TestGateway::default().with_latency(latency);
     let state = AppState::new(Services {
-        leptos_options: offline.leptos_options.clone(),
-        db: offline.db.clone(),
-        catalog: offline.catalog.clone(),
-        clock: offline.clock.clone(),
         gateway: Arc::new(Paced::new(Arc::new(gateway), limit)),
-        order_lease: offline.order_lease,
         gateway_concurrency: concurrency,
         stripe: None,
-        installation: offline.installation.clone(),
-        return_origins: vec!["https://app.example.com".into()],
-        trusted_proxies: Default::default(),
-        stopping: Default::default(),
+        ..(*offline).clone()
     });
     let t0 = Instant::now();
     let report = run(&state, AsOf::Date(due)).await.unwrap();

@@ -129,13 +129,11 @@ async fn billing_run(
     let due = billing_center::server::clock::local_date(chrono::Utc::now(), "Europe/Paris");
     let (url, db) = fixtures::fresh(backend, dir.path(), s.pg.as_deref()).await;
     fixtures::due_subscriptions(&db, n, due).await;
-    let state =
-        billing_center::server::startup::offline_state(&billing_center::server::config::Config {
-            database_url: url.clone(),
-            catalog_path: concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml").into(),
-        })
-        .await
-        .unwrap();
+    let state = billing_center::server::startup::offline_state(
+        &billing_center::server::config::Config::with_database(&url),
+    )
+    .await
+    .unwrap();
     let t0 = Instant::now();
     let (report, times) = run_timed(&state, AsOf::Date(due)).await.unwrap();
     let elapsed = t0.elapsed();

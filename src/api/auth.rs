@@ -214,6 +214,7 @@ pub async fn transfer_billing_contact(user_id: UserId, confirm: String) -> Resul
             use crate::server::email::notice;
             let emails = [
                 notice(
+                    &state.identity,
                     lang,
                     c.user.email.as_str(),
                     t.contact_changed_subject,
@@ -221,6 +222,7 @@ pub async fn transfer_billing_contact(user_id: UserId, confirm: String) -> Resul
                     &values,
                 ),
                 notice(
+                    &state.identity,
                     lang,
                     to.email.as_str(),
                     t.contact_changed_subject,

@@ -301,10 +301,7 @@ mod ssr {
                 .unwrap_or_default();
                 // The next renewal with VAT, by the function the billing run
                 // charges with (a scheduled change included).
-                let tax = crate::billing::tax::tax_treatment(
-                    &ctx.terms.country,
-                    ctx.terms.vat_number.as_ref(),
-                );
+                let tax = crate::billing::tax::tax_treatment(&ctx.terms);
                 let next_gross = renewal_amount(&state.catalog, s).ok().map(|net| {
                     let vat = Money::round(net.amount() * tax.rate(), net.currency());
                     net.checked_add(vat).unwrap_or(net)
@@ -504,7 +501,10 @@ mod ssr {
             js_url: stripe.map(|s| s.js_url.clone()),
             setup_id: setup.id,
             client_secret: setup.client_secret,
-            mandate: crate::server::payment_setup::mandate_text(&caller.account.name),
+            mandate: crate::server::payment_setup::mandate_text(
+                &state.identity.seller,
+                &caller.account.name,
+            ),
             holder: caller.account.name.clone(),
             email: caller.user.email.to_string(),
         })
@@ -516,9 +516,9 @@ mod ssr {
     ) -> Result<PaymentMethodView, AppError> {
         let (state, caller) = billing_caller().await?;
         online_only(&caller)?;
-        let mandate = mandate_accepted
-            .filter(|v| !v.is_empty())
-            .map(|_| crate::server::payment_setup::mandate_text(&caller.account.name));
+        let mandate = mandate_accepted.filter(|v| !v.is_empty()).map(|_| {
+            crate::server::payment_setup::mandate_text(&state.identity.seller, &caller.account.name)
+        });
         let pm = crate::server::payment_setup::finish(
             &state,
             caller.account.id,
@@ -680,6 +680,7 @@ mod ssr {
             .unwrap_or_else(|_| sub.product.clone());
         let t = lang.texts();
         let mail = crate::server::email::notice(
+            &state.identity,
             lang,
             caller.user.email.as_str(),
             t.cancelled_subject,

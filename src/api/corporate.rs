@@ -26,8 +26,6 @@ pub async fn pay_invoice(id: InvoiceId, setup_id: String) -> Result<String, AppE
     crate::server::error::respond(ssr::pay_invoice(id, setup_id).await)
 }
 
-pub const SUPPORT_EMAIL: &str = "support@billing-center.example";
-
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
@@ -58,7 +56,7 @@ mod ssr {
             ));
         }
         let email = EmailWrite {
-            to: SUPPORT_EMAIL.into(),
+            to: state.identity.support.to_string(),
             subject: format!(
                 "[{}] {} request from {}",
                 c.account.name, subject, c.user.email
@@ -162,6 +160,7 @@ mod ssr {
             let lang = crate::server::billing::lang_of(&c.account);
             let t = lang.texts();
             let email = crate::server::email::notice(
+                &state.identity,
                 lang,
                 c.user.email.as_str(),
                 t.payment_receipt_subject,

@@ -17,10 +17,11 @@ pub struct HelpDoc {
 #[server(endpoint = "help_page")]
 pub async fn help_page(slug: String) -> Result<HelpDoc, AppError> {
     let lang = crate::server::lang::current();
+    let help = &crate::server::state::current()?.help;
     let doc = if slug.is_empty() {
-        Ok(crate::server::help::index_page(lang))
+        Ok(help.index_page(lang))
     } else {
-        crate::server::help::article(lang, &slug).ok_or(AppError::NotFound)
+        help.article(lang, &slug).ok_or(AppError::NotFound)
     };
     crate::server::error::respond(doc.map(|d| HelpDoc {
         title: d.title,

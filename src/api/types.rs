@@ -192,3 +192,14 @@ pub struct MailView {
     pub body: String,
     pub sent: bool,
 }
+
+/// What the pages show of the configured identity (`server::identity`),
+/// carried to the browser in the page like its texts (`ui::site`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteInfo {
+    pub product_name: String,
+    pub support_email: String,
+    pub sales_email: String,
+    /// A logo is served at `/brand/logo`.
+    pub has_logo: bool,
+}

@@ -30,6 +30,9 @@ pub struct AccountTerms {
     pub currency: Currency,
     /// Credit carried from earlier negative totals, applied before VAT.
     pub credit_balance: Money,
+    /// The seller's own country: VAT is reverse-charged to EU businesses
+    /// of other countries.
+    pub seller_country: Country,
 }
 
 /// What was actually invoiced for the current period: the basis of any
@@ -314,7 +317,7 @@ pub fn quote(
         catalog.currency,
         &lines,
         account.credit_balance,
-        tax_treatment(&account.country, account.vat_number.as_ref()),
+        tax_treatment(account),
     )?;
     Ok(Quote {
         currency: catalog.currency,

@@ -10,9 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use super::error::BillingError;
 
-/// The seller's own country (the demo seller is French).
-pub const SELLER_COUNTRY: &str = "FR";
-
 /// ISO 3166-1 alpha-2 billing country we can tax.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Country(String);
@@ -163,10 +160,15 @@ impl TaxTreatment {
     }
 }
 
-pub fn tax_treatment(country: &Country, vat_number: Option<&VatNumber>) -> TaxTreatment {
+/// The VAT of a sale to `account` by a seller of `account.seller_country`.
+pub fn tax_treatment(account: &super::quote::AccountTerms) -> TaxTreatment {
+    let country = &account.country;
     let reverse = country.is_eu()
-        && country.code() != SELLER_COUNTRY
-        && vat_number.is_some_and(|v| v.country_prefix() == country.code());
+        && country.code() != account.seller_country.code()
+        && account
+            .vat_number
+            .as_ref()
+            .is_some_and(|v| v.country_prefix() == country.code());
     if reverse {
         TaxTreatment::ReverseCharge
     } else {
@@ -183,7 +185,7 @@ mod tests {
     #[test]
     fn rates_by_country() {
         let rate = |c: &str| {
-            tax_treatment(&Country::parse(c).unwrap(), None)
+            sale(&Country::parse(c).unwrap(), None, "FR")
                 .rate()
                 .to_string()
         };
@@ -201,8 +203,21 @@ mod tests {
         ));
     }
 
+    /// A sale from a seller of `seller` to a buyer of `country`.
+    fn sale(country: &Country, vat: Option<&VatNumber>, seller: &str) -> TaxTreatment {
+        tax_treatment(&crate::billing::quote::AccountTerms {
+            kind: crate::billing::AccountKind::Online,
+            country: country.clone(),
+            vat_number: vat.cloned(),
+            currency: crate::billing::Currency::Eur,
+            credit_balance: crate::billing::Money::zero(crate::billing::Currency::Eur),
+            seller_country: Country::parse(seller).unwrap(),
+        })
+    }
+
     #[test]
     fn reverse_charge_only_for_other_eu_businesses_with_a_matching_number() {
+        let tax_treatment = |c: &Country, v: Option<&VatNumber>| sale(c, v, "FR");
         let de = Country::parse("DE").unwrap();
         let fr = Country::parse("FR").unwrap();
         let gb = Country::parse("GB").unwrap();
@@ -226,6 +241,18 @@ mod tests {
         assert_eq!(tax_treatment(&fr, Some(&de_vat)).rate().to_string(), "0.20");
         // Outside the EU: local rate.
         assert_eq!(tax_treatment(&gb, Some(&de_vat)).rate().to_string(), "0.20");
+    }
+
+    #[test]
+    fn the_seller_country_decides_which_sales_are_domestic() {
+        let de = Country::parse("DE").unwrap();
+        let fr = Country::parse("FR").unwrap();
+        let de_vat = VatNumber::parse("DE123456789").unwrap();
+        let fr_vat = VatNumber::parse("FR12345678901").unwrap();
+        // A German seller charges German VAT to a German business…
+        assert_eq!(sale(&de, Some(&de_vat), "DE").rate().to_string(), "0.19");
+        // …and reverse-charges a French one.
+        assert_eq!(sale(&fr, Some(&fr_vat), "DE"), TaxTreatment::ReverseCharge);
     }
 
     #[test]

@@ -27,6 +27,7 @@ fn account(country: &str) -> AccountTerms {
         vat_number: None,
         currency: Currency::Eur,
         credit_balance: eur("0"),
+        seller_country: Country::parse("FR").unwrap(),
     }
 }
 

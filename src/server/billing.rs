@@ -28,10 +28,6 @@ use crate::db::{commit, invoices, orders, payment_methods, sessions};
 use crate::error::AppError;
 use crate::i18n::{Lang, fill};
 
-pub const SELLER: &str = "BC";
-pub const SELLER_NAME: &str = "Billing Center Demo SAS";
-pub const SELLER_DETAILS: &str = "Billing Center Demo SAS, 10 rue de la Paix, 75002 Paris, France. VAT FR12345678901. SIREN 123 456 789.";
-
 /// Everything the engine needs for one account, read once.
 pub struct Context {
     pub terms: AccountTerms,
@@ -59,7 +55,11 @@ pub fn lang_of(account: &AccountRecord) -> Lang {
     account.language
 }
 
-pub fn terms(account: &AccountRecord) -> Result<AccountTerms, AppError> {
+/// The engine's view of the account, sold by `seller`.
+pub fn terms(
+    account: &AccountRecord,
+    seller: &crate::server::identity::Seller,
+) -> Result<AccountTerms, AppError> {
     let currency = currency_of(account);
     Ok(AccountTerms {
         kind: account.kind,
@@ -71,6 +71,7 @@ pub fn terms(account: &AccountRecord) -> Result<AccountTerms, AppError> {
             .transpose()?,
         currency,
         credit_balance: account.credit_balance,
+        seller_country: seller.country.clone(),
     })
 }
 
@@ -102,7 +103,7 @@ pub fn context_from(
     caller: &Caller,
     (records, cart): sessions::PageRows,
 ) -> Result<Context, AppError> {
-    let terms = terms(&caller.account)?;
+    let terms = terms(&caller.account, &state.identity.seller)?;
     let today = today(state, &caller.account);
     // What a customer may do follows from the clock and the stored facts,
     // never from whether the billing run has passed yet.
@@ -318,7 +319,7 @@ async fn charge_and_commit(
     let has_lines = quote.items.iter().any(|i| !i.lines.is_empty());
     let period = quote.items.iter().filter_map(|i| i.period).next();
     let invoice = has_lines.then(|| InvoiceWrite {
-        seller: SELLER.into(),
+        seller: state.identity.seller.invoice_prefix.clone(),
         status: InvoiceStatus::Paid,
         renewal_key: None,
         issued_on: ctx.today,
@@ -329,7 +330,7 @@ async fn charge_and_commit(
         vat: quote.totals.vat,
         total,
         tax_mention: quote.totals.tax.legal_mention().map(str::to_string),
-        seller_details: SELLER_DETAILS.into(),
+        seller_details: state.identity.seller.details(),
         buyer_name: account.name.clone(),
         buyer_country: account.country.clone(),
         buyer_vat_number: account.vat_number.clone(),
@@ -352,6 +353,7 @@ async fn charge_and_commit(
             .collect(),
     });
     let email_to = caller.user.email.to_string();
+    let site = state.identity.clone();
     let summary = super::email::order_summary(lang, quote);
     let write = OrderWrite {
         account_id: account.id,
@@ -364,7 +366,7 @@ async fn charge_and_commit(
         credit_delta_minor: quote.totals.credit_created.to_minor()
             - quote.totals.credit_applied.to_minor(),
         email: Box::new(move |number| {
-            super::email::order_confirmation(lang, &email_to, number, &summary)
+            super::email::order_confirmation(&site, lang, &email_to, number, &summary)
         }),
         audit: format!("order key={key} total={}", total.plain()),
     };

@@ -10,26 +10,31 @@ use clap::{Parser, Subcommand};
 use super::config::Config;
 use super::startup;
 
-const ENVIRONMENT: &str = "ENVIRONMENT:
-  DATABASE_URL       sqlite://PATH (default sqlite://data/billing-center.db) or postgres://USER@HOST:PORT/DB
-  CATALOG_PATH       product catalog file (default catalog.toml)
-  SMTP_URL           smtp://host:port to deliver emails (unset: kept in the outbox, shown at /billing/mailbox)
-  LEPTOS_SITE_ADDR   listen address (default 127.0.0.1:3000)
-  BC_PUBLIC_URL      the address users reach the billing center at (links in emails and portal links)
-  BC_RETURN_ORIGINS  origins a portal link's return_url may lead to, comma separated
-  BC_TRUSTED_PROXIES reverse proxies (CIDRs) whose Forwarded / X-Forwarded-For name the client
-  BC_WEBHOOK_TIMEOUT_MS, BC_WEBHOOK_RETRY_BASE_MS, BC_WEBHOOK_POLL_MS
-                     outgoing webhooks: per-call timeout (10000), first retry (10000, doubling), poll (1000)
-  RUST_LOG           log level (default info)";
+/// The settings and their variables, under `--help`.
+fn environment() -> String {
+    let mut out = String::from(
+        "CONFIGURATION:\n  --config FILE or BC_CONFIG=FILE: a billing-center.toml (`config example` prints one).\n  \
+         Each key can be set by its environment variable instead, which wins over the file:\n",
+    );
+    for k in super::config::keys::KEYS {
+        out.push_str(&format!("  {:<26} {}\n", k.env, k.name));
+    }
+    out.push_str("  RUST_LOG                   log level (default info)");
+    out
+}
 
 #[derive(Parser, Debug)]
 #[command(
     name = "billing-center",
     version,
     about = "Self-hosted billing center for SaaS subscriptions: the customer portal, the billing run, the operator API.",
-    after_help = ENVIRONMENT
+    after_help = environment()
 )]
 pub struct Cli {
+    /// The configuration file (default: BC_CONFIG, else none: the defaults
+    /// and the environment)
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -71,6 +76,18 @@ enum Command {
     /// Users of an account
     #[command(subcommand)]
     User(UserCommand),
+    /// The configuration file: check one, or print a commented example
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// Validate the configuration (the file and the environment) without
+    /// starting; prints what it sets, or the first problem
+    Check,
+    /// Print a commented billing-center.toml with every key
+    Example,
 }
 
 #[derive(Subcommand, Debug)]
@@ -480,6 +497,22 @@ async fn user(config: &Config, command: UserCommand) -> Result<(), startup::Star
     Ok(())
 }
 
+/// `config check`: what `serve` would read besides the database (the
+/// catalog and the help), then a summary.
+fn check(config: &Config) -> Result<(), startup::StartupError> {
+    config.catalog()?;
+    config.help().map_err(startup::StartupError::Usage)?;
+    let file = config
+        .file
+        .as_ref()
+        .map_or("no configuration file".to_string(), |f| {
+            f.display().to_string()
+        });
+    println!("{file}: ok");
+    println!("{}", config.summary());
+    Ok(())
+}
+
 pub async fn run(args: Vec<String>, site: startup::Site) -> ExitCode {
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
@@ -492,8 +525,20 @@ pub async fn run(args: Vec<String>, site: startup::Site) -> ExitCode {
             };
         }
     };
-    let config = Config::from_env();
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Config(ConfigCommand::Example) = command {
+        print!("{}", super::config::keys::example());
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::from_process(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match command {
+        Command::Config(_) => check(&config),
         Command::Serve => startup::serve(config, site).await,
         Command::Migrate => startup::prepare(&config).await.map(|_| {
             println!("database is up to date");

@@ -5,6 +5,7 @@
 use crate::billing::{Frequency, Quote};
 use crate::db::writes::EmailWrite;
 use crate::i18n::{Lang, fill};
+use crate::server::identity::Identity;
 
 pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -20,28 +21,34 @@ pub fn frequency(lang: Lang, f: Frequency) -> &'static str {
     }
 }
 
-/// `path` as a link in an email: on the address the billing center is
-/// reached at (`BC_PUBLIC_URL`), or the path alone without it.
-pub fn link(path: &str) -> String {
-    let base = std::env::var("BC_PUBLIC_URL").unwrap_or_default();
-    format!("{}{path}", base.trim_end_matches('/'))
-}
-
-/// A message of paragraphs plus the footer; every paragraph escaped once
+/// A message of paragraphs plus the footer, signed with the product's
+/// name and a link to the billing center; every paragraph escaped once
 /// for the HTML part.
-pub fn compose(lang: Lang, to: &str, subject: String, paragraphs: &[String]) -> EmailWrite {
+pub fn compose(
+    site: &Identity,
+    lang: Lang,
+    to: &str,
+    subject: String,
+    paragraphs: &[String],
+) -> EmailWrite {
     let footer = lang.texts().email_footer;
+    let home = site.link("/billing");
     let mut text = paragraphs.join("\n\n");
     text.push_str("\n\n-- \n");
     text.push_str(footer);
-    text.push('\n');
+    text.push_str(&format!("\n{}: {home}\n", site.product_name));
     let mut html = format!("<!doctype html><html lang=\"{}\"><body>", lang.code());
     for p in paragraphs {
-        html.push_str(&format!("<p>{}</p>", escape(p).replace('\n', "<br>")));
+        html.push_str(&format!(
+            "<p>{}</p>",
+            linked(site, &escape(p)).replace('\n', "<br>")
+        ));
     }
     html.push_str(&format!(
-        "<hr><p style=\"color:#555\">{}</p></body></html>",
-        escape(footer)
+        "<hr><p style=\"color:#555\">{}<br><a href=\"{}\">{}</a></p></body></html>",
+        escape(footer),
+        escape(&home),
+        escape(&site.product_name)
     ));
     EmailWrite {
         to: to.to_string(),
@@ -53,13 +60,14 @@ pub fn compose(lang: Lang, to: &str, subject: String, paragraphs: &[String]) -> 
 
 /// One short notice: a subject and a body from templates.
 pub fn notice(
+    site: &Identity,
     lang: Lang,
     to: &str,
     subject: &str,
     body: &str,
     values: &[(&str, &str)],
 ) -> EmailWrite {
-    compose(lang, to, fill(subject, values), &[fill(body, values)])
+    compose(site, lang, to, fill(subject, values), &[fill(body, values)])
 }
 
 /// The lines of an order: what, period, seats, price; then the totals.
@@ -116,6 +124,7 @@ pub fn order_summary(lang: Lang, q: &Quote) -> Vec<String> {
 }
 
 pub fn order_confirmation(
+    site: &Identity,
     lang: Lang,
     to: &str,
     invoice_number: Option<&str>,
@@ -131,7 +140,25 @@ pub fn order_confirmation(
         paragraphs.push(format!("{}: {n}", t.invoice_number));
     }
     paragraphs.extend(summary.iter().cloned());
-    compose(lang, to, subject, &paragraphs)
+    compose(site, lang, to, subject, &paragraphs)
+}
+
+/// Escaped text with the addresses of the billing center made links:
+/// only ours, so that a name a customer typed never becomes one.
+fn linked(site: &Identity, escaped: &str) -> String {
+    let base = escape(&site.public_url);
+    let mut out = String::new();
+    let mut rest = escaped;
+    while let Some(i) = rest.find(base.as_str()) {
+        let (before, from) = rest.split_at(i);
+        out.push_str(before);
+        let end = from.find(char::is_whitespace).unwrap_or(from.len());
+        let url = from[..end].trim_end_matches(['.', ',', ')']);
+        out.push_str(&format!("<a href=\"{url}\">{url}</a>"));
+        rest = &from[url.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -140,7 +167,9 @@ mod tests {
 
     #[test]
     fn html_part_escapes_what_users_typed() {
+        let site = crate::server::config::Config::demo().identity;
         let m = notice(
+            &site,
             Lang::En,
             "a@b.test",
             "{product}",
@@ -156,6 +185,7 @@ mod tests {
     fn french_notice_is_french() {
         let t = Lang::Fr.texts();
         let m = notice(
+            &crate::server::config::Config::demo().identity,
             Lang::Fr,
             "a@b.test",
             t.trial_reminder_subject,
@@ -168,5 +198,28 @@ mod tests {
         );
         assert!(m.text.contains("centre de facturation"));
         assert!(m.html.contains("lang=\"fr\""));
+    }
+
+    #[test]
+    fn only_links_to_the_billing_center_are_made_clickable() {
+        let site = crate::server::config::Config::demo().identity;
+        let m = notice(
+            &site,
+            Lang::En,
+            "a@b.test",
+            "Reset",
+            "Open {link}. Not https://evil.example/{link}",
+            &[("link", &site.link("/password/reset/abc"))],
+        );
+        let ours = format!(
+            "<a href=\"{0}/password/reset/abc\">{0}/password/reset/abc</a>.",
+            site.public_url
+        );
+        assert!(m.html.contains(&ours), "{}", m.html);
+        assert!(!m.html.contains("href=\"https://evil"));
+        assert!(
+            m.text
+                .contains(&format!("Billing Center: {}/billing", site.public_url))
+        );
     }
 }

@@ -1,5 +1,5 @@
-//! Delivers the email outbox over SMTP (`SMTP_URL=smtp://host:port`), with
-//! retries and exponential backoff. Emails are written to the outbox inside
+//! Delivers the email outbox over SMTP (`smtp.*` of the configuration:
+//! STARTTLS, implicit TLS, a login), with retries and exponential backoff. Emails are written to the outbox inside
 //! the transaction that caused them, so an SMTP outage delays them and loses
 //! none.
 
@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use super::config::{SmtpSettings, SmtpTls};
 use crate::db::Db;
 use crate::db::outbox;
 use crate::db::outbox::PendingEmail;
@@ -14,8 +15,6 @@ use crate::db::outbox::PendingEmail;
 /// How long a claimed email is left to its mailer: far longer than an SMTP
 /// call may take (10 s), so only a mailer that died loses its claim.
 pub const LEASE: Duration = Duration::minutes(5);
-
-pub const FROM: &str = "Billing Center <billing@billing-center.example>";
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Delivery {
@@ -25,26 +24,39 @@ pub struct Delivery {
 
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
 }
 
 impl Mailer {
-    /// `smtp://host:port` (plain SMTP, e.g. a local relay or a test sink).
-    pub fn from_url(url: &str) -> Result<Mailer, String> {
-        let rest = url
-            .strip_prefix("smtp://")
-            .ok_or_else(|| format!("SMTP_URL must look like smtp://host:port, got \"{url}\""))?;
-        let (host, port) = rest
-            .trim_end_matches('/')
-            .rsplit_once(':')
-            .unwrap_or((rest, "25"));
-        let port: u16 = port
-            .parse()
-            .map_err(|_| format!("bad port in SMTP_URL \"{url}\""))?;
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-            .port(port)
-            .timeout(Some(std::time::Duration::from_secs(10)))
-            .build();
-        Ok(Mailer { transport })
+    /// A mailer for the relay `smtp`, sending as `from` (`Name <address>`).
+    pub fn new(smtp: &SmtpSettings, from: &str) -> Result<Mailer, String> {
+        use lettre::transport::smtp::authentication::Credentials;
+        use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+        let from: Mailbox = from.parse().map_err(|e| format!("email.from: {e}"))?;
+        let mut params = TlsParameters::builder(smtp.host.clone());
+        if let Some(pem) = &smtp.extra_ca {
+            let ca = Certificate::from_pem(pem).map_err(|e| format!("smtp.ca_cert: {e}"))?;
+            params = params.add_root_certificate(ca);
+        }
+        let params = params
+            .build_rustls()
+            .map_err(|e| format!("smtp: cannot set up TLS: {e}"))?;
+        let tls = match smtp.tls {
+            SmtpTls::Opportunistic => Tls::Opportunistic(params),
+            SmtpTls::Required => Tls::Required(params),
+            SmtpTls::Implicit => Tls::Wrapper(params),
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
+            .port(smtp.port)
+            .tls(tls)
+            .timeout(Some(std::time::Duration::from_secs(10)));
+        if let Some((user, password)) = &smtp.credentials {
+            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+        }
+        Ok(Mailer {
+            transport: builder.build(),
+            from,
+        })
     }
 
     async fn send(&self, e: &PendingEmail) -> Result<(), String> {
@@ -53,7 +65,7 @@ impl Mailer {
             .parse()
             .map_err(|err| format!("bad recipient: {err}"))?;
         let message = Message::builder()
-            .from(FROM.parse().map_err(|err| format!("{err}"))?)
+            .from(self.from.clone())
             .to(to)
             .subject(&e.subject)
             .multipart(MultiPart::alternative_plain_html(

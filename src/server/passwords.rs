@@ -66,13 +66,20 @@ pub async fn request_reset(state: &AppState, email: &str, address: &str) -> Resu
     let t = lang.texts();
     let now = state.clock.now();
     let token = random_token();
-    let link = super::email::link(&format!("/password/reset/{token}"));
+    let link = state.identity.link(&format!("/password/reset/{token}"));
     let values = [
         ("email", email.as_str()),
         ("account", account.name.as_str()),
         ("link", link.as_str()),
     ];
-    let mail = super::email::notice(lang, email.as_str(), t.reset_subject, t.reset_body, &values);
+    let mail = super::email::notice(
+        &state.identity,
+        lang,
+        email.as_str(),
+        t.reset_subject,
+        t.reset_body,
+        &values,
+    );
     let times = (instant_text(now), instant_text(now + RESET_LIFETIME));
     user_tokens::insert_token_with_email(
         &state.db,
@@ -141,7 +148,7 @@ pub fn invitation(
     let t = lang.texts();
     let now = state.clock.now();
     let token = random_token();
-    let link = super::email::link(&format!("/invitation/{token}"));
+    let link = state.identity.link(&format!("/invitation/{token}"));
     let values = [
         ("inviter", inviter),
         ("account", account.name.as_str()),
@@ -150,7 +157,14 @@ pub fn invitation(
     Invitation {
         token_hash: stored_hash(&token),
         times: (instant_text(now), instant_text(now + INVITE_LIFETIME)),
-        email: super::email::notice(lang, to, t.invite_subject, t.invite_body, &values),
+        email: super::email::notice(
+            &state.identity,
+            lang,
+            to,
+            t.invite_subject,
+            t.invite_body,
+            &values,
+        ),
     }
 }
 

@@ -99,13 +99,10 @@ pub async fn finish(
 
 /// The SEPA Direct Debit mandate the customer accepts, naming the seller
 /// (`creditor`), in the current language.
-pub fn mandate_text(holder: &str) -> String {
+pub fn mandate_text(seller: &super::identity::Seller, holder: &str) -> String {
     let t = super::lang::current().ui();
     crate::i18n::fill(
         t.sepa_mandate,
-        &[
-            ("creditor", super::billing::SELLER_NAME),
-            ("holder", holder),
-        ],
+        &[("creditor", &seller.legal_name), ("holder", holder)],
     )
 }

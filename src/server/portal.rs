@@ -48,7 +48,7 @@ pub async fn create_link(
         (&times.0, &times.1),
     )
     .await?;
-    Ok((super::email::link(&format!("/portal/{token}")), expires))
+    Ok((state.identity.link(&format!("/portal/{token}")), expires))
 }
 
 /// `GET /portal/{token}`: signs the link's user in and opens the billing

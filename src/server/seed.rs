@@ -6,7 +6,6 @@ use crate::billing::{Currency, InvoiceStatus, Money};
 use crate::domain::AccountId;
 use chrono::{Duration, NaiveDate};
 
-use super::billing::{SELLER, SELLER_DETAILS};
 use crate::billing::{BillingPeriod, Frequency};
 use crate::db::accounts::{self, NewAccount};
 use crate::db::payment_methods::PaymentMethodRecord;
@@ -78,12 +77,13 @@ fn invoice(
     seats: i64,
     unit_minor: i64,
 ) -> InvoiceWrite {
+    let demo = super::config::Config::demo_seller();
     let net = unit_minor * seats;
     // 20 % French VAT, rounded half-up once.
     let vat = (net * 20 + 50) / 100;
     let eur = |minor| Money::from_minor(minor, Currency::Eur);
     InvoiceWrite {
-        seller: SELLER.into(),
+        seller: demo.invoice_prefix.clone(),
         status,
         renewal_key: None,
         issued_on: issued,
@@ -94,7 +94,7 @@ fn invoice(
         vat: eur(vat),
         total: eur(net + vat),
         tax_mention: None,
-        seller_details: SELLER_DETAILS.into(),
+        seller_details: demo.details(),
         buyer_name: account.into(),
         buyer_country: "FR".into(),
         buyer_vat_number: None,

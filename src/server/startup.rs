@@ -8,7 +8,6 @@ use leptos_axum::{AxumRouteListing, LeptosRoutes};
 
 use super::config::Config;
 use super::state::{AppState, Services};
-use crate::billing::catalog::load;
 use crate::db::{Db, products};
 
 /// The pages the server renders, handed in from above (`crate::site`):
@@ -42,7 +41,7 @@ pub enum StartupError {
 /// Opens and migrates the database and loads the catalog: what `serve`,
 /// `migrate` and the tests all need.
 pub async fn prepare(config: &Config) -> Result<(Db, Arc<crate::billing::Catalog>), StartupError> {
-    let catalog = Arc::new(load::from_file(&config.catalog_path)?);
+    let catalog = Arc::new(config.catalog()?);
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
     products::sync_from_catalog(&db, &catalog).await?;
@@ -52,23 +51,56 @@ pub async fn prepare(config: &Config) -> Result<(Db, Arc<crate::billing::Catalog
 /// The state for commands that do not serve HTTP (`bill`).
 pub async fn offline_state(config: &Config) -> Result<AppState, StartupError> {
     let (db, catalog) = prepare(config).await?;
+    services(
+        config,
+        (db, catalog),
+        leptos_options(config),
+        Default::default(),
+    )
+    .await
+}
+
+/// Everything the handlers and jobs share, from the configuration.
+async fn services(
+    config: &Config,
+    (db, catalog): (Db, Arc<crate::billing::Catalog>),
+    leptos_options: LeptosOptions,
+    stopping: super::shutdown::Stopping,
+) -> Result<AppState, StartupError> {
     let installation = crate::db::gateway::installation_id(&db).await?;
     Ok(AppState::new(Services {
-        leptos_options: LeptosOptions::builder()
-            .output_name("billing-center")
-            .build(),
+        leptos_options,
         db,
         catalog,
         clock: config.clock(),
         gateway: config.gateway().map_err(StartupError::Usage)?,
         order_lease: config.order_lease(),
-        gateway_concurrency: config.gateway_concurrency().map_err(StartupError::Usage)?,
-        stripe: config.stripe().map_err(StartupError::Usage)?,
-        installation: installation.clone(),
-        return_origins: config.return_origins(),
-        trusted_proxies: config.trusted_proxies().map_err(StartupError::Usage)?,
-        stopping: Default::default(),
+        gateway_concurrency: config.gateway_concurrency,
+        stripe: config.stripe.clone(),
+        installation,
+        return_origins: config.return_origins.clone(),
+        trusted_proxies: config.trusted_proxies.clone(),
+        stopping,
+        identity: Arc::new(config.identity.clone()),
+        help: Arc::new(config.help().map_err(StartupError::Usage)?),
     }))
+}
+
+/// Leptos's options from our configuration, not from its own variables:
+/// the address is `listen`; the site's files are under `target/site`
+/// (`LEPTOS_SITE_ROOT` elsewhere).
+fn leptos_options(config: &Config) -> LeptosOptions {
+    let env = match std::env::var("LEPTOS_ENV").as_deref() {
+        Ok("DEV") => leptos::config::Env::DEV,
+        _ => leptos::config::Env::PROD,
+    };
+    LeptosOptions::builder()
+        .output_name("billing-center")
+        .site_root(std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into()))
+        .site_pkg_dir("pkg")
+        .site_addr(config.listen)
+        .env(env)
+        .build()
 }
 
 /// The billing run every few minutes inside the server, until the stop.
@@ -94,7 +126,7 @@ fn spawn_billing_job(state: AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Delivers the outbox every few seconds (only when SMTP_URL is set; the
+/// Delivers the outbox every few seconds (only when `smtp.url` is set; the
 /// demo otherwise shows emails at /billing/mailbox), until the stop.
 fn spawn_mailer(state: AppState, mailer: super::mailer::Mailer) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -129,6 +161,8 @@ pub fn router(state: AppState, site: Site) -> Router {
         .nest("/api/v1", (site.operator_api)())
         .route("/portal/{token}", axum::routing::get(super::portal::open))
         .route("/health", axum::routing::get(health))
+        .route("/brand.css", axum::routing::get(super::brand::stylesheet))
+        .route("/brand/logo", axum::routing::get(super::brand::logo))
         .route(
             "/webhooks/stripe",
             axum::routing::post(super::webhooks::stripe),
@@ -167,39 +201,23 @@ async fn health(
 }
 
 pub async fn serve(config: Config, site: Site) -> Result<(), StartupError> {
-    let conf = get_configuration(None).map_err(|e| StartupError::Leptos(e.to_string()))?;
-    let leptos_options = conf.leptos_options;
-    let addr = leptos_options.site_addr;
-    let (db, catalog) = prepare(&config).await?;
-    let installation = crate::db::gateway::installation_id(&db).await?;
+    let addr = config.listen;
+    let prepared = prepare(&config).await?;
     let (stop, stopping) = super::shutdown::switch();
-    let state = AppState::new(Services {
-        leptos_options,
-        db,
-        catalog,
-        clock: config.clock(),
-        gateway: config.gateway().map_err(StartupError::Usage)?,
-        order_lease: config.order_lease(),
-        gateway_concurrency: config.gateway_concurrency().map_err(StartupError::Usage)?,
-        stripe: config.stripe().map_err(StartupError::Usage)?,
-        installation: installation.clone(),
-        return_origins: config.return_origins(),
-        trusted_proxies: config.trusted_proxies().map_err(StartupError::Usage)?,
-        stopping: stopping.clone(),
-    });
+    let state = services(&config, prepared, leptos_options(&config), stopping.clone()).await?;
     // leptos_routes_with_context also mounts every server function under
     // /api/… with the same context.
     let mut jobs = vec![spawn_billing_job(state.clone())];
-    let (settings, poll) = config.webhooks().map_err(StartupError::Usage)?;
-    let deliverer =
-        super::outgoing_webhooks::Deliverer::new(settings).map_err(StartupError::Usage)?;
+    let deliverer = super::outgoing_webhooks::Deliverer::new(config.webhooks.clone())
+        .map_err(StartupError::Usage)?;
     jobs.push(super::outgoing_webhooks::spawn(
         state.db.clone(),
         deliverer,
-        (poll, stopping.clone()),
+        (config.webhook_poll, stopping.clone()),
     ));
-    if let Some(url) = std::env::var("SMTP_URL").ok().filter(|u| !u.is_empty()) {
-        let mailer = super::mailer::Mailer::from_url(&url).map_err(StartupError::Usage)?;
+    if let Some(smtp) = &config.smtp {
+        let mailer =
+            super::mailer::Mailer::new(smtp, &config.identity.from).map_err(StartupError::Usage)?;
         jobs.push(spawn_mailer(state.clone(), mailer));
     }
     let app = router(state, site);

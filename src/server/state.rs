@@ -34,7 +34,9 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
-#[derive(Debug)]
+/// Clone: a test or benchmark makes a variant (another gateway) with
+/// `Services { gateway, ..(*state).clone() }`.
+#[derive(Clone, Debug)]
 pub struct Services {
     pub leptos_options: LeptosOptions,
     pub db: Db,
@@ -62,6 +64,10 @@ pub struct Services {
     /// Set once the process is asked to stop: the billing run ends after
     /// its current batch (`shutdown`).
     pub stopping: super::shutdown::Stopping,
+    /// The seller, the brand and the public URL (`Config::identity`).
+    pub identity: Arc<super::identity::Identity>,
+    /// The help articles (`Config::help`).
+    pub help: Arc<super::help::Library>,
 }
 
 impl Services {

@@ -231,8 +231,9 @@ async fn notice(
         Reversal::Refunded => (t.payment_refunded_subject, t.payment_refunded_body),
     };
     let reason = crate::i18n::errors::sentence(lang, reason);
-    let link = super::email::link("/billing/portal");
+    let link = state.identity.link("/billing/portal");
     Ok(Some(super::email::notice(
+        &state.identity,
         lang,
         contact.email.as_str(),
         subject,

@@ -4,6 +4,7 @@ pub mod components;
 pub mod i18n;
 pub mod pages;
 pub mod resource;
+pub mod site;
 pub mod stripe_js;
 
 use leptos::prelude::*;
@@ -44,6 +45,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let texts = i18n::texts_json(lang);
     #[cfg(not(feature = "ssr"))]
     let texts = String::new();
+    #[cfg(feature = "ssr")]
+    let site = site::site_json();
+    #[cfg(not(feature = "ssr"))]
+    let site = String::new();
     view! {
         <!DOCTYPE html>
         <html lang=lang.code()>
@@ -51,6 +56,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 // The page's texts, as data for the browser (not executed).
                 <script type="application/json" id=i18n::TEXTS_ID inner_html=texts></script>
+                <script type="application/json" id=site::SITE_ID inner_html=site></script>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <AutoReload options=options.clone()/>
@@ -68,7 +74,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     i18n::provide_lang();
+    site::provide_site();
     let t = i18n::use_ui();
+    let brand = site::use_site();
     // Effects run only in the browser: this marks the page as hydrated, for
     // tests and for CSS that should wait for interactivity.
     Effect::new(|_| {
@@ -78,10 +86,15 @@ pub fn App() -> impl IntoView {
     });
     view! {
         <Stylesheet id="leptos" href="/pkg/billing-center.css"/>
-        <Title text=t.brand/>
+        // The configured brand colour, after the stylesheet it overrides.
+        <Stylesheet id="brand" href="/brand.css"/>
+        <Title text=brand.product_name.clone()/>
         <Router>
             <header class="topbar">
-                <a class="brand" href="/">{t.brand}</a>
+                <a class="brand" href="/">
+                    {brand.has_logo.then(|| view! { <img class="logo" src="/brand/logo" alt="" height="28"/> })}
+                    {brand.product_name.clone()}
+                </a>
                 <nav aria-label=t.nav_main>
                     <a href="/account">{t.nav_account}</a>
                     <a href="/billing">{t.nav_subscriptions}</a>

@@ -97,10 +97,7 @@ async fn server_killed_during_orders_loses_nothing_and_bills_nothing_twice() {
             None => fresh_database_url(backend, dir.path()).await,
         };
         let log = dir.path().join("server.log");
-        let config = billing_center::server::config::Config {
-            database_url: url.clone(),
-            catalog_path: concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml").into(),
-        };
+        let config = billing_center::server::config::Config::with_database(&url);
         let state = billing_center::server::startup::offline_state(&config)
             .await
             .unwrap();

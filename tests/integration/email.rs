@@ -81,13 +81,25 @@ async fn place_an_order(app: &TestApp) -> String {
     r["invoice_number"].as_str().unwrap().to_string()
 }
 
+/// The mailer `serve` would make of these settings (variables of the
+/// configuration), with the defaults for the rest.
+pub fn mailer(vars: &[(&str, &str)]) -> Mailer {
+    let config = billing_center::server::config::Config::load(None, &|k| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    })
+    .unwrap();
+    Mailer::new(config.smtp.as_ref().unwrap(), &config.identity.from).unwrap()
+}
+
 #[tokio::test]
 async fn the_confirmation_email_reaches_the_smtp_server_even_after_an_outage() {
     for backend in backends() {
         let app = TestApp::spawn_seeded(backend).await;
         let number = place_an_order(&app).await;
         let port = free_port();
-        let mailer = Mailer::from_url(&format!("smtp://127.0.0.1:{port}")).unwrap();
+        let mailer = mailer(&[("SMTP_URL", &format!("smtp://127.0.0.1:{port}"))]);
         let now = chrono::Utc::now();
 
         // SMTP down: the attempt fails and the email stays in the outbox.
@@ -183,7 +195,7 @@ async fn smtp_down_for_a_whole_billing_run_then_every_email_arrives_once() {
         assert!(outbox.len() >= 120, "{}", outbox.len());
 
         let port = free_port();
-        let mailer = Mailer::from_url(&format!("smtp://127.0.0.1:{port}")).unwrap();
+        let mailer = mailer(&[("SMTP_URL", &format!("smtp://127.0.0.1:{port}"))]);
         let t0 = chrono::Utc::now();
         // Down all along: attempts over two hours, each one failing.
         let mut failed = 0;
@@ -265,7 +277,7 @@ async fn two_servers_on_one_postgres_send_each_email_once() {
     let sink = smtp_sink(port, &maildir);
     let second = Db::connect(&app.url).await.unwrap();
     let deliver = |db: Db| async move {
-        let mailer = Mailer::from_url(&format!("smtp://127.0.0.1:{port}")).unwrap();
+        let mailer = mailer(&[("SMTP_URL", &format!("smtp://127.0.0.1:{port}"))]);
         let mut sent = 0;
         // The instants both servers' mailers tick at, in step.
         for tick in 0..20 {

@@ -160,18 +160,10 @@ async fn the_billing_run_charges_concurrently_holding_nothing_in_the_database() 
         let (_dir, url, seeded) = crate::billing_run::two_years_behind(backend, 6).await;
         let probe = Probe::new(&url, Duration::from_millis(60));
         let state = AppState::new(Services {
-            leptos_options: seeded.leptos_options.clone(),
-            db: seeded.db.clone(),
-            catalog: seeded.catalog.clone(),
-            clock: seeded.clock.clone(),
             gateway: probe.clone(),
-            order_lease: seeded.order_lease,
             gateway_concurrency: 8,
             stripe: None,
-            installation: seeded.installation.clone(),
-            return_origins: vec!["https://app.example.com".into()],
-            trusted_proxies: Default::default(),
-            stopping: Default::default(),
+            ..(*seeded).clone()
         });
         let report = run(&state, AsOf::Date(crate::billing_run::today()))
             .await

@@ -164,33 +164,26 @@ impl TestApp {
         trusted_proxies: TrustedProxies,
     ) -> TestApp {
         let url = url.to_string();
-        let config = Config {
-            database_url: url.clone(),
-            catalog_path: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("catalog.toml"),
-        };
-        let (db, catalog) = startup::prepare(&config).await.expect("prepare app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
+        let mut config = Config::with_database(&url);
+        config.listen = addr;
+        config.identity.public_url = format!("http://{addr}");
+        config.return_origins = vec!["https://app.example.com".into()];
+        config.trusted_proxies = trusted_proxies;
+        let base = startup::offline_state(&config).await.expect("prepare app");
         let leptos_options = LeptosOptions::builder()
             .output_name("billing-center")
             .site_addr(addr)
             .build();
         let state = AppState::new(Services {
             leptos_options,
-            db: db.clone(),
-            catalog,
             clock,
             gateway,
-            order_lease: chrono::Duration::seconds(120),
-            gateway_concurrency: 8,
             stripe,
-            installation: billing_center::db::gateway::installation_id(&db)
-                .await
-                .unwrap(),
-            return_origins: vec!["https://app.example.com".into()],
-            trusted_proxies,
-            stopping: Default::default(),
+            ..(*base).clone()
         });
+        let db = state.db.clone();
         let app = startup::router(state.clone(), billing_center::site());
         tokio::spawn(async move {
             axum::serve(
@@ -365,7 +358,7 @@ pub async fn credit_note(db: &Db, account: AccountId, day: chrono::NaiveDate, am
     use billing_center::db::commit;
     use billing_center::db::writes::InvoiceLineWrite;
     use billing_center::db::writes::InvoiceWrite;
-    use billing_center::server::billing::{SELLER, SELLER_DETAILS};
+    let seller = billing_center::server::config::Config::demo_seller();
     let next = day.succ_opt().unwrap();
     let eur = |minor| {
         billing_center::billing::Money::from_minor(minor, billing_center::billing::Currency::Eur)
@@ -374,7 +367,7 @@ pub async fn credit_note(db: &Db, account: AccountId, day: chrono::NaiveDate, am
         db,
         account,
         &InvoiceWrite {
-            seller: SELLER.into(),
+            seller: seller.invoice_prefix.clone(),
             status: billing_center::billing::InvoiceStatus::Paid,
             renewal_key: None,
             issued_on: day,
@@ -385,7 +378,7 @@ pub async fn credit_note(db: &Db, account: AccountId, day: chrono::NaiveDate, am
             vat: eur(0),
             total: eur(0),
             tax_mention: None,
-            seller_details: SELLER_DETAILS.into(),
+            seller_details: seller.details(),
             buyer_name: "Credit note".into(),
             buyer_country: "FR".into(),
             buyer_vat_number: None,
@@ -719,10 +712,7 @@ pub async fn call(
 /// The state of a command that does not serve (`bill`) on the database at
 /// `url`, to seed it or run the billing run in-process.
 pub async fn offline_state(url: &str) -> AppState {
-    let config = Config {
-        database_url: url.to_string(),
-        catalog_path: concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml").into(),
-    };
+    let config = Config::with_database(&url);
     startup::offline_state(&config).await.unwrap()
 }
 

@@ -447,6 +447,7 @@ async fn remind(
                 .unwrap_or_else(|_| r.product.clone());
             let mail = contact.map(|c| {
                 notice(
+                    &state.identity,
                     lang,
                     c.email.as_str(),
                     subject,

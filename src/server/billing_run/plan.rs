@@ -19,7 +19,7 @@ use crate::db::writes::{
 };
 use crate::error::AppError;
 use crate::i18n::{Lang, fill};
-use crate::server::billing::{SELLER, SELLER_DETAILS, currency_of, lang_of, snapshot, terms};
+use crate::server::billing::{currency_of, lang_of, snapshot, terms};
 use crate::server::charges::Attempt;
 use crate::server::email::{self, notice};
 use crate::server::payments::{Charge, PaymentError};
@@ -85,7 +85,7 @@ pub(super) fn plan(
         super::AsOf::Date(d) => d,
         super::AsOf::Now => crate::server::clock::local_date(state.clock.now(), &account.time_zone),
     };
-    let terms = terms(account)?;
+    let terms = terms(account, &state.identity.seller)?;
     let lang = lang_of(account);
     let t = lang.texts();
     let currency = currency_of(account);
@@ -127,6 +127,7 @@ pub(super) fn plan(
         audit: String::new(),
     };
     let notices = Notices {
+        site: state.identity.clone(),
         lang,
         to: to.clone(),
         product: product_name.clone(),
@@ -178,7 +179,7 @@ pub(super) fn plan(
             net,
             attempt,
         } => {
-            let tax = tax_treatment(&terms.country, terms.vat_number.as_ref());
+            let tax = tax_treatment(&terms);
             let credit_left = page
                 .credit_left
                 .get(&account.id)
@@ -214,7 +215,7 @@ pub(super) fn plan(
                 .map(|l| l.name.clone())
                 .unwrap_or_else(|_| level.clone());
             let invoice = InvoiceWrite {
-                seller: SELLER.into(),
+                seller: state.identity.seller.invoice_prefix.clone(),
                 status: if corporate {
                     InvoiceStatus::Open
                 } else {
@@ -229,7 +230,7 @@ pub(super) fn plan(
                 vat: sums.vat,
                 total: sums.total_due,
                 tax_mention: tax.legal_mention().map(str::to_string),
-                seller_details: SELLER_DETAILS.into(),
+                seller_details: state.identity.seller.details(),
                 buyer_name: account.name.clone(),
                 buyer_country: account.country.clone(),
                 buyer_vat_number: account.vat_number.clone(),
@@ -310,6 +311,7 @@ pub(super) fn plan(
                         write.invoice = Some(invoice);
                         write.subscriptions.push(renewed);
                         let to = notices.to.clone();
+                        let site = notices.site.clone();
                         write.email = Box::new(move |number| {
                             let number = number.unwrap_or("-");
                             let body: Vec<String> = receipt
@@ -317,6 +319,7 @@ pub(super) fn plan(
                                 .map(|p| fill(p, &[("number", number)]))
                                 .collect();
                             email::compose(
+                                &site,
                                 lang,
                                 &to,
                                 fill(lang.texts().renewal_subject, &[("number", number)]),
@@ -361,6 +364,7 @@ pub(super) fn plan(
 
 /// The emails of one subscription's steps.
 struct Notices {
+    site: std::sync::Arc<crate::server::identity::Identity>,
     lang: Lang,
     to: String,
     product: String,
@@ -368,7 +372,7 @@ struct Notices {
 
 impl Notices {
     fn notice(&self, subject: &str, body: &str, values: &[(&str, &str)]) -> EmailWrite {
-        notice(self.lang, &self.to, subject, body, values)
+        notice(&self.site, self.lang, &self.to, subject, body, values)
     }
 
     /// The subscription ended on `on` because its renewal could not be paid.
@@ -435,8 +439,7 @@ impl Notices {
                 };
                 // The bank wants the customer: a link to the page that asks.
                 if let PaymentError::ActionRequired { intent, .. } = e {
-                    let link =
-                        crate::server::email::link(&format!("/billing/authenticate/{intent}"));
+                    let link = self.site.link(&format!("/billing/authenticate/{intent}"));
                     let mail = self.notice(
                         t.payment_action_subject,
                         t.payment_action_body,

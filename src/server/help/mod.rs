@@ -52,6 +52,105 @@ fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
     }
 }
 
+/// The articles served: the built-in ones, replaced or added to by the
+/// files of the configuration's `help_dir` (`DIR/en/SLUG.md`,
+/// `DIR/fr/SLUG.md`), read once at start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Library {
+    /// `(slug, text)` per language, in [`Lang::ALL`]'s order.
+    articles: Vec<Vec<(String, String)>>,
+}
+
+impl Library {
+    pub fn builtin() -> Library {
+        Library {
+            articles: Lang::ALL
+                .iter()
+                .map(|l| {
+                    sources(*l)
+                        .iter()
+                        .map(|(s, t)| (s.to_string(), t.to_string()))
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    /// The built-in articles with those of `dir`; a file that is not an
+    /// article (no `# Title` first line, a slug other than lowercase
+    /// letters, digits and dashes) is an error naming it.
+    pub fn with_overrides(dir: &std::path::Path) -> Result<Library, String> {
+        let mut lib = Library::builtin();
+        for (i, lang) in Lang::ALL.iter().enumerate() {
+            let folder = dir.join(lang.code());
+            let Ok(entries) = std::fs::read_dir(&folder) else {
+                continue;
+            };
+            let mut files: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            files.sort();
+            for path in files
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "md"))
+            {
+                let bad = |why: &str| format!("{}: {why}", path.display());
+                let slug = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .filter(|s| {
+                        !s.is_empty()
+                            && s.bytes()
+                                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    })
+                    .ok_or_else(|| {
+                        bad("the name must be lowercase letters, digits and dashes, then .md")
+                    })?
+                    .to_string();
+                let text = std::fs::read_to_string(&path).map_err(|e| bad(&e.to_string()))?;
+                if title(&text).is_empty() {
+                    return Err(bad("the first line must be the title, \"# Title\""));
+                }
+                let list = &mut lib.articles[i];
+                match list.iter_mut().find(|(s, _)| *s == slug) {
+                    Some(entry) => entry.1 = text,
+                    None => list.push((slug, text)),
+                }
+            }
+        }
+        Ok(lib)
+    }
+
+    fn of(&self, lang: Lang) -> &[(String, String)] {
+        let i = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0);
+        &self.articles[i]
+    }
+
+    /// `(slug, title)` of every article.
+    pub fn index(&self, lang: Lang) -> Vec<(&str, String)> {
+        self.of(lang)
+            .iter()
+            .map(|(slug, text)| (slug.as_str(), title(text)))
+            .collect()
+    }
+
+    /// The list of articles.
+    pub fn index_page(&self, lang: Lang) -> Doc {
+        let t = lang.ui();
+        Doc {
+            title: t.help_title.into(),
+            body_html: format!(
+                "<p>{}</p>{}",
+                escape(t.help_intro),
+                links(&self.index(lang))
+            ),
+        }
+    }
+
+    pub fn article(&self, lang: Lang, slug: &str) -> Option<Doc> {
+        let (slug, text) = self.of(lang).iter().find(|(s, _)| *s == slug)?;
+        Some(render(self, lang, slug, text))
+    }
+}
+
 fn title(text: &str) -> String {
     text.lines()
         .next()
@@ -59,14 +158,6 @@ fn title(text: &str) -> String {
         .unwrap_or_default()
         .trim()
         .to_string()
-}
-
-/// `(slug, title)` of every article.
-pub fn index(lang: Lang) -> Vec<(&'static str, String)> {
-    sources(lang)
-        .iter()
-        .map(|(slug, text)| (*slug, title(text)))
-        .collect()
 }
 
 fn links(items: &[(&str, String)]) -> String {
@@ -84,17 +175,7 @@ pub struct Doc {
     pub body_html: String,
 }
 
-/// The list of articles.
-pub fn index_page(lang: Lang) -> Doc {
-    let t = lang.ui();
-    Doc {
-        title: t.help_title.into(),
-        body_html: format!("<p>{}</p>{}", escape(t.help_intro), links(&index(lang))),
-    }
-}
-
-pub fn article(lang: Lang, slug: &str) -> Option<Doc> {
-    let (slug, text) = sources(lang).iter().find(|(s, _)| *s == slug)?;
+fn render(lib: &Library, lang: Lang, slug: &str, text: &str) -> Doc {
     let mut html = String::new();
     // The list being built, if any: "ol" or "ul".
     let mut open: Option<&str> = None;
@@ -126,7 +207,11 @@ pub fn article(lang: Lang, slug: &str) -> Option<Doc> {
         } else if let Some(names) = line.strip_prefix("Related:") {
             related = names
                 .split(',')
-                .filter_map(|s| index(lang).into_iter().find(|(slug, _)| *slug == s.trim()))
+                .filter_map(|s| {
+                    lib.index(lang)
+                        .into_iter()
+                        .find(|(slug, _)| *slug == s.trim())
+                })
                 .collect::<Vec<_>>();
         } else {
             html.push_str(&format!("<p>{}</p>", inline(line)));
@@ -142,10 +227,10 @@ pub fn article(lang: Lang, slug: &str) -> Option<Doc> {
             links(&related)
         ));
     }
-    Some(Doc {
+    Doc {
         title: title(text),
         body_html: format!("<div data-article=\"{slug}\">{html}</div>"),
-    })
+    }
 }
 
 /// `"2. Choose…"` → `"Choose…"`.
@@ -179,7 +264,7 @@ mod tests {
         assert_eq!(slugs(Lang::En).len(), 10);
         for lang in Lang::ALL {
             for (slug, text) in sources(lang) {
-                let a = article(lang, slug).unwrap();
+                let a = Library::builtin().article(lang, slug).unwrap();
                 assert!(!a.title.is_empty(), "{slug} has no title");
                 assert!(a.body_html.len() > 200, "{slug} is empty");
                 // Balanced: every list closed, nothing unescaped.
@@ -255,11 +340,48 @@ mod tests {
 
 #[cfg(test)]
 mod escaping {
+    use super::*;
+
     #[test]
     fn article_text_is_escaped() {
         assert_eq!(
             super::inline("a <b> & **<c>**"),
             "a &lt;b&gt; &amp; <strong>&lt;c&gt;</strong>"
         );
+    }
+
+    #[test]
+    fn a_help_dir_replaces_and_adds_articles_and_names_a_bad_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("en")).unwrap();
+        std::fs::write(
+            dir.path().join("en/sign-in.md"),
+            "# Signing in at Acme\n\nUse your Acme SSO.\n\nRelated: refunds",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("en/refunds.md"),
+            "# Refunds\n\nWithin 14 days.",
+        )
+        .unwrap();
+        let lib = Library::with_overrides(dir.path()).unwrap();
+        let a = lib.article(Lang::En, "sign-in").unwrap();
+        assert_eq!(a.title, "Signing in at Acme");
+        assert!(a.body_html.contains("href=\"/help/refunds\""));
+        assert!(lib.index_page(Lang::En).body_html.contains("Refunds"));
+        // French keeps the built-in article.
+        assert_ne!(
+            lib.article(Lang::Fr, "sign-in").unwrap().title,
+            "Signing in at Acme"
+        );
+        assert!(lib.article(Lang::Fr, "refunds").is_none());
+
+        std::fs::write(dir.path().join("en/Bad Name.md"), "# X").unwrap();
+        let e = Library::with_overrides(dir.path()).unwrap_err();
+        assert!(e.contains("Bad Name.md"), "{e}");
+        std::fs::remove_file(dir.path().join("en/Bad Name.md")).unwrap();
+        std::fs::write(dir.path().join("en/untitled.md"), "no title").unwrap();
+        let e = Library::with_overrides(dir.path()).unwrap_err();
+        assert!(e.contains("untitled.md") && e.contains("title"), "{e}");
     }
 }

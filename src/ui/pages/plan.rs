@@ -267,7 +267,8 @@ fn Editor(
                             </label>
                         }.into_any()
                     } else {
-                        view! { <p class="choice muted">{l.name.clone()} ": " <a href="mailto:sales@billing-center.example">{t.contact_sales}</a></p> }.into_any()
+                        let sales = format!("mailto:{}", crate::ui::site::use_site().sales_email);
+                        view! { <p class="choice muted">{l.name.clone()} ": " <a href=sales>{t.contact_sales}</a></p> }.into_any()
                     }
                 }).collect_view()}
             </fieldset>
