@@ -441,3 +441,152 @@ fn numbered_subjects(n: usize) -> Vec<String> {
     expected.sort();
     expected
 }
+
+/// A relay as companies run them, on a certificate made here: STARTTLS
+/// (or TLS from the first byte, `implicit`) and a login required
+/// (`tests/support/smtp_tls_sink.py`, aiosmtpd). The certificate's PEM is
+/// returned for the mailer to trust.
+fn tls_relay(port: u16, dir: &std::path::Path, implicit: bool) -> (Sink, std::path::PathBuf) {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    let cert = dir.join("relay.pem");
+    let key = dir.join("relay.key");
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.key_pair.serialize_pem()).unwrap();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/support/smtp_tls_sink.py"
+    );
+    let mut command = Command::new("python3");
+    command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .arg(script)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--user",
+            "relay-user",
+            "--password",
+            "s3cret",
+        ])
+        .arg("--cert")
+        .arg(&cert)
+        .arg("--key")
+        .arg(&key);
+    if implicit {
+        command.arg("--implicit");
+    }
+    let sink = Sink(
+        command
+            .arg(dir.join("maildir"))
+            .spawn()
+            .expect("python3 smtp_tls_sink.py"),
+    );
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return (sink, cert);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("TLS SMTP relay did not start");
+}
+
+async fn last_error(app: &TestApp) -> Option<String> {
+    let (e,): (Option<String>,) =
+        sqlx::query_as("SELECT last_error FROM email_outbox ORDER BY id DESC LIMIT 1")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    e
+}
+
+/// STARTTLS with a login: refused with a wrong password or an untrusted
+/// certificate (the email waits), delivered over TLS, logged in, with the
+/// configured From, once both are right.
+#[tokio::test]
+async fn mail_goes_through_a_relay_that_requires_starttls_and_a_login() {
+    let backend = backends()[0];
+    let app = TestApp::spawn_seeded(backend).await;
+    place_an_order(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (sink, ca) = tls_relay(port, dir.path(), false);
+    let url = format!("smtp://127.0.0.1:{port}");
+    let ca = ca.to_str().unwrap();
+    let settings = |password: &'static str, ca: &'static str| {
+        mailer(&[
+            ("SMTP_URL", url.as_str()),
+            ("SMTP_USERNAME", "relay-user"),
+            ("SMTP_PASSWORD", password),
+            ("BC_SMTP_CA_CERT", ca),
+            ("BC_EMAIL_FROM", "Acme Billing <billing@acme.example>"),
+        ])
+    };
+    let ca: &'static str = Box::leak(ca.to_string().into_boxed_str());
+    let mut now = chrono::Utc::now();
+
+    let d = settings("wrong", ca)
+        .deliver_pending(&app.db, now)
+        .await
+        .unwrap();
+    assert_eq!((d.sent, d.failed), (0, 1));
+    let error = last_error(&app).await.unwrap_or_default();
+    assert!(error.contains("535"), "{error}");
+
+    // The system's roots do not include the test's certificate.
+    now += chrono::Duration::hours(2);
+    let untrusted = mailer(&[
+        ("SMTP_URL", url.as_str()),
+        ("SMTP_USERNAME", "relay-user"),
+        ("SMTP_PASSWORD", "s3cret"),
+    ]);
+    let d = untrusted.deliver_pending(&app.db, now).await.unwrap();
+    assert_eq!((d.sent, d.failed), (0, 1), "{:?}", last_error(&app).await);
+    assert!(received(&dir.path().join("maildir")).is_empty());
+
+    now += chrono::Duration::hours(2);
+    let d = settings("s3cret", ca)
+        .deliver_pending(&app.db, now)
+        .await
+        .unwrap();
+    assert_eq!((d.sent, d.failed), (1, 0), "{:?}", last_error(&app).await);
+    let mails = received(&dir.path().join("maildir"));
+    drop(sink);
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].contains("X-Sink-TLS: TLSv1."), "{}", mails[0]);
+    assert!(mails[0].contains("X-Sink-Login: relay-user"));
+    assert!(
+        mails[0].contains("From: \"Acme Billing\" <billing@acme.example>")
+            || mails[0].contains("From: Acme Billing <billing@acme.example>"),
+        "{}",
+        mails[0]
+    );
+    assert!(mails[0].contains("To: trial@demo.test"));
+}
+
+/// `smtps://`: TLS from the first byte, then the login.
+#[tokio::test]
+async fn mail_goes_through_a_relay_with_implicit_tls() {
+    let app = TestApp::spawn_seeded(backends()[0]).await;
+    place_an_order(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (sink, ca) = tls_relay(port, dir.path(), true);
+    let m = mailer(&[
+        ("SMTP_URL", &format!("smtps://127.0.0.1:{port}")),
+        ("SMTP_USERNAME", "relay-user"),
+        ("SMTP_PASSWORD", "s3cret"),
+        ("BC_SMTP_CA_CERT", ca.to_str().unwrap()),
+    ]);
+    let d = m
+        .deliver_pending(&app.db, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!((d.sent, d.failed), (1, 0), "{:?}", last_error(&app).await);
+    let mails = received(&dir.path().join("maildir"));
+    drop(sink);
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].contains("X-Sink-TLS: TLSv1."), "{}", mails[0]);
+    assert!(mails[0].contains("X-Sink-Login: relay-user"));
+}
