@@ -709,6 +709,38 @@ pub async fn call(
     Some((status, v))
 }
 
+/// The form of an order, on a server process, that upgrades the customer's
+/// first subscription to 3 Business seats: put in the cart, checked out.
+pub async fn upgrade_order_form(
+    client: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+) -> Vec<(String, String)> {
+    use serde_json::json;
+    let (_, overview) = call(client, base, cookie, "overview", Ok(json!({})))
+        .await
+        .unwrap();
+    let id = overview["cards"][0]["id"].as_i64().unwrap();
+    let item = json!({"item": {"type": "change", "subscription_id": id,
+        "plan": {"level": "business", "seats": 3, "frequency": "monthly"}}, "replace": true});
+    let (status, _) = call(client, base, cookie, "put_cart_item", Ok(item))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let (_, c) = call(client, base, cookie, "checkout", Ok(json!({})))
+        .await
+        .unwrap();
+    let field = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    vec![
+        ("key".to_string(), field(&c["idempotency_key"])),
+        (
+            "expected_total".to_string(),
+            field(&c["quote"]["totals"]["total_due"]["amount"]),
+        ),
+        ("cart_digest".to_string(), field(&c["cart_digest"])),
+    ]
+}
+
 /// The state of a command that does not serve (`bill`) on the database at
 /// `url`, to seed it or run the billing run in-process.
 pub async fn offline_state(url: &str) -> AppState {

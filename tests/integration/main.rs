@@ -9,6 +9,7 @@ mod accounts;
 mod backup;
 mod billing_run;
 mod command_line;
+mod configuration;
 mod corporate;
 mod crash;
 mod data_protection;

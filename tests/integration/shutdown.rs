@@ -4,11 +4,9 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
-
 use crate::helpers::{
     backends, call, customer_mid_period, free_port, fresh_database_url, offline_state,
-    serve_process, session_cookie, wait_until_up,
+    serve_process, session_cookie, upgrade_order_form, wait_until_up,
 };
 
 fn sigterm(child: &std::process::Child) {
@@ -57,28 +55,7 @@ async fn sigterm_answers_the_orders_in_flight_then_exits_0() {
         let client = reqwest::Client::new();
         let mut forms = Vec::new();
         for cookie in &cookies {
-            let (_, overview) = call(&client, &base, cookie, "overview", Ok(json!({})))
-                .await
-                .unwrap();
-            let id = overview["cards"][0]["id"].as_i64().unwrap();
-            let item = json!({"item": {"type": "change", "subscription_id": id,
-                "plan": {"level": "business", "seats": 3, "frequency": "monthly"}}, "replace": true});
-            let (status, _) = call(&client, &base, cookie, "put_cart_item", Ok(item))
-                .await
-                .unwrap();
-            assert_eq!(status, 200);
-            let (_, c) = call(&client, &base, cookie, "checkout", Ok(json!({})))
-                .await
-                .unwrap();
-            let field = |v: &Value| v.as_str().unwrap_or_default().to_string();
-            forms.push(vec![
-                ("key".to_string(), field(&c["idempotency_key"])),
-                (
-                    "expected_total".to_string(),
-                    field(&c["quote"]["totals"]["total_due"]["amount"]),
-                ),
-                ("cart_digest".to_string(), field(&c["cart_digest"])),
-            ]);
+            forms.push(upgrade_order_form(&client, &base, cookie).await);
         }
         let orders = cookies.iter().zip(forms).map(|(cookie, form)| {
             let (client, base) = (client.clone(), base.clone());
