@@ -33,6 +33,7 @@ pub mod portal;
 pub mod purge;
 pub mod seed;
 pub mod shutdown;
+pub mod site_files;
 pub mod startup;
 pub mod state;
 /// Incoming: Stripe's webhooks (`/webhooks/stripe`).

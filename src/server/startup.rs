@@ -69,7 +69,6 @@ async fn services(
 ) -> Result<AppState, StartupError> {
     let installation = crate::db::gateway::installation_id(&db).await?;
     Ok(AppState::new(Services {
-        leptos_options,
         db,
         catalog,
         clock: config.clock(),
@@ -83,6 +82,10 @@ async fn services(
         stopping,
         identity: Arc::new(config.identity.clone()),
         help: Arc::new(config.help().map_err(StartupError::Usage)?),
+        site_files: Arc::new(super::site_files::SiteFiles::load(std::path::Path::new(
+            leptos_options.site_root.as_ref(),
+        ))),
+        leptos_options,
     }))
 }
 
@@ -172,9 +175,7 @@ pub fn router(state: AppState, site: Site) -> Router {
             "/billing/invoices.csv",
             axum::routing::get(super::documents::invoices_csv),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            site.shell,
-        ))
+        .fallback(static_file_or_not_found(site.shell))
         .layer(axum::middleware::map_response(
             super::error::fix_server_fn_status,
         ))
@@ -183,7 +184,30 @@ pub fn router(state: AppState, site: Site) -> Router {
         // to JSON clients.
         .layer(axum::middleware::from_fn(super::headers::reject_nul))
         .layer(axum::middleware::from_fn(super::headers::security_headers))
+        // Leaves the precompressed site files as they are (they carry their
+        // Content-Encoding already).
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
+}
+
+/// The site's files from memory (`site_files`), else the app's 404 page.
+fn static_file_or_not_found(
+    shell: fn(LeptosOptions) -> AnyView,
+) -> axum::routing::MethodRouter<AppState> {
+    let not_found = leptos_axum::file_and_error_handler::<AppState, _>(shell);
+    axum::routing::any(
+        move |uri: axum::http::Uri,
+              axum::extract::State(state): axum::extract::State<AppState>,
+              request: axum::extract::Request| {
+            let not_found = not_found.clone();
+            async move {
+                match state.site_files.respond(uri.path(), request.headers()) {
+                    Some(response) => response,
+                    None => not_found(uri, axum::extract::State(state), request).await,
+                }
+            }
+        },
+    )
 }
 
 /// For load balancers and restarts: 200 when the database answers, 503

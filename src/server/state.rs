@@ -68,6 +68,8 @@ pub struct Services {
     pub identity: Arc<super::identity::Identity>,
     /// The help articles (`Config::help`).
     pub help: Arc<super::help::Library>,
+    /// The client's files, embedded or read at start.
+    pub site_files: Arc<super::site_files::SiteFiles>,
 }
 
 impl Services {

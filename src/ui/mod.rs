@@ -8,7 +8,7 @@ pub mod site;
 pub mod stripe_js;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
@@ -49,6 +49,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let site = site::site_json();
     #[cfg(not(feature = "ssr"))]
     let site = String::new();
+    // The client's files by their hashed names (`server::site_files`).
+    #[cfg(feature = "ssr")]
+    let (js, wasm, css) = crate::server::state::current()
+        .map(|s| s.site_files.assets())
+        .map(|a| (a.js, a.wasm, a.css))
+        .unwrap_or_default();
+    #[cfg(not(feature = "ssr"))]
+    let (js, wasm, css) = (String::new(), String::new(), String::new());
     view! {
         <!DOCTYPE html>
         <html lang=lang.code()>
@@ -59,14 +67,33 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <script type="application/json" id=site::SITE_ID inner_html=site></script>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <link rel="stylesheet" href=css/>
+                // The configured brand colour, after the stylesheet it overrides.
+                <link rel="stylesheet" href="/brand.css"/>
+                <AutoReload options/>
+                <Hydration js wasm/>
                 <MetaTags/>
             </head>
             <body>
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Loads and starts the client, as Leptos's `HydrationScripts` does, but
+/// from the names the server knows (hashed, embedded) rather than from a
+/// hash file beside the binary.
+#[component]
+fn Hydration(js: String, wasm: String) -> impl IntoView {
+    let nonce = leptos::nonce::use_nonce();
+    let script = format!(
+        "import({js:?}).then(m => m.default({{module_or_path: {wasm:?}}}).then(() => m.hydrate()));"
+    );
+    view! {
+        <link rel="modulepreload" href=js crossorigin=""/>
+        <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin=""/>
+        <script type="module" nonce=nonce>{script}</script>
     }
 }
 
@@ -85,9 +112,6 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="leptos" href="/pkg/billing-center.css"/>
-        // The configured brand colour, after the stylesheet it overrides.
-        <Stylesheet id="brand" href="/brand.css"/>
         <Title text=brand.product_name.clone()/>
         <Router>
             <header class="topbar">
