@@ -177,3 +177,12 @@ pub async fn mark_email_failed(
     .await?;
     Ok(())
 }
+
+/// How many emails wait to be sent (the metrics' outbox depth).
+pub async fn pending_count(db: &Db) -> Result<i64, DbError> {
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM email_outbox WHERE sent_at IS NULL")
+            .fetch_one(&db.pool)
+            .await?;
+    Ok(n)
+}

@@ -460,3 +460,13 @@ pub async fn event_types_of(db: &Db, account: AccountId) -> Result<Vec<String>, 
         .map(|r| Ok(r.text("type")?))
         .collect::<Result<_, DbError>>()
 }
+
+/// How many deliveries wait (the metrics' queue depth).
+pub async fn pending_count(db: &Db) -> Result<i64, DbError> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM webhook_deliveries WHERE state = 'pending'",
+    )
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(n)
+}

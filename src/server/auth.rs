@@ -307,6 +307,7 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Ca
     };
     let ok = verify(password.to_string(), hash).await;
     let Some(user) = user.filter(|_| ok) else {
+        super::metrics::sign_in_failed();
         return Err(match slowed {
             true => refuse(&email_since),
             false => AppError::Invalid(SIGN_IN_FAILED.into()),

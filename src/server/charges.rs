@@ -165,6 +165,12 @@ impl Attempt {
 
     /// Records its failure on its own (an order's decline).
     pub async fn record_failure(&self, state: &AppState, e: &PaymentError) -> Result<(), AppError> {
+        // The stored purpose starts with its kind: `order:…`, `renewal:…`.
+        let kind = match self.purpose.split(':').next() {
+            Some("renewal") => "renewal",
+            _ => "order",
+        };
+        super::metrics::payment_failed(kind);
         if let Some(w) = self.failed(e) {
             store::record(&state.db, &w).await?;
         }

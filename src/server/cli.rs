@@ -19,6 +19,9 @@ fn environment() -> String {
     for k in super::config::keys::KEYS {
         out.push_str(&format!("  {:<26} {}\n", k.env, k.name));
     }
+    out.push_str(
+        "  BC_LOG_FORMAT              json: one JSON object per log line (default: text)\n",
+    );
     out.push_str("  RUST_LOG                   log level (default info)");
     out
 }

@@ -97,7 +97,10 @@ pub async fn invoices_csv(
     let lang = request_lang(q.lang.as_deref(), &headers);
     let result = async {
         let c = billing_caller(&state, &headers).await?;
-        let mut out = csv_header(lang);
+        // A byte-order mark: spreadsheet programs read the file as UTF-8
+        // (French accents) only with it.
+        let mut out = String::from("\u{feff}");
+        out.push_str(&csv_header(lang));
         let mut before = None;
         loop {
             let page = invoices::invoices(&state.db, c.account.id, before, 1000).await?;

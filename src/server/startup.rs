@@ -115,10 +115,18 @@ fn spawn_billing_job(state: AppState) -> tokio::task::JoinHandle<()> {
                 _ = tick.tick() => {}
                 _ = state.stopping.wait() => return,
             }
+            let started = std::time::Instant::now();
             match super::billing_run::run(&state, super::billing_run::AsOf::Now).await {
-                Ok(r) if r != Default::default() => tracing::info!(?r, "billing run"),
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "billing run failed"),
+                Ok(r) => {
+                    super::metrics::billing_run(&r, started.elapsed());
+                    if r != Default::default() {
+                        tracing::info!(?r, "billing run");
+                    }
+                }
+                Err(e) => {
+                    super::metrics::billing_run_failed();
+                    tracing::error!(error = %e, "billing run failed");
+                }
             }
             match super::purge::run(&state).await {
                 Ok(0) => {}
@@ -184,6 +192,7 @@ pub fn router(state: AppState, site: Site) -> Router {
         // to JSON clients.
         .layer(axum::middleware::from_fn(super::headers::reject_nul))
         .layer(axum::middleware::from_fn(super::headers::security_headers))
+        .layer(axum::middleware::from_fn(super::request_log::log_requests))
         // Leaves the precompressed site files as they are (they carry their
         // Content-Encoding already).
         .layer(tower_http::compression::CompressionLayer::new())
@@ -243,6 +252,18 @@ pub async fn serve(config: Config, site: Site) -> Result<(), StartupError> {
         let mailer =
             super::mailer::Mailer::new(smtp, &config.identity.from).map_err(StartupError::Usage)?;
         jobs.push(spawn_mailer(state.clone(), mailer));
+    }
+    if let Some(addr) = config.metrics_listen {
+        let handle = super::metrics::install().map_err(StartupError::Usage)?;
+        let listener =
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| StartupError::Bind {
+                    addr: addr.to_string(),
+                    cause: e.to_string(),
+                })?;
+        tracing::info!("metrics on http://{addr}/metrics");
+        jobs.push(super::metrics::spawn(listener, state.clone(), handle));
     }
     let app = router(state, site);
     let listener = tokio::net::TcpListener::bind(&addr)

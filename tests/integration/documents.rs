@@ -158,7 +158,12 @@ async fn csv_export_lists_every_invoice_with_a_translated_header() {
         let r = get(&s, "/billing/invoices.csv", "fr-FR").await;
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
-        let csv = r.text().await.unwrap();
+        let bytes = r.bytes().await.unwrap();
+        assert!(
+            bytes.starts_with(b"\xEF\xBB\xBF"),
+            "a UTF-8 byte-order mark first"
+        );
+        let csv = String::from_utf8(bytes[3..].to_vec()).unwrap();
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(
             lines[0],

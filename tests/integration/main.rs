@@ -20,6 +20,7 @@ mod gateway_calls;
 mod hostile;
 mod languages;
 mod layers;
+mod operations;
 mod operator_api;
 mod orders;
 mod passwords;

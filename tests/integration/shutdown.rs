@@ -9,7 +9,7 @@ use crate::helpers::{
     serve_process, session_cookie, upgrade_order_form, wait_until_up,
 };
 
-fn sigterm(child: &std::process::Child) {
+pub fn sigterm(child: &std::process::Child) {
     let ok = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -19,7 +19,7 @@ fn sigterm(child: &std::process::Child) {
 }
 
 /// Waits for the process to exit (30 s at most): its exit code.
-async fn exit_code(child: &mut std::process::Child) -> Option<i32> {
+pub async fn exit_code(child: &mut std::process::Child) -> Option<i32> {
     for _ in 0..300 {
         if let Some(status) = child.try_wait().unwrap() {
             return status.code();

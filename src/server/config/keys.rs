@@ -302,6 +302,14 @@ pub const KEYS: &[Key] = &[
         (None, "1000"),
         "How often each server looks for deliveries due.",
     ),
+    // Operations.
+    key(
+        "metrics.listen",
+        "BC_METRICS_ADDR",
+        Text,
+        (None, ""),
+        "Serve Prometheus metrics at http://ADDRESS/metrics, on this listener only (e.g. 127.0.0.1:9100). Unset: no metrics.",
+    ),
 ];
 
 pub fn find(name: &str) -> Option<&'static Key> {

@@ -71,6 +71,8 @@ pub struct Config {
     pub return_origins: Vec<String>,
     pub webhooks: super::outgoing_webhooks::Settings,
     pub webhook_poll: std::time::Duration,
+    /// Where `/metrics` is served, on its own listener; `None`: nowhere.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Config {
@@ -204,6 +206,10 @@ impl Config {
                 })?,
             },
             webhook_poll: webhook_ms("webhooks.poll_ms")?,
+            metrics_listen: parsed(&s, "metrics.listen", |t| {
+                t.parse::<SocketAddr>()
+                    .map_err(|_| format!("{t:?} is not an address and port, e.g. 127.0.0.1:9100"))
+            })?,
         })
     }
 
