@@ -66,6 +66,7 @@ mod ssr {
                 c.account.name, c.user.name, c.user.email
             ),
             html: format!("<pre>{}</pre>", crate::server::email::escape(message)),
+            attachment: None,
         };
         Ok(support::insert_ticket(
             &state.db,

@@ -241,7 +241,7 @@ async fn commit_writes(
         }
         emails.push((
             Some(w.account_id),
-            (w.email)(invoice.as_ref().map(|(_, n)| n.as_str())),
+            (w.email)(invoice.as_ref().map(|(id, n)| (*id, n.as_str()))),
         ));
         events.extend(events_of(w, &new_ids, invoice.as_ref()));
         results[i] = Ok(invoice);

@@ -1,7 +1,7 @@
 //! The email outbox: emails written with what they announce, sent later
 //! by the mailer.
 
-use crate::domain::ids::{AccountId, EmailId};
+use crate::domain::ids::{AccountId, EmailId, InvoiceId};
 use sqlx::Row;
 
 use super::backend::Backend;
@@ -24,7 +24,7 @@ pub(super) async fn enqueue_emails(
     emails: &[(Option<AccountId>, &EmailWrite)],
     now: &str,
 ) -> Result<(), DbError> {
-    let mut params = Vec::with_capacity(emails.len() * 7);
+    let mut params = Vec::with_capacity(emails.len() * 8);
     for (account_id, e) in emails {
         params.extend([
             Param::from(*account_id),
@@ -34,12 +34,13 @@ pub(super) async fn enqueue_emails(
             text(&e.html),
             text(now),
             text(now),
+            Param::from(e.attachment),
         ]);
     }
     multi_row(
         tx,
-        "INSERT INTO email_outbox (account_id, to_addr, subject, body_text, body_html, created_at, next_attempt_at)",
-        7,
+        "INSERT INTO email_outbox (account_id, to_addr, subject, body_text, body_html, created_at, next_attempt_at, invoice_id)",
+        8,
         "",
         params,
     )
@@ -85,6 +86,9 @@ pub struct PendingEmail {
     pub body_text: String,
     pub body_html: String,
     pub attempts: i64,
+    pub account_id: Option<AccountId>,
+    /// The invoice to attach as a PDF.
+    pub attachment: Option<InvoiceId>,
 }
 
 /// Claims up to `limit` unsent emails due at `now` for the mailer whose
@@ -107,7 +111,7 @@ pub async fn claim_emails(
          WHERE id IN (SELECT id FROM email_outbox
                       WHERE sent_at IS NULL AND next_attempt_at <= $1
                       ORDER BY id LIMIT $4{lock})
-         RETURNING id, to_addr, subject, body_text, body_html, attempts"
+         RETURNING id, account_id, to_addr, subject, body_text, body_html, attempts, invoice_id"
     );
     let _turn = db.write_turn().await;
     let rows = sqlx::query(&sql)
@@ -127,6 +131,8 @@ pub async fn claim_emails(
                 body_text: r.try_get("body_text")?,
                 body_html: r.try_get("body_html")?,
                 attempts: r.try_get("attempts")?,
+                account_id: r.try_get("account_id")?,
+                attachment: r.try_get("invoice_id")?,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;

@@ -65,12 +65,14 @@ pub struct InvoiceWrite {
     pub lines: Vec<InvoiceLineWrite>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmailWrite {
     pub to: String,
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The invoice sent as a PDF attachment (a receipt's).
+    pub attachment: Option<InvoiceId>,
 }
 
 /// What became of an attempt whose outcome is known.
@@ -105,10 +107,10 @@ pub struct AttemptWrite {
     pub error: Option<String>,
 }
 
-/// Builds the confirmation email once the invoice number is known. `Fn`,
-/// not `FnOnce`: an order whose group commit is rolled back is written
-/// again on its own (`write_orders`).
-pub type EmailBuilder = Box<dyn Fn(Option<&str>) -> EmailWrite + Send + Sync>;
+/// Builds the confirmation email once the invoice (its id and number) is
+/// known. `Fn`, not `FnOnce`: an order whose group commit is rolled back
+/// is written again on its own (`write_orders`).
+pub type EmailBuilder = Box<dyn Fn(Option<(InvoiceId, &str)>) -> EmailWrite + Send + Sync>;
 
 pub struct OrderWrite {
     pub account_id: AccountId,

@@ -52,6 +52,7 @@ texts! {
     order_subject_no_invoice,
     order_thanks,
     invoice_number,
+    invoice_link,
     billing_period,
     period_range,
     seats,

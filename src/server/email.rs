@@ -4,6 +4,7 @@
 
 use crate::billing::{Frequency, Quote};
 use crate::db::writes::EmailWrite;
+use crate::domain::InvoiceId;
 use crate::i18n::{Lang, fill};
 use crate::server::identity::Identity;
 
@@ -55,6 +56,7 @@ pub fn compose(
         subject,
         text,
         html,
+        attachment: None,
     }
 }
 
@@ -123,13 +125,33 @@ pub fn order_summary(lang: Lang, q: &Quote) -> Vec<String> {
     items
 }
 
+/// A receipt: its paragraphs, then a link to the invoice's page; the
+/// invoice is attached as its PDF when the mailer sends it.
+pub fn receipt(
+    site: &Identity,
+    (lang, to): (Lang, &str),
+    subject: String,
+    mut paragraphs: Vec<String>,
+    invoice: Option<InvoiceId>,
+) -> EmailWrite {
+    if let Some(id) = invoice {
+        let link = site.link(&format!("/billing/invoices/{id}"));
+        paragraphs.push(fill(lang.texts().invoice_link, &[("link", &link)]));
+    }
+    EmailWrite {
+        attachment: invoice,
+        ..compose(site, lang, to, subject, &paragraphs)
+    }
+}
+
 pub fn order_confirmation(
     site: &Identity,
     lang: Lang,
     to: &str,
-    invoice_number: Option<&str>,
+    invoice: Option<(InvoiceId, &str)>,
     summary: &[String],
 ) -> EmailWrite {
+    let invoice_number = invoice.map(|(_, n)| n);
     let t = lang.texts();
     let subject = match invoice_number {
         Some(n) => fill(t.order_subject, &[("number", n)]),
@@ -140,7 +162,13 @@ pub fn order_confirmation(
         paragraphs.push(format!("{}: {n}", t.invoice_number));
     }
     paragraphs.extend(summary.iter().cloned());
-    compose(site, lang, to, subject, &paragraphs)
+    receipt(
+        site,
+        (lang, to),
+        subject,
+        paragraphs,
+        invoice.map(|(id, _)| id),
+    )
 }
 
 /// Escaped text with the addresses of the billing center made links:

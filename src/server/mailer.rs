@@ -59,19 +59,27 @@ impl Mailer {
         })
     }
 
-    async fn send(&self, e: &PendingEmail) -> Result<(), String> {
+    async fn send(&self, e: &PendingEmail, pdf: Option<(String, Vec<u8>)>) -> Result<(), String> {
+        use lettre::message::{Attachment, header::ContentType};
         let to: Mailbox = e
             .to_addr
             .parse()
             .map_err(|err| format!("bad recipient: {err}"))?;
+        let body = MultiPart::alternative_plain_html(e.body_text.clone(), e.body_html.clone());
+        let body = match pdf {
+            Some((name, bytes)) => {
+                let pdf = ContentType::parse("application/pdf").map_err(|err| err.to_string())?;
+                MultiPart::mixed()
+                    .multipart(body)
+                    .singlepart(Attachment::new(name).body(bytes, pdf))
+            }
+            None => body,
+        };
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(&e.subject)
-            .multipart(MultiPart::alternative_plain_html(
-                e.body_text.clone(),
-                e.body_html.clone(),
-            ))
+            .multipart(body)
             .map_err(|err| err.to_string())?;
         self.transport
             .send(message)
@@ -95,7 +103,9 @@ impl Mailer {
         let until = stamp(now + LEASE);
         let mut d = Delivery::default();
         for e in outbox::claim_emails(db, &stamp(now), (&lease, &until), 100).await? {
-            match self.send(&e).await {
+            // Read before the SMTP call, which holds no connection.
+            let pdf = attachment(db, &e).await?;
+            match self.send(&e, pdf).await {
                 Ok(()) => {
                     if outbox::mark_email_sent(db, e.id, &lease, &stamp(now)).await? {
                         d.sent += 1;
@@ -110,5 +120,34 @@ impl Mailer {
             }
         }
         Ok(d)
+    }
+}
+
+/// The invoice a receipt carries, as `(file name, PDF)`, rendered from the
+/// invoice as issued in the account's language; `None` without one (or if
+/// it is gone: the receipt still links to the invoice's page).
+async fn attachment(
+    db: &Db,
+    e: &PendingEmail,
+) -> Result<Option<(String, Vec<u8>)>, crate::db::DbError> {
+    let (Some(account), Some(id)) = (e.account_id, e.attachment) else {
+        return Ok(None);
+    };
+    let Some(found) = crate::db::accounts::find_account(db, account).await? else {
+        return Ok(None);
+    };
+    let Some((inv, lines)) = crate::db::invoices::invoice_with_lines(db, account, id).await? else {
+        tracing::warn!(email = %e.id, invoice = %id, "the receipt's invoice is gone; sent without it");
+        return Ok(None);
+    };
+    match inv.figures() {
+        Ok(figures) => {
+            let pdf = super::invoice_pdf::render(found.language, &inv, &lines, &figures);
+            Ok(Some((format!("{}.pdf", inv.number), pdf)))
+        }
+        Err(err) => {
+            tracing::warn!(email = %e.id, invoice = %id, error = %err, "the receipt's invoice cannot be rendered; sent without it");
+            Ok(None)
+        }
     }
 }

@@ -46,6 +46,20 @@ fn smtp_sink(port: u16, dir: &std::path::Path) -> Sink {
     panic!("SMTP sink did not start");
 }
 
+/// The invoice `number` attached as its PDF, and a link to its page on
+/// the public URL.
+fn assert_carries_its_invoice(mail: &str, number: &str) {
+    assert!(mail.contains("Content-Type: application/pdf"), "{mail}");
+    assert!(
+        mail.contains(&format!("filename=\"{number}.pdf\"")),
+        "{number}: {mail}"
+    );
+    // Quoted-printable without its soft line breaks.
+    let flat = mail.replace("=\r\n", "").replace("=\n", "");
+    assert!(flat.contains("%PDF-") || flat.contains("JVBERi0"), "{mail}");
+    assert!(flat.contains("/billing/invoices/"), "{mail}");
+}
+
 fn received(dir: &std::path::Path) -> Vec<String> {
     std::fs::read_dir(dir.join("new"))
         .map(|entries| {
@@ -135,6 +149,7 @@ async fn the_confirmation_email_reaches_the_smtp_server_even_after_an_outage() {
             mails[0]
         );
         assert!(mails[0].contains("To: trial@demo.test"));
+        assert_carries_its_invoice(&mails[0], &number);
         assert!(
             mails[0].contains("Total TTC: 154,80=C2=A0=E2=82=AC")
                 || mails[0].contains("Total TTC: 154,80\u{a0}€"),
@@ -249,6 +264,19 @@ async fn smtp_down_for_a_whole_billing_run_then_every_email_arrives_once() {
         expected.sort();
         got.sort();
         assert_eq!(got, expected, "{backend:?}: each recipient once per email");
+        // Every renewal receipt carries its invoice.
+        for m in &mails {
+            let number = m
+                .lines()
+                .find_map(|l| {
+                    l.split("invoice ")
+                        .nth(1)
+                        .filter(|_| l.starts_with("Subject: "))
+                })
+                .unwrap_or_else(|| panic!("no invoice number in the subject: {m}"))
+                .trim();
+            assert_carries_its_invoice(m, number);
+        }
         println!(
             "smtp outage {backend:?}: {} emails from one billing run, {failed} failed attempts over 2 h of outage, then {sent} delivered, each once",
             mails.len()

@@ -25,6 +25,7 @@ mod operator_api;
 mod orders;
 mod passwords;
 mod providers;
+mod release;
 mod shutdown;
 mod skeleton;
 mod soak;

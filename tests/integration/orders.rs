@@ -717,6 +717,7 @@ fn bare_order(
             subject: "s".into(),
             text: "t".into(),
             html: "h".into(),
+            attachment: None,
         }),
         audit: "order test".into(),
     }

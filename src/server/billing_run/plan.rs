@@ -118,12 +118,7 @@ pub(super) fn plan(
         payment_ref: None,
         attempt: None,
         credit_delta_minor: 0,
-        email: boxed(EmailWrite {
-            to: String::new(),
-            subject: String::new(),
-            text: String::new(),
-            html: String::new(),
-        }),
+        email: boxed(EmailWrite::default()),
         audit: String::new(),
     };
     let notices = Notices {
@@ -312,18 +307,18 @@ pub(super) fn plan(
                         write.subscriptions.push(renewed);
                         let to = notices.to.clone();
                         let site = notices.site.clone();
-                        write.email = Box::new(move |number| {
-                            let number = number.unwrap_or("-");
+                        write.email = Box::new(move |invoice| {
+                            let number = invoice.map_or("-", |(_, n)| n);
                             let body: Vec<String> = receipt
                                 .iter()
                                 .map(|p| fill(p, &[("number", number)]))
                                 .collect();
-                            email::compose(
+                            email::receipt(
                                 &site,
-                                lang,
-                                &to,
+                                (lang, &to),
                                 fill(lang.texts().renewal_subject, &[("number", number)]),
-                                &body,
+                                body,
+                                invoice.map(|(id, _)| id),
                             )
                         });
                         write.audit = format!("renewed: subscription {id} for {}", period.start);
@@ -422,10 +417,15 @@ impl Notices {
                     ..base
                 };
                 let reason = crate::i18n::errors::sentence(self.lang, &e.to_string());
+                let link = self.site.link("/billing/payment");
                 let mail = self.notice(
                     t.payment_failed_subject,
                     t.payment_failed_hard_body,
-                    &[("product", &self.product), ("reason", &reason)],
+                    &[
+                        ("product", &self.product),
+                        ("reason", &reason),
+                        ("link", &link),
+                    ],
                 );
                 (awaiting, mail)
             }
@@ -451,6 +451,7 @@ impl Notices {
                     );
                     return (retrying, mail);
                 }
+                let link = self.site.link("/billing/payment");
                 let mail = self.notice(
                     t.payment_failed_subject,
                     t.payment_failed_body,
@@ -458,6 +459,7 @@ impl Notices {
                         ("product", &self.product),
                         ("reason", &e.to_string()),
                         ("date", &self.lang.date(retry)),
+                        ("link", &link),
                     ],
                 );
                 (retrying, mail)
