@@ -23,7 +23,9 @@ fn main() {
         files.sort();
         for file in files {
             let name = file.to_string_lossy();
-            if name.ends_with(".br") || name.ends_with(".gz") {
+            // Compressed copies go with their file; TypeScript declarations
+            // are for other builds, not browsers.
+            if name.ends_with(".br") || name.ends_with(".gz") || name.ends_with(".ts") {
                 continue;
             }
             let url = format!(

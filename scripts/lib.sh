@@ -169,7 +169,8 @@ free_port() {
 build_app() {
   local mode="${1:-debug}"
   if [ "$mode" = release ]; then
-    cargo leptos build --release
+    # --precompress: .br and .gz beside each file, embedded in the binary.
+    cargo leptos build --release --precompress
   else
     cargo leptos build
   fi

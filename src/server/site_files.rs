@@ -181,7 +181,7 @@ fn read_dir(root: &Path, dir: &Path, files: &mut HashMap<String, File>) {
             continue;
         }
         let name = path.to_string_lossy().to_string();
-        if name.ends_with(".br") || name.ends_with(".gz") {
+        if name.ends_with(".br") || name.ends_with(".gz") || name.ends_with(".ts") {
             continue;
         }
         let Ok(raw) = std::fs::read(&path) else {
