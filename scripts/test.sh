@@ -46,6 +46,29 @@ bench_smoke() {
     cargo bench --profile dev --features ssr --bench system
 }
 
+release() {
+  # The Dockerfile's build stage (scripts/build_release.sh; Docker itself
+  # cannot run on these machines), then its run stage: the binary alone in
+  # an empty directory (tests/integration/release.rs).
+  bash scripts/build_release.sh &&
+    TEST_RELEASE_BIN="$ROOT/target/release/billing-center" BC_REQUIRE_RELEASE=1 \
+      cargo test --features ssr --test integration -- release::
+}
+
+packaging() {
+  # The systemd unit as systemd reads it (any warning fails), and the
+  # compose file as YAML with its two services.
+  command -v systemd-analyze >/dev/null || apt_install systemd
+  local unit="$WORK/billing-center.service" out
+  sed "s#/usr/local/bin/billing-center#$ROOT/target/release/billing-center#" \
+    deploy/billing-center.service >"$unit"
+  out="$(systemd-analyze verify "$unit" 2>&1)" || { echo "$out"; return 1; }
+  [ -z "$out" ] || { echo "$out"; return 1; }
+  python3 -c 'import yaml' 2>/dev/null ||
+    python3 -m pip install --quiet --disable-pip-version-check 'pyyaml==6.0.2'
+  python3 -c 'import sys, yaml; s = yaml.safe_load(open("docker-compose.yml"))["services"]; sys.exit(0 if {"db", "app"} <= set(s) else 1)'
+}
+
 e2e() {
   # Two servers (desktop and phone viewports) on PORT and PORT+2.
   local port
@@ -72,6 +95,8 @@ step "postgres" start_throwaway_postgres "$WORK/pg" fsync-off
 step "localstripe" start_localstripe "$WORK/stripe"
 step "rust-tests" rust_tests
 step "bench-smoke" bench_smoke
+step "release" release
+step "packaging" packaging
 step "e2e" e2e
 
 SUMMARY="$(printf '%s, ' "${RESULTS[@]}")"

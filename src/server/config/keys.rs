@@ -414,4 +414,16 @@ mod tests {
             assert!(text.contains(&format!("# env: {}\n", k.env)));
         }
     }
+
+    #[test]
+    fn the_readme_lists_every_key_with_its_variable() {
+        let readme = include_str!("../../../README.md");
+        for k in KEYS {
+            assert!(
+                readme.contains(&format!("| `{}` | `{}` |", k.name, k.env)),
+                "README's configuration table lacks {}",
+                k.name
+            );
+        }
+    }
 }
