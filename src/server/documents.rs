@@ -74,15 +74,12 @@ pub async fn invoice_pdf(
             .await?
             .ok_or(AppError::NotFound)?;
         let figures = inv.figures()?;
-        Ok::<_, AppError>((inv, lines, figures))
+        let pdf = super::invoice_pdf::render(lang, &inv, &lines, &figures)?;
+        Ok::<_, AppError>((inv.number, pdf))
     }
     .await;
     match result {
-        Ok((inv, lines, figures)) => attachment(
-            "application/pdf",
-            &format!("{}.pdf", inv.number),
-            super::invoice_pdf::render(lang, &inv, &lines, &figures),
-        ),
+        Ok((number, pdf)) => attachment("application/pdf", &format!("{number}.pdf"), pdf),
         Err(e) => refuse(e),
     }
 }

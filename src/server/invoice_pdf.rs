@@ -50,7 +50,7 @@ pub fn render(
     inv: &InvoiceRecord,
     lines: &[InvoiceLineRecord],
     f: &InvoiceFigures,
-) -> Vec<u8> {
+) -> Result<Vec<u8>, crate::error::AppError> {
     let t = lang.texts();
     let title = format!("{} {}", t.pdf_title, inv.number);
     let mut w = Writer {
@@ -206,5 +206,13 @@ pub fn render(
             &format!("{} · {}", title, fill(t.pdf_page, &[("n", &n)])),
         );
     }
-    document(&title, &w.pages)
+    let info = super::pdf::Info {
+        title: &title,
+        lang: lang.code(),
+        date: inv.issued_on,
+    };
+    document(&info, &w.pages).map_err(|e| {
+        tracing::error!(invoice = %inv.number, error = %e, "the invoice PDF could not be written");
+        crate::error::AppError::Internal
+    })
 }

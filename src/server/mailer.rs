@@ -140,11 +140,12 @@ async fn attachment(
         tracing::warn!(email = %e.id, invoice = %id, "the receipt's invoice is gone; sent without it");
         return Ok(None);
     };
-    match inv.figures() {
-        Ok(figures) => {
-            let pdf = super::invoice_pdf::render(found.language, &inv, &lines, &figures);
-            Ok(Some((format!("{}.pdf", inv.number), pdf)))
-        }
+    let pdf = inv
+        .figures()
+        .map_err(crate::error::AppError::from)
+        .and_then(|f| super::invoice_pdf::render(found.language, &inv, &lines, &f));
+    match pdf {
+        Ok(pdf) => Ok(Some((format!("{}.pdf", inv.number), pdf))),
         Err(err) => {
             tracing::warn!(email = %e.id, invoice = %id, error = %err, "the receipt's invoice cannot be rendered; sent without it");
             Ok(None)

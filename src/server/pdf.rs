@@ -1,11 +1,25 @@
-//! A small PDF writer (whole-point coordinates: no floats in this crate): A4 pages of text and rules in the standard
-//! Helvetica fonts (WinAnsi encoding, so French accents and € print without
-//! embedding a font). Enough for invoices, and no dependency to keep up.
+//! A4 pages of text and rules, written by krilla: the text in DejaVu Sans
+//! (`assets/fonts`, embedded and subset), so any Latin, Greek or Cyrillic
+//! name prints as typed; the file is PDF/A-3b, the archival form French
+//! e-invoicing builds on. Layout is in whole points; floats appear only at
+//! krilla's boundary.
 
-use std::fmt::Write;
+use std::sync::OnceLock;
+
+use krilla::configure::{Archival, ConfigurationBuilder};
+use krilla::geom::{PathBuilder, Point};
+use krilla::metadata::{DateTime, Metadata};
+use krilla::page::PageSettings;
+use krilla::paint::Stroke;
+use krilla::text::{Font as PdfFont, TextDirection};
+use krilla::{Document, SerializeSettings};
+use skrifa::MetadataProvider;
 
 pub const A4_WIDTH: i32 = 595;
 pub const A4_HEIGHT: i32 = 842;
+
+const REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+const BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Font {
@@ -14,57 +28,107 @@ pub enum Font {
 }
 
 impl Font {
-    fn resource(self) -> &'static str {
+    fn data(self) -> &'static [u8] {
         match self {
-            Font::Regular => "F1",
-            Font::Bold => "F2",
+            Font::Regular => REGULAR,
+            Font::Bold => BOLD,
         }
+    }
+
+    /// krilla's font, parsed once.
+    fn pdf(self) -> PdfFont {
+        static FONTS: OnceLock<(PdfFont, PdfFont)> = OnceLock::new();
+        let (regular, bold) = FONTS.get_or_init(|| {
+            let load = |f: Font| PdfFont::new(f.data().into(), 0).expect("the shipped font parses");
+            (load(Font::Regular), load(Font::Bold))
+        });
+        match self {
+            Font::Regular => regular.clone(),
+            Font::Bold => bold.clone(),
+        }
+    }
+
+    fn face(self) -> skrifa::FontRef<'static> {
+        skrifa::FontRef::new(self.data()).expect("the shipped font parses")
     }
 }
 
-/// One page's content stream.
+enum Op {
+    Text {
+        x: i32,
+        y: i32,
+        size: i32,
+        font: Font,
+        text: String,
+    },
+    Rule {
+        from: (i32, i32),
+        to: (i32, i32),
+    },
+}
+
+/// One page's drawing, in PDF coordinates (from the bottom left).
 #[derive(Default)]
 pub struct Page {
-    ops: String,
+    ops: Vec<Op>,
 }
 
 impl Page {
     pub fn text(&mut self, x: i32, y: i32, size: i32, font: Font, text: &str) {
-        let _ = writeln!(
-            self.ops,
-            "BT /{} {size} Tf {x} {y} Td ({}) Tj ET",
-            font.resource(),
-            encode(text)
-        );
+        self.ops.push(Op::Text {
+            x,
+            y,
+            size,
+            font,
+            text: printable(font, text),
+        });
     }
 
     /// Text whose right edge is at `right`.
     pub fn text_right(&mut self, right: i32, y: i32, size: i32, font: Font, text: &str) {
-        self.text(right - width(text, size), y, size, font, text);
+        self.text(right - width_in(font, text, size), y, size, font, text);
     }
 
     pub fn rule(&mut self, x1: i32, y1: i32, x2: i32, y2: i32) {
-        let _ = writeln!(self.ops, "0.5 w {x1} {y1} m {x2} {y2} l S");
+        self.ops.push(Op::Rule {
+            from: (x1, y1),
+            to: (x2, y2),
+        });
     }
 }
 
-/// Approximate Helvetica advance width of `text` at `size` points (AFM
-/// widths for the characters an invoice uses; an average for the rest).
-pub fn width(text: &str, size: i32) -> i32 {
-    let units: u32 = text
-        .chars()
+/// `text` with the characters the font lacks as `?`: PDF/A forbids the
+/// empty glyph a missing one would draw.
+fn printable(font: Font, text: &str) -> String {
+    let charmap = font.face().charmap();
+    text.chars()
         .map(|c| match c {
-            ' ' | '\u{a0}' | '\u{202f}' | ',' | '.' | ':' | ';' | '/' | 'i' | 'j' | 'l' | '!'
-            | '|' | '\'' => 278,
-            'f' | 't' | 'I' | '(' | ')' | '-' | '[' | ']' | 'r' => 333,
-            '0'..='9' | '€' | '$' | '£' | '¥' | '#' | '_' => 556,
-            'm' | 'M' | 'W' => 833,
-            'w' | '%' => 889,
-            'A'..='Z' => 667,
-            _ => 556,
+            c if c.is_control() => ' ',
+            c if charmap.map(c).is_some() => c,
+            _ => '?',
         })
+        .collect()
+}
+
+/// The advance width of `text` in the regular font at `size` points,
+/// rounded up.
+pub fn width(text: &str, size: i32) -> i32 {
+    width_in(Font::Regular, text, size)
+}
+
+fn width_in(font: Font, text: &str, size: i32) -> i32 {
+    let face = font.face();
+    let charmap = face.charmap();
+    let metrics = face.glyph_metrics(
+        skrifa::instance::Size::new(size as f32),
+        skrifa::instance::LocationRef::default(),
+    );
+    let w: f32 = text
+        .chars()
+        .filter_map(|c| charmap.map(c).or_else(|| charmap.map('?')))
+        .filter_map(|g| metrics.advance_width(g))
         .sum();
-    (units as i32 * size) / 1000
+    w.ceil() as i32
 }
 
 /// Splits `text` into lines no wider than `max` at `size`.
@@ -89,99 +153,79 @@ pub fn wrap(text: &str, size: i32, max: i32) -> Vec<String> {
     lines
 }
 
-/// A PDF string literal body: WinAnsi bytes, non-ASCII as octal escapes.
-fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        let byte = win_ansi(c);
-        match byte {
-            b'(' | b')' | b'\\' => {
-                out.push('\\');
-                out.push(byte as char);
-            }
-            32..=126 => out.push(byte as char),
-            _ => {
-                let _ = write!(out, "\\{byte:03o}");
+/// The document's title, language (`en`, `fr`) and date of issue.
+pub struct Info<'a> {
+    pub title: &'a str,
+    pub lang: &'a str,
+    pub date: chrono::NaiveDate,
+}
+
+/// The pages as a PDF/A-3b file.
+pub fn document(info: &Info, pages: &[Page]) -> Result<Vec<u8>, String> {
+    use chrono::Datelike;
+    let configuration = ConfigurationBuilder::new()
+        .with_archival_validator(Archival::A3_B)
+        .finish()
+        .map_err(|e| format!("PDF/A configuration: {e:?}"))?;
+    let mut doc = Document::new_with(SerializeSettings {
+        configuration,
+        enable_tagging: false,
+        ..Default::default()
+    });
+    let date = DateTime::new(u16::try_from(info.date.year()).unwrap_or(2000))
+        .month(info.date.month() as u8)
+        .day(info.date.day() as u8);
+    doc.set_metadata(
+        Metadata::new()
+            .title(info.title.to_string())
+            .language(info.lang.to_string())
+            .producer("billing-center".into())
+            .creation_date(date),
+    );
+    let settings =
+        PageSettings::from_wh(A4_WIDTH as f32, A4_HEIGHT as f32).ok_or("bad page size")?;
+    // krilla measures from the top left; our pages from the bottom left.
+    let at = |x: i32, y: i32| Point::from_xy(x as f32, (A4_HEIGHT - y) as f32);
+    for page in pages {
+        let mut p = doc.start_page_with(settings.clone());
+        let mut surface = p.surface();
+        for op in &page.ops {
+            match op {
+                Op::Text {
+                    x,
+                    y,
+                    size,
+                    font,
+                    text,
+                } => surface.draw_text(
+                    at(*x, *y),
+                    font.pdf(),
+                    *size as f32,
+                    text,
+                    false,
+                    TextDirection::Auto,
+                ),
+                Op::Rule { from, to } => {
+                    let mut path = PathBuilder::new();
+                    let (a, b) = (at(from.0, from.1), at(to.0, to.1));
+                    path.move_to(a.x, a.y);
+                    path.line_to(b.x, b.y);
+                    if let Some(path) = path.finish() {
+                        surface.set_fill(None);
+                        surface.set_stroke(Some(Stroke {
+                            width: 0.5,
+                            ..Default::default()
+                        }));
+                        surface.draw_path(&path);
+                        surface.set_stroke(None);
+                    }
+                }
             }
         }
+        surface.finish();
+        p.finish();
     }
-    out
-}
-
-fn win_ansi(c: char) -> u8 {
-    match c {
-        ' '..='~' => c as u8,
-        '\u{a0}'..='\u{ff}' => c as u32 as u8,
-        '\u{202f}' => 0xa0,
-        '€' => 0x80,
-        '‚' => 0x82,
-        '„' => 0x84,
-        '…' => 0x85,
-        '‘' => 0x91,
-        '’' => 0x92,
-        '“' => 0x93,
-        '”' => 0x94,
-        '•' => 0x95,
-        '–' => 0x96,
-        '—' => 0x97,
-        'œ' => 0x9c,
-        'Œ' => 0x8c,
-        'Ÿ' => 0x9f,
-        _ => b'?',
-    }
-}
-
-/// Serializes pages into a complete PDF file.
-pub fn document(title: &str, pages: &[Page]) -> Vec<u8> {
-    let mut objects: Vec<String> = Vec::new();
-    // 1 catalog, 2 page tree, 3-4 fonts, 5 info, then page + content pairs.
-    let kids: Vec<String> = (0..pages.len())
-        .map(|i| format!("{} 0 R", 6 + 2 * i))
-        .collect();
-    objects.push("<< /Type /Catalog /Pages 2 0 R >>".into());
-    objects.push(format!(
-        "<< /Type /Pages /Kids [{}] /Count {} >>",
-        kids.join(" "),
-        pages.len()
-    ));
-    for base in ["Helvetica", "Helvetica-Bold"] {
-        objects.push(format!(
-            "<< /Type /Font /Subtype /Type1 /BaseFont /{base} /Encoding /WinAnsiEncoding >>"
-        ));
-    }
-    objects.push(format!(
-        "<< /Title ({}) /Producer (billing-center) >>",
-        encode(title)
-    ));
-    for (i, page) in pages.iter().enumerate() {
-        objects.push(format!(
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {A4_WIDTH} {A4_HEIGHT}] \
-             /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents {} 0 R >>",
-            7 + 2 * i
-        ));
-        objects.push(format!(
-            "<< /Length {} >>\nstream\n{}endstream",
-            page.ops.len(),
-            page.ops
-        ));
-    }
-    let mut out = String::from("%PDF-1.4\n");
-    let mut offsets = Vec::with_capacity(objects.len());
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        let _ = write!(out, "{} 0 obj\n{body}\nendobj\n", i + 1);
-    }
-    let xref = out.len();
-    let _ = write!(out, "xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
-    for o in offsets {
-        let _ = writeln!(out, "{o:010} 00000 n ");
-    }
-    let _ = write!(
-        out,
-        "trailer\n<< /Size {} /Root 1 0 R /Info 5 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-        objects.len() + 1
-    );
-    out.into_bytes()
+    doc.finish().map_err(|e| format!("PDF: {e:?}"))
 }
 
 #[cfg(test)]
@@ -189,32 +233,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn strings_are_escaped_and_win_ansi_encoded() {
-        assert_eq!(encode("a(b)\\"), "a\\(b\\)\\\\");
-        assert_eq!(encode("é €"), "\\351 \\200");
-        assert_eq!(encode("漢"), "?");
+    fn missing_glyphs_become_question_marks_and_names_stay_as_typed() {
+        assert_eq!(
+            printable(Font::Regular, "Łukasz Ørsted Παπαδόπουλος"),
+            "Łukasz Ørsted Παπαδόπουλος"
+        );
+        assert_eq!(printable(Font::Regular, "漢字 €"), "?? €");
     }
 
     #[test]
-    fn xref_offsets_point_at_objects() {
+    fn a_document_is_pdf_a() {
         let mut p = Page::default();
-        p.text(10, 10, 12, Font::Bold, "Hello");
-        let pdf = document("t", &[p]);
-        let text = String::from_utf8(pdf).unwrap();
-        let xref_at: usize = text
-            .rsplit("startxref\n")
-            .next()
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!(text[xref_at..].starts_with("xref"));
-        let first: usize = text[xref_at..].lines().nth(3).unwrap()[..10]
-            .parse()
-            .unwrap();
-        assert!(text[first..].starts_with("1 0 obj"));
+        p.text(10, 800, 12, Font::Bold, "Facture Łukasz");
+        p.rule(10, 790, 200, 790);
+        let info = Info {
+            title: "Invoice",
+            lang: "en",
+            date: chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap(),
+        };
+        let pdf = document(&info, &[p]).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains("pdfaid:part"), "the PDF/A identification");
+        assert!(text.contains("FontFile2"), "an embedded TrueType font");
     }
 
     #[test]

@@ -199,7 +199,7 @@ async fn csv_export_lists_every_invoice_with_a_translated_header() {
             .unwrap();
         assert!(
             csv.starts_with(
-                "Date,Number,Period start,Period end,Subtotal,Credit applied,Net,VAT,Total,Credit carried forward,Currency,Status\r\n"
+                "\u{feff}Date,Number,Period start,Period end,Subtotal,Credit applied,Net,VAT,Total,Credit carried forward,Currency,Status\r\n"
             )
         );
         assert!(
@@ -214,6 +214,39 @@ async fn csv_export_lists_every_invoice_with_a_translated_header() {
                 .await
                 .status(),
             303
+        );
+    }
+}
+
+/// Names in Polish, Danish and Greek print as typed (an embedded Unicode
+/// font), read back by pypdf; a script the font lacks prints as `?`, and
+/// the file stays a valid PDF/A.
+#[tokio::test]
+async fn names_in_polish_danish_and_greek_print_as_typed() {
+    let app = TestApp::spawn_seeded(backends()[0]).await;
+    let s = app.sign_in("pending@demo.test").await;
+    let (id, _, _) = first_invoice(&app, &s).await;
+    for name in [
+        "Łukasz Wiśniewski sp. z o.o.",
+        "Ørsted A/S, Ærøskøbing",
+        "Παπαδόπουλος Α.Ε.",
+        "Ёлка ООО",
+    ] {
+        sqlx::query("UPDATE invoices SET buyer_name = $1 WHERE id = $2")
+            .bind(name)
+            .bind(id)
+            .execute(&app.db.pool)
+            .await
+            .unwrap();
+        let r = get(&s, &format!("/billing/invoices/{id}/pdf"), "en").await;
+        assert_eq!(r.status(), 200);
+        let bytes = r.bytes().await.unwrap();
+        let text = pdf_text(&bytes);
+        assert!(text.contains(name), "{name} not in:\n{text}");
+        let raw = String::from_utf8_lossy(&bytes);
+        assert!(
+            raw.contains("pdfaid:part>3<") || raw.contains("pdfaid:part=\"3\""),
+            "PDF/A-3"
         );
     }
 }

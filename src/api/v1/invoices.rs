@@ -141,7 +141,7 @@ pub async fn pdf(
         .and_then(Lang::parse)
         .unwrap_or(account.language);
     let figures = inv.figures().map_err(crate::error::AppError::from)?;
-    let body = crate::server::invoice_pdf::render(lang, &inv, &lines, &figures);
+    let body = crate::server::invoice_pdf::render(lang, &inv, &lines, &figures)?;
     let mut r = (StatusCode::OK, body).into_response();
     let h = r.headers_mut();
     h.insert(
