@@ -25,11 +25,22 @@ pub fn provide_site() {
     let info = crate::server::state::current()
         .map(|s| s.identity.site_info())
         .ok();
+    // The browser's own JSON reader: serde_json's would add to the bundle.
     #[cfg(not(feature = "ssr"))]
     let info = document()
         .get_element_by_id(SITE_ID)
         .and_then(|e| e.text_content())
-        .and_then(|json| serde_json::from_str::<SiteInfo>(&json).ok());
+        .and_then(|json| js_sys::JSON::parse(&json).ok())
+        .map(|v| {
+            let field = |k: &str| js_sys::Reflect::get(&v, &k.into()).ok();
+            let text = |k: &str| field(k).and_then(|f| f.as_string()).unwrap_or_default();
+            SiteInfo {
+                product_name: text("product_name"),
+                support_email: text("support_email"),
+                sales_email: text("sales_email"),
+                has_logo: field("has_logo").and_then(|f| f.as_bool()).unwrap_or(false),
+            }
+        });
     provide_context(info.unwrap_or_else(|| SiteInfo {
         product_name: "Billing Center".into(),
         support_email: String::new(),
