@@ -3,6 +3,10 @@
 //! name prints as typed; the file is PDF/A-3b, the archival form French
 //! e-invoicing builds on. Layout is in whole points; floats appear only at
 //! krilla's boundary.
+#![allow(
+    clippy::disallowed_types,
+    reason = "krilla and skrifa place text in f32 points; amounts arrive formatted"
+)]
 
 use std::sync::OnceLock;
 

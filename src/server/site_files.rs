@@ -138,9 +138,9 @@ fn accepts(request: &HeaderMap, coding: &str) -> bool {
             let name = parts.next().unwrap_or_default();
             let q = parts
                 .find_map(|p| p.strip_prefix("q="))
-                .and_then(|q| q.parse::<f32>().ok())
-                .unwrap_or(1.0);
-            name.eq_ignore_ascii_case(coding) && q > 0.0
+                .and_then(|q| q.parse::<rust_decimal::Decimal>().ok())
+                .unwrap_or(rust_decimal::Decimal::ONE);
+            name.eq_ignore_ascii_case(coding) && q > rust_decimal::Decimal::ZERO
         })
 }
 

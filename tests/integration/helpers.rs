@@ -744,7 +744,7 @@ pub async fn upgrade_order_form(
 /// The state of a command that does not serve (`bill`) on the database at
 /// `url`, to seed it or run the billing run in-process.
 pub async fn offline_state(url: &str) -> AppState {
-    let config = Config::with_database(&url);
+    let config = Config::with_database(url);
     startup::offline_state(&config).await.unwrap()
 }
 

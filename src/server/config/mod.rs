@@ -391,20 +391,21 @@ fn seller(s: &Source) -> Result<Seller, ConfigError> {
     let vat_number = parsed(s, "seller.vat_number", |t| {
         VatNumber::parse(t).map_err(|_| format!("{t:?} is not a valid EU VAT number"))
     })?;
-    if let (Some(v), true) = (&vat_number, country.is_eu()) {
-        if v.country_prefix() != country.code() {
-            // Blame the key that was set, not a default left in place.
-            let vat = s.get("seller.vat_number").expect("set");
-            let key = match vat.origin {
-                Origin::Default => s.get("seller.country").expect("set"),
-                _ => vat,
-            };
-            return Err(key.error(format!(
-                "{} is not a VAT number of seller.country {}",
-                v.as_str(),
-                country.code()
-            )));
-        }
+    if let Some(v) = &vat_number
+        && country.is_eu()
+        && v.country_prefix() != country.code()
+    {
+        // Blame the key that was set, not a default left in place.
+        let vat = s.get("seller.vat_number").expect("set");
+        let key = match vat.origin {
+            Origin::Default => s.get("seller.country").expect("set"),
+            _ => vat,
+        };
+        return Err(key.error(format!(
+            "{} is not a VAT number of seller.country {}",
+            v.as_str(),
+            country.code()
+        )));
     }
     Ok(Seller {
         legal_name: line(s, "seller.legal_name", 200)?.expect("has a default"),
