@@ -46,9 +46,10 @@ pub fn compose(
         ));
     }
     html.push_str(&format!(
-        "<hr><p style=\"color:#555\">{}<br><a href=\"{}\">{}</a></p></body></html>",
+        "<hr><p style=\"color:#555\">{}<br><a href=\"{}\" style=\"color:{}\">{}</a></p></body></html>",
         escape(footer),
         escape(&home),
+        site.colour.as_str(),
         escape(&site.product_name)
     ));
     EmailWrite {
@@ -182,7 +183,10 @@ fn linked(site: &Identity, escaped: &str) -> String {
         out.push_str(before);
         let end = from.find(char::is_whitespace).unwrap_or(from.len());
         let url = from[..end].trim_end_matches(['.', ',', ')']);
-        out.push_str(&format!("<a href=\"{url}\">{url}</a>"));
+        out.push_str(&format!(
+            "<a href=\"{url}\" style=\"color:{}\">{url}</a>",
+            site.colour.as_str()
+        ));
         rest = &from[url.len()..];
     }
     out.push_str(rest);
@@ -240,7 +244,7 @@ mod tests {
             &[("link", &site.link("/password/reset/abc"))],
         );
         let ours = format!(
-            "<a href=\"{0}/password/reset/abc\">{0}/password/reset/abc</a>.",
+            "<a href=\"{0}/password/reset/abc\" style=\"color:#0b5cd5\">{0}/password/reset/abc</a>.",
             site.public_url
         );
         assert!(m.html.contains(&ours), "{}", m.html);
