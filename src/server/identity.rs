@@ -116,16 +116,6 @@ impl Identity {
         format!("{}{path}", self.public_url)
     }
 
-    /// What the pages show of it (`ui::site`).
-    pub fn site_info(&self) -> crate::api::types::SiteInfo {
-        crate::api::types::SiteInfo {
-            product_name: self.product_name.clone(),
-            support_email: self.support.to_string(),
-            sales_email: self.sales.to_string(),
-            has_logo: self.logo.is_some(),
-        }
-    }
-
     /// The stylesheet that gives the pages the brand colour, served at
     /// `/brand.css` (a file, so the Content Security Policy stays strict).
     pub fn stylesheet(&self) -> String {

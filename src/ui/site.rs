@@ -13,17 +13,28 @@ pub const SITE_ID: &str = "bc-site";
 #[cfg(feature = "ssr")]
 pub fn site_json() -> String {
     crate::server::state::current()
-        .map(|s| s.identity.site_info())
+        .map(|s| site_info(&s.identity))
         .ok()
         .and_then(|i| serde_json::to_string(&i).ok())
         .unwrap_or_default()
         .replace('<', "\\u003c")
 }
 
+/// What the pages show of the configured identity.
+#[cfg(feature = "ssr")]
+fn site_info(identity: &crate::server::identity::Identity) -> SiteInfo {
+    SiteInfo {
+        product_name: identity.product_name.clone(),
+        support_email: identity.support.to_string(),
+        sales_email: identity.sales.to_string(),
+        has_logo: identity.logo.is_some(),
+    }
+}
+
 pub fn provide_site() {
     #[cfg(feature = "ssr")]
     let info = crate::server::state::current()
-        .map(|s| s.identity.site_info())
+        .map(|s| site_info(&s.identity))
         .ok();
     // The browser's own JSON reader: serde_json's would add to the bundle.
     #[cfg(not(feature = "ssr"))]

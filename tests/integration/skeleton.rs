@@ -22,8 +22,10 @@ async fn the_home_page_offers_the_sign_in_form_and_the_help() {
                 "{backend:?}: {part} missing from the first HTML"
             );
         }
+        // By its name in the site files (hashed when cargo-leptos built them).
+        let js = app.state().site_files.assets().js;
         assert!(
-            html.contains("/pkg/billing-center.js"),
+            html.contains(&format!("<link rel=\"modulepreload\" href=\"{js}\"")),
             "hydration script linked"
         );
         // The old open trial counter is gone.
