@@ -12,4 +12,4 @@ ensure_wasm_bindgen
 ensure_npm_packages   # wasm-opt (binaryen from npm)
 log "building the release binary"
 build_app release
-ls -l target/release/billing-center
+ls -l "${CARGO_TARGET_DIR:-target}/release/billing-center"

@@ -51,7 +51,7 @@ release() {
   # cannot run on these machines), then its run stage: the binary alone in
   # an empty directory (tests/integration/release.rs).
   bash scripts/build_release.sh &&
-    TEST_RELEASE_BIN="$ROOT/target/release/billing-center" BC_REQUIRE_RELEASE=1 \
+    TEST_RELEASE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/billing-center" BC_REQUIRE_RELEASE=1 \
       cargo test --features ssr --test integration -- release::
 }
 
