@@ -12,9 +12,8 @@ pub const SITE_ID: &str = "bc-site";
 /// no value can close the element.
 #[cfg(feature = "ssr")]
 pub fn site_json() -> String {
-    crate::server::state::current()
+    use_context::<crate::server::state::AppState>()
         .map(|s| site_info(&s.identity))
-        .ok()
         .and_then(|i| serde_json::to_string(&i).ok())
         .unwrap_or_default()
         .replace('<', "\\u003c")
@@ -32,10 +31,9 @@ fn site_info(identity: &crate::server::identity::Identity) -> SiteInfo {
 }
 
 pub fn provide_site() {
+    // No state when Leptos lists the routes at start: the defaults then.
     #[cfg(feature = "ssr")]
-    let info = crate::server::state::current()
-        .map(|s| site_info(&s.identity))
-        .ok();
+    let info = use_context::<crate::server::state::AppState>().map(|s| site_info(&s.identity));
     // The browser's own JSON reader: serde_json's would add to the bundle.
     #[cfg(not(feature = "ssr"))]
     let info = document()

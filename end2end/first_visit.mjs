@@ -2,7 +2,7 @@
 // them (CDP Network.loadingFinished encodedDataLength: headers and bodies as
 // they crossed the wire), cold cache, brotli accepted. A billing contact
 // signs in through the API first, so the page is the real one.
-//   node bench/first_visit.mjs http://127.0.0.1:3000 [identity]
+//   node end2end/first_visit.mjs http://127.0.0.1:3000 [identity]
 // With "identity" the browser refuses compression: what a server without
 // compression sends.
 import { chromium } from '@playwright/test';
