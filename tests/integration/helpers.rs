@@ -709,6 +709,17 @@ pub async fn call(
     Some((status, v))
 }
 
+/// The id of the newest invoice in the history the session's user sees,
+/// on a server process.
+pub async fn newest_invoice_id(client: &reqwest::Client, base: &str, cookie: &str) -> i64 {
+    let (_, history) = call(client, base, cookie, "invoices", Ok(serde_json::json!({})))
+        .await
+        .unwrap();
+    history["rows"][0]["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no invoice in {history}"))
+}
+
 /// The form of an order, on a server process, that upgrades the customer's
 /// first subscription to 3 Business seats: put in the cart, checked out.
 pub async fn upgrade_order_form(

@@ -163,16 +163,7 @@ async fn the_release_binary_runs_alone_from_an_empty_directory() {
         .next()
         .unwrap()
         .to_string();
-    let (_, history) = crate::helpers::call(
-        &client,
-        &base,
-        &cookie,
-        "invoices",
-        Ok(serde_json::json!({})),
-    )
-    .await
-    .unwrap();
-    let id = history["rows"][0]["id"].as_i64().unwrap();
+    let id = crate::helpers::newest_invoice_id(&client, &base, &cookie).await;
     let pdf = client
         .get(format!("{base}/billing/invoices/{id}/pdf"))
         .header("Cookie", &cookie)
