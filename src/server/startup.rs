@@ -249,6 +249,11 @@ pub async fn serve(config: Config, site: Site) -> Result<(), StartupError> {
         (config.webhook_poll, stopping.clone()),
     ));
     if let Some(smtp) = &config.smtp {
+        if config.identity.from.contains("@billing-center.example>") {
+            tracing::warn!(
+                "email.from is the demo's address: set it to one your relay may send as"
+            );
+        }
         let mailer =
             super::mailer::Mailer::new(smtp, &config.identity.from).map_err(StartupError::Usage)?;
         jobs.push(spawn_mailer(state.clone(), mailer));

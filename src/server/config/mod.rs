@@ -134,8 +134,8 @@ impl Config {
             colour: parsed(&s, "brand.colour", Colour::parse)?.expect("has a default"),
             logo: match s.get("seller.logo") {
                 Some(v) => {
-                    let bytes = std::fs::read(&v.text)
-                        .map_err(|e| v.error(format!("cannot read {}: {e}", v.text)))?;
+                    let bytes = std::fs::read(v.path())
+                        .map_err(|e| v.error(format!("cannot read {}: {e}", v.path().display())))?;
                     Some(Logo::parse(bytes).map_err(|e| v.error(format!("{} {e}", v.text)))?)
                 }
                 None => None,
@@ -370,27 +370,50 @@ fn line(s: &Source, name: &str, max: usize) -> Result<Option<String>, ConfigErro
 
 /// A path that must exist (a folder when `dir`).
 fn existing(s: &Source, name: &str, dir: bool) -> Result<Option<PathBuf>, ConfigError> {
-    parsed(s, name, |t| {
-        let p = PathBuf::from(t);
-        match std::fs::metadata(&p) {
-            Ok(m) if m.is_dir() == dir => Ok(p),
-            Ok(_) if dir => Err(format!("{t} is not a folder")),
-            Ok(_) => Err(format!("{t} is a folder, not a file")),
-            Err(e) => Err(format!("cannot read {t}: {e}")),
-        }
-    })
+    let Some(v) = s.get(name) else {
+        return Ok(None);
+    };
+    let p = v.path();
+    let shown = p.display();
+    match std::fs::metadata(&p) {
+        Ok(m) if m.is_dir() == dir => Ok(Some(p)),
+        Ok(_) if dir => Err(v.error(format!("{shown} is not a folder"))),
+        Ok(_) => Err(v.error(format!("{shown} is a folder, not a file"))),
+        Err(e) => Err(v.error(format!("cannot read {shown}: {e}"))),
+    }
 }
 
 fn seller(s: &Source) -> Result<Seller, ConfigError> {
+    // A company's own seller takes nothing from the demo's: its address
+    // and country must be given, and a VAT number or registration left out
+    // is printed as none rather than the demo's.
+    let own = s.set("seller.legal_name");
+    if let Some(name) = own {
+        for needed in ["seller.address", "seller.country"] {
+            if s.set(needed).is_none() {
+                return Err(name.error(format!(
+                    "set {needed} too, or the demo seller's would be printed on your invoices"
+                )));
+            }
+        }
+    }
+    let own_or_default = |k: &str| match own {
+        Some(_) => s.set(k).cloned(),
+        None => s.get(k),
+    };
     let country = parsed(s, "seller.country", |t| {
         Country::parse(t).map_err(|_| {
             format!("{t:?} is not a country we can tax (FR, DE, BE, ES, IT, NL, GB, US)")
         })
     })?
     .expect("has a default");
-    let vat_number = parsed(s, "seller.vat_number", |t| {
-        VatNumber::parse(t).map_err(|_| format!("{t:?} is not a valid EU VAT number"))
-    })?;
+    let vat_number = match own_or_default("seller.vat_number") {
+        Some(v) => Some(
+            VatNumber::parse(&v.text)
+                .map_err(|_| v.error(format!("{:?} is not a valid EU VAT number", v.text)))?,
+        ),
+        None => None,
+    };
     if let Some(v) = &vat_number
         && country.is_eu()
         && v.country_prefix() != country.code()
@@ -412,7 +435,13 @@ fn seller(s: &Source) -> Result<Seller, ConfigError> {
         address: line(s, "seller.address", 300)?.expect("has a default"),
         country,
         vat_number,
-        registration: line(s, "seller.registration", 100)?,
+        registration: match own_or_default("seller.registration") {
+            Some(v) => match crate::domain::text::line(&v.text, 100) {
+                Ok(l) if !l.is_empty() => Some(l.to_string()),
+                _ => return Err(v.error("must be one printable line of 1 to 100 characters")),
+            },
+            None => None,
+        },
         invoice_prefix: parsed(s, "seller.invoice_prefix", |t| {
             if (1..=8).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric()) {
                 Ok(t.to_string())
@@ -474,7 +503,7 @@ fn smtp(s: &Source) -> Result<Option<SmtpSettings>, ConfigError> {
     };
     let extra_ca = match s.get("smtp.ca_cert") {
         Some(c) => {
-            let pem = std::fs::read(&c.text)
+            let pem = std::fs::read(c.path())
                 .map_err(|e| c.error(format!("cannot read {}: {e}", c.text)))?;
             if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
                 return Err(c.error(format!("{} is not a PEM certificate", c.text)));
@@ -630,6 +659,51 @@ mod tests {
             let e = Config::load(None, &env(vars)).unwrap_err().to_string();
             assert!(e.starts_with(expected), "{vars:?}: {e}");
         }
+    }
+
+    #[test]
+    fn a_companys_own_seller_takes_nothing_from_the_demo() {
+        let e = Config::load(None, &env(&[("BC_SELLER_LEGAL_NAME", "Acme Ltd")])).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("BC_SELLER_LEGAL_NAME: set seller.address too"),
+            "{e}"
+        );
+        let c = Config::load(
+            None,
+            &env(&[
+                ("BC_SELLER_LEGAL_NAME", "Acme Ltd"),
+                ("BC_SELLER_ADDRESS", "1 High Street, London, United Kingdom"),
+                ("BC_SELLER_COUNTRY", "GB"),
+            ]),
+        )
+        .unwrap();
+        let seller = &c.identity.seller;
+        assert_eq!(
+            (seller.vat_number.as_ref(), seller.registration.as_ref()),
+            (None, None)
+        );
+        assert_eq!(
+            seller.details(),
+            "Acme Ltd, 1 High Street, London, United Kingdom."
+        );
+    }
+
+    #[test]
+    fn paths_in_the_file_are_relative_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("conf/help/en")).unwrap();
+        std::fs::write(
+            dir.path().join("conf/catalog.toml"),
+            crate::billing::catalog::DEMO_CATALOG_TOML,
+        )
+        .unwrap();
+        let file = dir.path().join("conf/billing-center.toml");
+        std::fs::write(&file, "catalog = \"catalog.toml\"\nhelp_dir = \"help\"\n").unwrap();
+        let c = Config::load(Some(&file), &|_| None).unwrap();
+        assert_eq!(c.catalog_path, Some(dir.path().join("conf/catalog.toml")));
+        assert_eq!(c.help_dir, Some(dir.path().join("conf/help")));
+        assert!(c.catalog().is_ok());
     }
 
     #[test]

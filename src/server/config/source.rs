@@ -49,6 +49,16 @@ impl Value {
         }
     }
 
+    /// A path: relative to the configuration file's folder when the file
+    /// set it, else to the working directory.
+    pub fn path(&self) -> PathBuf {
+        let p = PathBuf::from(self.text.trim());
+        match &self.origin {
+            Origin::File(f) if p.is_relative() => f.parent().unwrap_or(Path::new("")).join(p),
+            _ => p,
+        }
+    }
+
     /// A list: comma separated in the environment, joined the same way from
     /// the file's array.
     pub fn items(&self) -> Vec<&str> {
