@@ -767,3 +767,77 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// The operator API (`/api/v1`) as the seller's application calls it,
+/// with its own key.
+pub struct OperatorApi {
+    /// `…/api/v1`.
+    pub base: String,
+    /// The bearer key.
+    pub key: String,
+    pub client: reqwest::Client,
+}
+
+impl OperatorApi {
+    /// A client with a fresh key made in `db`, for the server at `base`.
+    pub async fn new(db: &Db, base: &str) -> OperatorApi {
+        let now = chrono::Utc::now();
+        let (_, key) = billing_center::server::api_keys::create(db, "test app", now)
+            .await
+            .unwrap();
+        OperatorApi {
+            base: format!("{base}/api/v1"),
+            key,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&str>,
+        idempotency_key: Option<&str>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let mut r = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.key);
+        if let Some(b) = body {
+            r = r
+                .header("Content-Type", "application/json")
+                .body(b.to_string());
+        }
+        if let Some(k) = idempotency_key {
+            r = r.header("Idempotency-Key", k);
+        }
+        let res = r.send().await.unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{path}: {status}: not JSON ({e}): {text}"));
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str) -> (reqwest::StatusCode, serde_json::Value) {
+        self.send(reqwest::Method::GET, path, None, None).await
+    }
+
+    pub async fn post(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        self.send(reqwest::Method::POST, path, Some(&body.to_string()), None)
+            .await
+    }
+
+    pub async fn patch(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        self.send(reqwest::Method::PATCH, path, Some(&body.to_string()), None)
+            .await
+    }
+}

@@ -6,68 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-use crate::helpers::{TestApp, backends};
-
-struct Api {
-    base: String,
-    key: String,
-    client: reqwest::Client,
-}
-
-impl Api {
-    async fn new(app: &TestApp) -> Api {
-        let now = chrono::Utc::now();
-        let (_, key) = billing_center::server::api_keys::create(&app.db, "test app", now)
-            .await
-            .unwrap();
-        Api {
-            base: format!("{}/api/v1", app.base),
-            key,
-            client: reqwest::Client::new(),
-        }
-    }
-
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&str>,
-        idempotency_key: Option<&str>,
-    ) -> (StatusCode, Value) {
-        let mut r = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.key);
-        if let Some(b) = body {
-            r = r
-                .header("Content-Type", "application/json")
-                .body(b.to_string());
-        }
-        if let Some(k) = idempotency_key {
-            r = r.header("Idempotency-Key", k);
-        }
-        let res = r.send().await.unwrap();
-        let status = res.status();
-        let text = res.text().await.unwrap();
-        let value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{path}: {status}: not JSON ({e}): {text}"));
-        (status, value)
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(reqwest::Method::GET, path, None, None).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(reqwest::Method::POST, path, Some(&body.to_string()), None)
-            .await
-    }
-
-    async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(reqwest::Method::PATCH, path, Some(&body.to_string()), None)
-            .await
-    }
-}
+use crate::helpers::{OperatorApi, TestApp, backends};
 
 fn code(v: &Value) -> &str {
     v["error"]["code"].as_str().unwrap_or("")
@@ -77,7 +16,7 @@ fn code(v: &Value) -> &str {
 async fn missing_wrong_and_revoked_keys_are_refused_alike() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let api = Api::new(&app).await;
+        let api = OperatorApi::new(&app.db, &app.base).await;
         let url = format!("{}/accounts", api.base);
         let plain = reqwest::Client::new();
         let mut refusals = Vec::new();
@@ -124,7 +63,7 @@ async fn missing_wrong_and_revoked_keys_are_refused_alike() {
 async fn accounts_are_created_read_updated_and_refused_with_the_field_named() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let api = Api::new(&app).await;
+        let api = OperatorApi::new(&app.db, &app.base).await;
         let (status, a) = api
             .post(
                 "/accounts",
@@ -274,7 +213,7 @@ async fn accounts_are_created_read_updated_and_refused_with_the_field_named() {
 async fn an_idempotency_key_replays_the_first_answer_and_refuses_another_body() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let api = Api::new(&app).await;
+        let api = OperatorApi::new(&app.db, &app.base).await;
         let body = json!({"name": "Once GmbH", "country": "DE"}).to_string();
         let first = api
             .send(reqwest::Method::POST, "/accounts", Some(&body), Some("k-1"))
@@ -348,7 +287,7 @@ async fn an_idempotency_key_replays_the_first_answer_and_refuses_another_body() 
 async fn a_thousand_accounts_page_by_cursor_and_search_by_name_or_email() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let api = Api::new(&app).await;
+        let api = OperatorApi::new(&app.db, &app.base).await;
         let mut made = Vec::new();
         for i in 0..1000 {
             let name = format!("Company {i:04}");
@@ -436,7 +375,7 @@ async fn a_portal_link_signs_its_user_in_once_and_not_late() {
     for backend in backends() {
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         let app = TestApp::spawn_with_clock(backend, clock.clone()).await;
-        let api = Api::new(&app).await;
+        let api = OperatorApi::new(&app.db, &app.base).await;
         let (_, a) = api
             .post("/accounts", json!({"name": "Portal Oy", "country": "FR"}))
             .await;
@@ -561,7 +500,7 @@ async fn a_trial_started_through_the_api_grants_its_entitlement_until_it_ends() 
     for backend in backends() {
         let clock = Arc::new(ManualClock::new("2026-12-01T10:00:00Z".parse().unwrap()));
         let app = TestApp::spawn_with_clock(backend, clock.clone()).await;
-        let api = Api::new(&app).await;
+        let api = OperatorApi::new(&app.db, &app.base).await;
         let (_, a) = api
             .post(
                 "/accounts",
@@ -640,7 +579,7 @@ async fn a_hostile_corpus_against_every_api_route_gets_clear_answers() {
     use crate::hostile::{VALUES, leaks};
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let api = Api::new(&app).await;
+        let api = OperatorApi::new(&app.db, &app.base).await;
         let (_, a) = api
             .post("/accounts", json!({"name": "Target", "country": "FR"}))
             .await;
@@ -775,7 +714,7 @@ async fn a_hostile_corpus_against_every_api_route_gets_clear_answers() {
 async fn invoices_and_payments_of_an_account_are_listed_read_and_printed() {
     for backend in backends() {
         let app = TestApp::spawn_seeded(backend).await;
-        let api = Api::new(&app).await;
+        let api = OperatorApi::new(&app.db, &app.base).await;
         let (_, found) = api.get("/accounts?q=pending%20sas").await;
         let account = found["data"][0]["id"].as_i64().unwrap();
         let (_, other) = api.get("/accounts?q=trial%20sarl").await;
@@ -954,7 +893,7 @@ async fn the_openapi_document_lists_exactly_the_routes_that_answer() {
 async fn a_user_made_through_the_api_is_invited_once_per_key_and_sets_a_password() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let api = Api::new(&app).await;
+        let api = OperatorApi::new(&app.db, &app.base).await;
         let (_, a) = api
             .post(
                 "/accounts",
@@ -1026,7 +965,7 @@ async fn a_user_made_through_the_api_is_invited_once_per_key_and_sets_a_password
 async fn a_member_is_removed_and_the_billing_contact_is_not() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let api = Api::new(&app).await;
+        let api = OperatorApi::new(&app.db, &app.base).await;
         let (_, a) = api
             .post("/accounts", json!({"name": "Removals", "country": "FR"}))
             .await;
@@ -1107,7 +1046,7 @@ async fn a_member_is_removed_and_the_billing_contact_is_not() {
 async fn webhook_endpoints_are_validated_shown_without_their_secret_and_disabled() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let api = Api::new(&app).await;
+        let api = OperatorApi::new(&app.db, &app.base).await;
         for (body, field) in [
             (json!({"url": "ftp://app.example.com/x"}), "url"),
             (json!({"url": "/relative"}), "url"),

@@ -162,46 +162,22 @@ impl Drop for Server {
 }
 
 /// The operator API with a fresh key on the database at `url`.
-struct Api {
-    base: String,
-    key: String,
-    client: reqwest::Client,
-}
+/// The operator API, asserting success: what these tests set up with.
+struct Api(crate::helpers::OperatorApi);
 
 impl Api {
     async fn new(db: &Db, base: &str) -> Api {
-        let (_, key) =
-            billing_center::server::api_keys::create(db, "webhook test", chrono::Utc::now())
-                .await
-                .unwrap();
-        Api {
-            base: format!("{base}/api/v1"),
-            key,
-            client: reqwest::Client::new(),
-        }
-    }
-
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut r = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.key);
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        let res = r.send().await.unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap())
+        Api(crate::helpers::OperatorApi::new(db, base).await)
     }
 
     async fn post(&self, path: &str, body: Value) -> Value {
-        let (status, v) = self.send(reqwest::Method::POST, path, Some(body)).await;
-        assert!((200..300).contains(&status), "POST {path}: {status} {v}");
+        let (status, v) = self.0.post(path, body).await;
+        assert!(status.is_success(), "POST {path}: {status} {v}");
         v
     }
 
     async fn get(&self, path: &str) -> Value {
-        let (status, v) = self.send(reqwest::Method::GET, path, None).await;
+        let (status, v) = self.0.get(path).await;
         assert_eq!(status, 200, "GET {path}: {v}");
         v
     }
@@ -233,10 +209,10 @@ impl Api {
         )
         .await;
         let (status, v) = self
-            .send(
-                reqwest::Method::PATCH,
+            .0
+            .patch(
                 &format!("/accounts/{id}"),
-                Some(json!({"name": format!("{name} SAS")})),
+                json!({"name": format!("{name} SAS")}),
             )
             .await;
         assert_eq!(status, 200, "{v}");
