@@ -248,6 +248,14 @@ pub async fn serve(config: Config, site: Site) -> Result<(), StartupError> {
         deliverer,
         (config.webhook_poll, stopping.clone()),
     ));
+    if config.listen.ip().is_unspecified()
+        && config.identity.public_url == format!("http://{}", config.listen)
+    {
+        tracing::warn!(
+            "public_url is not set: links in emails lead to {}; set it to the address customers use",
+            config.identity.public_url
+        );
+    }
     if let Some(smtp) = &config.smtp {
         if config.identity.from.contains("@billing-center.example>") {
             tracing::warn!(
