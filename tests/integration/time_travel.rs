@@ -1035,6 +1035,12 @@ async fn dunning_after_a_gap_a_card_update_and_a_hard_decline() {
         .await
         .unwrap();
         assert!(body.0.contains("add a new payment method"), "{}", body.0);
+        // With a link to the payment page on the public URL.
+        assert!(
+            body.0.contains(&format!("{}/billing/payment", w.app.base)),
+            "{}",
+            body.0
+        );
         // Not retried on the same card in the week that follows.
         w.days(6).await;
         assert_eq!(w.sub(c, "meeting").await.status.code(), "past_due");
