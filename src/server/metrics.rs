@@ -20,7 +20,12 @@ const LATENCY_BUCKETS: &[f64] = &[
 ];
 const RUN_BUCKETS: &[f64] = &[0.1, 1.0, 10.0, 60.0, 300.0, 900.0, 3600.0];
 
+/// Set once the recorder is installed: without it the per-request labels
+/// are not even built.
+static ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 pub fn install() -> Result<PrometheusHandle, String> {
+    ON.store(true, std::sync::atomic::Ordering::Relaxed);
     PrometheusBuilder::new()
         .set_buckets_for_metric(
             Matcher::Full("http_request_duration_seconds".into()),
@@ -38,6 +43,9 @@ pub fn install() -> Result<PrometheusHandle, String> {
 }
 
 pub fn request(method: &str, route: &str, status: u16, elapsed: Duration) {
+    if !ON.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
     let labels = [
         ("method", method.to_string()),
         ("route", route.to_string()),

@@ -54,7 +54,18 @@ pub async fn log_requests(request: Request, next: Next) -> Response {
     response
 }
 
+/// This process's random prefix and a counter: unique without a system
+/// call per request.
 fn new_id() -> String {
-    use rand::RngCore;
-    format!("req_{:016x}", rand::rngs::OsRng.next_u64())
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| {
+        use rand::RngCore;
+        rand::rngs::OsRng.next_u32()
+    });
+    format!(
+        "req_{prefix:08x}{:08x}",
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }

@@ -42,6 +42,8 @@ pub struct Assets {
 pub struct SiteFiles {
     files: HashMap<String, File>,
     embedded: bool,
+    /// Found once at load: every page names them.
+    assets: Option<Assets>,
 }
 
 impl SiteFiles {
@@ -62,17 +64,21 @@ impl SiteFiles {
                     (path.to_string(), file)
                 })
                 .collect();
-            return SiteFiles {
-                files,
-                embedded: true,
-            };
+            return SiteFiles::new(files, true);
         }
         let mut files = HashMap::new();
         read_dir(root, root, &mut files);
-        SiteFiles {
+        SiteFiles::new(files, false)
+    }
+
+    fn new(files: HashMap<String, File>, embedded: bool) -> SiteFiles {
+        let mut site = SiteFiles {
             files,
-            embedded: false,
-        }
+            embedded,
+            assets: None,
+        };
+        site.assets = Some(site.find_assets());
+        site
     }
 
     pub fn is_embedded(&self) -> bool {
@@ -81,6 +87,10 @@ impl SiteFiles {
 
     /// The client's files by their (hashed) names.
     pub fn assets(&self) -> Assets {
+        self.assets.clone().unwrap_or_else(|| self.find_assets())
+    }
+
+    fn find_assets(&self) -> Assets {
         let find = |ext: &str| {
             let mut names: Vec<&String> = self
                 .files
@@ -229,8 +239,9 @@ mod tests {
         std::fs::write(format!("{}.br", wasm.display()), b"brotli").unwrap();
         std::fs::write(format!("{}.gz", wasm.display()), b"gzip").unwrap();
         std::fs::write(dir.path().join("favicon.svg"), b"<svg/>").unwrap();
-        let mut site = SiteFiles::default();
-        read_dir(dir.path(), dir.path(), &mut site.files);
+        let mut files = HashMap::new();
+        read_dir(dir.path(), dir.path(), &mut files);
+        let site = SiteFiles::new(files, false);
         let path = "/pkg/billing-center.AAAAAAAAAAAAAAAAAAAAAA.wasm";
         assert_eq!(site.assets().wasm, path);
         let encoding = |accept: &str| {
