@@ -38,12 +38,12 @@ pub struct Assets {
     pub css: String,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct SiteFiles {
     files: HashMap<String, File>,
     embedded: bool,
     /// Found once at load: every page names them.
-    assets: Option<Assets>,
+    assets: Assets,
 }
 
 impl SiteFiles {
@@ -72,13 +72,12 @@ impl SiteFiles {
     }
 
     fn new(files: HashMap<String, File>, embedded: bool) -> SiteFiles {
-        let mut site = SiteFiles {
+        let assets = find_assets(&files);
+        SiteFiles {
             files,
             embedded,
-            assets: None,
-        };
-        site.assets = Some(site.find_assets());
-        site
+            assets,
+        }
     }
 
     pub fn is_embedded(&self) -> bool {
@@ -87,27 +86,7 @@ impl SiteFiles {
 
     /// The client's files by their (hashed) names.
     pub fn assets(&self) -> Assets {
-        self.assets.clone().unwrap_or_else(|| self.find_assets())
-    }
-
-    fn find_assets(&self) -> Assets {
-        let find = |ext: &str| {
-            let mut names: Vec<&String> = self
-                .files
-                .keys()
-                .filter(|p| p.starts_with("/pkg/billing-center") && p.ends_with(ext))
-                .collect();
-            names.sort();
-            names
-                .first()
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| format!("/pkg/billing-center{ext}"))
-        };
-        Assets {
-            js: find(".js"),
-            wasm: find(".wasm"),
-            css: find(".css"),
-        }
+        self.assets.clone()
     }
 
     /// The file at `path`, in the best encoding `request` accepts.
@@ -133,6 +112,27 @@ impl SiteFiles {
             response = response.header(header::CONTENT_ENCODING, HeaderValue::from_static(e));
         }
         response.body(Body::from(body)).ok()
+    }
+}
+
+/// The client's files among `files`: `billing-center` then the hash (if
+/// any) and the extension; the unhashed name when absent.
+fn find_assets(files: &HashMap<String, File>) -> Assets {
+    let find = |ext: &str| {
+        let mut names: Vec<&String> = files
+            .keys()
+            .filter(|p| p.starts_with("/pkg/billing-center") && p.ends_with(ext))
+            .collect();
+        names.sort();
+        names
+            .first()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| format!("/pkg/billing-center{ext}"))
+    };
+    Assets {
+        js: find(".js"),
+        wasm: find(".wasm"),
+        css: find(".css"),
     }
 }
 

@@ -51,22 +51,16 @@ pub async fn prepare(config: &Config) -> Result<(Db, Arc<crate::billing::Catalog
 /// The state for commands that do not serve HTTP (`bill`).
 pub async fn offline_state(config: &Config) -> Result<AppState, StartupError> {
     let (db, catalog) = prepare(config).await?;
-    services(
-        config,
-        (db, catalog),
-        leptos_options(config),
-        Default::default(),
-    )
-    .await
+    services(config, (db, catalog), Default::default()).await
 }
 
 /// Everything the handlers and jobs share, from the configuration.
 async fn services(
     config: &Config,
     (db, catalog): (Db, Arc<crate::billing::Catalog>),
-    leptos_options: LeptosOptions,
     stopping: super::shutdown::Stopping,
 ) -> Result<AppState, StartupError> {
+    let leptos_options = leptos_options(config);
     let installation = crate::db::gateway::installation_id(&db).await?;
     Ok(AppState::new(Services {
         db,
@@ -237,7 +231,7 @@ pub async fn serve(config: Config, site: Site) -> Result<(), StartupError> {
     let addr = config.listen;
     let prepared = prepare(&config).await?;
     let (stop, stopping) = super::shutdown::switch();
-    let state = services(&config, prepared, leptos_options(&config), stopping.clone()).await?;
+    let state = services(&config, prepared, stopping.clone()).await?;
     // leptos_routes_with_context also mounts every server function under
     // /api/… with the same context.
     let mut jobs = vec![spawn_billing_job(state.clone())];

@@ -360,12 +360,16 @@ fn whole(v: &source::Value) -> Result<u64, ConfigError> {
 
 /// One printable line of at most `max` characters, not empty.
 fn line(s: &Source, name: &str, max: usize) -> Result<Option<String>, ConfigError> {
-    parsed(s, name, |t| match crate::domain::text::line(t, max) {
+    s.get(name).map(|v| one_line(&v, max)).transpose()
+}
+
+fn one_line(v: &source::Value, max: usize) -> Result<String, ConfigError> {
+    match crate::domain::text::line(&v.text, max) {
         Ok(l) if !l.is_empty() => Ok(l.to_string()),
-        _ => Err(format!(
+        _ => Err(v.error(format!(
             "must be one printable line of 1 to {max} characters"
-        )),
-    })
+        ))),
+    }
 }
 
 /// A path that must exist (a folder when `dir`).
@@ -435,13 +439,9 @@ fn seller(s: &Source) -> Result<Seller, ConfigError> {
         address: line(s, "seller.address", 300)?.expect("has a default"),
         country,
         vat_number,
-        registration: match own_or_default("seller.registration") {
-            Some(v) => match crate::domain::text::line(&v.text, 100) {
-                Ok(l) if !l.is_empty() => Some(l.to_string()),
-                _ => return Err(v.error("must be one printable line of 1 to 100 characters")),
-            },
-            None => None,
-        },
+        registration: own_or_default("seller.registration")
+            .map(|v| one_line(&v, 100))
+            .transpose()?,
         invoice_prefix: parsed(s, "seller.invoice_prefix", |t| {
             if (1..=8).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric()) {
                 Ok(t.to_string())
